@@ -1,0 +1,203 @@
+// Every failure Roost reports is one of these classes. Callers branch on `code`,
+// never on message text; the API carries them as application/problem+json
+// (RFC 9457) and the CLI as one line of cause and one line of hint.
+
+export interface ProblemDetails {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: string
+  hint?: string
+  field?: string
+  line?: number
+  column?: number
+  requestId?: string
+  errors?: FieldProblem[]
+}
+
+export interface FieldProblem {
+  field: string
+  message: string
+}
+
+export interface RoostErrorOptions {
+  hint?: string
+  field?: string
+  cause?: unknown
+}
+
+export class RoostError extends Error {
+  readonly code: string = 'ROOST_E_INTERNAL'
+  readonly status: number = 500
+  readonly hint: string | undefined
+  readonly field: string | undefined
+
+  constructor (message: string, options: RoostErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.hint = options.hint
+    this.field = options.field
+  }
+
+  toProblem (): ProblemDetails {
+    const problem: ProblemDetails = {
+      type: `https://roost.dev/errors/${this.code}`,
+      title: this.name,
+      status: this.status,
+      detail: this.message,
+      code: this.code
+    }
+    if (this.hint !== undefined) problem.hint = this.hint
+    if (this.field !== undefined) problem.field = this.field
+    return problem
+  }
+}
+
+// A manifest or API body does not match the resource schema.
+export class ValidationError extends RoostError {
+  override readonly code = 'ROOST_E_VALIDATION'
+  override readonly status = 422
+  readonly errors: FieldProblem[]
+
+  constructor (errors: FieldProblem[], options: RoostErrorOptions = {}) {
+    const first = errors[0]
+    const message = first === undefined
+      ? 'invalid input'
+      : `${first.field === '' ? '' : first.field + ': '}${first.message}`
+    super(message, { hint: 'fix the field named above; `roost apply --help` shows the manifest shape', field: first?.field, ...options })
+    this.errors = errors
+  }
+
+  override toProblem (): ProblemDetails {
+    return { ...super.toProblem(), errors: this.errors }
+  }
+}
+
+// A YAML or JSON document could not be parsed at all.
+export class ManifestParseError extends RoostError {
+  override readonly code = 'ROOST_E_MANIFEST_PARSE'
+  override readonly status = 400
+  readonly line: number | undefined
+  readonly column: number | undefined
+
+  constructor (message: string, position: { file?: string, line?: number, column?: number } = {}) {
+    const where = [position.file, position.line, position.column].filter((p) => p !== undefined).join(':')
+    super(where === '' ? message : `${where}: ${message}`, { hint: 'check the YAML syntax at the position above' })
+    this.line = position.line
+    this.column = position.column
+  }
+
+  override toProblem (): ProblemDetails {
+    const problem = super.toProblem()
+    if (this.line !== undefined) problem.line = this.line
+    if (this.column !== undefined) problem.column = this.column
+    return problem
+  }
+}
+
+// A manifest's kind or apiVersion is not one Roost serves.
+export class UnknownKindError extends RoostError {
+  override readonly code = 'ROOST_E_UNKNOWN_KIND'
+  override readonly status = 422
+}
+
+// A function's source path escapes the folder of its manifest.
+export class SourcePathError extends RoostError {
+  override readonly code = 'ROOST_E_SOURCE_PATH'
+  override readonly status = 422
+}
+
+// esbuild could not build the function's source.
+export class BuildError extends RoostError {
+  override readonly code = 'ROOST_E_BUILD'
+  override readonly status = 422
+}
+
+// The named resource does not exist.
+export class NotFoundError extends RoostError {
+  override readonly code = 'ROOST_E_NOT_FOUND'
+  override readonly status = 404
+}
+
+// A write lost an optimistic-concurrency race, or claims something another resource holds.
+export class ConflictError extends RoostError {
+  override readonly code = 'ROOST_E_CONFLICT'
+  override readonly status = 409
+}
+
+// No or an unknown bearer token.
+export class UnauthorizedError extends RoostError {
+  override readonly code = 'ROOST_E_UNAUTHORIZED'
+  override readonly status = 401
+}
+
+// A valid token that may not act on this namespace.
+export class ForbiddenError extends RoostError {
+  override readonly code = 'ROOST_E_FORBIDDEN'
+  override readonly status = 403
+}
+
+// A request body is larger than the limit.
+export class PayloadTooLargeError extends RoostError {
+  override readonly code = 'ROOST_E_PAYLOAD_TOO_LARGE'
+  override readonly status = 413
+}
+
+// The API could not understand the request (bad JSON, missing body).
+export class BadRequestError extends RoostError {
+  override readonly code = 'ROOST_E_BAD_REQUEST'
+  override readonly status = 400
+}
+
+// The instance serving a request died before answering it.
+export class InstanceCrashedError extends RoostError {
+  override readonly code = 'ROOST_E_INSTANCE_CRASHED'
+  override readonly status = 502
+}
+
+// No instance of the function version could be started (its module fails to load, it exits at once).
+export class StartFailedError extends RoostError {
+  override readonly code = 'ROOST_E_START_FAILED'
+  override readonly status = 502
+}
+
+// The function did not answer within its timeout.
+export class TimeoutError extends RoostError {
+  override readonly code = 'ROOST_E_TIMEOUT'
+  override readonly status = 504
+}
+
+// The function's queue of waiting requests is full.
+export class OverloadedError extends RoostError {
+  override readonly code = 'ROOST_E_OVERLOADED'
+  override readonly status = 503
+}
+
+// The handler threw or returned something that is not a Response.
+export class HandlerError extends RoostError {
+  override readonly code = 'ROOST_E_HANDLER'
+  override readonly status = 500
+}
+
+// No function is routed at the requested path.
+export class RouteNotFoundError extends RoostError {
+  override readonly code = 'ROOST_E_ROUTE_NOT_FOUND'
+  override readonly status = 404
+}
+
+// The platform could not start (port taken, home locked, ...).
+export class StartupError extends RoostError {
+  override readonly code = 'ROOST_E_STARTUP'
+  override readonly status = 500
+}
+
+// The CLI could not reach the platform's API.
+export class ConnectionError extends RoostError {
+  override readonly code = 'ROOST_E_CONNECTION'
+  override readonly status = 503
+}
+
+export function isRoostError (err: unknown): err is RoostError {
+  return err instanceof RoostError
+}

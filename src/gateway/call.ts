@@ -1,0 +1,96 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Dispatcher } from 'undici'
+import type { UpstreamInstance } from './upstream-instance.js'
+import type { VersionState } from './version-state.js'
+
+export const enum CallState { Waiting, Sent, Done }
+
+/** What a call reports back to the gateway that owns it. */
+export interface CallOwner {
+  onCallFinished (call: Call): void
+  onCallFailed (call: Call, err: Error & { code?: string }): void
+}
+
+// Response headers that describe the instance's connection, not the response.
+const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer'])
+
+/**
+ * One request through the gateway, from arrival to its last byte. It is also
+ * the undici dispatch handler, so proxying a request allocates this object and
+ * the header arrays, nothing else.
+ */
+export class Call implements Dispatcher.DispatchHandler {
+  state = CallState.Waiting
+  instance: UpstreamInstance | null = null
+  attempts = 0
+  prev: Call | null = null
+  next: Call | null = null
+  private abortUpstream: ((err?: Error) => void) | null = null
+  private resumeUpstream: (() => void) | null = null
+
+  constructor (
+    private readonly owner: CallOwner,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    public version: VersionState,
+    readonly options: Dispatcher.DispatchOptions,
+    readonly requestId: string,
+    readonly deadline: number
+  ) {}
+
+  isWaiting (): boolean {
+    return this.state === CallState.Waiting
+  }
+
+  send (instance: UpstreamInstance): void {
+    this.state = CallState.Sent
+    this.instance = instance
+    this.attempts++
+    instance.inflight++
+    instance.pool.dispatch(this.options, this)
+  }
+
+  /** Stops the upstream request, e.g. on timeout; its error callback is then ignored. */
+  abort (): void {
+    this.state = CallState.Done
+    if (this.abortUpstream !== null) this.abortUpstream(new Error('aborted by the gateway'))
+  }
+
+  onConnect (abort: (err?: Error) => void): void {
+    this.abortUpstream = abort
+  }
+
+  onHeaders (statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (this.state !== CallState.Sent) return false
+    this.resumeUpstream = resume
+    const headers: string[] = []
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i].toString('latin1')
+      if (name.length <= 17 && HOP_BY_HOP_RESPONSE.has(name.toLowerCase())) continue
+      headers.push(name, rawHeaders[i + 1].toString('latin1'))
+    }
+    headers.push('x-request-id', this.requestId)
+    this.res.writeHead(statusCode, headers)
+    return true
+  }
+
+  onData (chunk: Buffer): boolean {
+    if (this.state !== CallState.Sent) return false
+    if (this.res.write(chunk)) return true
+    // Backpressure: let the caller's socket drain before reading more from the instance.
+    const resume = this.resumeUpstream
+    if (resume !== null) this.res.once('drain', () => resume())
+    return false
+  }
+
+  onComplete (): void {
+    if (this.state !== CallState.Sent) return
+    this.res.end()
+    this.owner.onCallFinished(this)
+  }
+
+  onError (err: Error): void {
+    if (this.state !== CallState.Sent) return
+    this.owner.onCallFailed(this, err)
+  }
+}

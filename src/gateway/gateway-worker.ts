@@ -1,0 +1,30 @@
+// Entry of the gateway's worker thread: the data plane gets an event loop of
+// its own, so builds, SQLite writes and controller work on the main thread
+// never delay a request.
+import { parentPort, workerData } from 'node:worker_threads'
+import { Gateway } from './gateway.js'
+import type { GatewayCommand, GatewayOptions, GatewayReport } from './routing-table.js'
+
+const port = parentPort
+if (port === null) throw new Error('gateway-worker must run in a worker thread')
+
+const report = (message: GatewayReport): void => port.postMessage(message)
+const gateway = new Gateway(workerData as GatewayOptions, report)
+
+port.on('message', (command: GatewayCommand) => {
+  switch (command.t) {
+    case 'table': gateway.applyTable(command.table); break
+    case 'start-failed': gateway.startFailed(command.versionKey, command.reason); break
+    case 'close':
+      void gateway.close().then(() => {
+        report({ t: 'closed' })
+        port.close()
+      })
+      break
+  }
+})
+
+gateway.listen().then(
+  (address) => report({ t: 'listening', ...address }),
+  (err: NodeJS.ErrnoException) => report({ t: 'listen-failed', code: err.code ?? 'UNKNOWN', message: err.message })
+)

@@ -1,0 +1,38 @@
+export interface SplitTarget<T> {
+  percent: number
+  tag?: string
+  value: T
+}
+
+/** Picks a version by weight, or by tag when the caller names one (`x-roost-tag`). */
+export class TrafficSplit<T> {
+  private readonly thresholds: number[] = []
+  private readonly values: T[] = []
+  private readonly tags = new Map<string, T>()
+
+  constructor (targets: Array<SplitTarget<T>>) {
+    let total = 0
+    for (const target of targets) {
+      if (target.tag !== undefined) this.tags.set(target.tag, target.value)
+      if (target.percent <= 0) continue
+      total += target.percent
+      this.thresholds.push(total)
+      this.values.push(target.value)
+    }
+    if (this.values.length === 0 && targets.length > 0) {
+      this.thresholds.push(100)
+      this.values.push(targets[0].value)
+    }
+  }
+
+  pick (tag: string | undefined): T {
+    if (tag !== undefined) {
+      const tagged = this.tags.get(tag)
+      if (tagged !== undefined) return tagged
+    }
+    if (this.values.length === 1) return this.values[0]
+    const roll = Math.random() * this.thresholds[this.thresholds.length - 1]
+    for (let i = 0; i < this.thresholds.length; i++) if (roll < this.thresholds[i]) return this.values[i]
+    return this.values[this.values.length - 1]
+  }
+}

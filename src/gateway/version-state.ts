@@ -1,0 +1,70 @@
+import { PendingQueue } from './pending-queue.js'
+import type { RoutedVersion } from './routing-table.js'
+import type { UpstreamInstance } from './upstream-instance.js'
+import type { Call } from './call.js'
+
+const isWaiting = (call: Call): boolean => call.isWaiting()
+
+/**
+ * Everything the gateway keeps per function version: its instances, the
+ * requests waiting for one (the activator's buffer), and the open requests in
+ * arrival order, which is also deadline order since they share one timeout.
+ */
+export class VersionState {
+  instances: UpstreamInstance[] = []
+  readonly queue: PendingQueue<Call>
+  config: RoutedVersion
+  lastDemandAt = 0
+  private head: Call | null = null
+  private tail: Call | null = null
+
+  constructor (config: RoutedVersion) {
+    this.config = config
+    this.queue = new PendingQueue<Call>(config.queueLimit, isWaiting)
+  }
+
+  get key (): string {
+    return this.config.key
+  }
+
+  /** The least-loaded instance with a free slot, or null. */
+  pick (): UpstreamInstance | null {
+    let best: UpstreamInstance | null = null
+    for (let i = 0; i < this.instances.length; i++) {
+      const instance = this.instances[i]
+      if (instance.available && (best === null || instance.inflight < best.inflight)) best = instance
+    }
+    return best
+  }
+
+  hasReadyInstance (): boolean {
+    for (let i = 0; i < this.instances.length; i++) if (this.instances[i].state === 'ready') return true
+    return false
+  }
+
+  /** Adds an open call, keeping the list sorted by deadline (appending is the common case). */
+  link (call: Call): void {
+    let after = this.tail
+    while (after !== null && after.deadline > call.deadline) after = after.prev
+    call.prev = after
+    call.next = after === null ? this.head : after.next
+    if (call.next !== null) call.next.prev = call
+    else this.tail = call
+    if (after !== null) after.next = call
+    else this.head = call
+  }
+
+  unlink (call: Call): void {
+    if (call.prev !== null) call.prev.next = call.next
+    else if (this.head === call) this.head = call.next
+    if (call.next !== null) call.next.prev = call.prev
+    else if (this.tail === call) this.tail = call.prev
+    call.prev = null
+    call.next = null
+  }
+
+  /** Calls `expire` on every open call whose deadline has passed. */
+  expire (now: number, expire: (call: Call) => void): void {
+    while (this.head !== null && this.head.deadline <= now) expire(this.head)
+  }
+}

@@ -1,0 +1,92 @@
+// The runtime host: the first code that runs in an instance process. It starts
+// an HTTP server at once (so a pool of hosts can wait, warm, before knowing
+// their function), then loads a bundle when told to. Only node built-ins and
+// this folder are imported: every millisecond here is cold-start time.
+import { createServer } from 'node:http'
+import { writeSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { LogCapture } from './log-capture.js'
+import { Invoker, type FetchHandler } from './invoke.js'
+import type { ChildMessage, LoadMessage, ParentMessage } from './protocol.js'
+
+const send = (message: ChildMessage): void => {
+  if (process.connected) process.send?.(message)
+}
+
+const capture = new LogCapture(send)
+capture.patchConsole()
+const invoker = new Invoker(capture)
+
+// An instance without its parent would be an orphan nobody routes to: when the
+// platform dies (even by SIGKILL) the IPC channel closes and we leave too.
+process.on('disconnect', () => process.exit(0))
+
+// A crash must reach `roost logs`. IPC is asynchronous and would be lost on
+// exit, so the stack goes synchronously to stderr, which the parent captures.
+const die = (kind: string) => (err: unknown): void => {
+  const stack = err instanceof Error ? (err.stack ?? err.message) : String(err)
+  capture.flush()
+  try { writeSync(2, `${kind}: ${stack}\n`) } catch {}
+  process.exit(70)
+}
+process.on('uncaughtException', die('uncaught exception'))
+process.on('unhandledRejection', die('unhandled promise rejection'))
+
+const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 60_000 }, invoker.handle)
+server.listen(Number(process.env.ROOST_RUNTIME_PORT ?? 0), '127.0.0.1', () => {
+  const address = server.address()
+  if (address !== null && typeof address === 'object') send({ t: 'listening', port: address.port })
+})
+
+process.on('message', (message: ParentMessage) => {
+  switch (message.t) {
+    case 'load': void load(message); break
+    case 'ping': send({ t: 'pong', id: message.id }); break
+    case 'drain': drain(); break
+  }
+})
+
+async function load (message: LoadMessage): Promise<void> {
+  const started = performance.now()
+  Object.assign(process.env, message.env, {
+    ROOST_FUNCTION: message.fn.name,
+    ROOST_NAMESPACE: message.fn.namespace,
+    ROOST_VERSION: String(message.fn.version),
+    ROOST_INSTANCE: message.instanceId
+  })
+  let handler: FetchHandler
+  try {
+    const mod = await import(pathToFileURL(message.bundlePath).href) as { default?: unknown }
+    handler = resolveHandler(mod.default)
+  } catch (err) {
+    const reason = err instanceof Error ? (err.stack ?? err.message) : String(err)
+    send({ t: 'load-failed', reason })
+    capture.flush()
+    setTimeout(() => process.exit(71), 50).unref()
+    return
+  }
+  invoker.setHandler(handler, message.fn, message.timeoutMs)
+  send({ t: 'ready', loadMs: performance.now() - started })
+}
+
+function resolveHandler (exported: unknown): FetchHandler {
+  if (typeof exported === 'function') return exported as FetchHandler
+  if (exported !== null && typeof exported === 'object') {
+    const fetch = (exported as { fetch?: unknown }).fetch
+    if (typeof fetch === 'function') return fetch.bind(exported) as FetchHandler
+  }
+  throw new TypeError(
+    `the module's default export must be a function (req, ctx) => Response or an object with a fetch method; got ${exported === null ? 'null' : typeof exported}`
+  )
+}
+
+function drain (): void {
+  server.close()
+  server.closeIdleConnections()
+  invoker.whenIdle(() => {
+    capture.flush()
+    send({ t: 'drained' })
+    // Give the IPC message a moment to leave before the process does.
+    setTimeout(() => process.exit(0), 20).unref()
+  })
+}
