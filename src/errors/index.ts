@@ -192,6 +192,26 @@ export class StartupError extends RoostError {
   override readonly status = 500
 }
 
+// The command line is wrong: unknown command, flag or missing argument.
+export class UsageError extends RoostError {
+  override readonly code = 'ROOST_E_USAGE'
+  override readonly status = 400
+}
+
+// An error the API answered, carried to the CLI with the API's code and hint.
+export class ApiError extends RoostError {
+  override readonly code: string
+  override readonly status: number
+  readonly problem: ProblemDetails
+
+  constructor (problem: ProblemDetails) {
+    super(problem.detail, { hint: problem.hint, field: problem.field })
+    this.code = problem.code
+    this.status = problem.status
+    this.problem = problem
+  }
+}
+
 // The CLI could not reach the platform's API.
 export class ConnectionError extends RoostError {
   override readonly code = 'ROOST_E_CONNECTION'

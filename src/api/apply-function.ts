@@ -1,0 +1,108 @@
+import { bundleInline } from '../build/index.js'
+import { ConflictError, ValidationError } from '../errors/index.js'
+import type { Store, StoredVersion } from '../store/index.js'
+import type { FunctionResource, FunctionSpec } from './function-schema.js'
+import { validateFunction } from './validate.js'
+import { versionConfigHash, versionConfigOf, type VersionConfig } from './version-config.js'
+
+export type ApplyOutcome = 'created' | 'configured' | 'unchanged'
+
+export interface ApplyBody {
+  manifest: unknown
+  /** The bundle the client built from a source path (`roost apply` does this). */
+  bundle?: { code: string }
+}
+
+export interface ApplyResult {
+  outcome: ApplyOutcome
+  resource: FunctionResource
+  /** The version that now exists for this code and configuration. */
+  version: StoredVersion<VersionConfig>
+  newVersion: boolean
+}
+
+/**
+ * Create or update a Function from a manifest. The bundle is stored first (a
+ * content-addressed file, written atomically); then one transaction writes the
+ * resource and, when code or configuration changed, a new immutable Version.
+ * An apply that dies half-way leaves the old state or the new, never a mix.
+ */
+export async function applyFunction (store: Store, path: { namespace: string, name: string }, body: ApplyBody): Promise<ApplyResult> {
+  const resource = validateFunction(body.manifest)
+  checkPathMatches(resource, path)
+  const code = await bundleCode(resource.spec, body.bundle)
+  const bundleHash = store.blobs.put(code)
+  const config = versionConfigOf(resource.spec, bundleHash)
+  const configHash = versionConfigHash(config)
+  const { namespace, name } = resource.metadata
+
+  return store.transaction(() => {
+    checkRouteIsFree(store, resource)
+    const latest = store.latestVersion<VersionConfig>(namespace, name)
+    const existing = store.getResource('Function', namespace, name)
+    const reuse = existing !== undefined && latest !== undefined && latest.configHash === configHash
+    const version = reuse ? latest : store.insertVersion<VersionConfig>(namespace, name, { bundleHash, configHash, config })
+    checkTraffic(store, resource)
+    const put = store.putResource<FunctionSpec>('Function', namespace, name, { spec: resource.spec, labels: resource.metadata.labels })
+    if (!reuse) {
+      store.recordEvent({
+        namespace,
+        kind: 'Function',
+        name,
+        type: 'Normal',
+        reason: 'VersionCreated',
+        message: `v${version.number} created (bundle sha256:${bundleHash.slice(0, 12)}, ${code.length} bytes)`
+      })
+    }
+    const outcome: ApplyOutcome = put.created ? 'created' : (put.changed || !reuse) ? 'configured' : 'unchanged'
+    return { outcome, resource, version, newVersion: !reuse }
+  })
+}
+
+function checkPathMatches (resource: FunctionResource, path: { namespace: string, name: string }): void {
+  const problems = []
+  if (resource.metadata.name !== path.name) problems.push({ field: 'metadata.name', message: `"${resource.metadata.name}" does not match the name in the URL ("${path.name}")` })
+  if (resource.metadata.namespace !== path.namespace) problems.push({ field: 'metadata.namespace', message: `"${resource.metadata.namespace}" does not match the namespace in the URL ("${path.namespace}")` })
+  if (problems.length > 0) throw new ValidationError(problems)
+}
+
+async function bundleCode (spec: FunctionSpec, bundle: ApplyBody['bundle']): Promise<string> {
+  if (typeof spec.source !== 'string') {
+    const built = await bundleInline({ code: spec.source.inline, loader: spec.source.loader, name: 'inline' })
+    return built.code
+  }
+  if (bundle === undefined || typeof bundle.code !== 'string' || bundle.code.length === 0) {
+    throw new ValidationError([{
+      field: 'spec.source',
+      message: `a source path ("${spec.source}") is built where the file is: send the bundle with the manifest (\`roost apply\` does), or use source: { inline: ... }`
+    }])
+  }
+  return bundle.code
+}
+
+function checkRouteIsFree (store: Store, resource: FunctionResource): void {
+  const path = resource.spec.http.path
+  if (path === undefined) return
+  for (const other of store.listResources<FunctionSpec>('Function')) {
+    if (other.namespace === resource.metadata.namespace && other.name === resource.metadata.name) continue
+    if (other.spec.http.path === path) {
+      throw new ConflictError(`spec.http.path ${path} is already routed to function ${other.name} in namespace ${other.namespace}`, {
+        field: 'spec.http.path',
+        hint: 'choose another path, or remove it from the other function first'
+      })
+    }
+  }
+}
+
+function checkTraffic (store: Store, resource: FunctionResource): void {
+  const traffic = resource.spec.traffic
+  if (traffic === undefined) return
+  const { namespace, name } = resource.metadata
+  const problems = []
+  for (const [index, target] of traffic.entries()) {
+    if (store.getVersion(namespace, name, target.version) === undefined) {
+      problems.push({ field: `spec.traffic[${index}].version`, message: `version ${target.version} of ${name} does not exist` })
+    }
+  }
+  if (problems.length > 0) throw new ValidationError(problems)
+}

@@ -1,0 +1,208 @@
+// The `Function` resource (apiVersion roost.dev/v1): its schema, as users write it, and
+// the normalized type the rest of the platform works with. Every object is closed
+// (additionalProperties: false) so that a typo is reported instead of silently ignored,
+// and every property has a description because editors show it as help.
+
+import { Type, type Static, type SchemaOptions } from '@sinclair/typebox'
+import { DURATION_PATTERN, MEMORY_PATTERN } from './quantities.js'
+
+export const API_VERSION = 'roost.dev/v1'
+export const FUNCTION_KIND = 'Function'
+
+// validate.ts recognises a failing string by its pattern and explains that pattern in
+// words; these constants are the shared key.
+export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
+export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$'
+// A Kubernetes label key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters.
+export const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'
+export const HTTP_PATH_PATTERN = '^(/[A-Za-z0-9._~-]+)+$'
+export { DURATION_PATTERN, MEMORY_PATTERN }
+
+export const FUNCTION_DEFAULTS = {
+  namespace: 'default',
+  loader: 'ts',
+  timeout: '30s',
+  memory: '128Mi',
+  concurrency: 100,
+  scale: { min: 0, max: 10, metric: 'concurrency', target: 10, utilization: 0.7, window: '60s', scaleDownDelay: '30s' },
+  auth: 'none'
+} as const
+
+// Ranges a pattern cannot express; validate.ts checks them after the schema.
+export const FUNCTION_BOUNDS = {
+  timeout: { min: '100ms', max: '15m' },
+  memory: { min: '16Mi', max: '8Gi' },
+  window: { min: '6s' },
+  scaleDownDelay: { min: '1s' }
+} as const
+
+// Paths the gateway serves itself; a function may not claim them.
+export const RESERVED_HTTP_PATHS = ['/fn', '/healthz', '/metrics'] as const
+
+// A closed set of strings as `enum` (one keyword, clean in editors) rather than anyOf of consts.
+function StringEnum<const T extends readonly string[]> (values: T, options: SchemaOptions) {
+  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] })
+}
+
+const DnsLabel = (description: string, options: SchemaOptions = {}) =>
+  Type.String({ ...options, description, pattern: DNS_LABEL_PATTERN, maxLength: 63 })
+const Duration = (description: string, defaultValue: string) =>
+  Type.String({ description, pattern: DURATION_PATTERN, default: defaultValue, examples: [defaultValue] })
+const closed = { additionalProperties: false } as const
+
+export const MetadataSchema = Type.Object({
+  name: DnsLabel('Name of the function, unique in its namespace: lower-case letters, digits and "-" (a DNS label, at most 63 characters). The function answers at /fn/<name>.'),
+  namespace: Type.Optional(DnsLabel(
+    'Namespace the function lives in (a DNS label). It answers at /fn/<name>.<namespace> as well.',
+    { default: FUNCTION_DEFAULTS.namespace }
+  )),
+  labels: Type.Optional(Type.Record(
+    Type.String(),
+    Type.String({ description: 'Label value, at most 63 characters.', maxLength: 63 }),
+    {
+      description: 'Labels to select the function by, as in Kubernetes. Governance rules match the `app` label.',
+      propertyNames: { pattern: LABEL_KEY_PATTERN, maxLength: 317 }
+    }
+  ))
+}, { ...closed, description: 'Identity of the function.' })
+
+export const SourceLoaderSchema = StringEnum(['ts', 'js'], {
+  description: 'Language of the inline code: "ts" (TypeScript) or "js" (JavaScript).',
+  default: FUNCTION_DEFAULTS.loader
+})
+
+export const InlineSourceSchema = Type.Object({
+  inline: Type.String({ description: 'The code of the function module itself.', minLength: 1 }),
+  loader: Type.Optional(SourceLoaderSchema)
+}, { ...closed, description: 'Code written in the manifest.' })
+
+export const FunctionSourceSchema = Type.Union([
+  Type.String({ description: 'A .ts/.js file or a folder (with package.json), relative to the manifest file.', minLength: 1 }),
+  InlineSourceSchema
+], { description: 'Where the code is: a path to a file or folder relative to the manifest, or `inline:` code.' })
+
+export const ScaleMetricSchema = StringEnum(['concurrency', 'rps'], {
+  description: 'What the autoscaler measures: "concurrency" (requests in flight) or "rps" (requests per second).',
+  default: FUNCTION_DEFAULTS.scale.metric
+})
+
+export const ScaleSchema = Type.Object({
+  min: Type.Optional(Type.Integer({ description: 'Fewest instances. 0 lets the function scale to zero when idle.', minimum: 0, default: FUNCTION_DEFAULTS.scale.min })),
+  max: Type.Optional(Type.Integer({ description: 'Most instances; at least `min`.', minimum: 1, default: FUNCTION_DEFAULTS.scale.max })),
+  metric: Type.Optional(ScaleMetricSchema),
+  target: Type.Optional(Type.Number({ description: 'Value of the metric one instance should carry.', exclusiveMinimum: 0, default: FUNCTION_DEFAULTS.scale.target })),
+  utilization: Type.Optional(Type.Number({ description: 'Fraction of `target` at which to scale up (0.7 = at 70%).', exclusiveMinimum: 0, maximum: 1, default: FUNCTION_DEFAULTS.scale.utilization })),
+  window: Type.Optional(Duration(`Stable window the metric is averaged over, at least ${FUNCTION_BOUNDS.window.min}; the panic window is a tenth of it.`, FUNCTION_DEFAULTS.scale.window)),
+  scaleDownDelay: Type.Optional(Duration(`How long demand must stay lower before scaling down, at least ${FUNCTION_BOUNDS.scaleDownDelay.min}; idle this long with min 0 means zero instances.`, FUNCTION_DEFAULTS.scale.scaleDownDelay))
+}, { ...closed, description: 'How the number of instances follows traffic.' })
+
+export const HttpAuthSchema = StringEnum(['none'], {
+  description: 'Who may call the function over HTTP: "none" (anyone). "key" and "hmac" are planned.',
+  default: FUNCTION_DEFAULTS.auth
+})
+
+export const HttpSchema = Type.Object({
+  path: Type.Optional(Type.String({
+    description: 'An extra path the function answers at, besides /fn/<name> and /fn/<name>.<namespace>, such as /hello. Not /fn/…, /healthz or /metrics.',
+    pattern: HTTP_PATH_PATTERN,
+    maxLength: 256
+  })),
+  auth: Type.Optional(HttpAuthSchema)
+}, { ...closed, description: 'How the function is reached over HTTP.' })
+
+export const TrafficTargetSchema = Type.Object({
+  version: Type.Integer({ description: 'Version number (the N of vN) that receives this share.', minimum: 1 }),
+  percent: Type.Integer({ description: 'Share of requests, 0 to 100; the shares add up to 100.', minimum: 0, maximum: 100 }),
+  tag: Type.Optional(DnsLabel('A name that reaches this version directly, whatever its percent (a DNS label).'))
+}, { ...closed, description: 'A share of traffic sent to one version.' })
+
+export const FunctionSpecSchema = Type.Object({
+  source: FunctionSourceSchema,
+  env: Type.Optional(Type.Record(
+    Type.String(),
+    Type.String({ description: 'Value of the environment variable.' }),
+    {
+      description: 'Environment variables of each instance. Names are letters, digits and "_", not starting with a digit; names starting with ROOST_ are reserved.',
+      propertyNames: { pattern: ENV_NAME_PATTERN }
+    }
+  )),
+  timeout: Type.Optional(Duration(`Longest a request may take, from ${FUNCTION_BOUNDS.timeout.min} to ${FUNCTION_BOUNDS.timeout.max}, such as "30s" or "500ms".`, FUNCTION_DEFAULTS.timeout)),
+  memory: Type.Optional(Type.String({
+    description: `Memory per instance (V8 heap limit), from ${FUNCTION_BOUNDS.memory.min} to ${FUNCTION_BOUNDS.memory.max}, such as "128Mi" or "1Gi".`,
+    pattern: MEMORY_PATTERN,
+    default: FUNCTION_DEFAULTS.memory,
+    examples: [FUNCTION_DEFAULTS.memory]
+  })),
+  concurrency: Type.Optional(Type.Integer({ description: 'Hard limit of requests in flight per instance.', minimum: 1, maximum: 1000, default: FUNCTION_DEFAULTS.concurrency })),
+  scale: Type.Optional(ScaleSchema),
+  http: Type.Optional(HttpSchema),
+  traffic: Type.Optional(Type.Array(TrafficTargetSchema, {
+    description: 'How requests are split between versions; the percents add up to 100. Absent: all traffic goes to the latest version.',
+    minItems: 1,
+    maxItems: 10
+  }))
+}, { ...closed, description: 'What the function runs and how it is served.' })
+
+export const FunctionManifestSchema = Type.Object({
+  apiVersion: StringEnum([API_VERSION], { description: `API version of the resource: ${API_VERSION}.` }),
+  kind: StringEnum([FUNCTION_KIND], { description: `Kind of the resource: ${FUNCTION_KIND}.` }),
+  metadata: MetadataSchema,
+  spec: FunctionSpecSchema
+}, { ...closed, description: `A function deployed on Roost (apiVersion ${API_VERSION}, kind ${FUNCTION_KIND}). Apply it with \`roost apply -f <file>\`.` })
+
+// A manifest as a user writes it: optional fields may be absent.
+export type FunctionManifest = Static<typeof FunctionManifestSchema>
+export type SourceLoader = Static<typeof SourceLoaderSchema>
+export type ScaleMetric = Static<typeof ScaleMetricSchema>
+export type HttpAuth = Static<typeof HttpAuthSchema>
+export type TrafficTarget = Static<typeof TrafficTargetSchema>
+
+// The normalized resource: every default filled in, so no consumer needs to know them.
+export interface FunctionResource {
+  apiVersion: typeof API_VERSION
+  kind: typeof FUNCTION_KIND
+  metadata: FunctionMetadata
+  spec: FunctionSpec
+}
+
+export interface FunctionMetadata {
+  name: string
+  namespace: string
+  labels: Record<string, string>
+}
+
+export interface InlineSource {
+  inline: string
+  loader: SourceLoader
+}
+
+// A path (relative to the manifest) or inline code.
+export type FunctionSource = string | InlineSource
+
+export interface FunctionSpec {
+  source: FunctionSource
+  env: Record<string, string>
+  timeout: string
+  memory: string
+  concurrency: number
+  scale: ScaleSpec
+  http: HttpSpec
+  // Absent: all traffic goes to the latest version.
+  traffic?: TrafficTarget[]
+}
+
+export interface ScaleSpec {
+  min: number
+  max: number
+  metric: ScaleMetric
+  target: number
+  utilization: number
+  window: string
+  scaleDownDelay: string
+}
+
+export interface HttpSpec {
+  // Absent: only /fn/<name> and /fn/<name>.<namespace>.
+  path?: string
+  auth: HttpAuth
+}

@@ -1,0 +1,143 @@
+import { FunctionManifestSchema } from './function-schema.js'
+
+// The OpenAPI 3.1 description of the REST API, served at /openapi.json. 3.1
+// speaks JSON Schema 2020-12, so the manifest schema is embedded unchanged.
+
+const problem = { $ref: '#/components/responses/Problem' }
+const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 413: problem, 422: problem }
+const json = (schema: object): object => ({ content: { 'application/json': { schema } } })
+const ref = (name: string): object => ({ $ref: `#/components/schemas/${name}` })
+const namespace = { name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }
+const name = { name: 'name', in: 'path', required: true, schema: { type: 'string' } }
+const list = (item: string): object => ({ type: 'object', properties: { items: { type: 'array', items: ref(item) } } })
+
+export function openApiDocument (): object {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Roost API',
+      version: '1',
+      description: 'Manage functions, versions, instances, logs and tokens of a Roost platform. Every route but /healthz and /openapi.json needs `Authorization: Bearer <token>`. Errors are application/problem+json (RFC 9457) with a stable `code`.'
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/healthz': { get: { summary: 'Liveness of the API', security: [], responses: { 200: { description: 'ok' } } } },
+      '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      '/apis/roost.dev/v1/functions': {
+        get: { summary: 'List functions of every namespace the token may see', responses: { 200: { description: 'functions', ...json(list('FunctionView')) }, ...errors } }
+      },
+      '/apis/roost.dev/v1/namespaces/{namespace}/functions': {
+        parameters: [namespace],
+        get: { summary: 'List functions of a namespace', responses: { 200: { description: 'functions', ...json(list('FunctionView')) }, ...errors } }
+      },
+      '/apis/roost.dev/v1/namespaces/{namespace}/functions/{name}': {
+        parameters: [namespace, name],
+        get: { summary: 'Read a function with its status', responses: { 200: { description: 'the function', ...json(ref('FunctionView')) }, ...errors } },
+        put: {
+          summary: 'Apply a function: create it or update it; a change of code or configuration makes a new immutable version',
+          requestBody: { required: true, ...json(ref('ApplyRequest')) },
+          responses: { 200: { description: 'configured or unchanged', ...json(ref('ApplyResponse')) }, 201: { description: 'created', ...json(ref('ApplyResponse')) }, ...errors }
+        },
+        delete: { summary: 'Delete a function, its versions, logs and instances', responses: { 200: { description: 'deleted' }, ...errors } }
+      },
+      '/apis/roost.dev/v1/namespaces/{namespace}/functions/{name}/versions': {
+        parameters: [namespace, name],
+        get: { summary: 'List the versions of a function, with their share of traffic', responses: { 200: { description: 'versions', ...json(list('Version')) }, ...errors } }
+      },
+      '/apis/roost.dev/v1/namespaces/{namespace}/functions/{name}/rollback': {
+        parameters: [namespace, name],
+        post: {
+          summary: 'Move all traffic to an earlier version at once',
+          requestBody: { required: false, ...json({ type: 'object', properties: { to: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^v?\\d+$' }], description: 'the version; default: the one before the version serving now' } } }) },
+          responses: { 200: { description: 'rolled back' }, ...errors }
+        }
+      },
+      '/apis/roost.dev/v1/namespaces/{namespace}/functions/{name}/events': {
+        parameters: [namespace, name, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 0 } }],
+        get: { summary: 'Recent events of a function (versions, instances, rollbacks)', responses: { 200: { description: 'events', ...json(list('Event')) }, ...errors } }
+      },
+      '/apis/roost.dev/v1/namespaces/{namespace}/functions/{name}/logs': {
+        parameters: [
+          namespace, name,
+          { name: 'since', in: 'query', schema: { type: 'string', pattern: '^\\d+(ms|s|m|h)$' }, description: 'only lines newer than this' },
+          { name: 'afterId', in: 'query', schema: { type: 'integer' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer' } },
+          { name: 'follow', in: 'query', schema: { type: 'boolean' }, description: 'stream lines as application/x-ndjson until the client disconnects' }
+        ],
+        get: { summary: 'What the function wrote (console.*, ctx.log, stdout/stderr, platform notes)', responses: { 200: { description: 'log lines', ...json(list('LogLine')) }, ...errors } }
+      },
+      '/apis/roost.dev/v1/instances': {
+        parameters: [{ name: 'namespace', in: 'query', schema: { type: 'string' } }],
+        get: { summary: 'List running instances', responses: { 200: { description: 'instances', ...json(list('Instance')) }, ...errors } }
+      },
+      '/apis/roost.dev/v1/namespaces/{namespace}/tokens': {
+        parameters: [namespace],
+        post: { summary: 'Create a token limited to one namespace (admin only)', responses: { 201: { description: 'the token, shown once', ...json({ type: 'object', properties: { id: { type: 'string' }, namespace: { type: 'string' }, token: { type: 'string' } } }) }, ...errors } }
+      }
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      responses: {
+        Problem: { description: 'An error', content: { 'application/problem+json': { schema: ref('Problem') } } }
+      },
+      schemas: {
+        FunctionManifest: FunctionManifestSchema,
+        ApplyRequest: {
+          type: 'object',
+          required: ['manifest'],
+          properties: {
+            manifest: ref('FunctionManifest'),
+            bundle: { type: 'object', required: ['code'], properties: { code: { type: 'string', description: 'the ES module esbuild made of a source path' } } }
+          }
+        },
+        ApplyResponse: {
+          type: 'object',
+          properties: {
+            result: { enum: ['created', 'configured', 'unchanged'] },
+            version: { type: 'integer' },
+            newVersion: { type: 'boolean' },
+            function: ref('FunctionView')
+          }
+        },
+        FunctionView: {
+          type: 'object',
+          properties: {
+            apiVersion: { const: 'roost.dev/v1' },
+            kind: { const: 'Function' },
+            metadata: { type: 'object' },
+            spec: { type: 'object' },
+            status: {
+              type: 'object',
+              properties: {
+                latestVersion: { type: 'integer' },
+                traffic: { type: 'array', items: { type: 'object', properties: { version: { type: 'integer' }, percent: { type: 'integer' }, tag: { type: 'string' } } } },
+                instances: { type: 'object', properties: { ready: { type: 'integer' }, starting: { type: 'integer' }, draining: { type: 'integer' } } },
+                conditions: { type: 'array', items: { type: 'object' } }
+              }
+            }
+          }
+        },
+        Version: { type: 'object', properties: { number: { type: 'integer' }, name: { type: 'string' }, bundleHash: { type: 'string' }, config: { type: 'object' }, createdAt: { type: 'string' }, traffic: { type: 'integer' }, tag: { type: ['string', 'null'] } } },
+        Event: { type: 'object', properties: { id: { type: 'integer' }, time: { type: 'string' }, type: { enum: ['Normal', 'Warning'] }, reason: { type: 'string' }, message: { type: 'string' } } },
+        LogLine: { type: 'object', properties: { id: { type: 'integer' }, time: { type: 'integer' }, instance: { type: 'string' }, version: { type: 'integer' }, requestId: { type: ['string', 'null'] }, level: { type: 'string' }, stream: { type: 'string' }, message: { type: 'string' } } },
+        Instance: { type: 'object', properties: { id: { type: 'string' }, namespace: { type: 'string' }, function: { type: 'string' }, version: { type: 'integer' }, state: { enum: ['starting', 'ready', 'draining'] }, pid: { type: ['integer', 'null'] }, port: { type: 'integer' } } },
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status', 'detail', 'code'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            code: { type: 'string', description: 'stable error code, e.g. ROOST_E_VALIDATION' },
+            hint: { type: 'string' },
+            field: { type: 'string', description: 'the field path a validation error is about, e.g. spec.scale.max' },
+            line: { type: 'integer' },
+            column: { type: 'integer' },
+            errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,277 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { BadRequestError, isRoostError, NotFoundError, PayloadTooLargeError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
+import type { LogLine, Store } from '../store/index.js'
+import { applyFunction, type ApplyBody } from './apply-function.js'
+import { authenticate, authorize, requireAdmin, type Caller } from './auth.js'
+import { DNS_LABEL_PATTERN, type FunctionSpec } from './function-schema.js'
+import { viewFunction, type InstanceSummary } from './function-view.js'
+import { openApiDocument } from './openapi.js'
+import { parseDuration } from './quantities.js'
+import type { VersionConfig } from './version-config.js'
+
+/** What the API needs to know of the running platform, without knowing processes. */
+export interface LiveView {
+  instances (): InstanceSummary[]
+  /** Subscribes to log lines as they are stored; returns the unsubscribe function. */
+  onLogs (listener: (lines: LogLine[]) => void): () => void
+}
+
+export interface ApiServerOptions {
+  store: Store
+  live: LiveView
+  /** Largest API request body (manifests with their bundles), in bytes. */
+  bodyLimit?: number
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller
+  }
+}
+
+const PREFIX = '/apis/roost.dev/v1'
+const NAME = new RegExp(DNS_LABEL_PATTERN)
+const PUBLIC_PATHS = new Set(['/healthz', '/openapi.json'])
+
+type NamespaceParams = { namespace: string }
+type FunctionParams = { namespace: string, name: string }
+
+/** The REST API: resources in, problem+json errors out. */
+export function createApiServer (options: ApiServerOptions): FastifyInstance {
+  const { store, live } = options
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024, logger: false })
+  app.decorateRequest('caller', null as unknown as Caller)
+
+  app.addHook('onRequest', async (request) => {
+    if (PUBLIC_PATHS.has(request.url)) return
+    request.caller = authenticate(store, request.headers.authorization)
+  })
+
+  app.setErrorHandler((err, request, reply) => sendError(reply, toRoostError(err)))
+  app.setNotFoundHandler((request, reply) => {
+    sendError(reply, new NotFoundError(`no API route ${request.method} ${request.url.split('?')[0]}`, { hint: 'GET /openapi.json lists the routes' }))
+  })
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/openapi.json', async () => openApiDocument())
+
+  app.get(`${PREFIX}/functions`, async (request) => {
+    const caller = request.caller
+    const items = store.listResources<FunctionSpec>('Function')
+      .filter((fn) => caller.namespace === '*' || fn.namespace === caller.namespace)
+    return { items: viewAll(items) }
+  })
+
+  app.get<{ Params: NamespaceParams }>(`${PREFIX}/namespaces/:namespace/functions`, async (request) => {
+    const { namespace } = checkedParams<NamespaceParams>(request)
+    return { items: viewAll(store.listResources<FunctionSpec>('Function', namespace)) }
+  })
+
+  app.put<{ Params: FunctionParams, Body: ApplyBody }>(`${PREFIX}/namespaces/:namespace/functions/:name`, async (request, reply) => {
+    const { namespace, name } = checkedParams<FunctionParams>(request)
+    const body = objectBody(request.body)
+    const result = await applyFunction(store, { namespace, name }, body as unknown as ApplyBody)
+    reply.code(result.outcome === 'created' ? 201 : 200)
+    return { result: result.outcome, version: result.version.number, newVersion: result.newVersion, function: viewOne(namespace, name) }
+  })
+
+  app.get<{ Params: FunctionParams }>(`${PREFIX}/namespaces/:namespace/functions/:name`, async (request) => {
+    const { namespace, name } = checkedParams<FunctionParams>(request)
+    return viewOne(namespace, name)
+  })
+
+  app.delete<{ Params: FunctionParams }>(`${PREFIX}/namespaces/:namespace/functions/:name`, async (request) => {
+    const { namespace, name } = checkedParams<FunctionParams>(request)
+    store.transaction(() => {
+      if (!store.deleteResource('Function', namespace, name)) throw notFound(namespace, name)
+      store.deleteVersions(namespace, name)
+      store.deleteLogs(namespace, name)
+    })
+    return { result: 'deleted', name, namespace }
+  })
+
+  app.get<{ Params: FunctionParams }>(`${PREFIX}/namespaces/:namespace/functions/:name/versions`, async (request) => {
+    const { namespace, name } = checkedParams<FunctionParams>(request)
+    const fn = mustGet(namespace, name)
+    const view = viewFunction(fn, versionsOf(namespace, name), live.instances())
+    const percent = new Map(view.status.traffic.map((t) => [t.version, t]))
+    return {
+      items: versionsOf(namespace, name).map((version) => ({
+        number: version.number,
+        name: `v${version.number}`,
+        bundleHash: version.bundleHash,
+        config: version.config,
+        createdAt: version.createdAt,
+        traffic: percent.get(version.number)?.percent ?? 0,
+        tag: percent.get(version.number)?.tag ?? null
+      }))
+    }
+  })
+
+  app.post<{ Params: FunctionParams, Body: { to?: unknown } }>(`${PREFIX}/namespaces/:namespace/functions/:name/rollback`, async (request) => {
+    const { namespace, name } = checkedParams<FunctionParams>(request)
+    const body = request.body === undefined || request.body === null ? {} : objectBody(request.body)
+    return rollback(namespace, name, body.to)
+  })
+
+  app.get<{ Params: FunctionParams, Querystring: { limit?: string } }>(`${PREFIX}/namespaces/:namespace/functions/:name/events`, async (request) => {
+    const { namespace, name } = checkedParams<FunctionParams>(request)
+    mustGet(namespace, name)
+    return { items: store.listEvents({ namespace, kind: 'Function', name, limit: intQuery(request.query.limit, 'limit', 50) }) }
+  })
+
+  app.get<{ Params: FunctionParams, Querystring: { since?: string, afterId?: string, limit?: string, follow?: string } }>(
+    `${PREFIX}/namespaces/:namespace/functions/:name/logs`,
+    async (request, reply) => {
+      const { namespace, name } = checkedParams<FunctionParams>(request)
+      mustGet(namespace, name)
+      const query = request.query
+      const sinceMs = query.since === undefined ? undefined : Date.now() - durationQuery(query.since, 'since')
+      const lines = store.queryLogs({ namespace, function: name, sinceMs, afterId: intQuery(query.afterId, 'afterId', 0) || undefined, limit: intQuery(query.limit, 'limit', 1000) })
+      if (query.follow !== 'true' && query.follow !== '1') return { items: lines }
+      followLogs(request, reply, namespace, name, lines)
+    }
+  )
+
+  app.get<{ Querystring: { namespace?: string } }>(`${PREFIX}/instances`, async (request) => {
+    const caller = request.caller
+    const namespace = request.query.namespace
+    if (namespace !== undefined) authorize(caller, namespace)
+    const items = live.instances().filter((i) =>
+      (namespace === undefined || i.namespace === namespace) && (caller.namespace === '*' || i.namespace === caller.namespace))
+    return { items }
+  })
+
+  app.post<{ Params: NamespaceParams, Body: { description?: unknown } }>(`${PREFIX}/namespaces/:namespace/tokens`, async (request, reply) => {
+    requireAdmin(request.caller)
+    const { namespace } = checkedParams<NamespaceParams>(request)
+    const description = typeof request.body?.description === 'string' ? request.body.description : undefined
+    const created = store.createToken({ namespace, description })
+    reply.code(201)
+    return { id: created.id, namespace, token: created.token }
+  })
+
+  function viewAll (items: Array<ReturnType<typeof store.listResources<FunctionSpec>>[number]>): unknown[] {
+    const instances = live.instances()
+    return items.map((fn) => viewFunction(fn, versionsOf(fn.namespace, fn.name), instances))
+  }
+
+  function viewOne (namespace: string, name: string): unknown {
+    return viewFunction(mustGet(namespace, name), versionsOf(namespace, name), live.instances())
+  }
+
+  function versionsOf (namespace: string, name: string): Array<ReturnType<typeof store.listVersions<VersionConfig>>[number]> {
+    return store.listVersions<VersionConfig>(namespace, name)
+  }
+
+  function mustGet (namespace: string, name: string): NonNullable<ReturnType<typeof store.getResource<FunctionSpec>>> {
+    const fn = store.getResource<FunctionSpec>('Function', namespace, name)
+    if (fn === undefined) throw notFound(namespace, name)
+    return fn
+  }
+
+  function rollback (namespace: string, name: string, to: unknown): unknown {
+    return store.transaction(() => {
+      const fn = mustGet(namespace, name)
+      const versions = versionsOf(namespace, name)
+      const view = viewFunction(fn, versions, [])
+      const current = view.status.traffic.reduce((a, b) => (b.percent > a.percent ? b : a)).version
+      let target: number
+      if (to === undefined) {
+        const earlier = versions.filter((v) => v.number < current)
+        if (earlier.length === 0) throw new BadRequestError(`v${current} is the first version of ${name}: there is nothing to roll back to`, { hint: 'apply a new version instead' })
+        target = earlier[earlier.length - 1].number
+      } else {
+        target = parseVersion(to)
+        if (!versions.some((v) => v.number === target)) {
+          throw new NotFoundError(`${name} has no version v${target}`, { field: 'to', hint: `\`roost get versions ${name}\` lists them` })
+        }
+      }
+      const spec: FunctionSpec = { ...fn.spec, traffic: [{ version: target, percent: 100 }] }
+      store.putResource<FunctionSpec>('Function', namespace, name, { spec, labels: fn.labels })
+      store.recordEvent({ namespace, kind: 'Function', name, type: 'Normal', reason: 'RolledBack', message: `traffic moved from v${current} to v${target}` })
+      return { result: 'rolled back', from: current, to: target, function: viewOne(namespace, name) }
+    })
+  }
+
+  function followLogs (request: FastifyRequest, reply: FastifyReply, namespace: string, name: string, backlog: LogLine[]): void {
+    reply.hijack()
+    const res = reply.raw
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
+    for (const line of backlog) res.write(JSON.stringify(line) + '\n')
+    const unsubscribe = live.onLogs((lines) => {
+      for (const line of lines) {
+        if (line.namespace === namespace && line.function === name) res.write(JSON.stringify(line) + '\n')
+      }
+    })
+    // Keeps proxies and the CLI from thinking the stream died while the function is quiet.
+    const heartbeat = setInterval(() => res.write('\n'), 15_000)
+    request.raw.on('close', () => {
+      clearInterval(heartbeat)
+      unsubscribe()
+    })
+  }
+
+  return app
+}
+
+function checkedParams<P extends NamespaceParams> (request: FastifyRequest): P {
+  const params = request.params as P & Partial<FunctionParams>
+  checkName(params.namespace, 'namespace')
+  authorize(request.caller, params.namespace)
+  if (params.name !== undefined) checkName(params.name, 'name')
+  return params
+}
+
+function checkName (value: string, field: string): void {
+  if (value.length > 63 || !NAME.test(value)) {
+    throw new ValidationError([{ field, message: `"${value}" is not a valid ${field}: use lower-case letters, digits and "-" (a DNS label, at most 63 characters)` }])
+  }
+}
+
+function objectBody (body: unknown): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new BadRequestError('the request body must be a JSON object', { hint: 'send Content-Type: application/json with an object body' })
+  }
+  return body as Record<string, unknown>
+}
+
+function parseVersion (value: unknown): number {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.replace(/^v/, '') : ''
+  const number = Number(text)
+  if (!Number.isInteger(number) || number < 1) throw new ValidationError([{ field: 'to', message: `expected a version such as v3 or 3, got ${JSON.stringify(value)}` }])
+  return number
+}
+
+function intQuery (value: string | undefined, field: string, fallback: number): number {
+  if (value === undefined) return fallback
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < 0) throw new ValidationError([{ field, message: `expected a whole number, got "${value}"` }])
+  return number
+}
+
+function durationQuery (value: string, field: string): number {
+  if (!/^\d+(ms|s|m|h)$/.test(value)) throw new ValidationError([{ field, message: `expected a duration such as "5m" or "30s", got "${value}"` }])
+  return parseDuration(value)
+}
+
+function notFound (namespace: string, name: string): NotFoundError {
+  return new NotFoundError(`function ${name} not found in namespace ${namespace}`, { hint: '`roost get functions` lists what exists' })
+}
+
+function toRoostError (err: unknown): RoostError {
+  if (isRoostError(err)) return err
+  const fastifyError = err as { code?: string, statusCode?: number, message?: string }
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new PayloadTooLargeError('the request body is larger than the API accepts', { hint: 'a bundle is limited to 64 MiB' })
+  }
+  if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new BadRequestError(fastifyError.message ?? 'bad request', { hint: 'send a JSON object with Content-Type: application/json' })
+  }
+  return new RoostError(`internal error: ${fastifyError.message ?? String(err)}`, { hint: 'this is a bug in Roost; the platform log has details', cause: err })
+}
+
+function sendError (reply: FastifyReply, err: RoostError): void {
+  const problem: ProblemDetails = err.toProblem()
+  reply.code(err.status).type('application/problem+json').send(problem)
+}

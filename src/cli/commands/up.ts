@@ -1,0 +1,75 @@
+import { fileURLToPath } from 'node:url'
+import type { Command } from '../main.js'
+import { parseCommandArgs } from '../args.js'
+import { ApiClient } from '../client.js'
+import { UsageError } from '../../errors/index.js'
+import { Platform, resolveHome } from '../../platform/index.js'
+import { applyFiles } from './apply.js'
+
+const EXAMPLE = fileURLToPath(new URL('../../../../examples/hello/roost.yaml', import.meta.url))
+
+export const command: Command = {
+  summary: 'Start the platform in the foreground: the REST API and the gateway.',
+  usage: `Usage: roost up [--port 8080] [--api-port 7070] [--host 127.0.0.1] [--data DIR] [--example]
+
+State lives under $ROOST_HOME (default ~/.roost): the SQLite database and
+bundles in data/ (or --data DIR), the platform log in roost.log, and config,
+where the API address and admin token are recorded for the CLI.
+Ctrl-C (SIGINT) or SIGTERM stops it with its instances.
+
+Flags:
+      --port       gateway port (default 8080; 0 picks a free one)
+      --api-port   REST API port (default 7070; 0 picks a free one)
+      --host       address both listen on (default 127.0.0.1)
+      --data       data folder (default $ROOST_HOME/data)
+      --example    deploy the bundled hello example once up`,
+
+  async run (argv) {
+    const { values } = parseCommandArgs('up', argv, {
+      port: { type: 'string' },
+      'api-port': { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      example: { type: 'boolean' }
+    })
+    const home = resolveHome()
+    const platform = await Platform.start({
+      home,
+      dataDir: values.data,
+      host: values.host,
+      gatewayPort: port(values.port, '--port'),
+      apiPort: port(values['api-port'], '--api-port')
+    })
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) return
+      stopping = true
+      process.stdout.write(`\n${signal}: stopping roost…\n`)
+      platform.stop().then(() => {
+        process.stdout.write('roost stopped\n')
+        process.exit(0)
+      }, (err: unknown) => {
+        process.stderr.write(`error while stopping: ${(err as Error).message}\n`)
+        process.exit(1)
+      })
+    }
+    process.on('SIGINT', () => stop('SIGINT'))
+    process.on('SIGTERM', () => stop('SIGTERM'))
+
+    process.stdout.write(`roost is up (home ${home.root})\n  API:     ${platform.config.api}\n  gateway: ${platform.config.gateway}\n`)
+    if (values.example === true) {
+      await applyFiles(new ApiClient(platform.config), [EXAMPLE], (line) => process.stdout.write(`${line}\n`))
+      process.stdout.write(`try:\n  curl ${platform.config.gateway}/fn/hello?name=roost\n  bin/roost invoke hello --data world\n`)
+    }
+    process.stdout.write('press Ctrl-C to stop\n')
+    // The servers keep the process alive until a signal stops it.
+    return await new Promise<number>(() => {})
+  }
+}
+
+function port (value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < 0 || number > 65535) throw new UsageError(`${flag} ${value} is not a port`, { hint: `${flag} takes a number from 0 to 65535` })
+  return number
+}

@@ -1,0 +1,90 @@
+import { isRoostError } from '../errors/index.js'
+
+export interface Command {
+  summary: string
+  usage: string
+  run (argv: string[]): Promise<number>
+}
+
+// Commands load on demand: `roost get` must not pay for what `roost up` imports.
+const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  up: async () => await import('./commands/up.js'),
+  init: async () => await import('./commands/init.js'),
+  apply: async () => await import('./commands/apply.js'),
+  get: async () => await import('./commands/get.js'),
+  describe: async () => await import('./commands/describe.js'),
+  invoke: async () => await import('./commands/invoke.js'),
+  logs: async () => await import('./commands/logs.js'),
+  rollback: async () => await import('./commands/rollback.js'),
+  delete: async () => await import('./commands/delete.js'),
+  token: async () => await import('./commands/token.js')
+}
+
+const SUMMARIES: Record<string, string> = {
+  up: 'start the platform (API and gateway) in the foreground',
+  init: 'scaffold a function folder that deploys as is',
+  apply: 'build and deploy functions from YAML manifests',
+  get: 'list functions, versions or instances',
+  describe: 'show a function: spec, versions, instances, events',
+  invoke: 'call a function through the gateway',
+  logs: 'show what a function wrote',
+  rollback: 'move traffic back to an earlier version at once',
+  delete: 'delete a function and its instances',
+  token: 'create API tokens for a namespace'
+}
+
+export function usage (): string {
+  const width = Math.max(...Object.keys(SUMMARIES).map((name) => name.length))
+  return [
+    'roost: a serverless platform for TypeScript and JavaScript functions',
+    '',
+    'Usage: roost <command> [flags]',
+    '',
+    'Commands:',
+    ...Object.entries(SUMMARIES).map(([name, summary]) => `  ${name.padEnd(width + 2)}${summary}`),
+    '',
+    'Run `roost <command> --help` for a command\'s flags.',
+    'The CLI talks to the platform in $ROOST_HOME (default ~/.roost).',
+    ''
+  ].join('\n')
+}
+
+export async function main (argv: string[]): Promise<void> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage())
+    return
+  }
+  if (name === '--version' || name === 'version') {
+    process.stdout.write('roost 0.1.0\n')
+    return
+  }
+  const load = COMMANDS[name]
+  if (load === undefined) {
+    printError(`unknown command "${name}"`, 'run `roost --help` for the list of commands')
+    process.exitCode = 2
+    return
+  }
+  try {
+    const { command } = await load()
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${command.summary}\n\n${command.usage}\n`)
+      return
+    }
+    process.exitCode = await command.run(rest)
+  } catch (err) {
+    if (isRoostError(err)) {
+      printError(err.message, err.hint)
+      process.exitCode = err.code === 'ROOST_E_USAGE' ? 2 : 1
+      return
+    }
+    printError(`unexpected failure: ${(err as Error).stack ?? String(err)}`, 'this is a bug in roost; please report it with the command you ran')
+    process.exitCode = 1
+  }
+}
+
+/** One line of cause, one line of hint. */
+export function printError (cause: string, hint: string | undefined): void {
+  process.stderr.write(`error: ${cause}\n`)
+  if (hint !== undefined) process.stderr.write(`hint: ${hint}\n`)
+}

@@ -1,0 +1,78 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, extname, join, relative, resolve } from 'node:path'
+import { parseManifests, validateFunction, type FunctionResource } from '../api/index.js'
+import { bundleSource } from '../build/index.js'
+import { UsageError, isRoostError } from '../errors/index.js'
+
+export interface LoadedManifest {
+  /** Where the document came from, for messages: `path/roost.yaml:12`. */
+  where: string
+  /** The folder source paths are relative to. */
+  root: string
+  doc: unknown
+  resource: FunctionResource
+}
+
+const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json'])
+
+/**
+ * Reads and validates every Function document of FILE, of each manifest in
+ * DIR, or of standard input (`-`). Nothing is sent anywhere: a bad document
+ * anywhere stops the whole apply before it changes anything.
+ */
+export function readManifests (target: string): LoadedManifest[] {
+  const sources = target === '-' ? [{ file: '<stdin>', root: process.cwd(), text: readFileSync(0, 'utf8') }] : manifestFiles(target)
+  const manifests: LoadedManifest[] = []
+  for (const source of sources) {
+    for (const document of parseManifests(source.text, displayPath(source.file))) {
+      const where = `${displayPath(source.file)}:${document.line}`
+      manifests.push({ where, root: source.root, doc: document.doc, resource: located(where, () => validateFunction(document.doc)) })
+    }
+  }
+  if (manifests.length === 0) throw new UsageError(`${target} holds no manifest`, { hint: 'a manifest is YAML with apiVersion: roost.dev/v1 and kind: Function' })
+  return manifests
+}
+
+/** Builds a manifest's source path into one ES module; inline sources are built by the API. */
+export async function bundleFor (manifest: LoadedManifest): Promise<{ code: string } | undefined> {
+  const source = manifest.resource.spec.source
+  if (typeof source !== 'string') return undefined
+  const built = await located(manifest.where, async () => await bundleSource({ source, root: manifest.root }))
+  return { code: built.code }
+}
+
+function manifestFiles (target: string): Array<{ file: string, root: string, text: string }> {
+  const path = resolve(target)
+  let stat
+  try {
+    stat = statSync(path)
+  } catch {
+    throw new UsageError(`${target} does not exist`, { hint: 'pass -f with a manifest file, a folder of them, or - for standard input' })
+  }
+  const files = stat.isDirectory()
+    ? readdirSync(path).filter((name) => MANIFEST_EXTENSIONS.has(extname(name))).sort().map((name) => join(path, name))
+    : [path]
+  return files.map((file) => ({ file, root: dirname(file), text: readFileSync(file, 'utf8') }))
+}
+
+function displayPath (file: string): string {
+  if (file.startsWith('<')) return file
+  const rel = relative(process.cwd(), file)
+  return rel.startsWith('..') ? file : rel
+}
+
+/** Prefixes a failure with the document it is about. */
+function located<T> (where: string, fn: () => T): T {
+  try {
+    const result = fn()
+    if (result instanceof Promise) return result.catch((err: unknown) => { throw prefix(where, err) }) as T
+    return result
+  } catch (err) {
+    throw prefix(where, err)
+  }
+}
+
+function prefix (where: string, err: unknown): unknown {
+  if (isRoostError(err)) err.message = `${where}: ${err.message}`
+  return err
+}
