@@ -1,7 +1,7 @@
 // Manifest files: one or more YAML documents (JSON is YAML too), parsed into plain
 // values for validate.ts. Parsing is bounded and never throws anything but ManifestParseError.
 
-import { CST, Lexer, LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml'
+import { CST, isMap, isSeq, Lexer, LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml'
 import { ManifestParseError } from '../errors/index.js'
 
 export const MAX_MANIFEST_BYTES = 1024 * 1024
@@ -31,8 +31,10 @@ export function parseManifests (text: string, file?: string): ManifestDocument[]
     const doc = toValue(document, file)
     if (doc === null || doc === undefined) continue // empty documents, such as after a trailing `---`
     const { line } = positionOf(lines, document.contents?.range?.[0] ?? document.range?.[0] ?? 0)
-    if (typeof doc !== 'object' || Array.isArray(doc)) {
-      throw new ManifestParseError(`expected a mapping (apiVersion, kind, metadata, spec), got ${Array.isArray(doc) ? 'a list' : 'a ' + typeof doc}`, { file, line })
+    // Judged on the YAML node: a tagged scalar such as !!binary becomes an object in JS.
+    if (!isMap(document.contents)) {
+      const got = isSeq(document.contents) ? 'a list' : typeof doc === 'object' ? 'a tagged value' : `a ${typeof doc}`
+      throw new ManifestParseError(`expected a mapping (apiVersion, kind, metadata, spec), got ${got}`, { file, line })
     }
     result.push({ index: result.length, line, doc })
   }
@@ -42,13 +44,13 @@ export function parseManifests (text: string, file?: string): ManifestDocument[]
 function parseYaml (text: string, lines: LineCounter, file: string | undefined): Document[] {
   // prettyErrors off: its messages repeat the position and quote the source over several lines.
   const documents = guard(() => parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }), file)
-  const errors = documents.flatMap((d) => d.errors)
+  // An empty stream comes back as an array carrying stream info (and its errors), not as documents.
+  const errors = 'empty' in documents ? documents.errors : documents.flatMap((d) => d.errors)
   const first = firstError(errors)
   if (first !== undefined) {
     const position = first.pos === undefined ? {} : positionOf(lines, first.pos[0])
     throw new ManifestParseError(firstLine(first.message), { file, ...position })
   }
-  // An empty stream comes back as an array carrying stream info, not as documents.
   return 'empty' in documents ? [] : documents
 }
 

@@ -1,4 +1,4 @@
-import { isRoostError } from '../errors/index.js'
+import { ApiError, isRoostError, ValidationError, type RoostError } from '../errors/index.js'
 
 export interface Command {
   summary: string
@@ -74,7 +74,7 @@ export async function main (argv: string[]): Promise<void> {
     process.exitCode = await command.run(rest)
   } catch (err) {
     if (isRoostError(err)) {
-      printError(err.message, err.hint)
+      printError(err.message, err.hint, otherProblems(err))
       process.exitCode = err.code === 'ROOST_E_USAGE' ? 2 : 1
       return
     }
@@ -83,8 +83,15 @@ export async function main (argv: string[]): Promise<void> {
   }
 }
 
-/** One line of cause, one line of hint. */
-export function printError (cause: string, hint: string | undefined): void {
+/** One line of cause, one line of hint; further problems of the same input in between. */
+export function printError (cause: string, hint: string | undefined, more: string[] = []): void {
   process.stderr.write(`error: ${cause}\n`)
+  for (const line of more) process.stderr.write(`       ${line}\n`)
   if (hint !== undefined) process.stderr.write(`hint: ${hint}\n`)
+}
+
+/** A validation error lists every bad field; the first is already the cause. */
+function otherProblems (err: RoostError): string[] {
+  const errors = err instanceof ValidationError ? err.errors : err instanceof ApiError ? (err.problem.errors ?? []) : []
+  return errors.slice(1).map((problem) => `${problem.field}: ${problem.message}`)
 }

@@ -241,6 +241,8 @@ export class InstanceManager {
       const reason = exit.outOfMemory ? 'OutOfMemory' : 'Crashed'
       this.systemLog(instance, 'error', `instance ${instance.id} exited: ${exit.reason}; replacing it`)
       this.event(instance, 'Warning', reason, `instance ${instance.id} exited (${exit.reason}); replacing it`)
+    } else if (instance.state === 'draining' && !this.stopping) {
+      this.event(instance, 'Normal', 'Stopped', `instance ${instance.id} drained and stopped after ${Math.round((Date.now() - instance.startedAt) / 1000)} s`)
     }
     this.hooks.onChange()
     this.reconcile()

@@ -103,6 +103,8 @@ export interface WatchEvent {
   namespace: string
   name: string // the resource's name, or the function's name for versions
   resourceVersion: number
+  // the state after the write; for DELETED the last state, with resourceVersion
+  // set to the deletion's (as Kubernetes does)
   object: StoredResource | StoredVersion
 }
 

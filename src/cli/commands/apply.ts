@@ -1,7 +1,7 @@
 import type { Command } from '../main.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
-import { bundleFor, readManifests } from '../manifest-files.js'
+import { bundleFor, readManifests, type LoadedManifest } from '../manifest-files.js'
 import { outputFormat, printData } from '../output.js'
 import { UsageError } from '../../errors/index.js'
 import type { ApiClient } from '../client.js'
@@ -29,16 +29,31 @@ Flags:
     const targets = values.filename ?? []
     if (targets.length === 0) throw new UsageError('apply needs -f FILE, DIR or -', { hint: 'e.g. `roost apply -f roost.yaml`' })
     const format = outputFormat(values.output)
-    const results = await applyFiles(connect(), targets, format === 'table' ? (line) => process.stdout.write(line + '\n') : () => {})
+    // Everything is read, validated and built before the platform is contacted.
+    const prepared = await prepareFiles(targets)
+    const results = await sendPrepared(connect(), prepared, format === 'table' ? (line) => process.stdout.write(line + '\n') : () => {})
     if (format !== 'table') printData(format, results)
     return 0
   }
 }
 
+interface Prepared {
+  manifests: LoadedManifest[]
+  bundles: Array<{ code: string } | undefined>
+}
+
 /** Validates and builds everything first, then applies document by document. */
 export async function applyFiles (client: ApiClient, targets: string[], print: (line: string) => void): Promise<Array<{ function: string, namespace: string } & ApplyResponse>> {
+  return await sendPrepared(client, await prepareFiles(targets), print)
+}
+
+async function prepareFiles (targets: string[]): Promise<Prepared> {
   const manifests = targets.flatMap((target) => readManifests(target))
   const bundles = await Promise.all(manifests.map(async (manifest) => await bundleFor(manifest)))
+  return { manifests, bundles }
+}
+
+async function sendPrepared (client: ApiClient, { manifests, bundles }: Prepared, print: (line: string) => void): Promise<Array<{ function: string, namespace: string } & ApplyResponse>> {
   const results = []
   for (const [index, manifest] of manifests.entries()) {
     const { name, namespace } = manifest.resource.metadata

@@ -1,0 +1,65 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { VersionState } from '../../src/gateway/version-state.js'
+import type { Call } from '../../src/gateway/call.js'
+import type { UpstreamInstance } from '../../src/gateway/upstream-instance.js'
+
+const config = { key: 'default/f@1', version: 1, timeoutMs: 1000, concurrency: 2, queueLimit: 10 }
+
+function call (deadline: number): Call {
+  return { deadline, prev: null, next: null } as unknown as Call
+}
+
+function instance (inflight: number, state: 'ready' | 'draining' | 'starting' = 'ready', concurrency = 2): UpstreamInstance {
+  const fake = {
+    inflight,
+    state,
+    concurrency,
+    get available (): boolean { return fake.state === 'ready' && fake.inflight < fake.concurrency }
+  }
+  return fake as unknown as UpstreamInstance
+}
+
+test('pick chooses the least-loaded ready instance with a free slot', () => {
+  const version = new VersionState(config)
+  const busy = instance(1)
+  const idle = instance(0)
+  version.instances = [busy, idle, instance(0, 'draining'), instance(0, 'starting')]
+  assert.equal(version.pick(), idle)
+  idle.inflight = 2
+  assert.equal(version.pick(), busy)
+  busy.inflight = 2
+  assert.equal(version.pick(), null, 'no instance ever gets more than its concurrency')
+})
+
+test('open calls expire in deadline order, and only those past their deadline', () => {
+  const version = new VersionState(config)
+  const calls = [call(10), call(20), call(30)]
+  for (const c of calls) version.link(c)
+  const expired: number[] = []
+  version.expire(20, (c) => { expired.push(c.deadline); version.unlink(c) })
+  assert.deepEqual(expired, [10, 20])
+  version.expire(100, (c) => { expired.push(c.deadline); version.unlink(c) })
+  assert.deepEqual(expired, [10, 20, 30])
+})
+
+test('a call linked late with an earlier deadline is still expired first', () => {
+  const version = new VersionState(config)
+  version.link(call(50))
+  version.link(call(10))
+  const expired: number[] = []
+  version.expire(60, (c) => { expired.push(c.deadline); version.unlink(c) })
+  assert.deepEqual(expired, [10, 50])
+})
+
+test('unlinking from the middle keeps the list whole', () => {
+  const version = new VersionState(config)
+  const [a, b, c] = [call(1), call(2), call(3)]
+  version.link(a)
+  version.link(b)
+  version.link(c)
+  version.unlink(b)
+  const expired: number[] = []
+  version.expire(10, (x) => { expired.push(x.deadline); version.unlink(x) })
+  assert.deepEqual(expired, [1, 3])
+})

@@ -1,0 +1,154 @@
+// Test harness: a real `roost up` in a child process with its own temporary
+// ROOST_HOME and free ports, driven through the CLI and over HTTP.
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+export const ROOST_BIN = join(REPO_ROOT, 'bin', 'roost')
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface ClientConfig {
+  api: string
+  gateway: string
+  token: string
+}
+
+export interface StartOptions {
+  /** Reuse a home (to test restarts); default: a new temporary one. */
+  home?: string
+  args?: string[]
+}
+
+export class TestPlatform {
+  private exited: Promise<number | null>
+  output = ''
+
+  private constructor (readonly home: string, readonly child: ChildProcess, readonly config: ClientConfig) {
+    this.exited = new Promise((resolve) => {
+      if (child.exitCode !== null) resolve(child.exitCode)
+      else child.once('exit', (code) => resolve(code))
+    })
+  }
+
+  static async start (options: StartOptions = {}): Promise<TestPlatform> {
+    const home = options.home ?? mkdtempSync(join(tmpdir(), 'roost-test-'))
+    const child = spawn(process.execPath, [ROOST_BIN, 'up', '--port', '0', '--api-port', '0', ...(options.args ?? [])], {
+      env: { ...process.env, ROOST_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let output = ''
+    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    await waitFor(() => output.includes('press Ctrl-C') || child.exitCode !== null, 20_000, () => `roost up did not start:\n${output}`)
+    if (child.exitCode !== null) throw new Error(`roost up exited with ${child.exitCode}:\n${output}`)
+    const config = JSON.parse(readFileSync(join(home, 'config'), 'utf8')) as ClientConfig
+    const platform = new TestPlatform(home, child, config)
+    child.stdout?.on('data', (chunk: Buffer) => { platform.output += chunk.toString() })
+    platform.output = output
+    return platform
+  }
+
+  get pid (): number {
+    return this.child.pid as number
+  }
+
+  /** Runs the CLI against this platform. */
+  cli (args: string[], options: { input?: string, cwd?: string, env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+    return runCli(args, { ...options, env: { ROOST_HOME: this.home, ...options.env } })
+  }
+
+  /** Calls the gateway. */
+  fetch (path: string, init?: RequestInit): Promise<Response> {
+    return fetch(this.config.gateway + path, init)
+  }
+
+  /** Calls the REST API with the admin token (or the given one). */
+  api (path: string, init: RequestInit & { token?: string | null } = {}): Promise<Response> {
+    const headers = new Headers(init.headers)
+    if (init.token !== null) headers.set('authorization', `Bearer ${init.token ?? this.config.token}`)
+    return fetch(this.config.api + path, { ...init, headers })
+  }
+
+  async instances (namespace = 'default'): Promise<Array<{ id: string, function: string, version: number, state: string, pid: number, port: number }>> {
+    const response = await this.api(`/apis/roost.dev/v1/instances?namespace=${namespace}`)
+    return (await response.json() as { items: Array<{ id: string, function: string, version: number, state: string, pid: number, port: number }> }).items
+  }
+
+  /** Stops with SIGTERM and waits; the home is removed unless `keepHome`. */
+  async stop (options: { keepHome?: boolean } = {}): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM')
+    const code = await this.exited
+    if (options.keepHome !== true) rmSync(this.home, { recursive: true, force: true })
+    return code
+  }
+
+  /** SIGKILL: no cleanup at all, as a crash or an OOM kill of the platform. */
+  async kill (): Promise<void> {
+    this.child.kill('SIGKILL')
+    await this.exited
+  }
+}
+
+export function runCli (args: string[], options: { input?: string, cwd?: string, env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [ROOST_BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      maxBuffer: 16 * 1024 * 1024
+    }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : (typeof error.code === 'number' ? error.code : 1), stdout, stderr })
+    })
+    if (options.input !== undefined) child.stdin?.end(options.input)
+  })
+}
+
+export async function waitFor (check: () => boolean | Promise<boolean>, timeoutMs: number, message: () => string = () => 'condition not met'): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${message()}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+/** Writes files (path → text) under a new temporary folder and returns it. */
+export function writeProject (files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'roost-fn-'))
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true })
+    writeFileSync(join(dir, path), text)
+  }
+  return dir
+}
+
+/** A one-function manifest; `spec` is YAML lines for the spec block, indented by 2. */
+export function manifest (name: string, spec: string, metadata = ''): string {
+  return `apiVersion: roost.dev/v1
+kind: Function
+metadata:
+  name: ${name}
+${metadata}spec:
+${spec.split('\n').filter((line) => line.trim() !== '').map((line) => `  ${line}`).join('\n')}
+`
+}
+
+export function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
