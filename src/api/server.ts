@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadRequestError, isRoostError, NotFoundError, PayloadTooLargeError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
 import type { LogLine, Store } from '../store/index.js'
 import { applyFunction, type ApplyBody } from './apply-function.js'
@@ -32,12 +32,17 @@ declare module 'fastify' {
 const PREFIX = '/apis/roost.dev/v1'
 const NAME = new RegExp(DNS_LABEL_PATTERN)
 const PUBLIC_PATHS = new Set(['/healthz', '/openapi.json'])
+// How long a refused request body may keep arriving before the connection is closed.
+const LINGER_MS = 5_000
 
 type NamespaceParams = { namespace: string }
 type FunctionParams = { namespace: string, name: string }
 
 /** The REST API: resources in, problem+json errors out. */
-export function createApiServer (options: ApiServerOptions): FastifyInstance {
+export async function createApiServer (options: ApiServerOptions): Promise<FastifyInstance> {
+  // Loaded here, not at the top: the CLI imports this part for validation and
+  // must not pay for the server on every command.
+  const { default: Fastify } = await import('fastify')
   const { store, live } = options
   const app = Fastify({ bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024, logger: false })
   app.decorateRequest('caller', null as unknown as Caller)
@@ -47,7 +52,10 @@ export function createApiServer (options: ApiServerOptions): FastifyInstance {
     request.caller = authenticate(store, request.headers.authorization)
   })
 
-  app.setErrorHandler((err, request, reply) => sendError(reply, toRoostError(err)))
+  app.setErrorHandler((err, request, reply) => {
+    if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') lingerOnRefusedBody(request, reply)
+    sendError(reply, toRoostError(err))
+  })
   app.setNotFoundHandler((request, reply) => {
     sendError(reply, new NotFoundError(`no API route ${request.method} ${request.url.split('?')[0]}`, { hint: 'GET /openapi.json lists the routes' }))
   })
@@ -213,6 +221,19 @@ export function createApiServer (options: ApiServerOptions): FastifyInstance {
   }
 
   return app
+}
+
+/**
+ * Fastify answers a body over the limit with `Connection: close` and closes the socket at
+ * once, unread bytes and all: a client still sending then gets a reset (EPIPE) instead of
+ * the 413. As nginx's lingering close does, keep the connection so node reads and discards
+ * the rest of the body, and close it only if the body has not ended after LINGER_MS.
+ */
+function lingerOnRefusedBody (request: FastifyRequest, reply: FastifyReply): void {
+  const req = request.raw
+  if (req.complete) return
+  reply.removeHeader('connection')
+  setTimeout(() => { if (!req.complete) req.socket.destroy() }, LINGER_MS).unref()
 }
 
 function checkedParams<P extends NamespaceParams> (request: FastifyRequest): P {

@@ -1,5 +1,5 @@
 import { ApiError, ConnectionError, type ProblemDetails } from '../errors/index.js'
-import type { ClientConfig } from '../platform/index.js'
+import type { ClientConfig } from '../home/index.js'
 
 /** A thin client of the REST API: JSON in, JSON out, problems become ApiErrors. */
 export class ApiClient {

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors/index.js'
-import { readClientConfig, resolveHome, type ClientConfig } from '../platform/index.js'
+import { readClientConfig, resolveHome, type ClientConfig } from '../home/index.js'
 import { ApiClient } from './client.js'
 
 /**

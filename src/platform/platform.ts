@@ -6,7 +6,7 @@ import { StartupError } from '../errors/index.js'
 import { GatewayHandle } from '../gateway/index.js'
 import { InstanceManager, LocalProcessDriver } from '../instances/index.js'
 import { Store } from '../store/index.js'
-import { lockHome, readClientConfig, writeClientConfig, type ClientConfig, type RoostHome } from './home.js'
+import { lockHome, readClientConfig, writeClientConfig, type ClientConfig, type RoostHome } from '../home/index.js'
 import { LogWriter } from './log-writer.js'
 
 export interface PlatformOptions {
@@ -41,7 +41,7 @@ export class Platform {
     private readonly instances: InstanceManager,
     private readonly controller: FunctionController,
     private readonly logs: LogWriter,
-    private readonly api: ReturnType<typeof createApiServer>,
+    private readonly api: Awaited<ReturnType<typeof createApiServer>>,
     private readonly unlock: () => void,
     readonly logger: Logger
   ) {}
@@ -80,7 +80,7 @@ export class Platform {
       cleanup.unshift(() => controller?.stop())
 
       const live: LiveView = { instances: () => instances.list(), onLogs: (listener) => logs.subscribe(listener) }
-      const api = createApiServer({ store, live })
+      const api = await createApiServer({ store, live })
       const apiPort = options.apiPort ?? DEFAULTS.apiPort
       try {
         await api.listen({ host, port: apiPort })

@@ -3,7 +3,8 @@ import type { Command } from '../main.js'
 import { parseCommandArgs } from '../args.js'
 import { ApiClient } from '../client.js'
 import { UsageError } from '../../errors/index.js'
-import { Platform, resolveHome } from '../../platform/index.js'
+import { Platform } from '../../platform/index.js'
+import { resolveHome } from '../../home/index.js'
 import { applyFiles } from './apply.js'
 
 const EXAMPLE = fileURLToPath(new URL('../../../../examples/hello/roost.yaml', import.meta.url))
