@@ -35,6 +35,8 @@ export class Gateway implements CallOwner {
   private readonly server: Server
   private router = new Router<FunctionState>([])
   private versions = new Map<string, VersionState>()
+  /** Versions no longer routed that still have requests in flight. */
+  private readonly retired = new Map<string, VersionState>()
   private instances = new Map<string, UpstreamInstance>()
   private readonly sweeper: NodeJS.Timeout
   private readonly requestIdPrefix = randomBytes(4).toString('hex')
@@ -200,6 +202,10 @@ export class Gateway implements CallOwner {
   private readonly sweep = (): void => {
     const now = Date.now()
     for (const version of this.versions.values()) version.expire(now, this.expire)
+    for (const [key, version] of this.retired) {
+      version.expire(now, this.expire)
+      if (!version.hasOpenCalls()) this.retired.delete(key)
+    }
   }
 
   private readonly expire = (call: Call): void => {
@@ -232,14 +238,10 @@ export class Gateway implements CallOwner {
     const functions: FunctionState[] = []
     for (const fn of table.functions) {
       for (const config of fn.versions) {
-        const existing = this.versions.get(config.key)
-        if (existing !== undefined && existing.config.queueLimit === config.queueLimit) {
-          existing.config = config
-          versions.set(config.key, existing)
-        } else {
-          versions.set(config.key, new VersionState(config))
-          if (existing !== undefined) this.orphaned(existing, versions.get(config.key))
-        }
+        const existing = this.versions.get(config.key) ?? this.retired.get(config.key)
+        if (existing !== undefined) existing.config = config
+        versions.set(config.key, existing ?? new VersionState(config))
+        this.retired.delete(config.key)
       }
       const split = new TrafficSplit(fn.traffic.map((target) => ({
         percent: target.percent,
@@ -253,7 +255,10 @@ export class Gateway implements CallOwner {
     this.router = new Router(functions.map((state) => ({ name: state.fn.name, namespace: state.fn.namespace, paths: state.fn.paths, value: state })))
     this.applyInstances(table)
     for (const [key, version] of previous) {
-      if (!versions.has(key)) this.orphaned(version, undefined)
+      if (versions.has(key)) continue
+      this.orphaned(version)
+      // Requests still in flight on a version that left the table keep their timeout.
+      if (version.hasOpenCalls()) this.retired.set(key, version)
     }
     for (const version of versions.values()) if (version.queue.length > 0) this.pump(version)
   }
@@ -276,11 +281,11 @@ export class Gateway implements CallOwner {
   }
 
   /** Requests waiting for a version that left the table move to what the function routes to now. */
-  private orphaned (version: VersionState, replacement: VersionState | undefined): void {
+  private orphaned (version: VersionState): void {
     for (const call of version.queue.drain()) {
       version.unlink(call)
       const fnKey = version.key.slice(0, version.key.lastIndexOf('@'))
-      const target = replacement ?? this.routeAgain(fnKey)
+      const target = this.routeAgain(fnKey)
       if (target === undefined) {
         call.state = CallState.Done
         sendProblem(call.res, 404, 'ROOST_E_ROUTE_NOT_FOUND', `${fnKey} was deleted while the request waited`, call.requestId)

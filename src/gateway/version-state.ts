@@ -42,6 +42,10 @@ export class VersionState {
     return false
   }
 
+  hasOpenCalls (): boolean {
+    return this.head !== null
+  }
+
   /** Adds an open call, keeping the list sorted by deadline (appending is the common case). */
   link (call: Call): void {
     let after = this.tail

@@ -214,3 +214,26 @@ test('unknown routes get 404 problem+json; /healthz answers', async () => {
   assert.equal(response.headers.get('content-type'), 'application/problem+json')
   assert.equal((await fetch(`${base}/healthz`)).status, 200)
 })
+
+test('a request in flight on a version that leaves the table still gets its 504 at the deadline', async () => {
+  const u = await track(upstream(() => { /* never answers */ }))
+  gateway.applyTable(table([{ name: 'leaving', timeoutMs: 300 }], [{ id: 'leaving1', fn: 'leaving', port: u.port }]))
+  const pending = fetch(`${base}/fn/leaving`)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  gateway.applyTable(table([], []))
+  const response = await pending
+  assert.equal(response.status, 504)
+})
+
+test('requests waiting for a version that leaves the table move to the version now routed', async () => {
+  gateway.applyTable(table([{ name: 'moving' }], []))
+  const pending = fetch(`${base}/fn/moving`)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const u = await track(upstream((req, res) => res.end('v2 answered')))
+  const next = table([{ name: 'moving' }], [])
+  next.functions[0].versions = [{ key: 'default/moving@2', version: 2, timeoutMs: 5000, concurrency: 10, queueLimit: 100 }]
+  next.functions[0].traffic = [{ version: 2, percent: 100 }]
+  next.instances = [{ id: 'm2', versionKey: 'default/moving@2', host: '127.0.0.1', port: u.port, state: 'ready' }]
+  gateway.applyTable(next)
+  assert.equal(await (await pending).text(), 'v2 answered')
+})
