@@ -28,6 +28,7 @@ export interface ApplyResult {
  * An apply that dies half-way leaves the old state or the new, never a mix.
  */
 export async function applyFunction (store: Store, path: { namespace: string, name: string }, body: ApplyBody): Promise<ApplyResult> {
+  if (body.manifest === undefined) throw new ValidationError([{ field: 'manifest', message: 'required: the body is { "manifest": <Function>, "bundle"?: { "code": <ES module> } }' }])
   const resource = validateFunction(body.manifest)
   checkPathMatches(resource, path)
   const code = await bundleCode(resource.spec, body.bundle)

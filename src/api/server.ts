@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadRequestError, isRoostError, NotFoundError, PayloadTooLargeError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
 import type { LogLine, Store } from '../store/index.js'
@@ -34,6 +35,8 @@ const NAME = new RegExp(DNS_LABEL_PATTERN)
 const PUBLIC_PATHS = new Set(['/healthz', '/openapi.json'])
 // How long a refused request body may keep arriving before the connection is closed.
 const LINGER_MS = 5_000
+// How long requests in flight get to finish once the API closes.
+const CLOSE_GRACE_MS = 2_000
 
 type NamespaceParams = { namespace: string }
 type FunctionParams = { namespace: string, name: string }
@@ -45,6 +48,15 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
   const { default: Fastify } = await import('fastify')
   const { store, live } = options
   const app = Fastify({ bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024, logger: false })
+  // Open `logs -f` streams. close() waits for every connection, so they end when it begins,
+  // and a client that neither finishes nor reads gets CLOSE_GRACE_MS before it is cut off:
+  // neither may hold the platform's stop for the keep-alive timeout, or for ever.
+  const follows = new Set<ServerResponse>()
+  app.addHook('preClose', (done) => {
+    for (const res of follows) res.end(() => res.socket?.destroy())
+    setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS).unref()
+    done()
+  })
   app.decorateRequest('caller', null as unknown as Caller)
 
   app.addHook('onRequest', async (request) => {
@@ -214,9 +226,11 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
     })
     // Keeps proxies and the CLI from thinking the stream died while the function is quiet.
     const heartbeat = setInterval(() => res.write('\n'), 15_000)
+    follows.add(res)
     request.raw.on('close', () => {
       clearInterval(heartbeat)
       unsubscribe()
+      follows.delete(res)
     })
   }
 

@@ -20,6 +20,7 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/
 const SWEEP_INTERVAL_MS = 50
 const DEMAND_INTERVAL_MS = 250
 const MAX_CONNECT_ATTEMPTS = 3
+const LINGER_MS = 5_000
 
 interface FunctionState {
   fn: RoutedFunction
@@ -120,9 +121,14 @@ export class Gateway implements CallOwner {
   }
 
   private rejectTooLarge (req: IncomingMessage, res: ServerResponse, requestId: string): void {
-    // The rest of the body is not read: close the connection after answering.
-    sendProblem(res, 413, 'ROOST_E_PAYLOAD_TOO_LARGE', `the request body is larger than the limit of ${this.options.bodyLimit} bytes`, requestId, { connection: 'close' })
+    sendProblem(res, 413, 'ROOST_E_PAYLOAD_TOO_LARGE', `the request body is larger than the limit of ${this.options.bodyLimit} bytes`, requestId)
+    // Closing with unread bytes would reset the connection under a client still
+    // sending, and it would never see the 413: read and drop the rest, as nginx's
+    // lingering close does, and cut off only a body that does not end in time.
+    if (req.complete) return
+    req.removeAllListeners('data')
     req.resume()
+    setTimeout(() => { if (!req.complete) req.socket.destroy() }, LINGER_MS).unref()
   }
 
   private begin (req: IncomingMessage, res: ServerResponse, version: VersionState, options: Dispatcher.DispatchOptions, requestId: string): void {

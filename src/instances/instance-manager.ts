@@ -220,6 +220,9 @@ export class InstanceManager {
   private onStartFailure (instance: ManagedInstance, reason: string, detail: string): void {
     instance.startFailed = true
     const key = instance.target.key
+    // The requests that wanted this version are answered with the failure; the
+    // next request asks again. Only scale.min keeps retrying a broken version.
+    this.demanded.delete(key)
     const previous = this.backoff.get(key)
     const failures = (previous?.failures ?? 0) + 1
     // The first failure is retried at once (it may be a fluke); repeats back off
