@@ -44,7 +44,14 @@ export class ApiClient {
     try {
       return await fetch(this.config.api + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal })
     } catch (err) {
-      throw new ConnectionError(`cannot reach the Roost API at ${this.config.api}: ${causeOf(err)}`, { hint: 'is `roost up` running? ROOST_HOME selects which platform the CLI talks to' })
+      const cause = causeOf(err)
+      if (cause === 'ECONNREFUSED' || cause === 'ENOTFOUND' || method === 'GET') {
+        throw new ConnectionError(`cannot reach the Roost API at ${this.config.api}: ${cause}`, { hint: 'is `roost up` running? ROOST_HOME selects which platform the CLI talks to' })
+      }
+      // The request may or may not have been applied before the connection broke.
+      throw new ConnectionError(`the Roost API at ${this.config.api} went away during ${method} ${path}: ${cause}`, {
+        hint: 'it may or may not have been applied; once the platform is back, `roost get versions NAME` shows which, and repeating the command is safe'
+      })
     }
   }
 }

@@ -21,10 +21,14 @@ export interface PlatformOptions {
   /** Requests one version may hold waiting for an instance. */
   queueLimit?: number
   logLevel?: string
+  /** Called when the platform cannot go on (its gateway thread died); it has stopped by then. */
+  onFatal?: (err: Error) => void
 }
 
 const DEFAULTS = { host: '127.0.0.1', gatewayPort: 8080, apiPort: 7070, bodyLimit: 6 * 1024 * 1024, queueLimit: 1000 }
 const LOG_LINES_PER_FUNCTION = 10_000
+const EVENTS_PER_FUNCTION = 200
+const HOUSEKEEPING_INTERVAL_MS = 60_000
 const ADMIN_TOKEN_SETTING = 'adminTokenId'
 
 /**
@@ -33,6 +37,7 @@ const ADMIN_TOKEN_SETTING = 'adminTokenId'
  */
 export class Platform {
   private stopping: Promise<void> | null = null
+  private readonly housekeeping: NodeJS.Timeout
 
   private constructor (
     readonly config: ClientConfig,
@@ -44,7 +49,10 @@ export class Platform {
     private readonly api: Awaited<ReturnType<typeof createApiServer>>,
     private readonly unlock: () => void,
     readonly logger: Logger
-  ) {}
+  ) {
+    this.housekeeping = setInterval(() => store.pruneEvents(EVENTS_PER_FUNCTION), HOUSEKEEPING_INTERVAL_MS)
+    this.housekeeping.unref()
+  }
 
   static async start (options: PlatformOptions): Promise<Platform> {
     const home = options.home
@@ -75,7 +83,6 @@ export class Platform {
       controller = new FunctionController(store, instances, gateway, new BundleFiles(store.blobs, join(store.dir, 'bundles')), { queueLimit: options.queueLimit ?? DEFAULTS.queueLimit })
       gateway.on('demand', (versionKey) => instances.demand(versionKey))
       gateway.on('suspect', (instanceId) => instances.suspect(instanceId))
-      gateway.on('exit', (code) => logger.fatal({ code }, 'the gateway worker exited'))
       controller.start()
       cleanup.unshift(() => controller?.stop())
 
@@ -95,7 +102,15 @@ export class Platform {
       const config: ClientConfig = { api: `http://${host}:${boundApiPort}`, gateway: gateway.url, token: adminToken(store, home) }
       writeClientConfig(home, config)
       logger.info({ api: config.api, gateway: config.gateway }, 'roost is up')
-      return new Platform(config, store, gateway, instances, controller, logs, api, unlock, logger)
+      const platform = new Platform(config, store, gateway, instances, controller, logs, api, unlock, logger)
+      // Without its data plane the platform would take applies it can never serve: stop it all.
+      gateway.on('exit', (code) => {
+        if (platform.stopping !== null) return
+        const err = new StartupError(`the gateway thread exited (code ${code})`, { hint: `see ${home.logPath}; start roost up again` })
+        logger.fatal({ code }, err.message)
+        void platform.stop().then(() => options.onFatal?.(err))
+      })
+      return platform
     } catch (err) {
       for (const step of cleanup) await step()
       throw err
@@ -110,6 +125,7 @@ export class Platform {
 
   private async shutdown (): Promise<void> {
     this.logger.info('stopping')
+    clearInterval(this.housekeeping)
     await this.api.close()
     this.controller.stop()
     await this.gateway.close()

@@ -39,7 +39,11 @@ Flags:
       dataDir: values.data,
       host: values.host,
       gatewayPort: port(values.port, '--port'),
-      apiPort: port(values['api-port'], '--api-port')
+      apiPort: port(values['api-port'], '--api-port'),
+      onFatal: (err) => {
+        process.stderr.write(`error: ${err.message}\n`)
+        process.exit(1)
+      }
     })
     let stopping = false
     const stop = (signal: string): void => {
