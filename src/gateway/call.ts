@@ -13,6 +13,8 @@ export interface CallOwner {
 
 // Response headers that describe the instance's connection, not the response.
 const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer'])
+// Only names of these lengths can be hop-by-hop: the others skip the lower-casing.
+const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP_RESPONSE].map((name) => name.length))
 
 /**
  * One request through the gateway, from arrival to its last byte. It is also
@@ -27,6 +29,9 @@ export class Call implements Dispatcher.DispatchHandler {
   next: Call | null = null
   private abortUpstream: ((err?: Error) => void) | null = null
   private resumeUpstream: (() => void) | null = null
+  /** The first body chunk, held until the parser's turn ends (see onData). */
+  private held: Buffer | null = null
+  private streaming = false
 
   constructor (
     private readonly owner: CallOwner,
@@ -66,7 +71,7 @@ export class Call implements Dispatcher.DispatchHandler {
     const headers: string[] = []
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i].toString('latin1')
-      if (name.length <= 17 && HOP_BY_HOP_RESPONSE.has(name.toLowerCase())) continue
+      if (HOP_BY_HOP_LENGTHS.has(name.length) && HOP_BY_HOP_RESPONSE.has(name.toLowerCase())) continue
       headers.push(name, rawHeaders[i + 1].toString('latin1'))
     }
     headers.push('x-request-id', this.requestId)
@@ -76,6 +81,28 @@ export class Call implements Dispatcher.DispatchHandler {
 
   onData (chunk: Buffer): boolean {
     if (this.state !== CallState.Sent) return false
+    // Most responses are one chunk that arrives with its end in the same parse:
+    // holding it lets onComplete send headers and body in one end(chunk) write.
+    // A streamed response gets it on the next tick, so nothing waits for more data.
+    if (!this.streaming) {
+      this.streaming = true
+      this.held = chunk
+      process.nextTick(flushHeld, this)
+      return true
+    }
+    return this.write(chunk)
+  }
+
+  /** Sends the held first chunk if the response did not end with it. */
+  flushHeld (): void {
+    const held = this.held
+    if (held === null || this.state !== CallState.Sent) return
+    this.held = null
+    this.write(held)
+  }
+
+  private write (chunk: Buffer): boolean {
+    if (this.held !== null) this.flushHeld()
     if (this.res.write(chunk)) return true
     // Backpressure: let the caller's socket drain before reading more from the instance.
     const resume = this.resumeUpstream
@@ -85,7 +112,10 @@ export class Call implements Dispatcher.DispatchHandler {
 
   onComplete (): void {
     if (this.state !== CallState.Sent) return
-    this.res.end()
+    const held = this.held
+    this.held = null
+    if (held === null) this.res.end()
+    else this.res.end(held)
     this.owner.onCallFinished(this)
   }
 
@@ -93,4 +123,8 @@ export class Call implements Dispatcher.DispatchHandler {
     if (this.state !== CallState.Sent) return
     this.owner.onCallFailed(this, err)
   }
+}
+
+function flushHeld (call: Call): void {
+  call.flushHeld()
 }

@@ -15,7 +15,8 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer',
   'x-request-id', 'x-roost-deadline', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-prefix'
 ])
-const LONGEST_DROPPED_HEADER = 18
+// Only names of these lengths need the lower-casing below.
+const INSPECTED_HEADER_LENGTHS = new Set([...DROPPED_REQUEST_HEADERS, 'host'].map((name) => name.length))
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/
 const SWEEP_INTERVAL_MS = 50
 const DEMAND_INTERVAL_MS = 250
@@ -322,7 +323,7 @@ export class Gateway implements CallOwner {
     let host: string | undefined
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]
-      if (name.length <= LONGEST_DROPPED_HEADER) {
+      if (INSPECTED_HEADER_LENGTHS.has(name.length)) {
         const lower = name.toLowerCase()
         if (DROPPED_REQUEST_HEADERS.has(lower)) {
           if (lower === 'x-forwarded-for') forwardedFor = raw[i + 1]
