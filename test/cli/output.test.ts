@@ -1,0 +1,24 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { age, formatTable, outputFormat } from '../../src/cli/output.js'
+
+test('tables pad each column to its widest cell, as kubectl prints them', () => {
+  assert.equal(formatTable(['NAME', 'AGE'], [['hello', '3s'], ['a', '10m']]), 'NAME    AGE\nhello   3s\na       10m\n')
+})
+
+test('ages read like kubectl: seconds, then minutes, hours, days', () => {
+  const now = Date.parse('2026-01-10T00:00:00Z')
+  assert.equal(age(now - 5_000, now), '5s')
+  assert.equal(age(now - 119_000, now), '119s')
+  assert.equal(age(now - 30 * 60_000, now), '30m')
+  assert.equal(age(now - 5 * 3600_000, now), '5h')
+  assert.equal(age(now - 3 * 86400_000, now), '3d')
+  assert.equal(age(now + 5_000, now), '0s', 'a clock a little ahead never shows a negative age')
+})
+
+test('-o takes json and yaml; anything else is a usage error with a hint', () => {
+  assert.equal(outputFormat(undefined), 'table')
+  assert.equal(outputFormat('json'), 'json')
+  assert.equal(outputFormat('yaml'), 'yaml')
+  assert.throws(() => outputFormat('xml'), { code: 'ROOST_E_USAGE', hint: /-o json/ })
+})

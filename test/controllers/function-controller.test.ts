@@ -1,0 +1,109 @@
+import { test, beforeEach, afterEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { validateFunction, versionConfigHash, versionConfigOf, type FunctionSpec } from '../../src/api/index.js'
+import { BundleFiles, FunctionController } from '../../src/controllers/index.js'
+import type { RoutingTable } from '../../src/gateway/index.js'
+import type { InstanceManager, VersionTarget } from '../../src/instances/index.js'
+import { Store } from '../../src/store/index.js'
+
+// The controller between a real store and recorders standing in for the
+// instance manager and the gateway: what it wants running and routed.
+
+let dir: string
+let store: Store
+let targets: VersionTarget[]
+let tables: RoutingTable[]
+let controller: FunctionController
+
+const recorder = {
+  setTargets (next: VersionTarget[]): void { targets = next },
+  list: () => []
+} as unknown as InstanceManager
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'roost-controller-'))
+  store = Store.open(dir)
+  targets = []
+  tables = []
+  controller = new FunctionController(store, recorder, { pushTable: (table) => tables.push(table) }, new BundleFiles(store.blobs, join(dir, 'bundles')), { queueLimit: 50 })
+})
+
+afterEach(() => {
+  controller.stop()
+  store.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+function deploy (name: string, spec: Record<string, unknown>, code = `export default () => new Response('${name}')`): number {
+  const resource = validateFunction({ apiVersion: 'roost.dev/v1', kind: 'Function', metadata: { name }, spec: { source: './x.ts', ...spec } })
+  const hash = store.blobs.put(code)
+  const config = versionConfigOf(resource.spec, hash)
+  return store.transaction(() => {
+    const version = store.insertVersion(resource.metadata.namespace, name, { bundleHash: hash, configHash: versionConfigHash(config), config })
+    store.putResource<FunctionSpec>('Function', resource.metadata.namespace, name, { spec: resource.spec, labels: {} })
+    return version.number
+  })
+}
+
+test('without spec.traffic the newest version gets all traffic and scale.min instances', () => {
+  deploy('f', { scale: { min: 2 } })
+  deploy('f', { scale: { min: 2 } }, 'export default () => new Response("v2")')
+  controller.reconcile()
+  assert.deepEqual(targets.map((t) => [t.key, t.min, t.active]), [['default/f@2', 2, true]])
+  const fn = tables.at(-1)?.functions[0]
+  assert.deepEqual(fn?.traffic, [{ version: 2, percent: 100 }])
+  assert.deepEqual(fn?.versions.map((v) => [v.key, v.queueLimit]), [['default/f@2', 50]])
+})
+
+test('a split keeps each weighted version at scale.min and a tag-only version at zero', () => {
+  deploy('f', { scale: { min: 1 } })
+  deploy('f', { scale: { min: 1 } }, 'export default () => new Response("v2")')
+  const current = store.getResource<FunctionSpec>('Function', 'default', 'f')
+  store.putResource<FunctionSpec>('Function', 'default', 'f', {
+    spec: { ...(current?.spec as FunctionSpec), traffic: [{ version: 1, percent: 0, tag: 'old' }, { version: 2, percent: 100 }] },
+    labels: {}
+  })
+  controller.reconcile()
+  assert.deepEqual(targets.map((t) => [t.key, t.min]), [['default/f@1', 0], ['default/f@2', 1]])
+})
+
+test('each version runs with the settings frozen in it and its bundle as an .mjs file', () => {
+  deploy('f', { env: { A: '1' }, timeout: '5s', memory: '64Mi' })
+  controller.reconcile()
+  const [target] = targets
+  assert.deepEqual(target.env, { A: '1' })
+  assert.equal(target.timeoutMs, 5000)
+  assert.equal(target.memoryMiB, 64)
+  assert.ok(target.bundlePath.endsWith('.mjs'))
+  assert.equal(readFileSync(target.bundlePath, 'utf8'), "export default () => new Response('f')")
+})
+
+test('spec.http.path becomes a route of the function', () => {
+  deploy('f', { http: { path: '/api/f' } })
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].paths, ['/api/f'])
+})
+
+test('a deleted function leaves no target and no route', () => {
+  deploy('f', {})
+  controller.reconcile()
+  store.transaction(() => {
+    store.deleteResource('Function', 'default', 'f')
+    store.deleteVersions('default', 'f')
+  })
+  controller.reconcile()
+  assert.deepEqual(targets, [])
+  assert.deepEqual(tables.at(-1)?.functions, [])
+})
+
+test('a change in the store schedules a reconcile by itself (a watch, not a poll)', async () => {
+  controller.start()
+  deploy('f', {})
+  await new Promise((resolve) => setImmediate(resolve))
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.deepEqual(targets.map((t) => t.key), ['default/f@1'])
+  assert.ok(existsSync(join(dir, 'bundles')))
+})
