@@ -48,7 +48,7 @@ export function lockHome (home: RoostHome): () => void {
   mkdirSync(home.root, { recursive: true })
   if (existsSync(home.pidPath)) {
     const pid = Number(readFileSync(home.pidPath, 'utf8').trim())
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid)) {
       throw new StartupError(`another roost platform (pid ${pid}) runs on ${home.root}`, { hint: 'stop it first, or set ROOST_HOME to another folder to run a second platform' })
     }
   }
@@ -60,7 +60,8 @@ export function lockHome (home: RoostHome): () => void {
   }
 }
 
-function isAlive (pid: number): boolean {
+/** Whether a process runs; a zombie (killed, not yet reaped) does not. */
+export function isProcessAlive (pid: number): boolean {
   try {
     process.kill(pid, 0)
   } catch (err) {

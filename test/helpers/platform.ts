@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { isProcessAlive } from '../../src/home/index.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const ROOST_BIN = join(REPO_ROOT, 'bin', 'roost')
@@ -139,16 +140,7 @@ ${spec.split('\n').filter((line) => line.trim() !== '').map((line) => `  ${line}
 `
 }
 
+/** Whether a process runs (a zombie does not). */
 export function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
+  return isProcessAlive(pid)
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Driver, InstanceEvents, InstanceExit, RunningInstance } from '../../src/instances/index.js'
 import type { RuntimeLogLine } from '../../src/runtime/index.js'
+import { until } from '../helpers/wait.js'
 
 interface Observed {
   port: number
@@ -23,14 +24,6 @@ function bundle (code: string): string {
   const file = join(dir, 'bundle.mjs')
   writeFileSync(file, code)
   return file
-}
-
-async function until (check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
 }
 
 function launch (driver: Driver, memoryMiB = 64): { instance: RunningInstance, seen: Observed } {

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { InstanceManager, LocalProcessDriver, versionKey, type InstanceEvent, type VersionTarget } from '../../src/instances/index.js'
+import { until } from '../helpers/wait.js'
 
 function target (code: string, overrides: Partial<VersionTarget> = {}): VersionTarget {
   const dir = mkdtempSync(join(tmpdir(), 'roost-im-'))
@@ -31,14 +32,6 @@ function harness (): { manager: InstanceManager, events: InstanceEvent[], failur
     onStartFailed: (key, reason) => failures.push(`${key}: ${reason}`)
   }, { drainDelayMs: 10 })
   return { manager, events, failures }
-}
-
-async function until (check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
 }
 
 const ok = 'export default () => new Response("ok")'
