@@ -7,6 +7,7 @@ import { writeSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { LogCapture } from './log-capture.js'
 import { Invoker, type FetchHandler } from './invoke.js'
+import { RequestTracking } from './request-tracking.js'
 import type { ChildMessage, LoadMessage, ParentMessage } from './protocol.js'
 
 const send = (message: ChildMessage): void => {
@@ -14,8 +15,9 @@ const send = (message: ChildMessage): void => {
 }
 
 const capture = new LogCapture(send)
-capture.patchConsole()
-const invoker = new Invoker(capture)
+const requests = new RequestTracking()
+capture.patchConsole(requests)
+const invoker = new Invoker(capture, requests)
 
 // An instance without its parent would be an orphan nobody routes to: when the
 // platform dies (even by SIGKILL) the IPC channel closes and we leave too.

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Context } from './context.js'
-import { currentRequest, type LogCapture } from './log-capture.js'
+import type { LogCapture } from './log-capture.js'
+import type { RequestTracking } from './request-tracking.js'
 import { DEADLINE_HEADER, REQUEST_ID_HEADER, type FunctionIdentity } from './protocol.js'
 
 export type FetchHandler = (req: Request, ctx: Context) => unknown
@@ -20,7 +21,7 @@ export class Invoker {
   private timeoutMs = 30_000
   private onIdle: (() => void) | null = null
 
-  constructor (private readonly capture: LogCapture) {}
+  constructor (private readonly capture: LogCapture, private readonly requests: RequestTracking) {}
 
   setHandler (handler: FetchHandler, fn: FunctionIdentity, timeoutMs: number): void {
     this.handler = handler
@@ -67,29 +68,33 @@ export class Invoker {
     const deadlineHeader = headers[DEADLINE_HEADER] as string | undefined
     const deadline = deadlineHeader === undefined ? Date.now() + this.timeoutMs : Number(deadlineHeader)
     const ctx = new Context(requestId, deadline, this.fn as FunctionIdentity, this.capture)
-    let response: unknown
     try {
-      const request = new Request(`http://${headers.host ?? 'localhost'}${req.url ?? '/'}`, {
-        method,
-        headers: headers as Record<string, string>,
-        body
-      })
-      response = await currentRequest.run(requestId, this.handler as FetchHandler, request, ctx)
-    } catch (err) {
-      this.failRequest(res, requestId, 'the function threw an error', err)
-      return
-    }
-    if (!(response instanceof Response)) {
-      this.failRequest(res, requestId, `the function returned ${describeValue(response)} instead of a Response`, null)
-      return
-    }
-    try {
-      await writeResponse(res, response)
-    } catch (err) {
-      // Headers may be gone already: the only honest signal left is a broken connection.
-      this.capture.write('error', 'system', requestId, ['error while streaming the response:', err])
-      if (res.headersSent) res.destroy()
-      else this.failRequest(res, requestId, 'the response body failed', err)
+      let response: unknown
+      try {
+        const request = new Request(`http://${headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+          method,
+          headers: headers as Record<string, string>,
+          body
+        })
+        response = await this.requests.run(requestId, this.handler as FetchHandler, request, ctx)
+      } catch (err) {
+        this.failRequest(res, requestId, 'the function threw an error', err)
+        return
+      }
+      if (!(response instanceof Response)) {
+        this.failRequest(res, requestId, `the function returned ${describeValue(response)} instead of a Response`, null)
+        return
+      }
+      try {
+        await writeResponse(res, response)
+      } catch (err) {
+        // Headers may be gone already: the only honest signal left is a broken connection.
+        this.capture.write('error', 'system', requestId, ['error while streaming the response:', err])
+        if (res.headersSent) res.destroy()
+        else this.failRequest(res, requestId, 'the response body failed', err)
+      }
+    } finally {
+      this.requests.end(requestId)
     }
   }
 

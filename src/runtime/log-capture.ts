@@ -1,5 +1,4 @@
 import { format } from 'node:util'
-import { AsyncLocalStorage } from 'node:async_hooks'
 import type { LogLevel, LogStream, RuntimeLogLine, LogsMessage } from './protocol.js'
 
 // Lines are shipped to the parent in batches: one IPC message per flush, not
@@ -8,8 +7,10 @@ const FLUSH_DELAY_MS = 20
 const MAX_BUFFERED_LINES = 10_000
 const MAX_LINE_BYTES = 16 * 1024
 
-/** The request whose handler is running, so console.* lines carry its id. */
-export const currentRequest = new AsyncLocalStorage<string>()
+/** Tells which request a line belongs to; see request-tracking.ts. */
+export interface RequestSource {
+  current (): string | null
+}
 
 export class LogCapture {
   private lines: RuntimeLogLine[] = []
@@ -48,13 +49,13 @@ export class LogCapture {
   }
 
   /** Routes console.* of user code into the capture, tagged with the current request. */
-  patchConsole (): void {
+  patchConsole (requests: RequestSource): void {
     const levels: Array<[keyof Console, LogLevel]> = [
       ['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['trace', 'debug'], ['warn', 'warn'], ['error', 'error']
     ]
     for (const [method, level] of levels) {
       (console as unknown as Record<string, (...args: unknown[]) => void>)[method] = (...args: unknown[]) => {
-        this.write(level, 'console', currentRequest.getStore() ?? null, args)
+        this.write(level, 'console', requests.current(), args)
       }
     }
   }
