@@ -84,25 +84,27 @@ export class Gateway implements CallOwner {
     const state = match.fn
     const version = state.split.pick(req.headers['x-roost-tag'] as string | undefined)
     const requestId = this.requestIdFor(req)
+    // The timeout runs from arrival: reading the body and waiting for an instance count.
+    const deadline = Date.now() + version.config.timeoutMs
     const options: Dispatcher.DispatchOptions = {
       path: match.path,
       method: req.method as Dispatcher.HttpMethod,
-      headers: this.forwardHeaders(req, requestId, Date.now() + version.config.timeoutMs, match.prefix),
+      headers: this.forwardHeaders(req, requestId, deadline, match.prefix),
       body: null
     }
     const length = req.headers['content-length']
     if (length === undefined && req.headers['transfer-encoding'] === undefined) {
-      this.begin(req, res, version, options, requestId)
+      this.begin(req, res, version, options, requestId, deadline)
       return
     }
     if (length !== undefined && Number(length) > this.options.bodyLimit) {
       this.rejectTooLarge(req, res, requestId)
       return
     }
-    this.readBody(req, res, version, options, requestId)
+    this.readBody(req, res, version, options, requestId, deadline)
   }
 
-  private readBody (req: IncomingMessage, res: ServerResponse, version: VersionState, options: Dispatcher.DispatchOptions, requestId: string): void {
+  private readBody (req: IncomingMessage, res: ServerResponse, version: VersionState, options: Dispatcher.DispatchOptions, requestId: string, deadline: number): void {
     const chunks: Buffer[] = []
     let size = 0
     req.on('data', (chunk: Buffer) => {
@@ -116,7 +118,7 @@ export class Gateway implements CallOwner {
     req.on('end', () => {
       if (size > this.options.bodyLimit) return
       options.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
-      this.begin(req, res, version, options, requestId)
+      this.begin(req, res, version, options, requestId, deadline)
     })
     req.on('error', () => res.destroy())
   }
@@ -132,8 +134,8 @@ export class Gateway implements CallOwner {
     setTimeout(() => { if (!req.complete) req.socket.destroy() }, LINGER_MS).unref()
   }
 
-  private begin (req: IncomingMessage, res: ServerResponse, version: VersionState, options: Dispatcher.DispatchOptions, requestId: string): void {
-    const call = new Call(this, req, res, version, options, requestId, Date.now() + version.config.timeoutMs)
+  private begin (req: IncomingMessage, res: ServerResponse, version: VersionState, options: Dispatcher.DispatchOptions, requestId: string, deadline: number): void {
+    const call = new Call(this, req, res, version, options, requestId, deadline)
     version.link(call)
     this.dispatch(call)
   }
