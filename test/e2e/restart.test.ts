@@ -176,6 +176,20 @@ test('SIGTERM stops the platform with exit code 0 and leaves no instance process
   assert.equal(existsSync(join(platform.home, 'roost.pid')), false, 'the home is unlocked')
 })
 
+test('SIGTERM stops the platform even while `roost logs -f` follows a function, and the follower ends cleanly', { timeout: 60_000 }, async () => {
+  const platform = await start()
+  const dir = project({ 'tail.ts': logging('tail'), 'roost.yaml': manifest('tail', 'source: ./tail.ts\nscale: { min: 1 }') })
+  ok(await platform.cli(['apply', '-f', join(dir, 'roost.yaml')]))
+  await text(platform, '/fn/tail')
+  const follower = spawnCli(platform.home, ['logs', 'tail', '-f'])
+  await waitFor(() => follower.stdout.includes('tail'), 15_000, () => `the follower printed nothing: ${follower.stderr}`)
+
+  const code = await platform.stop({ keepHome: true })
+  running.delete(platform)
+  assert.equal(code, 0, platform.output)
+  assert.equal(await follower.exited, 0, follower.stderr)
+})
+
 test('two platforms with different homes run side by side, each serving only its own functions', async () => {
   const [a, b] = await Promise.all([start(), start()])
   const dirA = project({ 'twin.ts': logging('from a'), 'only.ts': logging('only a') })
