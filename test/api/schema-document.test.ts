@@ -4,38 +4,11 @@ import { readFileSync } from 'node:fs'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { functionJsonSchema, functionJsonSchemaText } from '../../src/api/schema-document.js'
 import { parseManifests } from '../../src/api/manifest.js'
+import { designExample } from '../fixtures/design-example.js'
 
 // Compiled to dist/test/api/, three folders below the repository root.
 const committedPath = new URL('../../../schema/function.schema.json', import.meta.url)
 
-const designExample = `
-apiVersion: roost.dev/v1
-kind: Function
-metadata:
-  name: hello
-  namespace: default
-  labels: { app: hello }
-spec:
-  source: ./hello.ts
-  env: { GREETING: hi }
-  timeout: 30s
-  memory: 128Mi
-  concurrency: 100
-  scale:
-    min: 0
-    max: 20
-    metric: concurrency
-    target: 10
-    utilization: 0.7
-    window: 60s
-    scaleDownDelay: 30s
-  http:
-    path: /hello
-    auth: none
-  traffic:
-    - { version: 3, percent: 90 }
-    - { version: 4, percent: 10, tag: canary }
-`
 
 type Node = Record<string, unknown>
 

@@ -2,37 +2,9 @@ import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { validateFunction } from '../../src/api/validate.js'
 import { parseManifests } from '../../src/api/manifest.js'
+import { designExample } from '../fixtures/design-example.js'
 import { UnknownKindError, ValidationError, type FieldProblem } from '../../src/errors/index.js'
 
-// The example of DESIGN.md ("Resources"), without triggers, which are not built yet.
-const designExample = `
-apiVersion: roost.dev/v1
-kind: Function
-metadata:
-  name: hello
-  namespace: default
-  labels: { app: hello }
-spec:
-  source: ./hello.ts
-  env: { GREETING: hi }
-  timeout: 30s
-  memory: 128Mi
-  concurrency: 100
-  scale:
-    min: 0
-    max: 20
-    metric: concurrency
-    target: 10
-    utilization: 0.7
-    window: 60s
-    scaleDownDelay: 30s
-  http:
-    path: /hello
-    auth: none
-  traffic:
-    - { version: 3, percent: 90 }
-    - { version: 4, percent: 10, tag: canary }
-`
 
 type Doc = Record<string, any>
 
