@@ -4,7 +4,7 @@ import { BadRequestError, isRoostError, NotFoundError, PayloadTooLargeError, Roo
 import type { LogLine, Store } from '../store/index.js'
 import { applyFunction, type ApplyBody } from './apply-function.js'
 import { authenticate, authorize, requireAdmin, type Caller } from './auth.js'
-import { DNS_LABEL_PATTERN, type FunctionSpec } from './function-schema.js'
+import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FunctionSpec } from './function-schema.js'
 import { viewFunction, type InstanceSummary } from './function-view.js'
 import { openApiDocument } from './openapi.js'
 import { parseDuration } from './quantities.js'
@@ -32,6 +32,7 @@ declare module 'fastify' {
 
 const PREFIX = '/apis/roost.dev/v1'
 const NAME = new RegExp(DNS_LABEL_PATTERN)
+const DURATION = new RegExp(DURATION_PATTERN)
 const PUBLIC_PATHS = new Set(['/healthz', '/openapi.json'])
 // How long a refused request body may keep arriving before the connection is closed.
 const LINGER_MS = 5_000
@@ -286,7 +287,7 @@ function intQuery (value: string | undefined, field: string, fallback: number): 
 }
 
 function durationQuery (value: string, field: string): number {
-  if (!/^\d+(ms|s|m|h)$/.test(value)) throw new ValidationError([{ field, message: `expected a duration such as "5m" or "30s", got "${value}"` }])
+  if (!DURATION.test(value)) throw new ValidationError([{ field, message: `expected a duration such as "5m" or "30s", got "${value}"` }])
   return parseDuration(value)
 }
 
