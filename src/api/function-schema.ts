@@ -16,6 +16,7 @@ export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$'
 // A Kubernetes label key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters.
 export const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'
 export const HTTP_PATH_PATTERN = '^(/[A-Za-z0-9._~-]+)+$'
+export const TIME_OF_DAY_PATTERN = '^([01][0-9]|2[0-3]):[0-5][0-9]$'
 export { DURATION_PATTERN, MEMORY_PATTERN }
 
 export const FUNCTION_DEFAULTS = {
@@ -86,6 +87,18 @@ export const ScaleMetricSchema = StringEnum(['concurrency', 'rps'], {
   default: FUNCTION_DEFAULTS.scale.metric
 })
 
+export const ScaleMetricTargetSchema = Type.Object({
+  metric: ScaleMetricSchema,
+  target: Type.Number({ description: 'Value of the metric one instance should carry.', exclusiveMinimum: 0 })
+}, { ...closed, description: 'One metric the autoscaler follows, with its per-instance target.' })
+
+export const ScheduleEntrySchema = Type.Object({
+  cron: Type.String({ description: 'When the raised floor starts: a five-field cron expression (minute hour day-of-month month day-of-week), e.g. "0 9 * * 1-5".', minLength: 1, maxLength: 128, examples: ['0 9 * * 1-5'] }),
+  min: Type.Integer({ description: 'Fewest instances from the cron time until `until`; at most `scale.max`.', minimum: 0 }),
+  until: Type.String({ description: 'Time of day (HH:MM, 24-hour, in `timezone`) at which the raised floor ends.', pattern: TIME_OF_DAY_PATTERN, examples: ['18:00'] }),
+  timezone: Type.Optional(Type.String({ description: 'IANA time zone of `cron` and `until`, e.g. "Europe/Paris".', minLength: 1, maxLength: 64, default: 'UTC' }))
+}, { ...closed, description: 'A floor raised ahead of a known peak.' })
+
 export const ScaleSchema = Type.Object({
   min: Type.Optional(Type.Integer({ description: 'Fewest instances. 0 lets the function scale to zero when idle.', minimum: 0, default: FUNCTION_DEFAULTS.scale.min })),
   max: Type.Optional(Type.Integer({ description: 'Most instances; at least `min`.', minimum: 1, default: FUNCTION_DEFAULTS.scale.max })),
@@ -93,7 +106,9 @@ export const ScaleSchema = Type.Object({
   target: Type.Optional(Type.Number({ description: 'Value of the metric one instance should carry.', exclusiveMinimum: 0, default: FUNCTION_DEFAULTS.scale.target })),
   utilization: Type.Optional(Type.Number({ description: 'Fraction of `target` at which to scale up (0.7 = at 70%).', exclusiveMinimum: 0, maximum: 1, default: FUNCTION_DEFAULTS.scale.utilization })),
   window: Type.Optional(Duration(`Stable window the metric is averaged over, at least ${FUNCTION_BOUNDS.window.min}; the panic window is a tenth of it.`, FUNCTION_DEFAULTS.scale.window)),
-  scaleDownDelay: Type.Optional(Duration(`How long demand must stay lower before scaling down, at least ${FUNCTION_BOUNDS.scaleDownDelay.min}; idle this long with min 0 means zero instances.`, FUNCTION_DEFAULTS.scale.scaleDownDelay))
+  scaleDownDelay: Type.Optional(Duration(`How long demand must stay lower before scaling down, at least ${FUNCTION_BOUNDS.scaleDownDelay.min}; idle this long with min 0 means zero instances.`, FUNCTION_DEFAULTS.scale.scaleDownDelay)),
+  metrics: Type.Optional(Type.Array(ScaleMetricTargetSchema, { description: 'Several metrics at once, instead of `metric` and `target`: the largest instance count wins.', minItems: 1, maxItems: 2 })),
+  schedule: Type.Optional(Type.Array(ScheduleEntrySchema, { description: 'Floors raised at known times (scheduled scaling).', maxItems: 20 }))
 }, { ...closed, description: 'How the number of instances follows traffic.' })
 
 export const HttpAuthSchema = StringEnum(['none'], {
@@ -154,6 +169,8 @@ export const FunctionManifestSchema = Type.Object({
 export type FunctionManifest = Static<typeof FunctionManifestSchema>
 export type SourceLoader = Static<typeof SourceLoaderSchema>
 export type ScaleMetric = Static<typeof ScaleMetricSchema>
+export type ScaleMetricTarget = Static<typeof ScaleMetricTargetSchema>
+export type ScheduleEntry = Static<typeof ScheduleEntrySchema>
 export type HttpAuth = Static<typeof HttpAuthSchema>
 export type TrafficTarget = Static<typeof TrafficTargetSchema>
 
@@ -199,6 +216,9 @@ export interface ScaleSpec {
   utilization: number
   window: string
   scaleDownDelay: string
+  // Present only when given: `metric`/`target` then hold the first entry.
+  metrics?: ScaleMetricTarget[]
+  schedule?: ScheduleEntry[]
 }
 
 export interface HttpSpec {

@@ -1,6 +1,6 @@
 // The numbers the data plane and the autoscaler work with, from a normalized spec.
 
-import type { FunctionSpec, ScaleMetric } from './function-schema.js'
+import type { FunctionSpec, ScaleMetricTarget, ScheduleEntry } from './function-schema.js'
 import { parseDuration, parseMemory } from './quantities.js'
 
 export interface FunctionLimits {
@@ -13,11 +13,12 @@ export interface FunctionLimits {
 export interface ScaleLimits {
   min: number
   max: number
-  metric: ScaleMetric
-  target: number
+  /** What the autoscaler follows; with several, the largest count wins. */
+  metrics: ScaleMetricTarget[]
   utilization: number
   windowMs: number
   scaleDownDelayMs: number
+  schedule: Array<Required<ScheduleEntry>>
 }
 
 // `spec` must be normalized (validateFunction's result): quantities are parsed, not checked.
@@ -30,11 +31,11 @@ export function resolveLimits (spec: FunctionSpec): FunctionLimits {
     scale: {
       min: scale.min,
       max: scale.max,
-      metric: scale.metric,
-      target: scale.target,
+      metrics: scale.metrics ?? [{ metric: scale.metric, target: scale.target }],
       utilization: scale.utilization,
       windowMs: parseDuration(scale.window),
-      scaleDownDelayMs: parseDuration(scale.scaleDownDelay)
+      scaleDownDelayMs: parseDuration(scale.scaleDownDelay),
+      schedule: (scale.schedule ?? []).map((entry) => ({ ...entry, timezone: entry.timezone ?? 'UTC' }))
     }
   }
 }

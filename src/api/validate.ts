@@ -6,10 +6,11 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js'
 import { UnknownKindError, ValidationError, type FieldProblem } from '../errors/index.js'
 import {
   API_VERSION, DNS_LABEL_PATTERN, DURATION_PATTERN, ENV_NAME_PATTERN, FUNCTION_BOUNDS, FUNCTION_DEFAULTS,
-  FUNCTION_KIND, FunctionManifestSchema, HTTP_PATH_PATTERN, LABEL_KEY_PATTERN, MEMORY_PATTERN, RESERVED_HTTP_PATHS,
+  FUNCTION_KIND, FunctionManifestSchema, HTTP_PATH_PATTERN, LABEL_KEY_PATTERN, MEMORY_PATTERN, RESERVED_HTTP_PATHS, TIME_OF_DAY_PATTERN,
   type FunctionManifest, type FunctionResource, type FunctionSource, type HttpSpec, type ScaleSpec
 } from './function-schema.js'
 import { parseDuration, parseMemory } from './quantities.js'
+import { scheduleProblems } from './schedule-rules.js'
 
 // Compiled once: compiling costs milliseconds, validating microseconds.
 const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true })
@@ -108,6 +109,7 @@ const explainString: Record<string, (got: string) => string> = {
   [DNS_LABEL_PATTERN]: (got) => `${got} is not a valid name: use lower-case letters, digits and "-" (a DNS label, at most 63 characters)`,
   [DURATION_PATTERN]: (got) => `expected a duration such as "30s" or "500ms", got ${got}`,
   [MEMORY_PATTERN]: (got) => `expected a memory size such as "128Mi" or "1Gi", got ${got}`,
+  [TIME_OF_DAY_PATTERN]: (got) => `expected a time of day as HH:MM (24-hour), such as "18:00", got ${got}`,
   [HTTP_PATH_PATTERN]: (got) => `${got} is not a valid path: use "/" and segments of letters, digits, ".", "_", "~" and "-", without a trailing "/" (at most 256 characters)`
 }
 
@@ -306,6 +308,8 @@ function ruleProblems (doc: Doc): FieldProblem[] {
     ...durationRange(scale?.window, 'spec.scale.window', FUNCTION_BOUNDS.window),
     ...durationRange(scale?.scaleDownDelay, 'spec.scale.scaleDownDelay', FUNCTION_BOUNDS.scaleDownDelay),
     ...minNotAboveMax(scale),
+    ...metricsRules(scale),
+    ...scheduleRules(scale),
     ...httpPathRules(recordAt(spec, 'http')?.path),
     ...trafficRules(spec.traffic)
   ]
@@ -345,6 +349,28 @@ function minNotAboveMax (scale: Doc | undefined): FieldProblem[] {
   if (!Number.isInteger(min) || !Number.isInteger(max) || (min as number) <= (max as number)) return []
   const maxNote = scale.max === undefined ? `${String(max)}, the default` : String(max)
   return [{ field: 'spec.scale.min', message: `${String(min)} is more than spec.scale.max (${maxNote})` }]
+}
+
+function metricsRules (scale: Doc | undefined): FieldProblem[] {
+  if (scale?.metrics === undefined) return []
+  const problems: FieldProblem[] = []
+  for (const single of ['metric', 'target']) {
+    if (scale[single] !== undefined) problems.push({ field: `spec.scale.${single}`, message: `give either spec.scale.metrics or spec.scale.${single}, not both` })
+  }
+  if (Array.isArray(scale.metrics)) {
+    const seen = new Set<unknown>()
+    scale.metrics.forEach((entry: unknown, i) => {
+      const metric = (entry as Doc | null)?.metric
+      if (seen.has(metric)) problems.push({ field: `spec.scale.metrics[${i}].metric`, message: `${show(metric)} is listed twice` })
+      seen.add(metric)
+    })
+  }
+  return problems
+}
+
+function scheduleRules (scale: Doc | undefined): FieldProblem[] {
+  const max = scale?.max ?? FUNCTION_DEFAULTS.scale.max
+  return scheduleProblems(scale?.schedule, Number.isInteger(max) ? max as number : Infinity)
 }
 
 function httpPathRules (path: unknown): FieldProblem[] {
@@ -421,7 +447,7 @@ function normalizeSource (source: FunctionManifest['spec']['source']): FunctionS
 
 function normalizeScale (scale: NonNullable<FunctionManifest['spec']['scale']>): ScaleSpec {
   const d = FUNCTION_DEFAULTS.scale
-  return {
+  const normalized: ScaleSpec = {
     min: scale.min ?? d.min,
     max: scale.max ?? d.max,
     metric: scale.metric ?? d.metric,
@@ -430,6 +456,13 @@ function normalizeScale (scale: NonNullable<FunctionManifest['spec']['scale']>):
     window: scale.window ?? d.window,
     scaleDownDelay: scale.scaleDownDelay ?? d.scaleDownDelay
   }
+  if (scale.metrics !== undefined) {
+    normalized.metrics = scale.metrics.map((m) => ({ ...m }))
+    normalized.metric = scale.metrics[0].metric
+    normalized.target = scale.metrics[0].target
+  }
+  if (scale.schedule !== undefined) normalized.schedule = scale.schedule.map((entry) => ({ ...entry, timezone: entry.timezone ?? 'UTC' }))
+  return normalized
 }
 
 // `path` stays absent rather than undefined, so the resource round-trips through JSON unchanged.

@@ -62,6 +62,6 @@ test('the limits of a normalized function are in milliseconds and MiB', () => {
     timeoutMs: 120_000,
     memoryMiB: 1024,
     concurrency: 100,
-    scale: { min: 0, max: 4, metric: 'concurrency', target: 10, utilization: 0.7, windowMs: 30_000, scaleDownDelayMs: 30_000 }
+    scale: { min: 0, max: 4, metrics: [{ metric: 'concurrency', target: 10 }], utilization: 0.7, windowMs: 30_000, scaleDownDelayMs: 30_000, schedule: [] }
   })
 })

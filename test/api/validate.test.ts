@@ -366,3 +366,40 @@ describe('kind and apiVersion', () => {
     assert.deepEqual(reported(rest), ['apiVersion: required', 'kind: required'])
   })
 })
+
+describe('scale: several metrics and schedules', () => {
+  test('metrics lists what the autoscaler follows; metric and target then hold the first', () => {
+    const fn = validateFunction(manifest({ scale: { metrics: [{ metric: 'rps', target: 50 }, { metric: 'concurrency', target: 5 }] } }))
+    assert.deepEqual(fn.spec.scale.metrics, [{ metric: 'rps', target: 50 }, { metric: 'concurrency', target: 5 }])
+    assert.equal(fn.spec.scale.metric, 'rps')
+    assert.equal(fn.spec.scale.target, 50)
+  })
+
+  test('metrics excludes metric and target, and names each metric once', () => {
+    assertReports(manifest({ scale: { metric: 'rps', metrics: [{ metric: 'rps', target: 5 }] } }), 'spec.scale.metric: give either spec.scale.metrics or spec.scale.metric, not both')
+    assertReports(manifest({ scale: { metrics: [{ metric: 'rps', target: 5 }, { metric: 'rps', target: 6 }] } }), 'spec.scale.metrics[1].metric: "rps" is listed twice')
+  })
+
+  test('a schedule entry is a cron expression, a min and an end time, in UTC unless told', () => {
+    const fn = validateFunction(manifest({ scale: { max: 10, schedule: [{ cron: '0 9 * * 1-5', min: 5, until: '18:00' }] } }))
+    assert.deepEqual(fn.spec.scale.schedule, [{ cron: '0 9 * * 1-5', min: 5, until: '18:00', timezone: 'UTC' }])
+  })
+
+  test('a schedule entry is checked field by field', () => {
+    const lines = reported(manifest({
+      scale: {
+        max: 4,
+        schedule: [
+          { cron: '0 9 * *', min: 1, until: '18:00' },
+          { cron: '61 9 * * *', min: 1, until: '18:00' },
+          { cron: '0 9 * * *', min: 5, until: '24:00', timezone: 'Mars/Olympus' }
+        ]
+      }
+    }))
+    assert.ok(lines.includes('spec.scale.schedule[0].cron: expected 5 fields (minute hour day-of-month month day-of-week), got 4 in "0 9 * *"'), lines.join('\n'))
+    assert.ok(lines.some((l) => l.startsWith('spec.scale.schedule[1].cron: "61 9 * * *" is not a cron expression')), lines.join('\n'))
+    assert.ok(lines.includes('spec.scale.schedule[2].until: expected a time of day as HH:MM (24-hour), such as "18:00", got "24:00"'), lines.join('\n'))
+    assert.ok(lines.some((l) => l.startsWith('spec.scale.schedule[2].timezone: "Mars/Olympus" is not an IANA time zone')), lines.join('\n'))
+    assert.ok(lines.includes('spec.scale.schedule[2].min: 5 is more than spec.scale.max (4)'), lines.join('\n'))
+  })
+})

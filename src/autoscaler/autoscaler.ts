@@ -1,0 +1,274 @@
+import { decide, newScaleMemory, type MetricValues, type ScaleDecision, type ScaleMemory, type ScalePolicy, type ScaleReason } from './decide.js'
+import { scheduledFloor, type ScheduledMin } from './scheduled-floor.js'
+import { SlidingWindow } from './sliding-window.js'
+
+export interface VersionIdentity {
+  namespace: string
+  name: string
+  version: number
+}
+
+/** A function version the autoscaler owns the instance count of. */
+export interface ScaledVersion {
+  key: string
+  fn: VersionIdentity
+  policy: ScalePolicy
+  schedule: readonly ScheduledMin[]
+  /** At least this many whatever the traffic: a rollout's new version while it comes up. */
+  pin: number
+}
+
+/** One version's load over the last report interval, as the gateway measured it. */
+export interface VersionLoad {
+  key: string
+  /** Time-averaged requests open (in flight or waiting) over the interval. */
+  concurrency: number
+  rps: number
+  arrivals: number
+  inFlight: number
+  waiting: number
+}
+
+export interface LoadReport {
+  at: number
+  versions: readonly VersionLoad[]
+}
+
+/** A change of a version's desired count, with everything it was decided on. */
+export interface ScalingDecision {
+  key: string
+  fn: VersionIdentity
+  from: number
+  to: number
+  reason: ScaleReason | 'activation'
+  panic: boolean
+  floor: number
+  observed: { stable: MetricValues, panic: MetricValues }
+  want: { stable: number, panic: number }
+  policy: ScalePolicy
+  at: number
+  /** One line for people: `roost describe` shows it. */
+  message: string
+}
+
+/** What `roost describe` shows of a version's scaling. */
+export interface ScalingStatus {
+  desired: number
+  floor: number
+  panic: boolean
+  observed: { stable: MetricValues, panic: MetricValues }
+  idleMs: number
+  lastDecision: ScalingDecision | null
+}
+
+export interface ScaleSink {
+  scale (versionKey: string, replicas: number): void
+}
+
+export interface AutoscalerHooks {
+  onDecision (decision: ScalingDecision): void
+}
+
+export interface AutoscalerOptions {
+  /** Time between two steps; the gateway reports load at the same pace. */
+  tickMs?: number
+  now?: () => number
+}
+
+const SAMPLE_MS = 1000
+
+class VersionScaler {
+  desired = 0
+  lastActiveAt: number
+  readonly memory: ScaleMemory = newScaleMemory()
+  concurrency: SlidingWindow
+  rps: SlidingWindow
+  lastDecision: ScalingDecision | null = null
+
+  constructor (public spec: ScaledVersion, now: number) {
+    this.lastActiveAt = now
+    this.concurrency = new SlidingWindow(samplesIn(spec.policy.windowMs))
+    this.rps = new SlidingWindow(samplesIn(spec.policy.windowMs))
+  }
+
+  update (spec: ScaledVersion): void {
+    // A new window length starts a new average: samples are not carried over.
+    if (spec.policy.windowMs !== this.spec.policy.windowMs) {
+      this.concurrency = new SlidingWindow(samplesIn(spec.policy.windowMs))
+      this.rps = new SlidingWindow(samplesIn(spec.policy.windowMs))
+    }
+    this.spec = spec
+  }
+
+  floor (now: number): number {
+    return Math.min(this.spec.policy.max, Math.max(this.spec.policy.min, this.spec.pin, scheduledFloor(this.spec.schedule, now)))
+  }
+
+  observed (): { stable: MetricValues, panic: MetricValues } {
+    const stable = this.concurrency.capacity
+    const panic = Math.max(1, Math.round(stable / 10))
+    return {
+      stable: { concurrency: this.concurrency.average(stable), rps: this.rps.average(stable) },
+      panic: { concurrency: this.concurrency.average(panic), rps: this.rps.average(panic) }
+    }
+  }
+}
+
+/**
+ * Desired instance counts from the gateway's load reports (DESIGN.md, "Scaling").
+ * It writes counts to a sink (the instance manager) and never starts anything itself.
+ */
+export class Autoscaler {
+  private readonly scalers = new Map<string, VersionScaler>()
+  private timer: NodeJS.Timeout | null = null
+  private readonly tickMs: number
+  private readonly now: () => number
+
+  constructor (private readonly sink: ScaleSink, private readonly hooks: AutoscalerHooks, options: AutoscalerOptions = {}) {
+    this.tickMs = options.tickMs ?? 1000
+    this.now = options.now ?? Date.now
+  }
+
+  start (): void {
+    this.timer ??= setInterval(() => this.tick(), this.tickMs)
+    this.timer.unref()
+  }
+
+  stop (): void {
+    if (this.timer !== null) clearInterval(this.timer)
+    this.timer = null
+  }
+
+  /**
+   * The versions to scale, replacing the previous set. A new version starts at
+   * its floor; a known one keeps its count, moved into its (new) bounds at once.
+   * The counts are read back with `desired` to build the instance targets.
+   */
+  setVersions (versions: readonly ScaledVersion[]): void {
+    const now = this.now()
+    const keep = new Set<string>()
+    for (const spec of versions) {
+      keep.add(spec.key)
+      let scaler = this.scalers.get(spec.key)
+      if (scaler === undefined) {
+        scaler = new VersionScaler(spec, now)
+        this.scalers.set(spec.key, scaler)
+      } else {
+        scaler.update(spec)
+      }
+      const floor = scaler.floor(now)
+      const bounded = Math.min(spec.policy.max, Math.max(floor, scaler.desired))
+      if (bounded !== scaler.desired) this.change(scaler, bounded, bounded > scaler.desired ? 'floor' : 'max', null, now, false)
+    }
+    for (const key of this.scalers.keys()) if (!keep.has(key)) this.scalers.delete(key)
+  }
+
+  desired (versionKey: string): number {
+    return this.scalers.get(versionKey)?.desired ?? 0
+  }
+
+  /** The gateway's load of the last second: one sample per version. */
+  observe (report: LoadReport): void {
+    for (const load of report.versions) {
+      const scaler = this.scalers.get(load.key)
+      if (scaler === undefined) continue
+      scaler.concurrency.push(load.concurrency)
+      scaler.rps.push(load.rps)
+      if (load.arrivals > 0 || load.inFlight > 0 || load.waiting > 0) scaler.lastActiveAt = Math.max(scaler.lastActiveAt, report.at)
+    }
+  }
+
+  /** A request waits for a version with no instance: scale it from zero now, not at the next step. */
+  activate (versionKey: string): void {
+    const scaler = this.scalers.get(versionKey)
+    if (scaler === undefined) return
+    const now = this.now()
+    scaler.lastActiveAt = now
+    if (scaler.desired > 0) return
+    this.change(scaler, Math.min(scaler.spec.policy.max, 1), 'activation', null, now, true)
+  }
+
+  /** One step for every version; runs every `tickMs` once started. */
+  tick (): void {
+    const now = this.now()
+    for (const scaler of this.scalers.values()) {
+      const observed = scaler.observed()
+      const floor = scaler.floor(now)
+      const decision = decide(scaler.spec.policy, {
+        now,
+        current: scaler.desired,
+        floor,
+        stable: observed.stable,
+        panic: observed.panic,
+        idleMs: now - scaler.lastActiveAt
+      }, scaler.memory)
+      if (decision.desired !== scaler.desired) this.change(scaler, decision.desired, decision.reason, decision, now, true)
+    }
+  }
+
+  status (versionKey: string): ScalingStatus | undefined {
+    const scaler = this.scalers.get(versionKey)
+    if (scaler === undefined) return undefined
+    const now = this.now()
+    return {
+      desired: scaler.desired,
+      floor: scaler.floor(now),
+      panic: now < scaler.memory.panicUntil,
+      observed: scaler.observed(),
+      idleMs: now - scaler.lastActiveAt,
+      lastDecision: scaler.lastDecision
+    }
+  }
+
+  private change (scaler: VersionScaler, to: number, reason: ScalingDecision['reason'], decision: ScaleDecision | null, now: number, apply: boolean): void {
+    const observed = scaler.observed()
+    const record: ScalingDecision = {
+      key: scaler.spec.key,
+      fn: scaler.spec.fn,
+      from: scaler.desired,
+      to,
+      reason,
+      panic: decision?.panic ?? false,
+      floor: scaler.floor(now),
+      observed,
+      want: { stable: decision?.stableWant ?? 0, panic: decision?.panicWant ?? 0 },
+      policy: scaler.spec.policy,
+      at: now,
+      message: ''
+    }
+    record.message = describeDecision(record)
+    scaler.desired = to
+    scaler.lastDecision = record
+    // setVersions changes are read back by the caller with `desired`.
+    if (apply) this.sink.scale(scaler.spec.key, to)
+    this.hooks.onDecision(record)
+  }
+}
+
+function samplesIn (windowMs: number): number {
+  return Math.max(1, Math.ceil(windowMs / SAMPLE_MS))
+}
+
+const REASON_TEXT: Record<ScalingDecision['reason'], string> = {
+  activation: 'a request arrived with no instance running',
+  stable: 'stable-window demand',
+  panic: 'panic: the panic window saw at least twice the current capacity',
+  floor: 'the floor (min, schedule or rollout) rose',
+  max: 'above max',
+  'scale-down': `demand stayed lower for the scale-down delay`,
+  idle: 'no request for the scale-down delay',
+  hold: 'no change'
+}
+
+/** `v3: 2 → 5 (stable-window demand; concurrency 31.2 over 60s / (10 × 0.7) → 5; panic window 6s: 40.1 → 6; floor 0)` */
+export function describeDecision (d: ScalingDecision): string {
+  const windowS = d.policy.windowMs / 1000
+  const panicS = Math.max(1, Math.round(windowS / 10))
+  const metrics = d.policy.metrics.map(({ metric, target }) =>
+    `${metric} ${round(d.observed.stable[metric])} over ${windowS}s, ${round(d.observed.panic[metric])} over ${panicS}s / (${target} × ${d.policy.utilization})`).join('; ')
+  return `v${d.fn.version}: ${d.from} → ${d.to} instances (${REASON_TEXT[d.reason]}; ${metrics}; wants ${d.want.stable} stable, ${d.want.panic} panic; floor ${d.floor}, max ${d.policy.max}; panic mode ${d.panic ? 'on' : 'off'})`
+}
+
+function round (value: number): string {
+  return (Math.round(value * 10) / 10).toString()
+}

@@ -1,0 +1,111 @@
+// One autoscaling step for one function version, as a pure function of the
+// policy, what was observed and what the version remembers from earlier steps,
+// so that every rule of DESIGN.md ("Scaling") is testable without a clock.
+
+export type ScaleMetric = 'concurrency' | 'rps'
+
+export interface MetricValues {
+  concurrency: number
+  rps: number
+}
+
+export interface ScalePolicy {
+  /** Fewest instances, before scheduled floors. */
+  min: number
+  max: number
+  metrics: ReadonlyArray<{ metric: ScaleMetric, target: number }>
+  utilization: number
+  windowMs: number
+  scaleDownDelayMs: number
+}
+
+export interface ScaleInputs {
+  now: number
+  /** The desired count in force before this step. */
+  current: number
+  /** The floor in force now: `min`, raised by a schedule or a pending rollout. */
+  floor: number
+  /** Averages over the stable window and over the panic window. */
+  stable: MetricValues
+  panic: MetricValues
+  /** Time since the version last had a request arriving, in flight or waiting. */
+  idleMs: number
+}
+
+/** What a version carries from one step to the next. */
+export interface ScaleMemory {
+  /** Panic mode lasts until then; 0 when not panicking. */
+  panicUntil: number
+  /** Since when the wanted count has been below the current one; null if it is not. */
+  lowSince: number | null
+}
+
+export type ScaleReason = 'hold' | 'stable' | 'panic' | 'floor' | 'max' | 'scale-down' | 'idle'
+
+export interface ScaleDecision {
+  desired: number
+  reason: ScaleReason
+  panic: boolean
+  /** Instances the stable and the panic windows ask for, before clamping. */
+  stableWant: number
+  panicWant: number
+}
+
+// Averages carry float noise: 7.000000001 requests must not ask for a second instance.
+const EPSILON = 1e-9
+
+/** Instances needed to carry `values`: the largest count over the policy's metrics. */
+export function instancesFor (policy: ScalePolicy, values: MetricValues): number {
+  let want = 0
+  for (const { metric, target } of policy.metrics) {
+    want = Math.max(want, Math.ceil(values[metric] / (target * policy.utilization) - EPSILON))
+  }
+  return want
+}
+
+export function newScaleMemory (): ScaleMemory {
+  return { panicUntil: 0, lowSince: null }
+}
+
+export function decide (policy: ScalePolicy, input: ScaleInputs, memory: ScaleMemory): ScaleDecision {
+  const { now, current, floor } = input
+  const stableWant = instancesFor(policy, input.stable)
+  const panicWant = instancesFor(policy, input.panic)
+  const idle = input.idleMs >= policy.scaleDownDelayMs
+  const result = (desired: number, reason: ScaleReason): ScaleDecision =>
+    ({ desired, reason, panic: now < memory.panicUntil, stableWant, panicWant })
+
+  if (idle) memory.panicUntil = 0
+  // As in Knative, a burst twice the current capacity panics, and panic lasts a
+  // stable window after the burst was last seen.
+  else if (current > 0 && panicWant >= 2 * current) memory.panicUntil = now + policy.windowMs
+  const panicking = now < memory.panicUntil
+
+  // Only idleness, not a decaying average, takes a version to its floor or to
+  // zero; a version with recent traffic keeps at least one instance.
+  let want = 0
+  if (!idle) want = Math.max(1, panicking ? Math.max(current, panicWant, stableWant) : stableWant)
+  want = Math.min(policy.max, Math.max(floor, want))
+
+  if (want > current) {
+    memory.lowSince = null
+    if (panicking) return result(want, 'panic')
+    return result(want, want === floor && stableWant < floor ? 'floor' : 'stable')
+  }
+  if (want === current) {
+    memory.lowSince = null
+    return result(current, 'hold')
+  }
+  if (current > policy.max) {
+    memory.lowSince = null
+    return result(policy.max, 'max')
+  }
+  if (idle && want === 0) {
+    memory.lowSince = null
+    return result(0, 'idle')
+  }
+  memory.lowSince ??= now
+  if (now - memory.lowSince < policy.scaleDownDelayMs) return result(current, 'hold')
+  // Halving at most per step keeps a dip in traffic from dropping capacity at once.
+  return result(Math.max(want, Math.ceil(current / 2)), 'scale-down')
+}
