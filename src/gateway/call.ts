@@ -25,6 +25,10 @@ export class Call implements Dispatcher.DispatchHandler {
   state = CallState.Waiting
   instance: UpstreamInstance | null = null
   attempts = 0
+  /** The status the caller was sent (the instance's, or the gateway's own); 0 until then. */
+  status = 0
+  /** It arrived while its version had no ready instance (a cold start). */
+  cold = false
   prev: Call | null = null
   next: Call | null = null
   private abortUpstream: ((err?: Error) => void) | null = null
@@ -40,18 +44,21 @@ export class Call implements Dispatcher.DispatchHandler {
     public version: VersionState,
     readonly options: Dispatcher.DispatchOptions,
     readonly requestId: string,
-    readonly deadline: number
+    readonly deadline: number,
+    /** performance.now() at arrival, for the latency histograms. */
+    readonly arrivedAt: number
   ) {}
 
   isWaiting (): boolean {
     return this.state === CallState.Waiting
   }
 
-  send (instance: UpstreamInstance): void {
+  send (instance: UpstreamInstance, now: number): void {
     this.state = CallState.Sent
     this.instance = instance
     this.attempts++
-    instance.inflight++
+    instance.acquire(now)
+    this.version.stats.inFlight++
     instance.pool.dispatch(this.options, this)
   }
 
@@ -68,6 +75,7 @@ export class Call implements Dispatcher.DispatchHandler {
   onHeaders (statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (this.state !== CallState.Sent) return false
     this.resumeUpstream = resume
+    this.status = statusCode
     const headers: string[] = []
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i].toString('latin1')

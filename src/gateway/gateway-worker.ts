@@ -15,6 +15,8 @@ port.on('message', (command: GatewayCommand) => {
   switch (command.t) {
     case 'table': gateway.applyTable(command.table); break
     case 'start-failed': gateway.startFailed(command.versionKey, command.reason); break
+    case 'scrape-result': gateway.scrapeResult(command.id, command.text); break
+    case 'expose': report({ t: 'exposition', id: command.id, text: gateway.exposition() }); break
     case 'close':
       void gateway.close().then(() => {
         report({ t: 'closed' })

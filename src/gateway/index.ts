@@ -1,30 +1,60 @@
 import { Worker } from 'node:worker_threads'
 import { EventEmitter, once } from 'node:events'
 import { StartupError } from '../errors/index.js'
-import type { GatewayCommand, GatewayOptions, GatewayReport, RoutingTable } from './routing-table.js'
+import type { GatewayCommand, GatewayMetricsReport, GatewayOptions, GatewayReport, RoutingTable } from './routing-table.js'
 
 export { Gateway } from './gateway.js'
-export type { GatewayOptions, RoutingTable, RoutedFunction, RoutedInstance, RoutedVersion, TrafficTarget } from './routing-table.js'
+export type {
+  GatewayMetricsReport, GatewayOptions, InstanceMetrics, RoutingTable, RoutedFunction, RoutedInstance, RoutedVersion, TrafficTarget, VersionMetrics
+} from './routing-table.js'
+
+export interface GatewayStartOptions extends GatewayOptions {
+  /**
+   * The control plane's Prometheus text, appended to the gateway's own when
+   * GET /metrics reaches the gateway port. A throw or rejection answers ''.
+   */
+  scrapeControlPlane?: () => Promise<string>
+}
 
 export interface GatewayEvents {
   demand: [versionKey: string]
   suspect: [instanceId: string]
+  /** Every `metricsIntervalMs` (1 s by default): the load per version and instance, for the autoscaler. */
+  metrics: [report: GatewayMetricsReport]
   exit: [code: number]
 }
 
+/** How long `scrape()` waits for the worker before answering ''. */
+const SCRAPE_TIMEOUT_MS = 2_000
+
 /** The gateway running in its worker thread, seen from the control plane. */
 export class GatewayHandle extends EventEmitter<GatewayEvents> {
-  private constructor (private readonly worker: Worker, readonly host: string, readonly port: number) {
+  private readonly expositions = new Map<number, (text: string) => void>()
+  private exposeSequence = 0
+  private exited = false
+
+  private constructor (private readonly worker: Worker, readonly host: string, readonly port: number, private readonly scrapeControlPlane: (() => Promise<string>) | undefined) {
     super()
     worker.on('message', (message: GatewayReport) => {
-      if (message.t === 'demand') this.emit('demand', message.versionKey)
-      else if (message.t === 'suspect') this.emit('suspect', message.instanceId)
+      switch (message.t) {
+        case 'demand': this.emit('demand', message.versionKey); break
+        case 'suspect': this.emit('suspect', message.instanceId); break
+        case 'metrics': this.emit('metrics', message); break
+        case 'scrape': this.answerScrape(message.id); break
+        case 'exposition': this.expositions.get(message.id)?.(message.text); break
+      }
     })
-    worker.on('exit', (code) => this.emit('exit', code))
+    worker.on('exit', (code) => {
+      this.exited = true
+      for (const answer of this.expositions.values()) answer('')
+      this.emit('exit', code)
+    })
   }
 
-  static async start (options: GatewayOptions): Promise<GatewayHandle> {
-    const worker = new Worker(new URL('./gateway-worker.js', import.meta.url), { workerData: options })
+  static async start (options: GatewayStartOptions): Promise<GatewayHandle> {
+    // A function cannot cross to the worker: it stays here and answers the worker's scrapes.
+    const { scrapeControlPlane, ...workerOptions } = options
+    const worker = new Worker(new URL('./gateway-worker.js', import.meta.url), { workerData: workerOptions })
     const [first] = await once(worker, 'message') as [GatewayReport]
     if (first.t === 'listen-failed') {
       await worker.terminate()
@@ -32,7 +62,7 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
       throw new StartupError(`the gateway cannot listen on ${options.host}:${options.port}: ${first.message}`, { hint })
     }
     if (first.t !== 'listening') throw new StartupError(`the gateway sent ${first.t} before listening`)
-    return new GatewayHandle(worker, first.host, first.port)
+    return new GatewayHandle(worker, first.host, first.port, scrapeControlPlane)
   }
 
   get url (): string {
@@ -47,6 +77,23 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
     this.send({ t: 'start-failed', versionKey, reason })
   }
 
+  /** The gateway's own series in the Prometheus text format; '' if the worker does not answer within 2 s. Never rejects. */
+  scrape (): Promise<string> {
+    if (this.exited) return Promise.resolve('')
+    const id = ++this.exposeSequence
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => answer(''), SCRAPE_TIMEOUT_MS)
+      timer.unref()
+      const answer = (text: string): void => {
+        clearTimeout(timer)
+        this.expositions.delete(id)
+        resolve(text)
+      }
+      this.expositions.set(id, answer)
+      this.send({ t: 'expose', id })
+    })
+  }
+
   async close (): Promise<void> {
     const closed = new Promise<void>((resolve) => {
       const onMessage = (message: GatewayReport): void => { if (message.t === 'closed') resolve() }
@@ -58,7 +105,26 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
     await this.worker.terminate()
   }
 
+  /** Answers the worker's GET /metrics with the control plane's text; whatever goes wrong, with ''. */
+  private answerScrape (id: number): void {
+    const reply = (text: unknown): void => this.send({ t: 'scrape-result', id, text: typeof text === 'string' ? text : '' })
+    const scrape = this.scrapeControlPlane
+    if (scrape === undefined) {
+      reply('')
+      return
+    }
+    let pending: Promise<string>
+    try {
+      pending = Promise.resolve(scrape())
+    } catch {
+      reply('')
+      return
+    }
+    pending.then(reply, () => reply(''))
+  }
+
   private send (command: GatewayCommand): void {
+    if (this.exited) return
     this.worker.postMessage(command)
   }
 }

@@ -47,12 +47,54 @@ export interface GatewayOptions {
   port: number
   /** Largest request body passed to a function, in bytes. */
   bodyLimit: number
+  /** How often the gateway sends a metrics report; 0 turns the reports off. Default 1000. */
+  metricsIntervalMs?: number
+}
+
+/** One function version's load over the last interval, for the autoscaler. */
+export interface VersionMetrics {
+  /** `namespace/name@version` */
+  key: string
+  /** Time-averaged open requests (in flight + waiting) over the interval. */
+  concurrency: number
+  /** Requests in flight on an instance, now. */
+  inFlight: number
+  /** Requests waiting for an instance (the activator's buffer), now. */
+  waiting: number
+  /** Requests that arrived in the interval. */
+  arrivals: number
+  /** Arrivals per second over the interval. */
+  rps: number
+}
+
+/** One instance's load over the last interval. */
+export interface InstanceMetrics {
+  id: string
+  versionKey: string
+  /** Requests in flight on the instance, now. */
+  inFlight: number
+  /** Time-averaged requests in flight over the interval. */
+  concurrency: number
+}
+
+/** Sent every metrics interval: every routed version (idle ones with zeros) and retired versions with open requests. */
+export interface GatewayMetricsReport {
+  t: 'metrics'
+  /** When the interval ended, epoch ms. */
+  at: number
+  intervalMs: number
+  versions: VersionMetrics[]
+  instances: InstanceMetrics[]
 }
 
 /** Control plane → gateway. */
 export type GatewayCommand =
   | { t: 'table', table: RoutingTable }
   | { t: 'start-failed', versionKey: string, reason: string }
+  /** The answer to a `scrape` report: the control plane's exposition text. */
+  | { t: 'scrape-result', id: number, text: string }
+  /** Asks for the gateway's own exposition text, answered by an `exposition` report. */
+  | { t: 'expose', id: number }
   | { t: 'close' }
 
 /** Gateway → control plane. */
@@ -61,4 +103,8 @@ export type GatewayReport =
   | { t: 'listen-failed', code: string, message: string }
   | { t: 'demand', versionKey: string }
   | { t: 'suspect', instanceId: string }
+  | GatewayMetricsReport
+  /** GET /metrics on the gateway port wants the control plane's exposition text. */
+  | { t: 'scrape', id: number }
+  | { t: 'exposition', id: number, text: string }
   | { t: 'closed' }

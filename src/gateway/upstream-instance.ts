@@ -6,9 +6,13 @@ export class UpstreamInstance {
   inflight = 0
   state: RoutedInstance['state']
   readonly pool: Pool
+  /** ∫ inflight dt since the last report, in request·ms. */
+  private inflightArea = 0
+  private changedAt: number
 
-  constructor (readonly id: string, readonly versionKey: string, host: string, port: number, readonly concurrency: number, state: RoutedInstance['state']) {
+  constructor (readonly id: string, readonly versionKey: string, host: string, port: number, readonly concurrency: number, state: RoutedInstance['state'], now: number) {
     this.state = state
+    this.changedAt = now
     this.pool = new Pool(`http://${host}:${port}`, {
       // Never more connections than requests the instance may hold at once.
       connections: concurrency,
@@ -23,6 +27,27 @@ export class UpstreamInstance {
 
   get available (): boolean {
     return this.state === 'ready' && this.inflight < this.concurrency
+  }
+
+  acquire (now: number): void {
+    this.inflightArea += this.inflight * (now - this.changedAt)
+    this.changedAt = now
+    this.inflight++
+  }
+
+  release (now: number): void {
+    this.inflightArea += this.inflight * (now - this.changedAt)
+    this.changedAt = now
+    this.inflight--
+  }
+
+  /** The time-averaged in-flight count since the last call; starts the next interval. */
+  takeConcurrency (now: number, intervalMs: number): number {
+    this.inflightArea += this.inflight * (now - this.changedAt)
+    this.changedAt = now
+    const concurrency = intervalMs > 0 ? this.inflightArea / intervalMs : this.inflight
+    this.inflightArea = 0
+    return concurrency
   }
 
   close (): void {

@@ -1,7 +1,9 @@
+import { escapeLabelValue } from './exposition.js'
 import { PendingQueue } from './pending-queue.js'
 import type { RoutedVersion } from './routing-table.js'
 import type { UpstreamInstance } from './upstream-instance.js'
 import type { Call } from './call.js'
+import { VersionStats } from './version-stats.js'
 
 const isWaiting = (call: Call): boolean => call.isWaiting()
 
@@ -15,12 +17,17 @@ export class VersionState {
   readonly queue: PendingQueue<Call>
   config: RoutedVersion
   lastDemandAt = 0
+  readonly stats: VersionStats
+  /** `namespace="…",function="…",version="…"`, escaped for the Prometheus text format. */
+  readonly labels: string
   private head: Call | null = null
   private tail: Call | null = null
 
-  constructor (config: RoutedVersion) {
+  constructor (config: RoutedVersion, now: number) {
     this.config = config
     this.queue = new PendingQueue<Call>(config.queueLimit, isWaiting)
+    this.stats = new VersionStats(now)
+    this.labels = versionLabels(config.key)
   }
 
   get key (): string {
@@ -47,7 +54,8 @@ export class VersionState {
   }
 
   /** Adds an open call, keeping the list sorted by deadline (appending is the common case). */
-  link (call: Call): void {
+  link (call: Call, now: number): void {
+    this.stats.opened(now)
     let after = this.tail
     while (after !== null && after.deadline > call.deadline) after = after.prev
     call.prev = after
@@ -58,7 +66,9 @@ export class VersionState {
     else this.head = call
   }
 
-  unlink (call: Call): void {
+  unlink (call: Call, now: number): void {
+    if (call.prev === null && this.head !== call) return
+    this.stats.closed(now)
     if (call.prev !== null) call.prev.next = call.next
     else if (this.head === call) this.head = call.next
     if (call.next !== null) call.next.prev = call.prev
@@ -71,4 +81,11 @@ export class VersionState {
   expire (now: number, expire: (call: Call) => void): void {
     while (this.head !== null && this.head.deadline <= now) expire(this.head)
   }
+}
+
+/** The Prometheus labels of a version key `namespace/name@version`. */
+function versionLabels (key: string): string {
+  const slash = key.indexOf('/')
+  const at = key.lastIndexOf('@')
+  return `namespace="${escapeLabelValue(key.slice(0, slash))}",function="${escapeLabelValue(key.slice(slash + 1, at))}",version="${escapeLabelValue(key.slice(at + 1))}"`
 }

@@ -21,7 +21,7 @@ function instance (inflight: number, state: 'ready' | 'draining' | 'starting' = 
 }
 
 test('pick chooses the least-loaded ready instance with a free slot', () => {
-  const version = new VersionState(config)
+  const version = new VersionState(config, 0)
   const busy = instance(1)
   const idle = instance(0)
   version.instances = [busy, idle, instance(0, 'draining'), instance(0, 'starting')]
@@ -33,33 +33,46 @@ test('pick chooses the least-loaded ready instance with a free slot', () => {
 })
 
 test('open calls expire in deadline order, and only those past their deadline', () => {
-  const version = new VersionState(config)
+  const version = new VersionState(config, 0)
   const calls = [call(10), call(20), call(30)]
-  for (const c of calls) version.link(c)
+  for (const c of calls) version.link(c, 0)
   const expired: number[] = []
-  version.expire(20, (c) => { expired.push(c.deadline); version.unlink(c) })
+  version.expire(20, (c) => { expired.push(c.deadline); version.unlink(c, 0) })
   assert.deepEqual(expired, [10, 20])
-  version.expire(100, (c) => { expired.push(c.deadline); version.unlink(c) })
+  version.expire(100, (c) => { expired.push(c.deadline); version.unlink(c, 0) })
   assert.deepEqual(expired, [10, 20, 30])
 })
 
 test('a call linked late with an earlier deadline is still expired first', () => {
-  const version = new VersionState(config)
-  version.link(call(50))
-  version.link(call(10))
+  const version = new VersionState(config, 0)
+  version.link(call(50), 0)
+  version.link(call(10), 0)
   const expired: number[] = []
-  version.expire(60, (c) => { expired.push(c.deadline); version.unlink(c) })
+  version.expire(60, (c) => { expired.push(c.deadline); version.unlink(c, 0) })
   assert.deepEqual(expired, [10, 50])
 })
 
 test('unlinking from the middle keeps the list whole', () => {
-  const version = new VersionState(config)
+  const version = new VersionState(config, 0)
   const [a, b, c] = [call(1), call(2), call(3)]
-  version.link(a)
-  version.link(b)
-  version.link(c)
-  version.unlink(b)
+  version.link(a, 0)
+  version.link(b, 0)
+  version.link(c, 0)
+  version.unlink(b, 0)
   const expired: number[] = []
-  version.expire(10, (x) => { expired.push(x.deadline); version.unlink(x) })
+  version.expire(10, (x) => { expired.push(x.deadline); version.unlink(x, 0) })
   assert.deepEqual(expired, [1, 3])
+})
+
+test('the open count follows link and unlink, and unlinking a call twice counts once', () => {
+  const version = new VersionState(config, 0)
+  const [a, b] = [call(1), call(2)]
+  version.link(a, 0)
+  version.link(b, 0)
+  assert.equal(version.stats.open, 2)
+  version.unlink(a, 10)
+  version.unlink(a, 10)
+  assert.equal(version.stats.open, 1)
+  // Two open for 10 ms, then one for 10 ms: 1.5 on average over 20 ms.
+  assert.equal(version.stats.take(20, 20).concurrency, 1.5)
 })

@@ -1,0 +1,49 @@
+// The gateway's metrics in the Prometheus text format (version 0.0.4).
+// Written by hand on purpose: prom-client would hash a label object on every
+// observation in the hot path, and it cannot take histograms already counted
+// in another thread, so the worker counts in typed arrays and renders them here.
+// The worker takes the format helpers from their file, not from metrics/index.ts,
+// which would load prom-client into the data plane's thread for nothing.
+import { formatValue } from '../metrics/text-format.js'
+export { EXPOSITION_CONTENT_TYPE, escapeLabelValue, joinExpositions } from '../metrics/text-format.js'
+import { LATENCY_BUCKETS_SECONDS, type LatencyHistogram } from './version-stats.js'
+import type { VersionState } from './version-state.js'
+
+const CODE_LABELS = ['1xx', '2xx', '3xx', '4xx', '5xx']
+const LE_LABELS = [...LATENCY_BUCKETS_SECONDS.map((seconds) => String(seconds)), '+Inf']
+
+/** Renders the gateway's series for these versions. */
+export function renderGatewayMetrics (versions: VersionState[]): string {
+  const lines: string[] = []
+  family(lines, 'roost_requests_total', 'counter', 'Requests the gateway answered (proxied or its own errors), by status class.')
+  for (const v of versions) {
+    for (let i = 0; i < CODE_LABELS.length; i++) lines.push(`roost_requests_total{${v.labels},code="${CODE_LABELS[i]}"} ${formatValue(v.stats.codes[i])}`)
+  }
+  family(lines, 'roost_request_duration_seconds', 'histogram', 'Time from a request\'s arrival at the gateway to its response, waiting included.')
+  for (const v of versions) histogram(lines, 'roost_request_duration_seconds', v.labels, v.stats.latency)
+  family(lines, 'roost_requests_in_flight', 'gauge', 'Requests sent to an instance and not finished.')
+  for (const v of versions) lines.push(`roost_requests_in_flight{${v.labels}} ${v.stats.inFlight}`)
+  family(lines, 'roost_activator_queue_length', 'gauge', 'Requests waiting in the gateway for an instance with a free slot.')
+  for (const v of versions) lines.push(`roost_activator_queue_length{${v.labels}} ${v.stats.waiting}`)
+  family(lines, 'roost_request_arrivals_total', 'counter', 'Requests that arrived for the version (answered or not yet).')
+  for (const v of versions) lines.push(`roost_request_arrivals_total{${v.labels}} ${v.stats.arrivals}`)
+  family(lines, 'roost_cold_start_requests_total', 'counter', 'Requests that arrived while the version had no ready instance and had to wait for one.')
+  for (const v of versions) lines.push(`roost_cold_start_requests_total{${v.labels}} ${v.stats.coldStarts}`)
+  family(lines, 'roost_cold_start_request_seconds', 'histogram', 'Time from arrival to response of the requests that arrived with no ready instance.')
+  for (const v of versions) histogram(lines, 'roost_cold_start_request_seconds', v.labels, v.stats.coldLatency)
+  lines.push('')
+  return lines.join('\n')
+}
+
+function family (lines: string[], name: string, type: string, help: string): void {
+  lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
+}
+
+function histogram (lines: string[], name: string, labels: string, h: LatencyHistogram): void {
+  let cumulative = 0
+  for (let i = 0; i < h.counts.length; i++) {
+    cumulative += h.counts[i]
+    lines.push(`${name}_bucket{${labels},le="${LE_LABELS[i]}"} ${cumulative}`)
+  }
+  lines.push(`${name}_sum{${labels}} ${formatValue(h.sumMs / 1000)}`, `${name}_count{${labels}} ${h.count}`)
+}
