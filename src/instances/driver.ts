@@ -5,9 +5,21 @@ import type { LoadMessage, RuntimeLogLine } from '../runtime/index.js'
 // implements this interface; the manager above it does not change.
 
 export interface LaunchOptions {
-  instanceId: string
-  /** V8 heap limit of the instance, in MiB. */
+  /**
+   * A name for the process, for the driver's own bookkeeping (a pod name).
+   * An instance learns its id from `load`: a warm process is launched before
+   * anyone knows which instance it will become.
+   */
+  name: string
+  /** V8 heap limit of the process, in MiB: the one setting fixed at spawn. */
   memoryMiB: number
+  /**
+   * Warm the process's lazy parts (web Request/Response, streams, the HTTP
+   * parser) before it reports listening. Worth it for the warm pool, where
+   * that happens while idle; a plain spawn would only move the cost from the
+   * first request to the start.
+   */
+  warmUp?: boolean
 }
 
 export interface InstanceExit {
@@ -18,7 +30,10 @@ export interface InstanceExit {
   outOfMemory: boolean
 }
 
-/** What a running instance reports back; the manager supplies these callbacks. */
+/**
+ * What a running instance reports back; its owner supplies these callbacks
+ * (the warm pool while the process waits, then the manager).
+ */
 export interface InstanceEvents {
   onListening (address: { host: string, port: number }): void
   onReady (loadMs: number): void

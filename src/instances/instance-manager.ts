@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import type { FunctionIdentity, LogLevel, LogStream, RuntimeLogLine } from '../runtime/index.js'
-import type { Driver, InstanceExit, RunningInstance } from './driver.js'
+import type { FunctionIdentity, LoadMessage, LogLevel, LogStream, RuntimeLogLine } from '../runtime/index.js'
+import { backoffDelay } from './backoff.js'
+import type { Driver, InstanceEvents, InstanceExit, RunningInstance } from './driver.js'
+import { DEFAULT_MEMORY_MIB, WarmPool, type WarmProcessInfo } from './warm-pool.js'
 
 /** What the controllers want running for one function version. */
 export interface VersionTarget {
@@ -10,10 +12,8 @@ export interface VersionTarget {
   env: Record<string, string>
   timeoutMs: number
   memoryMiB: number
-  /** Instances kept running whatever the traffic (`spec.scale.min`). */
-  min: number
-  /** False once the version gets no traffic: its instances drain away. */
-  active: boolean
+  /** Instances wanted now (the autoscaler's desired count); 0 lets the version have none. */
+  replicas: number
 }
 
 export type InstanceState = 'starting' | 'ready' | 'draining'
@@ -30,6 +30,14 @@ export interface InstanceInfo {
   port: number
   startedAt: number
   readyAt: number | null
+  /** The process came from the warm pool (false: spawned for this instance). */
+  pooled: boolean
+}
+
+export interface InstanceCounts {
+  starting: number
+  ready: number
+  draining: number
 }
 
 export interface InstanceLogLine extends RuntimeLogLine {
@@ -52,15 +60,26 @@ export interface InstanceManagerHooks {
   onChange (): void
   onLogs (lines: InstanceLogLine[]): void
   onEvent (event: InstanceEvent): void
-  /** A start of this version failed; requests waiting for it should be answered. */
+  /** A start of this version failed, or starts back off: requests waiting for it should be answered. */
   onStartFailed (versionKey: string, reason: string): void
+  /**
+   * An instance became ready. `startMs` runs from the moment the manager
+   * decided to start it; `pooled` tells whether it came from the warm pool.
+   */
+  onStarted? (info: InstanceInfo, startMs: number, pooled: boolean): void
+  /** The number of idle processes in the warm pool changed. */
+  onPoolChange? (size: number): void
 }
 
 export interface InstanceManagerOptions {
-  /** How long a stuck-suspect has to answer a ping before it is killed. */
+  /** How long a ping may go unanswered before the instance is taken as stuck (default 1000). */
   pingTimeoutMs?: number
-  /** Time the gateway gets to stop routing to an instance before it is told to drain. */
+  /** Every ready instance is pinged this often (default 5000). */
+  livenessIntervalMs?: number
+  /** Time the gateway gets to stop routing to an instance before it is told to drain (default 100). */
   drainDelayMs?: number
+  /** Idle processes kept ready per memory size (default 2); 0: every instance is a fresh spawn. */
+  warmPool?: { size: number }
 }
 
 interface StartBackoff {
@@ -69,15 +88,31 @@ interface StartBackoff {
   reason: string
 }
 
+type ProbeReason = 'Unhealthy' | 'Unresponsive'
+
+interface Ping {
+  id: number
+  timer: NodeJS.Timeout
+  /** The event reason if it goes unanswered, and why it was sent. */
+  reason: ProbeReason
+  cause: string
+}
+
 class ManagedInstance {
   state: InstanceState = 'starting'
   port = 0
   readyAt: number | null = null
   handle!: RunningInstance
-  pingTimer: NodeJS.Timeout | null = null
+  pooled = false
+  ping: Ping | null = null
+  drainTimer: NodeJS.Timeout | null = null
   killTimer: NodeJS.Timeout | null = null
   startFailed = false
+  /** Taken out of rotation and killed by a failed liveness ping. */
+  unhealthy = false
   readonly startedAt = Date.now()
+  /** When the manager decided to start it, on the monotonic clock. */
+  readonly decidedAt = performance.now()
 
   constructor (readonly id: string, readonly target: VersionTarget) {}
 
@@ -93,141 +128,214 @@ class ManagedInstance {
       host: '127.0.0.1',
       port: this.port,
       startedAt: this.startedAt,
-      readyAt: this.readyAt
+      readyAt: this.readyAt,
+      pooled: this.pooled
     }
+  }
+
+  clearTimers (): void {
+    if (this.ping !== null) clearTimeout(this.ping.timer)
+    if (this.drainTimer !== null) clearTimeout(this.drainTimer)
+    if (this.killTimer !== null) clearTimeout(this.killTimer)
+    this.ping = null
+    this.drainTimer = null
+    this.killTimer = null
   }
 }
 
-const FIRST_BACKOFF_MS = 250
-const MAX_BACKOFF_MS = 30_000
-
 /**
- * The "kubelet": keeps the instances the controllers ask for running through a
- * Driver, replaces those that die, drains those no longer wanted. Level
- * triggered: `reconcile` compares wanted with running and can run any time.
+ * The "kubelet": keeps as many instances of each version running as asked
+ * (`replicas`, which the autoscaler sets), takes them from the warm pool when
+ * it can, probes them, replaces those that die or hang, drains those no longer
+ * wanted. Level triggered: `reconcile` compares wanted with running and can
+ * run any time.
  */
 export class InstanceManager {
   private readonly instances = new Map<string, ManagedInstance>()
   private targets = new Map<string, VersionTarget>()
-  /** Versions a request is waiting for; the autoscaler will own this count. */
-  private readonly demanded = new Map<string, number>()
   private readonly backoff = new Map<string, StartBackoff>()
+  private readonly pool: WarmPool | null
   private retryTimer: NodeJS.Timeout | null = null
-  private stopping = false
+  private retryTime = 0
+  private livenessTimer: NodeJS.Timeout | null = null
+  private started = false
+  private stopping: Promise<void> | null = null
+  private whenNoInstances: (() => void) | null = null
   private pingSequence = 0
   private readonly pingTimeoutMs: number
+  private readonly livenessIntervalMs: number
   private readonly drainDelayMs: number
 
   constructor (private readonly driver: Driver, private readonly hooks: InstanceManagerHooks, options: InstanceManagerOptions = {}) {
     this.pingTimeoutMs = options.pingTimeoutMs ?? 1000
+    this.livenessIntervalMs = options.livenessIntervalMs ?? 5000
     this.drainDelayMs = options.drainDelayMs ?? 100
+    const poolSize = options.warmPool?.size ?? 2
+    this.pool = poolSize > 0 ? new WarmPool(driver, { size: poolSize }, { onChange: (size) => this.hooks.onPoolChange?.(size) }) : null
   }
 
-  setTargets (targets: VersionTarget[]): void {
-    this.targets = new Map(targets.map((target) => [target.key, target]))
-    for (const key of this.demanded.keys()) if (!this.targets.has(key)) this.demanded.delete(key)
-    for (const key of this.backoff.keys()) if (!this.targets.has(key)) this.backoff.delete(key)
-    this.reconcile()
-  }
-
-  /** A request waits for this version and nothing can serve it: start what is needed now. */
-  demand (versionKey: string, count = 1): void {
-    const target = this.targets.get(versionKey)
-    if (target === undefined || !target.active) return
-    if ((this.demanded.get(versionKey) ?? 0) < count) this.demanded.set(versionKey, count)
-    const backoff = this.backoff.get(versionKey)
-    if (backoff !== undefined && backoff.notBefore > Date.now()) {
-      this.hooks.onStartFailed(versionKey, backoff.reason)
+  /**
+   * Fills the warm pool and starts probing. Called by the first `setTargets`
+   * or `reconcile` if not before; call it early to have the pool warm by then.
+   */
+  start (): void {
+    if (this.started || this.stopping !== null) return
+    this.started = true
+    if (this.pool !== null) {
+      this.pool.setMemoryClasses(this.memoryClasses())
+      this.pool.start()
     }
+    this.livenessTimer = setInterval(() => this.probeAll(), this.livenessIntervalMs)
+    this.livenessTimer.unref()
+  }
+
+  /** The versions to run, with their counts; versions not listed drain away. */
+  setTargets (targets: VersionTarget[]): void {
+    this.targets = new Map(targets.map((target) => [target.key, { ...target, replicas: wholeCount(target.replicas) }]))
+    for (const key of this.backoff.keys()) if (!this.targets.has(key)) this.backoff.delete(key)
+    this.pool?.setMemoryClasses(this.memoryClasses())
     this.reconcile()
   }
 
-  /** A request on this instance timed out: if its event loop is stuck, kill and replace it. */
+  /** Sets how many instances of one listed version are wanted; unknown keys are ignored. */
+  scale (versionKey: string, replicas: number): void {
+    const target = this.targets.get(versionKey)
+    if (target === undefined) return
+    target.replicas = wholeCount(replicas)
+    this.reconcile()
+  }
+
+  /**
+   * A request waits for this version. If its starts are backing off after
+   * failures, the request is answered at once (`onStartFailed`) instead of
+   * waiting out the backoff. Counts are the autoscaler's: this changes none.
+   */
+  demand (versionKey: string): void {
+    if (!this.targets.has(versionKey)) return
+    const backoff = this.backoff.get(versionKey)
+    if (backoff !== undefined && backoff.notBefore > Date.now()) this.hooks.onStartFailed(versionKey, backoff.reason)
+    this.reconcile()
+  }
+
+  /** A request on this instance timed out: if its event loop is stuck, take it out, kill and replace it. */
   suspect (instanceId: string): void {
     const instance = this.instances.get(instanceId)
-    if (instance === undefined || instance.state !== 'ready' || instance.pingTimer !== null) return
-    const id = ++this.pingSequence
-    instance.pingTimer = setTimeout(() => {
-      instance.pingTimer = null
-      this.event(instance, 'Warning', 'Unresponsive', `instance ${instance.id} did not answer a liveness ping within ${this.pingTimeoutMs} ms after a request timed out; killed`)
-      instance.handle.kill()
-    }, this.pingTimeoutMs)
-    instance.handle.ping(id)
+    if (instance !== undefined) this.probe(instance, 'Unresponsive', 'sent after a request timed out')
   }
 
   list (): InstanceInfo[] {
     return [...this.instances.values()].map((instance) => instance.info())
   }
 
-  reconcile (): void {
-    if (this.stopping) return
+  counts (versionKey: string): InstanceCounts {
+    const counts: InstanceCounts = { starting: 0, ready: 0, draining: 0 }
     for (const instance of this.instances.values()) {
-      const target = this.targets.get(instance.target.key)
-      if (instance.state !== 'draining' && (target === undefined || !target.active)) this.drain(instance)
+      if (instance.target.key === versionKey) counts[instance.state]++
     }
-    for (const target of this.targets.values()) {
-      if (target.active) this.reconcileVersion(target)
+    return counts
+  }
+
+  /** Idle processes waiting in the warm pool (they are not instances: `list` leaves them out). */
+  poolSize (): number {
+    return this.pool?.size() ?? 0
+  }
+
+  /** The warm pool's processes, for inspection. */
+  poolProcesses (): WarmProcessInfo[] {
+    return this.pool?.list() ?? []
+  }
+
+  reconcile (): void {
+    if (this.stopping !== null) return
+    this.start()
+    for (const instance of this.instances.values()) {
+      if (instance.state !== 'draining' && !this.targets.has(instance.target.key)) this.drain(instance)
     }
+    for (const target of this.targets.values()) this.reconcileVersion(target)
   }
 
   private reconcileVersion (target: VersionTarget): void {
-    const wanted = Math.max(target.min, this.demanded.get(target.key) ?? 0)
-    const live = [...this.instances.values()].filter((i) => i.target.key === target.key && i.state !== 'draining')
-    if (live.length > wanted) {
-      // Newest first: they are the least likely to hold warm state worth keeping.
-      for (const instance of live.slice(wanted).reverse()) this.drain(instance)
+    const live: ManagedInstance[] = []
+    for (const instance of this.instances.values()) {
+      if (instance.target.key === target.key && instance.state !== 'draining') live.push(instance)
+    }
+    if (live.length > target.replicas) {
+      // Those still starting serve nobody yet; of the ready ones, the newest
+      // hold the least warm state (caches, JIT) worth keeping.
+      live.sort((a, b) => startingFirst(a, b) || b.decidedAt - a.decidedAt)
+      for (const instance of live.slice(0, live.length - target.replicas)) this.drain(instance)
       return
     }
+    if (live.length === target.replicas) return
     const backoff = this.backoff.get(target.key)
     if (backoff !== undefined && backoff.notBefore > Date.now()) {
       this.retryAt(backoff.notBefore)
       return
     }
-    for (let i = live.length; i < wanted; i++) this.start(target)
+    for (let i = live.length; i < target.replicas; i++) this.startInstance(target)
   }
 
-  private start (target: VersionTarget): void {
+  private startInstance (target: VersionTarget): void {
     const id = `${target.fn.name}-v${target.fn.version}-${randomBytes(3).toString('hex')}`
     const instance = new ManagedInstance(id, target)
     this.instances.set(id, instance)
-    instance.handle = this.driver.launch({ instanceId: id, memoryMiB: target.memoryMiB }, {
+    const events = this.eventsOf(instance)
+    const taken = this.pool?.take(target.memoryMiB, events) ?? null
+    if (taken !== null) {
+      instance.handle = taken.handle
+      instance.pooled = true
+      instance.port = taken.port
+      // At once: this message is most of what stands between a request and its function.
+      instance.handle.load(this.loadMessage(instance))
+    } else {
+      instance.handle = this.driver.launch({ name: id, memoryMiB: target.memoryMiB }, events)
+    }
+    this.hooks.onChange()
+  }
+
+  private eventsOf (instance: ManagedInstance): InstanceEvents {
+    return {
+      // Only a spawned process reports this; a pooled one listened before it was taken.
       onListening: ({ port }) => {
         instance.port = port
-        instance.handle.load({ t: 'load', instanceId: id, bundlePath: target.bundlePath, fn: target.fn, env: target.env, timeoutMs: target.timeoutMs })
+        if (instance.state === 'starting') instance.handle.load(this.loadMessage(instance))
       },
       onReady: (loadMs) => this.onReady(instance, loadMs),
       onLoadFailed: (reason) => this.onStartFailure(instance, `the module failed to load: ${firstLine(reason)}`, reason),
       onLogs: (lines, dropped) => this.forwardLogs(instance, lines, dropped),
-      onPong: () => {
-        if (instance.pingTimer !== null) clearTimeout(instance.pingTimer)
-        instance.pingTimer = null
+      onPong: (id) => {
+        if (instance.ping === null || instance.ping.id !== id) return
+        clearTimeout(instance.ping.timer)
+        instance.ping = null
       },
       onDrained: () => {},
       onExit: (exit) => this.onExit(instance, exit)
-    })
-    this.hooks.onChange()
+    }
+  }
+
+  private loadMessage (instance: ManagedInstance): LoadMessage {
+    const target = instance.target
+    return { t: 'load', instanceId: instance.id, bundlePath: target.bundlePath, fn: target.fn, env: target.env, timeoutMs: target.timeoutMs }
   }
 
   private onReady (instance: ManagedInstance, loadMs: number): void {
     if (instance.state !== 'starting') return
     instance.state = 'ready'
     instance.readyAt = Date.now()
+    const startMs = performance.now() - instance.decidedAt
     this.backoff.delete(instance.target.key)
-    this.event(instance, 'Normal', 'Started', `instance ${instance.id} ready in ${instance.readyAt - instance.startedAt} ms (module loaded in ${loadMs.toFixed(1)} ms)`)
+    const origin = instance.pooled ? 'from the warm pool' : 'spawned'
+    this.event(instance, 'Normal', 'Started', `instance ${instance.id} ready in ${Math.round(startMs)} ms (${origin}; module loaded in ${loadMs.toFixed(1)} ms)`)
     this.hooks.onChange()
+    this.hooks.onStarted?.(instance.info(), startMs, instance.pooled)
   }
 
   private onStartFailure (instance: ManagedInstance, reason: string, detail: string): void {
     instance.startFailed = true
     const key = instance.target.key
-    // The requests that wanted this version are answered with the failure; the
-    // next request asks again. Only scale.min keeps retrying a broken version.
-    this.demanded.delete(key)
-    const previous = this.backoff.get(key)
-    const failures = (previous?.failures ?? 0) + 1
-    // The first failure is retried at once (it may be a fluke); repeats back off
-    // so a broken version does not spin the machine.
-    const delay = failures === 1 ? 0 : Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (failures - 2))
+    const failures = (this.backoff.get(key)?.failures ?? 0) + 1
+    // Retried while the version is wanted (replicas > 0), further apart each time.
+    const delay = backoffDelay(failures)
     this.backoff.set(key, { failures, notBefore: Date.now() + delay, reason })
     this.systemLog(instance, 'error', detail)
     this.event(instance, 'Warning', 'StartFailed', `instance ${instance.id}: ${reason}${delay > 0 ? `; retrying in ${delay} ms` : ''}`)
@@ -236,15 +344,21 @@ export class InstanceManager {
 
   private onExit (instance: ManagedInstance, exit: InstanceExit): void {
     this.instances.delete(instance.id)
-    if (instance.pingTimer !== null) clearTimeout(instance.pingTimer)
-    if (instance.killTimer !== null) clearTimeout(instance.killTimer)
-    if (instance.state === 'starting' && !this.stopping) {
+    instance.clearTimers()
+    if (this.stopping !== null) {
+      this.hooks.onChange()
+      if (this.instances.size === 0) this.whenNoInstances?.()
+      return
+    }
+    if (instance.unhealthy) {
+      this.systemLog(instance, 'warn', `instance ${instance.id} stopped: ${exit.reason}`)
+    } else if (instance.state === 'starting') {
       if (!instance.startFailed) this.onStartFailure(instance, `the instance exited while starting: ${exit.reason}`, `instance exited while starting: ${exit.reason}`)
-    } else if (instance.state === 'ready' && !this.stopping) {
+    } else if (instance.state === 'ready') {
       const reason = exit.outOfMemory ? 'OutOfMemory' : 'Crashed'
       this.systemLog(instance, 'error', `instance ${instance.id} exited: ${exit.reason}; replacing it`)
       this.event(instance, 'Warning', reason, `instance ${instance.id} exited (${exit.reason}); replacing it`)
-    } else if (instance.state === 'draining' && !this.stopping) {
+    } else {
       this.event(instance, 'Normal', 'Stopped', `instance ${instance.id} drained and stopped after ${Math.round((Date.now() - instance.startedAt) / 1000)} s`)
     }
     this.hooks.onChange()
@@ -253,16 +367,64 @@ export class InstanceManager {
 
   private drain (instance: ManagedInstance): void {
     instance.state = 'draining'
+    if (instance.ping !== null) clearTimeout(instance.ping.timer)
+    instance.ping = null
     this.hooks.onChange()
     // The gateway must drop the instance from its table before the instance
     // stops listening, or a request could be sent to a closing socket.
-    setTimeout(() => instance.handle.drain(), this.drainDelayMs).unref()
+    instance.drainTimer = setTimeout(() => instance.handle.drain(), this.drainDelayMs)
+    instance.drainTimer.unref()
     instance.killTimer = setTimeout(() => instance.handle.kill(), instance.target.timeoutMs + this.drainDelayMs + 1000)
     instance.killTimer.unref()
   }
 
+  private probeAll (): void {
+    for (const instance of this.instances.values()) this.probe(instance, 'Unhealthy', 'periodic liveness probe')
+  }
+
+  /**
+   * Pings a ready instance unless a ping is outstanding already. One that
+   * does not answer in time has a blocked event loop: it is taken out of
+   * rotation at once, killed, and replaced. A request that timed out is the
+   * more telling cause: it names the outcome even of a ping already on its way.
+   */
+  private probe (instance: ManagedInstance, reason: ProbeReason, cause: string): void {
+    if (instance.state !== 'ready') return
+    if (instance.ping !== null) {
+      if (reason === 'Unresponsive') Object.assign(instance.ping, { reason, cause })
+      return
+    }
+    const ping: Ping = {
+      id: ++this.pingSequence,
+      reason,
+      cause,
+      timer: setTimeout(() => {
+        instance.ping = null
+        this.takeOut(instance, ping.reason, `instance ${instance.id} did not answer a liveness ping within ${this.pingTimeoutMs} ms (${ping.cause}): its event loop is blocked; taken out of rotation, killed and replaced`)
+      }, this.pingTimeoutMs)
+    }
+    ping.timer.unref()
+    instance.ping = ping
+    instance.handle.ping(ping.id)
+  }
+
+  private takeOut (instance: ManagedInstance, reason: string, message: string): void {
+    if (instance.state !== 'ready') return
+    instance.state = 'draining'
+    instance.unhealthy = true
+    this.hooks.onChange()
+    this.systemLog(instance, 'error', message)
+    this.event(instance, 'Warning', reason, message)
+    instance.handle.kill()
+    // It no longer counts toward replicas: its replacement starts now.
+    this.reconcile()
+  }
+
+  /** Reconciles again at `time`, or earlier if another version's backoff ends first. */
   private retryAt (time: number): void {
-    if (this.retryTimer !== null) return
+    if (this.retryTimer !== null && this.retryTime <= time) return
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
+    this.retryTime = time
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null
       this.reconcile()
@@ -270,27 +432,34 @@ export class InstanceManager {
     this.retryTimer.unref()
   }
 
-  /** Drains every instance, then kills what is left after `graceMs`. */
-  async stop (graceMs = 2000): Promise<void> {
-    this.stopping = true
+  private memoryClasses (): number[] {
+    const mibs = new Set<number>()
+    for (const target of this.targets.values()) mibs.add(target.memoryMiB)
+    return mibs.size === 0 ? [DEFAULT_MEMORY_MIB] : [...mibs]
+  }
+
+  /** Drains every instance, kills what is left after `graceMs`, and ends the warm pool. */
+  stop (graceMs = 2000): Promise<void> {
+    this.stopping ??= this.shutdown(graceMs)
+    return this.stopping
+  }
+
+  private async shutdown (graceMs: number): Promise<void> {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer)
-    const running = [...this.instances.values()]
-    if (running.length === 0) return
-    const exited = new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (this.instances.size === 0) {
-          clearInterval(check)
-          resolve()
-        }
-      }, 10)
-    })
-    for (const instance of running) {
-      instance.state = 'draining'
-      instance.handle.drain()
+    if (this.livenessTimer !== null) clearInterval(this.livenessTimer)
+    const pool = this.pool?.stop()
+    if (this.instances.size > 0) {
+      const exited = new Promise<void>((resolve) => { this.whenNoInstances = resolve })
+      for (const instance of this.instances.values()) {
+        instance.clearTimers()
+        instance.state = 'draining'
+        instance.handle.drain()
+      }
+      const timer = setTimeout(() => { for (const instance of this.instances.values()) instance.handle.kill() }, graceMs)
+      await exited
+      clearTimeout(timer)
     }
-    const timer = setTimeout(() => { for (const instance of this.instances.values()) instance.handle.kill() }, graceMs)
-    await exited
-    clearTimeout(timer)
+    await pool
   }
 
   private forwardLogs (instance: ManagedInstance, lines: RuntimeLogLine[], dropped: number): void {
@@ -317,4 +486,12 @@ export class InstanceManager {
 function firstLine (text: string): string {
   const end = text.indexOf('\n')
   return end === -1 ? text : text.slice(0, end)
+}
+
+function wholeCount (value: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.floor(value) : 0
+}
+
+function startingFirst (a: ManagedInstance, b: ManagedInstance): number {
+  return (a.state === 'starting' ? 0 : 1) - (b.state === 'starting' ? 0 : 1)
 }

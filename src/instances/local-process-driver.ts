@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
-import { RUNTIME_HOST_ENTRY, type ChildMessage, type LoadMessage, type ParentMessage, type RuntimeLogLine } from '../runtime/index.js'
+import { RUNTIME_HOST_ENTRY, WARM_UP_ENV, type ChildMessage, type LoadMessage, type ParentMessage, type RuntimeLogLine } from '../runtime/index.js'
 import type { Driver, InstanceEvents, InstanceExit, LaunchOptions, RunningInstance } from './driver.js'
 
 // V8 prints this to stderr just before it aborts on a full heap.
@@ -19,7 +19,7 @@ export class LocalProcessDriver implements Driver {
       RUNTIME_HOST_ENTRY
     ], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: instanceEnvironment(),
+      env: instanceEnvironment(options.warmUp === true),
       serialization: 'json'
     })
     return new LocalProcess(child, events)
@@ -28,12 +28,14 @@ export class LocalProcessDriver implements Driver {
 
 // Instances see a clean environment: nothing of the platform's own (its admin
 // token, its home) leaks into user code. The function's env arrives with `load`.
-function instanceEnvironment (): NodeJS.ProcessEnv {
+function instanceEnvironment (warmUp: boolean): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const key of ['PATH', 'LANG', 'TZ', 'TMPDIR', 'HOME', 'NODE_EXTRA_CA_CERTS']) {
     const value = process.env[key]
     if (value !== undefined) env[key] = value
   }
+  // Read and removed by the host before any user code runs.
+  if (warmUp) env[WARM_UP_ENV] = '1'
   return env
 }
 

@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url'
 import { LogCapture } from './log-capture.js'
 import { Invoker, type FetchHandler } from './invoke.js'
 import { RequestTracking } from './request-tracking.js'
-import type { ChildMessage, LoadMessage, ParentMessage } from './protocol.js'
+import { warmUp } from './warm-up.js'
+import { WARM_UP_ENV, type ChildMessage, type LoadMessage, type ParentMessage } from './protocol.js'
 
 const send = (message: ChildMessage): void => {
   if (process.connected) process.send?.(message)
@@ -34,10 +35,19 @@ const die = (kind: string) => (err: unknown): void => {
 process.on('uncaughtException', die('uncaught exception'))
 process.on('unhandledRejection', die('unhandled promise rejection'))
 
+// Nothing function-specific is known at spawn (a warm process does not know
+// its function yet): the function's env, identity and instance id come with
+// `load`. Only the V8 heap limit is fixed, by the parent's command line.
+const warm = process.env[WARM_UP_ENV] === '1'
+delete process.env[WARM_UP_ENV]
+
 const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 60_000 }, invoker.handle)
 server.listen(Number(process.env.ROOST_RUNTIME_PORT ?? 0), '127.0.0.1', () => {
   const address = server.address()
-  if (address !== null && typeof address === 'object') send({ t: 'listening', port: address.port })
+  if (address === null || typeof address !== 'object') return
+  // Nobody knows the port before `listening`, so the warm-up's request is the only one.
+  if (warm) void warmUp(address.port, invoker).then(() => send({ t: 'listening', port: address.port }))
+  else send({ t: 'listening', port: address.port })
 })
 
 process.on('message', (message: ParentMessage) => {
@@ -48,6 +58,8 @@ process.on('message', (message: ParentMessage) => {
   }
 })
 
+// On the cold-start path: between `load` and `ready` only what must happen
+// here happens (env, one import, one check), and `ready` leaves at once.
 async function load (message: LoadMessage): Promise<void> {
   const started = performance.now()
   Object.assign(process.env, message.env, {
@@ -62,9 +74,11 @@ async function load (message: LoadMessage): Promise<void> {
     handler = resolveHandler(mod.default)
   } catch (err) {
     const reason = err instanceof Error ? (err.stack ?? err.message) : String(err)
-    send({ t: 'load-failed', reason })
     capture.flush()
-    setTimeout(() => process.exit(71), 50).unref()
+    // Leave once the message is out (IPC is asynchronous), or soon regardless.
+    const leave = (): void => process.exit(71)
+    setTimeout(leave, 1000).unref()
+    if (process.connected) process.send?.({ t: 'load-failed', reason } satisfies ChildMessage, undefined, {}, () => setTimeout(leave, 20))
     return
   }
   invoker.setHandler(handler, message.fn, message.timeoutMs)

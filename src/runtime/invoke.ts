@@ -29,6 +29,12 @@ export class Invoker {
     this.timeoutMs = timeoutMs
   }
 
+  /** Back to serving nothing (503), as before the first `setHandler`. */
+  clearHandler (): void {
+    this.handler = null
+    this.fn = null
+  }
+
   /** Calls `callback` once nothing is in flight (at once if nothing is). */
   whenIdle (callback: () => void): void {
     if (this.inflight === 0) callback()

@@ -83,3 +83,10 @@ export type ChildMessage = ListeningMessage | ReadyMessage | LoadFailedMessage |
 export const REQUEST_ID_HEADER = 'x-request-id'
 /** Header carrying the absolute deadline (epoch ms) from the gateway to the instance. */
 export const DEADLINE_HEADER = 'x-roost-deadline'
+
+/**
+ * Set to `1` in a process's environment at spawn: the host warms its lazy
+ * parts before it reports listening (see warm-up.ts), then removes the variable
+ * so that user code never sees it.
+ */
+export const WARM_UP_ENV = 'ROOST_RUNTIME_WARM_UP'

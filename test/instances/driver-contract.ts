@@ -26,7 +26,7 @@ function bundle (code: string): string {
   return file
 }
 
-function launch (driver: Driver, memoryMiB = 64): { instance: RunningInstance, seen: Observed } {
+function launch (driver: Driver, memoryMiB = 64, warmUp = false): { instance: RunningInstance, seen: Observed } {
   const seen: Observed = { port: 0, ready: false, loadFailed: null, logs: [], pongs: [], drained: false, exit: null }
   const events: InstanceEvents = {
     onListening: ({ port }) => { seen.port = port },
@@ -37,11 +37,11 @@ function launch (driver: Driver, memoryMiB = 64): { instance: RunningInstance, s
     onDrained: () => { seen.drained = true },
     onExit: (exit) => { seen.exit = exit }
   }
-  return { instance: driver.launch({ instanceId: 'contract-1', memoryMiB }, events), seen }
+  return { instance: driver.launch({ name: 'contract-1', memoryMiB, warmUp }, events), seen }
 }
 
-async function loaded (driver: Driver, code: string, memoryMiB = 64): Promise<{ instance: RunningInstance, seen: Observed }> {
-  const launched = launch(driver, memoryMiB)
+async function loaded (driver: Driver, code: string, memoryMiB = 64, warmUp = false): Promise<{ instance: RunningInstance, seen: Observed }> {
+  const launched = launch(driver, memoryMiB, warmUp)
   await until(() => launched.seen.port > 0, 'listening')
   launched.instance.load({ t: 'load', instanceId: 'contract-1', bundlePath: bundle(code), fn: { namespace: 'default', name: 'c', version: 1 }, env: { GREETING: 'hey' }, timeoutMs: 5000 })
   await until(() => launched.seen.ready || launched.seen.loadFailed !== null, 'ready')
@@ -55,6 +55,31 @@ export function driverContract (name: string, makeDriver: () => Driver): void {
       const response = await fetch(`http://127.0.0.1:${seen.port}/`, { headers: { 'x-request-id': 'r-1' } })
       assert.equal(await response.text(), 'hey c')
       await until(() => seen.logs.some((l) => l.message === 'served r-1' && l.requestId === 'r-1'), 'the log line')
+    } finally {
+      instance.kill()
+      await until(() => seen.exit !== null, 'exit')
+    }
+  })
+
+  test(`${name}: a process launched to warm up serves its first request like any other, and its function sees only its own env`, async () => {
+    const { instance, seen } = await loaded(makeDriver(), 'export default async (req) => new Response(JSON.stringify({ body: await req.text(), env: Object.keys(process.env).filter((k) => k.startsWith("ROOST_")).sort(), greeting: process.env.GREETING }))', 64, true)
+    try {
+      const response = await fetch(`http://127.0.0.1:${seen.port}/`, { method: 'POST', body: 'hello' })
+      assert.deepEqual(await response.json(), { body: 'hello', env: ['ROOST_FUNCTION', 'ROOST_INSTANCE', 'ROOST_NAMESPACE', 'ROOST_VERSION'], greeting: 'hey' })
+      assert.deepEqual(seen.logs, [], 'the warm-up leaves nothing in the logs')
+    } finally {
+      instance.kill()
+      await until(() => seen.exit !== null, 'exit')
+    }
+  })
+
+  test(`${name}: the V8 heap limit is set at launch`, async () => {
+    const { instance, seen } = await loaded(makeDriver(), 'import v8 from "node:v8"; export default () => new Response(String(v8.getHeapStatistics().heap_size_limit / 1048576))', 96)
+    try {
+      const response = await fetch(`http://127.0.0.1:${seen.port}/`)
+      // The limit is the old space asked for plus the young generation.
+      const mib = Number(await response.text())
+      assert.ok(mib >= 96 && mib < 96 + 64, `heap limit ${mib} MiB for 96 MiB asked`)
     } finally {
       instance.kill()
       await until(() => seen.exit !== null, 'exit')

@@ -1,61 +1,81 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { InstanceManager, LocalProcessDriver, versionKey, type InstanceEvent, type VersionTarget } from '../../src/instances/index.js'
+import type { InstanceInfo } from '../../src/instances/index.js'
 import { until } from '../helpers/wait.js'
+import { alive, folder, harness, ok, ready, target, text } from './fixtures.js'
 
-function target (code: string, overrides: Partial<VersionTarget> = {}): VersionTarget {
-  const dir = mkdtempSync(join(tmpdir(), 'roost-im-'))
-  writeFileSync(join(dir, 'bundle.mjs'), code)
-  return {
-    key: versionKey('default', 'f', 1),
-    fn: { namespace: 'default', name: 'f', version: 1 },
-    bundlePath: join(dir, 'bundle.mjs'),
-    env: {},
-    timeoutMs: 2000,
-    memoryMiB: 64,
-    min: 1,
-    active: true,
-    ...overrides
-  }
-}
-
-function harness (): { manager: InstanceManager, events: InstanceEvent[], failures: string[] } {
-  const events: InstanceEvent[] = []
-  const failures: string[] = []
-  const manager = new InstanceManager(new LocalProcessDriver(), {
-    onChange: () => {},
-    onLogs: () => {},
-    onEvent: (event) => events.push(event),
-    onStartFailed: (key, reason) => failures.push(`${key}: ${reason}`)
-  }, { drainDelayMs: 10 })
-  return { manager, events, failures }
-}
-
-const ok = 'export default () => new Response("ok")'
-
-test('keeps scale.min instances ready and replaces one that dies', async (t) => {
+test('keeps the replicas ready and replaces one that dies', async (t) => {
   const { manager, events } = harness()
   t.after(() => manager.stop())
-  manager.setTargets([target(ok, { min: 2 })])
-  await until(() => manager.list().filter((i) => i.state === 'ready').length === 2, 'two ready')
+  manager.setTargets([target(ok, { replicas: 2 })])
+  await until(() => ready(manager).length === 2, 'two ready')
   const victim = manager.list()[0]
   process.kill(victim.pid as number, 'SIGKILL')
   await until(() => events.some((e) => e.reason === 'Crashed'), 'the crash event')
-  await until(() => manager.list().filter((i) => i.state === 'ready').length === 2 && !manager.list().some((i) => i.id === victim.id), 'a replacement')
+  await until(() => ready(manager).length === 2 && !manager.list().some((i) => i.id === victim.id), 'a replacement')
 })
 
-test('with min 0 nothing runs until demand, then one instance starts', async (t) => {
+test('with replicas 0 nothing runs; scale to N starts N and counts tell their states', async (t) => {
+  const { manager, started } = harness()
+  t.after(() => manager.stop())
+  const version = target(ok, { replicas: 0 })
+  manager.setTargets([version])
+  assert.deepEqual(manager.list(), [])
+  manager.scale(version.key, 3)
+  assert.equal(manager.counts(version.key).starting, 3, 'the three start at once')
+  await until(() => manager.counts(version.key).ready === 3, 'three ready')
+  assert.deepEqual(manager.counts(version.key), { starting: 0, ready: 3, draining: 0 })
+  assert.equal(started.length, 3, 'onStarted once per instance')
+  for (const { info, startMs } of started) {
+    assert.equal(info.state, 'ready')
+    assert.ok(startMs > 0)
+  }
+  for (const instance of manager.list()) assert.equal(await text(instance), 'ok')
+})
+
+test('scale down drains the extras: those still starting first, then the newest ready', async (t) => {
   const { manager } = harness()
   t.after(() => manager.stop())
-  const zero = target(ok, { min: 0 })
-  manager.setTargets([zero])
-  assert.equal(manager.list().length, 0)
-  manager.demand(zero.key)
-  await until(() => manager.list().some((i) => i.state === 'ready'), 'ready after demand')
-  assert.equal(manager.list().length, 1)
+  // The first instance to load takes slot 0 and is ready at once; the others
+  // stay starting (their module waits a minute).
+  const slots = folder()
+  const code = `
+    import { closeSync, openSync } from 'node:fs'
+    let slot = 0
+    for (;; slot++) { try { closeSync(openSync(${JSON.stringify(slots)} + '/slot-' + slot, 'wx')); break } catch {} }
+    if (slot > 0) await new Promise((resolve) => setTimeout(resolve, 60_000))
+    export default () => new Response(String(slot))`
+  const version = target(code, { replicas: 3 })
+  manager.setTargets([version])
+  await until(() => manager.counts(version.key).ready === 1 && manager.counts(version.key).starting === 2, 'one ready, two starting')
+  const [first] = ready(manager)
+
+  manager.scale(version.key, 2)
+  assert.deepEqual(manager.counts(version.key), { starting: 1, ready: 1, draining: 1 })
+  manager.scale(version.key, 1)
+  assert.deepEqual(manager.counts(version.key), { starting: 0, ready: 1, draining: 2 })
+  assert.equal(ready(manager)[0].id, first.id, 'the ready instance is kept')
+  await until(() => manager.list().length === 1, 'the starting ones gone')
+
+  // Among ready instances the newest go first.
+  const plain = target(ok, { fn: { namespace: 'default', name: 'g', version: 1 }, replicas: 3 })
+  manager.setTargets([version, plain])
+  await until(() => ready(manager, plain.key).length === 3, 'three ready')
+  // list() is in the order the manager started them.
+  const [oldest] = manager.list().filter((i) => i.versionKey === plain.key)
+  manager.scale(plain.key, 1)
+  const kept = manager.list().filter((i) => i.versionKey === plain.key && i.state !== 'draining')
+  assert.deepEqual(kept.map((i) => i.id), [oldest.id], 'the first started is kept')
+})
+
+test('scale of a version that is not a target is ignored', async (t) => {
+  const { manager } = harness()
+  t.after(() => manager.stop())
+  manager.setTargets([target(ok, { replicas: 0 })])
+  manager.scale('default/nope@1', 3)
+  assert.deepEqual(manager.list(), [])
+  assert.deepEqual(manager.counts('default/nope@1'), { starting: 0, ready: 0, draining: 0 })
 })
 
 test('a version that cannot start is reported, and retries back off', async (t) => {
@@ -67,13 +87,31 @@ test('a version that cannot start is reported, and retries back off', async (t) 
   await until(() => events.some((e) => e.reason === 'StartFailed' && /retrying in \d+ ms/.test(e.message)), 'a backoff')
 })
 
-test('a version that loses its traffic drains and stops', async (t) => {
+test('demand while starts back off answers the waiting requests at once; otherwise it changes no count', async (t) => {
+  const { manager, failures, events } = harness()
+  t.after(() => manager.stop())
+  const idle = target(ok, { fn: { namespace: 'default', name: 'idle', version: 1 }, replicas: 0 })
+  const broken = target('throw new Error("nope")')
+  manager.setTargets([idle, broken])
+
+  manager.demand(idle.key)
+  assert.deepEqual(manager.list().filter((i) => i.versionKey === idle.key), [], 'demand starts nothing by itself')
+
+  // From the third failure on the next start waits at least 500 ms.
+  await until(() => events.some((e) => e.reason === 'StartFailed' && /retrying in ([5-9]\d\d|\d{4,}) ms/.test(e.message)), 'a long backoff')
+  const before = failures.length
+  manager.demand(broken.key)
+  assert.equal(failures.length, before + 1, 'answered within the call')
+  assert.match(failures[failures.length - 1], /^default\/f@1: .*nope/)
+})
+
+test('a version left out of the targets drains and stops', async (t) => {
   const { manager, events } = harness()
   t.after(() => manager.stop())
   const version = target(ok)
   manager.setTargets([version])
-  await until(() => manager.list().some((i) => i.state === 'ready'), 'ready')
-  manager.setTargets([{ ...version, active: false }])
+  await until(() => ready(manager).length === 1, 'ready')
+  manager.setTargets([])
   assert.equal(manager.list()[0].state, 'draining')
   await until(() => manager.list().length === 0, 'stopped')
   assert.ok(events.some((e) => e.reason === 'Stopped'))
@@ -83,19 +121,50 @@ test('a suspect that answers its ping is left alone', async (t) => {
   const { manager, events } = harness()
   t.after(() => manager.stop())
   manager.setTargets([target(ok)])
-  await until(() => manager.list().some((i) => i.state === 'ready'), 'ready')
+  await until(() => ready(manager).length === 1, 'ready')
   const [instance] = manager.list()
   manager.suspect(instance.id)
   await new Promise((resolve) => setTimeout(resolve, 1300))
   assert.equal(manager.list()[0].id, instance.id)
-  assert.ok(!events.some((e) => e.reason === 'Unresponsive'))
+  assert.ok(!events.some((e) => e.reason === 'Unresponsive' || e.reason === 'Unhealthy'))
+})
+
+test('an instance whose event loop blocks fails its liveness probe: out of rotation at once, Unhealthy, killed and replaced', async (t) => {
+  let atEvent: InstanceInfo[] = []
+  const { manager, events } = harness({ livenessIntervalMs: 50, pingTimeoutMs: 300 }, (event, m) => {
+    if (event.reason === 'Unhealthy') atEvent = m.list()
+  })
+  t.after(() => manager.stop())
+  // Only the first instance blocks, a moment after it became ready.
+  const marker = join(folder(), 'blocked')
+  const code = `
+    import { closeSync, openSync } from 'node:fs'
+    let first = true
+    try { closeSync(openSync(${JSON.stringify(marker)}, 'wx')) } catch { first = false }
+    if (first) setTimeout(() => { for (;;) {} }, 300)
+    export default () => new Response(first ? 'blocking' : 'fine')`
+  manager.setTargets([target(code)])
+  await until(() => ready(manager).length === 1, 'ready')
+  const [stuck] = manager.list()
+
+  await until(() => events.some((e) => e.reason === 'Unhealthy'), 'the Unhealthy event')
+  const unhealthy = events.find((e) => e.reason === 'Unhealthy')
+  assert.equal(unhealthy?.type, 'Warning')
+  assert.match(unhealthy?.message ?? '', new RegExp(`${stuck.id} did not answer a liveness ping`))
+  assert.equal(atEvent.find((i) => i.id === stuck.id)?.state, 'draining', 'out of rotation when the event is told')
+
+  await until(() => !alive(stuck.pid as number), 'the stuck process killed')
+  await until(() => ready(manager).length === 1 && ready(manager)[0].id !== stuck.id, 'a replacement')
+  assert.equal(await text(ready(manager)[0]), 'fine')
+  assert.ok(!manager.list().some((i) => i.id === stuck.id))
+  assert.ok(!events.some((e) => e.reason === 'Crashed'), 'a kill for being unhealthy is not a crash')
 })
 
 test('stop ends every instance', async () => {
-  const { manager } = harness()
-  manager.setTargets([target(ok, { min: 2 })])
-  await until(() => manager.list().filter((i) => i.state === 'ready').length === 2, 'two ready')
+  const { manager } = harness({ warmPool: { size: 0 } })
+  manager.setTargets([target(ok, { replicas: 2 })])
+  await until(() => ready(manager).length === 2, 'two ready')
   const pids = manager.list().map((i) => i.pid as number)
   await manager.stop()
-  for (const pid of pids) assert.throws(() => process.kill(pid, 0))
+  for (const pid of pids) assert.equal(alive(pid), false, `process ${pid} ended`)
 })
