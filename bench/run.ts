@@ -4,11 +4,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { elasticScaling } from './elastic-scaling.js'
 import { gatewayThroughput } from './gateway-throughput.js'
 import { chooseLoadGenerator } from './load.js'
 import { BenchFailure, type Suite, type SuiteOptions } from './suite.js'
 
-const SUITES: Suite[] = [gatewayThroughput]
+const SUITES: Suite[] = [gatewayThroughput, elasticScaling]
 
 const USAGE = `usage: npm run bench -- [options]
 
@@ -34,7 +35,7 @@ ratios, not the absolute numbers.
 
 \`npm run bench\` only prints. \`npm run bench -- --write\` also rewrites here
 the section of each suite it ran and leaves the other sections alone; text
-between \`<!-- notes -->\` and \`<!-- /notes -->\` in a section is kept.
+between the \`notes\` comment markers of a section (written by hand) is kept.
 Options: \`--duration <s>\` (default 8), \`--quick\` (3 s), \`--warmup <s>\`
 (default 2), \`--runs <n>\` (default 3), \`--suite <name>\`, \`--load wrk|node\`.
 `

@@ -17,4 +17,4 @@ export type { FunctionManifest, FunctionResource, FunctionSpec, FunctionSource, 
 export { versionConfigOf, versionConfigHash, effectiveTraffic } from './version-config.js'
 export type { VersionConfig } from './version-config.js'
 export { viewFunction } from './function-view.js'
-export type { FunctionView, FunctionStatus, InstanceSummary, Condition } from './function-view.js'
+export type { FunctionView, FunctionStatus, InstanceSummary, Condition, FunctionLive, VersionScaling, VersionStatus } from './function-view.js'

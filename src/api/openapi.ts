@@ -17,11 +17,12 @@ export function openApiDocument (): object {
     info: {
       title: 'Roost API',
       version: '1',
-      description: 'Manage functions, versions, instances, logs and tokens of a Roost platform. Every route but /healthz and /openapi.json needs `Authorization: Bearer <token>`. Errors are application/problem+json (RFC 9457) with a stable `code`.'
+      description: 'Manage functions, versions, instances, logs and tokens of a Roost platform. Every route but /healthz, /metrics and /openapi.json needs `Authorization: Bearer <token>`. Errors are application/problem+json (RFC 9457) with a stable `code`.'
     },
     security: [{ bearer: [] }],
     paths: {
       '/healthz': { get: { summary: 'Liveness of the API', security: [], responses: { 200: { description: 'ok' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics of the platform: requests, latency, instances, cold starts, scaling decisions', security: [], responses: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
       '/apis/roost.dev/v1/functions': {
         get: { summary: 'List functions of every namespace the token may see', responses: { 200: { description: 'functions', ...json(list('FunctionView')) }, ...errors } }
@@ -54,7 +55,7 @@ export function openApiDocument (): object {
       },
       '/apis/roost.dev/v1/namespaces/{namespace}/functions/{name}/events': {
         parameters: [namespace, name, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 0 } }],
-        get: { summary: 'Recent events of a function (versions, instances, rollbacks)', responses: { 200: { description: 'events', ...json(list('Event')) }, ...errors } }
+        get: { summary: 'Recent events of a function (versions, instances, scaling decisions, rollbacks)', responses: { 200: { description: 'events', ...json(list('Event')) }, ...errors } }
       },
       '/apis/roost.dev/v1/namespaces/{namespace}/functions/{name}/logs': {
         parameters: [
@@ -110,8 +111,26 @@ export function openApiDocument (): object {
               type: 'object',
               properties: {
                 latestVersion: { type: 'integer' },
-                traffic: { type: 'array', items: { type: 'object', properties: { version: { type: 'integer' }, percent: { type: 'integer' }, tag: { type: 'string' } } } },
-                instances: { type: 'object', properties: { ready: { type: 'integer' }, starting: { type: 'integer' }, draining: { type: 'integer' } } },
+                traffic: { type: 'array', description: 'the traffic the spec asks for', items: { type: 'object', properties: { version: { type: 'integer' }, percent: { type: 'integer' }, tag: { type: 'string' } } } },
+                serving: { type: 'array', description: 'the traffic routed now; it stays on the serving versions until a new one has a ready instance', items: { type: 'object', properties: { version: { type: 'integer' }, percent: { type: 'integer' }, tag: { type: 'string' } } } },
+                instances: { type: 'object', properties: { desired: { type: 'integer' }, ready: { type: 'integer' }, starting: { type: 'integer' }, draining: { type: 'integer' } } },
+                versions: {
+                  type: 'array',
+                  description: 'Per version the autoscaler scales or that has instances: desired and actual counts, panic mode, the load it scales on, its last decision',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      version: { type: 'integer' },
+                      desired: { type: 'integer' },
+                      ready: { type: 'integer' },
+                      starting: { type: 'integer' },
+                      draining: { type: 'integer' },
+                      panic: { type: 'boolean' },
+                      observed: { type: 'object', properties: { concurrency: { type: 'number' }, rps: { type: 'number' } } },
+                      lastScale: { type: ['object', 'null'], properties: { time: { type: 'string' }, message: { type: 'string' } } }
+                    }
+                  }
+                },
                 conditions: { type: 'array', items: { type: 'object' } }
               }
             }
@@ -120,7 +139,7 @@ export function openApiDocument (): object {
         Version: { type: 'object', properties: { number: { type: 'integer' }, name: { type: 'string' }, bundleHash: { type: 'string' }, config: { type: 'object' }, createdAt: { type: 'string' }, traffic: { type: 'integer' }, tag: { type: ['string', 'null'] } } },
         Event: { type: 'object', properties: { id: { type: 'integer' }, time: { type: 'string' }, type: { enum: ['Normal', 'Warning'] }, reason: { type: 'string' }, message: { type: 'string' } } },
         LogLine: { type: 'object', properties: { id: { type: 'integer' }, time: { type: 'integer' }, instance: { type: 'string' }, version: { type: 'integer' }, requestId: { type: ['string', 'null'] }, level: { type: 'string' }, stream: { type: 'string' }, message: { type: 'string' } } },
-        Instance: { type: 'object', properties: { id: { type: 'string' }, namespace: { type: 'string' }, function: { type: 'string' }, version: { type: 'integer' }, state: { enum: ['starting', 'ready', 'draining'] }, pid: { type: ['integer', 'null'] }, port: { type: 'integer' } } },
+        Instance: { type: 'object', properties: { id: { type: 'string' }, namespace: { type: 'string' }, function: { type: 'string' }, version: { type: 'integer' }, state: { enum: ['starting', 'ready', 'draining'] }, pid: { type: ['integer', 'null'] }, port: { type: 'integer' }, inFlight: { type: 'integer', description: 'requests in flight, as last reported by the gateway' }, pooled: { type: 'boolean', description: 'started from the warm pool' }, startedAt: { type: 'integer' }, readyAt: { type: ['integer', 'null'] } } },
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail', 'code'],

@@ -5,7 +5,7 @@ import type { LogLine, Store } from '../store/index.js'
 import { applyFunction, type ApplyBody } from './apply-function.js'
 import { authenticate, authorize, requireAdmin, type Caller } from './auth.js'
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FunctionSpec } from './function-schema.js'
-import { viewFunction, type InstanceSummary } from './function-view.js'
+import { viewFunction, type FunctionLive, type InstanceSummary, type VersionScaling } from './function-view.js'
 import { openApiDocument } from './openapi.js'
 import { parseDuration } from './quantities.js'
 import type { VersionConfig } from './version-config.js'
@@ -13,6 +13,12 @@ import type { VersionConfig } from './version-config.js'
 /** What the API needs to know of the running platform, without knowing processes. */
 export interface LiveView {
   instances (): InstanceSummary[]
+  /** The traffic routed now, which lags the spec while a new version comes up. */
+  serving (namespace: string, name: string): Array<{ version: number, percent: number, tag?: string }> | undefined
+  /** The autoscaler's view of a version, if it scales it. */
+  scaling (namespace: string, name: string, version: number): VersionScaling | undefined
+  /** Prometheus text of the whole platform. */
+  metrics (): Promise<string>
   /** Subscribes to log lines as they are stored; returns the unsubscribe function. */
   onLogs (listener: (lines: LogLine[]) => void): () => void
 }
@@ -33,7 +39,8 @@ declare module 'fastify' {
 const PREFIX = '/apis/roost.dev/v1'
 const NAME = new RegExp(DNS_LABEL_PATTERN)
 const DURATION = new RegExp(DURATION_PATTERN)
-const PUBLIC_PATHS = new Set(['/healthz', '/openapi.json'])
+// /metrics is public as on the gateway, so that Prometheus scrapes it without a token.
+const PUBLIC_PATHS = new Set(['/healthz', '/openapi.json', '/metrics'])
 // How long a refused request body may keep arriving before the connection is closed.
 const LINGER_MS = 5_000
 // How long requests in flight get to finish once the API closes.
@@ -74,6 +81,10 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
   })
 
   app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/metrics', async (_request, reply) => {
+    reply.type('text/plain; version=0.0.4; charset=utf-8')
+    return live.metrics()
+  })
   app.get('/openapi.json', async () => openApiDocument())
 
   app.get(`${PREFIX}/functions`, async (request) => {
@@ -114,7 +125,7 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
   app.get<{ Params: FunctionParams }>(`${PREFIX}/namespaces/:namespace/functions/:name/versions`, async (request) => {
     const { namespace, name } = checkedParams<FunctionParams>(request)
     const fn = mustGet(namespace, name)
-    const view = viewFunction(fn, versionsOf(namespace, name), live.instances())
+    const view = viewFunction(fn, versionsOf(namespace, name), live.instances(), liveOf(namespace, name))
     const percent = new Map(view.status.traffic.map((t) => [t.version, t]))
     return {
       items: versionsOf(namespace, name).map((version) => ({
@@ -174,11 +185,15 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
 
   function viewAll (items: Array<ReturnType<typeof store.listResources<FunctionSpec>>[number]>): unknown[] {
     const instances = live.instances()
-    return items.map((fn) => viewFunction(fn, versionsOf(fn.namespace, fn.name), instances))
+    return items.map((fn) => viewFunction(fn, versionsOf(fn.namespace, fn.name), instances, liveOf(fn.namespace, fn.name)))
   }
 
   function viewOne (namespace: string, name: string): unknown {
-    return viewFunction(mustGet(namespace, name), versionsOf(namespace, name), live.instances())
+    return viewFunction(mustGet(namespace, name), versionsOf(namespace, name), live.instances(), liveOf(namespace, name))
+  }
+
+  function liveOf (namespace: string, name: string): FunctionLive {
+    return { scaling: (v) => live.scaling(namespace, name, v), serving: live.serving(namespace, name) }
   }
 
   function versionsOf (namespace: string, name: string): Array<ReturnType<typeof store.listVersions<VersionConfig>>[number]> {

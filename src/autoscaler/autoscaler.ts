@@ -57,7 +57,8 @@ export interface ScalingStatus {
   floor: number
   panic: boolean
   observed: { stable: MetricValues, panic: MetricValues }
-  idleMs: number
+  /** Since the last request; null if the version never had one. */
+  idleMs: number | null
   lastDecision: ScalingDecision | null
 }
 
@@ -85,13 +86,17 @@ class VersionScaler {
   rps: SlidingWindow
   lastDecision: ScalingDecision | null = null
 
-  constructor (public spec: ScaledVersion, now: number) {
-    this.lastActiveAt = now
+  constructor (public spec: ScaledVersion) {
+    // Never active yet: a version nobody called is idle from the start.
+    this.lastActiveAt = -Infinity
     this.concurrency = new SlidingWindow(samplesIn(spec.policy.windowMs))
     this.rps = new SlidingWindow(samplesIn(spec.policy.windowMs))
   }
 
-  update (spec: ScaledVersion): void {
+  update (spec: ScaledVersion, now: number): void {
+    // A version that just got its routes (its rollout completed) counts as
+    // active from now, so that it is not taken for idle before traffic arrives.
+    if (this.spec.pin > 0 && spec.pin === 0) this.lastActiveAt = Math.max(this.lastActiveAt, now)
     // A new window length starts a new average: samples are not carried over.
     if (spec.policy.windowMs !== this.spec.policy.windowMs) {
       this.concurrency = new SlidingWindow(samplesIn(spec.policy.windowMs))
@@ -151,10 +156,10 @@ export class Autoscaler {
       keep.add(spec.key)
       let scaler = this.scalers.get(spec.key)
       if (scaler === undefined) {
-        scaler = new VersionScaler(spec, now)
+        scaler = new VersionScaler(spec)
         this.scalers.set(spec.key, scaler)
       } else {
-        scaler.update(spec)
+        scaler.update(spec, now)
       }
       const floor = scaler.floor(now)
       const bounded = Math.min(spec.policy.max, Math.max(floor, scaler.desired))
@@ -215,7 +220,7 @@ export class Autoscaler {
       floor: scaler.floor(now),
       panic: now < scaler.memory.panicUntil,
       observed: scaler.observed(),
-      idleMs: now - scaler.lastActiveAt,
+      idleMs: Number.isFinite(scaler.lastActiveAt) ? now - scaler.lastActiveAt : null,
       lastDecision: scaler.lastDecision
     }
   }

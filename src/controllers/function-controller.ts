@@ -1,9 +1,10 @@
 import type { FunctionResource, FunctionSpec } from '../api/function-schema.js'
 import { resolveLimits } from '../api/limits.js'
 import { effectiveTraffic, type VersionConfig } from '../api/version-config.js'
-import type { RoutedFunction, RoutingTable } from '../gateway/index.js'
-import { versionKey, type InstanceManager, type VersionTarget } from '../instances/index.js'
-import type { Store, StoredResource } from '../store/index.js'
+import type { ScaledVersion } from '../autoscaler/index.js'
+import type { RoutedFunction, RoutingTable, TrafficTarget } from '../gateway/index.js'
+import { versionKey, type InstanceInfo, type VersionTarget } from '../instances/index.js'
+import type { Store, StoredResource, StoredVersion } from '../store/index.js'
 import type { BundleFiles } from './bundle-files.js'
 
 export type StoredFunction = StoredResource<FunctionSpec>
@@ -12,9 +13,29 @@ export interface RoutingSink {
   pushTable (table: RoutingTable): void
 }
 
+/** What the controller needs of the instance manager. */
+export interface InstanceTargets {
+  setTargets (targets: VersionTarget[]): void
+  list (): InstanceInfo[]
+}
+
+/** What the controller needs of the autoscaler: it owns the counts. */
+export interface ScaleOwner {
+  setVersions (versions: readonly ScaledVersion[]): void
+  desired (versionKey: string): number
+}
+
 export interface FunctionControllerOptions {
   /** Requests a version may hold waiting for an instance before answering 503. */
   queueLimit: number
+}
+
+interface DesiredFunction {
+  route: RoutedFunction
+  scaled: ScaledVersion[]
+  targets: Array<Omit<VersionTarget, 'replicas'>>
+  /** Traffic wanted but not routed yet: a new version is still coming up. */
+  pending: boolean
 }
 
 /**
@@ -22,21 +43,35 @@ export interface FunctionControllerOptions {
  * change (store watch, instance change) schedules one full reconcile that
  * computes the wanted state from scratch, so missed or repeated events are
  * harmless and a restart reaches the same state.
+ *
+ * A rollout is lossless because traffic moves only to versions that can take
+ * it: while a newly wanted version has no ready instance and the versions
+ * serving now do, the function keeps its current routes and the new version
+ * is held at one instance until it is ready.
  */
 export class FunctionController {
   private scheduled = false
   private routed: RoutedFunction[] = []
+  /** Per function, the traffic the gateway was last given. */
+  private readonly served = new Map<string, TrafficTarget[]>()
+  private pending = false
   private revision = 0
   private unwatch: (() => void) | null = null
   private tablePending = false
 
   constructor (
     private readonly store: Store,
-    private readonly instances: InstanceManager,
+    private readonly instances: InstanceTargets,
+    private readonly autoscaler: ScaleOwner,
     private readonly gateway: RoutingSink,
     private readonly bundles: BundleFiles,
     private readonly options: FunctionControllerOptions
   ) {}
+
+  /** The traffic the gateway routes for a function now; it lags the spec while a new version comes up. */
+  serving (namespace: string, name: string): TrafficTarget[] | undefined {
+    return this.served.get(`${namespace}/${name}`)
+  }
 
   start (): void {
     this.unwatch = this.store.watch(() => this.schedule())
@@ -58,8 +93,15 @@ export class FunctionController {
     })
   }
 
-  /** The instance set changed: the gateway needs the new table, nothing else does. */
+  /**
+   * The instance set changed: the gateway needs the new table; and when a
+   * rollout waits for a version to become ready, the routes may move now.
+   */
   instancesChanged (): void {
+    if (this.pending) {
+      this.schedule()
+      return
+    }
     if (this.tablePending) return
     this.tablePending = true
     queueMicrotask(() => {
@@ -69,57 +111,105 @@ export class FunctionController {
   }
 
   reconcile (): void {
-    const targets: VersionTarget[] = []
+    const ready = readyVersions(this.instances.list())
     const routed: RoutedFunction[] = []
+    const scaled: ScaledVersion[] = []
+    const targets: Array<Omit<VersionTarget, 'replicas'>> = []
+    const live = new Set<string>()
+    let pending = false
     for (const fn of this.store.listResources<FunctionSpec>('Function')) {
-      const desired = this.desiredFor(fn)
+      const desired = this.desiredFor(fn, ready)
       if (desired === null) continue
-      targets.push(...desired.targets)
+      live.add(desired.route.key)
       routed.push(desired.route)
+      scaled.push(...desired.scaled)
+      targets.push(...desired.targets)
+      pending ||= desired.pending
     }
+    for (const key of this.served.keys()) if (!live.has(key)) this.served.delete(key)
     this.routed = routed
-    // Routes first: a new version's instance must find its route when it is ready.
+    this.pending = pending
+    this.autoscaler.setVersions(scaled)
+    // Routes first: a new version's instance must find its route when it is ready,
+    // and a version leaving the routes must be gone from the gateway before it drains.
     this.pushTable()
-    this.instances.setTargets(targets)
+    this.instances.setTargets(targets.map((target) => ({ ...target, replicas: this.autoscaler.desired(target.key) })))
   }
 
-  private desiredFor (fn: StoredFunction): { targets: VersionTarget[], route: RoutedFunction } | null {
+  private desiredFor (fn: StoredFunction, ready: Set<string>): DesiredFunction | null {
     const { namespace, name } = fn
+    const fnKey = `${namespace}/${name}`
     const versions = new Map(this.store.listVersions<VersionConfig>(namespace, name).map((v) => [v.number, v]))
     if (versions.size === 0) return null
     const latest = Math.max(...versions.keys())
     const spec = fn.spec
-    const scale = resolveLimits(spec).scale
-    const traffic = effectiveTraffic(spec, latest).filter((target) => versions.has(target.version))
-    if (traffic.length === 0) return null
-    const targets: VersionTarget[] = []
+    const wanted = effectiveTraffic(spec, latest).filter((target) => versions.has(target.version))
+    if (wanted.length === 0) return null
+    const served = this.servedTraffic(fnKey, wanted, versions, ready)
+    this.served.set(fnKey, served)
+    const limits = resolveLimits(spec)
     const route: RoutedFunction = {
-      key: `${namespace}/${name}`,
+      key: fnKey,
       namespace,
       name,
       paths: spec.http.path === undefined ? [] : [spec.http.path],
       versions: [],
-      traffic
+      traffic: served
     }
-    for (const target of traffic) {
-      const version = versions.get(target.version)
-      if (version === undefined) continue
-      const key = versionKey(namespace, name, version.number)
+    const result: DesiredFunction = { route, scaled: [], targets: [], pending: served !== wanted }
+    const weightOf = (traffic: TrafficTarget[], version: number): number => traffic.find((t) => t.version === version)?.percent ?? 0
+    const involved = new Set([...served, ...wanted].map((t) => t.version))
+    for (const number of [...involved].sort((a, b) => a - b)) {
+      const version = versions.get(number) as StoredVersion<VersionConfig>
+      const key = versionKey(namespace, name, number)
       const config = version.config
-      route.versions.push({ key, version: version.number, timeoutMs: config.timeoutMs, concurrency: config.concurrency, queueLimit: this.options.queueLimit })
-      targets.push({
+      if (served.some((t) => t.version === number)) {
+        route.versions.push({ key, version: number, timeoutMs: config.timeoutMs, concurrency: config.concurrency, queueLimit: this.options.queueLimit })
+      }
+      const weighted = weightOf(served, number) > 0
+      result.scaled.push({
         key,
-        fn: { namespace, name, version: version.number },
+        fn: { namespace, name, version: number },
+        policy: {
+          // A version reached only by its tag keeps no idle instances.
+          min: weighted ? limits.scale.min : 0,
+          max: limits.scale.max,
+          metrics: limits.scale.metrics,
+          utilization: limits.scale.utilization,
+          windowMs: limits.scale.windowMs,
+          scaleDownDelayMs: limits.scale.scaleDownDelayMs
+        },
+        schedule: weighted ? limits.scale.schedule : [],
+        // Wanted but not routed yet: it must come up before traffic moves to it.
+        pin: weightOf(wanted, number) > 0 && !weighted ? 1 : 0
+      })
+      result.targets.push({
+        key,
+        fn: { namespace, name, version: number },
         bundlePath: this.bundles.pathOf(version.bundleHash),
         env: config.env,
         timeoutMs: config.timeoutMs,
-        memoryMiB: config.memoryMiB,
-        // A version reached only by its tag keeps no idle instances.
-        min: target.percent > 0 ? scale.min : 0,
-        active: true
+        memoryMiB: config.memoryMiB
       })
     }
-    return { targets, route }
+    return result
+  }
+
+  /**
+   * The traffic to route now: what is wanted, unless a newly weighted version
+   * has no ready instance while the versions serving now have one; then the
+   * current routes stay (with the wanted tag-only routes added) until it is ready.
+   */
+  private servedTraffic (fnKey: string, wanted: TrafficTarget[], versions: Map<number, unknown>, ready: Set<string>): TrafficTarget[] {
+    const previous = this.served.get(fnKey)?.filter((t) => versions.has(t.version))
+    if (previous === undefined || previous.every((t) => t.percent === 0)) return wanted
+    const isReady = (version: number): boolean => ready.has(`${fnKey}@${version}`)
+    const wasWeighted = (version: number): boolean => previous.some((t) => t.version === version && t.percent > 0)
+    const waiting = wanted.some((t) => t.percent > 0 && !isReady(t.version) && !wasWeighted(t.version))
+    if (!waiting) return wanted
+    if (!previous.some((t) => t.percent > 0 && isReady(t.version))) return wanted
+    const tagOnly = wanted.filter((t) => t.percent === 0 && !previous.some((p) => p.version === t.version))
+    return [...previous.filter((t) => t.percent > 0).map((t) => ({ version: t.version, percent: t.percent })), ...tagOnly]
   }
 
   private pushTable (): void {
@@ -131,6 +221,12 @@ export class FunctionController {
         .map((instance) => ({ id: instance.id, versionKey: instance.versionKey, host: instance.host, port: instance.port, state: instance.state }))
     })
   }
+}
+
+function readyVersions (instances: InstanceInfo[]): Set<string> {
+  const ready = new Set<string>()
+  for (const instance of instances) if (instance.state === 'ready') ready.add(instance.versionKey)
+  return ready
 }
 
 export function functionOf (fn: StoredFunction): FunctionResource {

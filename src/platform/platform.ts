@@ -1,10 +1,12 @@
 import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
 import { createApiServer, type LiveView } from '../api/index.js'
+import { Autoscaler, type ScalingDecision } from '../autoscaler/index.js'
 import { BundleFiles, FunctionController } from '../controllers/index.js'
 import { StartupError } from '../errors/index.js'
 import { GatewayHandle } from '../gateway/index.js'
-import { InstanceManager, LocalProcessDriver } from '../instances/index.js'
+import { InstanceManager, LocalProcessDriver, versionKey } from '../instances/index.js'
+import { ControlPlaneMetrics, joinExpositions } from '../metrics/index.js'
 import { Store } from '../store/index.js'
 import { lockHome, readClientConfig, writeClientConfig, type ClientConfig, type RoostHome } from '../home/index.js'
 import { LogWriter } from './log-writer.js'
@@ -21,11 +23,15 @@ export interface PlatformOptions {
   /** Requests one version may hold waiting for an instance. */
   queueLimit?: number
   logLevel?: string
+  /** Idle runtime processes kept ready per memory size; 0 starts every instance from scratch. */
+  warmPoolSize?: number
+  /** Time between two liveness pings of an instance. */
+  livenessIntervalMs?: number
   /** Called when the platform cannot go on (its gateway thread died); it has stopped by then. */
   onFatal?: (err: Error) => void
 }
 
-const DEFAULTS = { host: '127.0.0.1', gatewayPort: 8080, apiPort: 7070, bodyLimit: 6 * 1024 * 1024, queueLimit: 1000 }
+const DEFAULTS = { host: '127.0.0.1', gatewayPort: 8080, apiPort: 7070, bodyLimit: 6 * 1024 * 1024, queueLimit: 1000, warmPoolSize: 2 }
 const LOG_LINES_PER_FUNCTION = 10_000
 const EVENTS_PER_FUNCTION = 200
 const HOUSEKEEPING_INTERVAL_MS = 60_000
@@ -44,6 +50,7 @@ export class Platform {
     private readonly store: Store,
     private readonly gateway: GatewayHandle,
     private readonly instances: InstanceManager,
+    private readonly autoscaler: Autoscaler,
     private readonly controller: FunctionController,
     private readonly logs: LogWriter,
     private readonly api: Awaited<ReturnType<typeof createApiServer>>,
@@ -66,27 +73,65 @@ export class Platform {
       const logs = new LogWriter(store, LOG_LINES_PER_FUNCTION)
       cleanup.unshift(() => logs.close())
 
-      const gateway = await GatewayHandle.start({ host, port: options.gatewayPort ?? DEFAULTS.gatewayPort, bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit })
+      const metrics = new ControlPlaneMetrics()
+      const gateway = await GatewayHandle.start({
+        host,
+        port: options.gatewayPort ?? DEFAULTS.gatewayPort,
+        bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
+        scrapeControlPlane: () => metrics.text()
+      })
       cleanup.unshift(() => gateway.close())
 
       let controller: FunctionController | undefined
+      const recordEvent = (namespace: string, name: string, type: 'Normal' | 'Warning', reason: string, message: string): void => {
+        store.recordEvent({ namespace, kind: 'Function', name, type, reason, message })
+        logger.info({ event: { namespace, function: name, type, reason } }, message)
+      }
       const instances = new InstanceManager(new LocalProcessDriver(), {
-        onChange: () => controller?.instancesChanged(),
-        onLogs: (lines) => logs.write(lines),
-        onEvent: (event) => {
-          store.recordEvent({ namespace: event.namespace, kind: 'Function', name: event.function, type: event.type, reason: event.reason, message: event.message })
-          logger.info({ event }, event.message)
+        onChange: () => {
+          controller?.instancesChanged()
+          metrics.setInstances(instances.list())
         },
-        onStartFailed: (versionKey, reason) => gateway.startFailed(versionKey, reason)
-      })
+        onLogs: (lines) => logs.write(lines),
+        onEvent: (event) => recordEvent(event.namespace, event.function, event.type, event.reason, event.message),
+        onStartFailed: (key, reason) => gateway.startFailed(key, reason),
+        onStarted: (info, startMs, pooled) => metrics.coldStart({ namespace: info.namespace, name: info.function, version: info.version }, startMs / 1000, pooled),
+        onPoolChange: (size) => metrics.warmPoolSize(size)
+      }, { warmPool: { size: options.warmPoolSize ?? DEFAULTS.warmPoolSize }, livenessIntervalMs: options.livenessIntervalMs })
       cleanup.unshift(() => instances.stop())
-      controller = new FunctionController(store, instances, gateway, new BundleFiles(store.blobs, join(store.dir, 'bundles')), { queueLimit: options.queueLimit ?? DEFAULTS.queueLimit })
-      gateway.on('demand', (versionKey) => instances.demand(versionKey))
+      // The pool fills now, so that the first functions start from it.
+      instances.start()
+      const autoscaler = new Autoscaler({ scale: (key, replicas) => instances.scale(key, replicas) }, {
+        onDecision: (decision: ScalingDecision) => {
+          const { fn } = decision
+          recordEvent(fn.namespace, fn.name, 'Normal', decision.to > decision.from ? 'ScaledUp' : 'ScaledDown', decision.message)
+          metrics.scalingDecision(fn, decision.to > decision.from ? 'up' : 'down', decision.to)
+        }
+      })
+      cleanup.unshift(() => autoscaler.stop())
+      controller = new FunctionController(store, instances, autoscaler, gateway, new BundleFiles(store.blobs, join(store.dir, 'bundles')), { queueLimit: options.queueLimit ?? DEFAULTS.queueLimit })
+      // In flight per instance, as of the gateway's last report: for `roost get instances`.
+      let inFlight = new Map<string, number>()
+      gateway.on('metrics', (report) => {
+        autoscaler.observe(report)
+        inFlight = new Map(report.instances.map((instance) => [instance.id, instance.inFlight]))
+      })
+      gateway.on('demand', (key) => {
+        instances.demand(key)
+        autoscaler.activate(key)
+      })
       gateway.on('suspect', (instanceId) => instances.suspect(instanceId))
       controller.start()
+      autoscaler.start()
       cleanup.unshift(() => controller?.stop())
 
-      const live: LiveView = { instances: () => instances.list(), onLogs: (listener) => logs.subscribe(listener) }
+      const live: LiveView = {
+        instances: () => instances.list().map((instance) => ({ ...instance, inFlight: inFlight.get(instance.id) ?? 0 })),
+        serving: (namespace, name) => controller?.serving(namespace, name),
+        scaling: (namespace, name, version) => autoscaler.status(versionKey(namespace, name, version)),
+        metrics: async () => joinExpositions(await gateway.scrape(), await metrics.text()),
+        onLogs: (listener) => logs.subscribe(listener)
+      }
       const api = await createApiServer({ store, live })
       const apiPort = options.apiPort ?? DEFAULTS.apiPort
       try {
@@ -102,7 +147,7 @@ export class Platform {
       const config: ClientConfig = { api: `http://${host}:${boundApiPort}`, gateway: gateway.url, token: adminToken(store, home) }
       writeClientConfig(home, config)
       logger.info({ api: config.api, gateway: config.gateway }, 'roost is up')
-      const platform = new Platform(config, store, gateway, instances, controller, logs, api, unlock, logger)
+      const platform = new Platform(config, store, gateway, instances, autoscaler, controller, logs, api, unlock, logger)
       // Without its data plane the platform would take applies it can never serve: stop it all.
       gateway.on('exit', (code) => {
         if (platform.stopping !== null) return
@@ -127,6 +172,7 @@ export class Platform {
     this.logger.info('stopping')
     clearInterval(this.housekeeping)
     await this.api.close()
+    this.autoscaler.stop()
     this.controller.stop()
     await this.gateway.close()
     await this.instances.stop()

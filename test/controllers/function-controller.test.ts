@@ -6,29 +6,37 @@ import { join } from 'node:path'
 import { validateFunction, versionConfigHash, versionConfigOf, type FunctionSpec } from '../../src/api/index.js'
 import { BundleFiles, FunctionController } from '../../src/controllers/index.js'
 import type { RoutingTable } from '../../src/gateway/index.js'
-import type { InstanceManager, VersionTarget } from '../../src/instances/index.js'
+import { Autoscaler } from '../../src/autoscaler/index.js'
+import type { InstanceInfo, VersionTarget } from '../../src/instances/index.js'
 import { Store } from '../../src/store/index.js'
 
-// The controller between a real store and recorders standing in for the
-// instance manager and the gateway: what it wants running and routed.
+// The controller between a real store and autoscaler and recorders standing in
+// for the instance manager and the gateway: what it wants running and routed.
 
 let dir: string
 let store: Store
 let targets: VersionTarget[]
 let tables: RoutingTable[]
 let controller: FunctionController
+let running: InstanceInfo[]
 
 const recorder = {
   setTargets (next: VersionTarget[]): void { targets = next },
-  list: () => []
-} as unknown as InstanceManager
+  list: () => running
+}
+
+function readyInstance (version: number): InstanceInfo {
+  return { id: `f-v${version}`, namespace: 'default', function: 'f', version, versionKey: `default/f@${version}`, state: 'ready', pid: 1, host: '127.0.0.1', port: 1000 + version, startedAt: 0, readyAt: 0, pooled: false }
+}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'roost-controller-'))
   store = Store.open(dir)
   targets = []
   tables = []
-  controller = new FunctionController(store, recorder, { pushTable: (table) => tables.push(table) }, new BundleFiles(store.blobs, join(dir, 'bundles')), { queueLimit: 50 })
+  running = []
+  const autoscaler = new Autoscaler({ scale: () => {} }, { onDecision: () => {} })
+  controller = new FunctionController(store, recorder, autoscaler, { pushTable: (table) => tables.push(table) }, new BundleFiles(store.blobs, join(dir, 'bundles')), { queueLimit: 50 })
 })
 
 afterEach(() => {
@@ -52,7 +60,7 @@ test('without spec.traffic the newest version gets all traffic and scale.min ins
   deploy('f', { scale: { min: 2 } })
   deploy('f', { scale: { min: 2 } }, 'export default () => new Response("v2")')
   controller.reconcile()
-  assert.deepEqual(targets.map((t) => [t.key, t.min, t.active]), [['default/f@2', 2, true]])
+  assert.deepEqual(targets.map((t) => [t.key, t.replicas]), [['default/f@2', 2]])
   const fn = tables.at(-1)?.functions[0]
   assert.deepEqual(fn?.traffic, [{ version: 2, percent: 100 }])
   assert.deepEqual(fn?.versions.map((v) => [v.key, v.queueLimit]), [['default/f@2', 50]])
@@ -67,7 +75,7 @@ test('a split keeps each weighted version at scale.min and a tag-only version at
     labels: {}
   })
   controller.reconcile()
-  assert.deepEqual(targets.map((t) => [t.key, t.min]), [['default/f@1', 0], ['default/f@2', 1]])
+  assert.deepEqual(targets.map((t) => [t.key, t.replicas]), [['default/f@1', 0], ['default/f@2', 1]])
 })
 
 test('each version runs with the settings frozen in it and its bundle as an .mjs file', () => {
@@ -106,4 +114,43 @@ test('a change in the store schedules a reconcile by itself (a watch, not a poll
   await new Promise((resolve) => setImmediate(resolve))
   assert.deepEqual(targets.map((t) => t.key), ['default/f@1'])
   assert.ok(existsSync(join(dir, 'bundles')))
+})
+
+test('a rollout keeps routing to the serving version until the new one has a ready instance', () => {
+  deploy('f', {})
+  controller.reconcile()
+  running = [readyInstance(1)]
+  controller.reconcile()
+  deploy('f', {}, 'export default () => new Response("v2")')
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 1, percent: 100 }])
+  assert.deepEqual(targets.map((t) => [t.key, t.replicas]), [['default/f@1', 0], ['default/f@2', 1]], 'v2 is held at one instance while it comes up')
+  running = [readyInstance(1), readyInstance(2)]
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 2, percent: 100 }])
+  assert.deepEqual(targets.map((t) => t.key), ['default/f@2'], 'v1 leaves the targets and drains')
+})
+
+test('a rollout moves at once when nothing serves now (scaled to zero)', () => {
+  deploy('f', {})
+  controller.reconcile()
+  deploy('f', {}, 'export default () => new Response("v2")')
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 2, percent: 100 }])
+  assert.deepEqual(targets.map((t) => [t.key, t.replicas]), [['default/f@2', 0]])
+})
+
+test('a rollback waits for the old version to be ready again, then moves', () => {
+  deploy('f', {})
+  deploy('f', {}, 'export default () => new Response("v2")')
+  running = [readyInstance(2)]
+  controller.reconcile()
+  const current = store.getResource<FunctionSpec>('Function', 'default', 'f')
+  store.putResource<FunctionSpec>('Function', 'default', 'f', { spec: { ...(current?.spec as FunctionSpec), traffic: [{ version: 1, percent: 100 }] }, labels: {} })
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 2, percent: 100 }])
+  assert.deepEqual(targets.map((t) => [t.key, t.replicas]), [['default/f@1', 1], ['default/f@2', 0]])
+  running = [readyInstance(1), readyInstance(2)]
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 1, percent: 100 }])
 })

@@ -328,8 +328,8 @@ test('get functions, versions and instances print tables, -o json and -o yaml', 
   assert.equal(instance.state, 'ready')
   assert.ok(typeof instance.pid === 'number' && isAlive(instance.pid), 'the instance is a live process')
   const instancesTable = ok(await platform.cli(['get', 'instances']))
-  assert.match(instancesTable, /^ID\s+FUNCTION\s+VERSION\s+STATE/)
-  assert.match(instancesTable, new RegExp(`^${instance.id}\\s+ctx.default\\s+v1\\s+ready\\s+${instance.pid}\\s`, 'm'))
+  assert.match(instancesTable, /^ID\s+FUNCTION\s+VERSION\s+STATE\s+IN-FLIGHT\s+PID/)
+  assert.match(instancesTable, new RegExp(`^${instance.id}\\s+ctx.default\\s+v1\\s+ready\\s+\\d+\\s+${instance.pid}\\s`, 'm'))
   const instancesYaml = parseYaml(ok(await platform.cli(['get', 'instances', '-o', 'yaml']))) as InstanceItem[]
   assert.ok(instancesYaml.some((i) => i.id === instance.id && i.pid === instance.pid))
 })

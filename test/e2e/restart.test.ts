@@ -344,7 +344,8 @@ test('an apply cut off by kill -9 leaves the old version or the new one, never a
       assert.ok([200, 201].includes(await putInline(platform, code, null, () => {}) ?? 0), outcome)
     }
     assert.equal((await versionsOf(platform, 'torn')).length, before.length + 1, `the re-apply completes the change ${outcome}`)
-    served = await text(platform, '/fn/torn')
-    assert.equal(served, body, outcome)
+    // Traffic moves to the new version once it has a ready instance.
+    await waitFor(async () => await text(platform, '/fn/torn') === body, 10_000, () => `the re-applied version does not serve ${outcome}`)
+    served = body
   }
 })

@@ -3,35 +3,50 @@ import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
 import { bundleFor, readManifests, type LoadedManifest } from '../manifest-files.js'
 import { outputFormat, printData } from '../output.js'
-import { UsageError } from '../../errors/index.js'
+import { TimeoutError, UsageError } from '../../errors/index.js'
+import { DURATION_PATTERN, parseDuration } from '../../api/quantities.js'
+import type { FunctionView } from '../../api/index.js'
 import type { ApiClient } from '../client.js'
 
 interface ApplyResponse { result: string, version: number, newVersion: boolean }
 
 export const command: Command = {
   summary: 'Build and deploy functions from YAML manifests.',
-  usage: `Usage: roost apply -f FILE|DIR|- [-o json|yaml]
+  usage: `Usage: roost apply -f FILE|DIR|- [--wait [--timeout 60s]] [-o json|yaml]
 
 Each Function document is validated, its source built with esbuild (TypeScript,
 ESM or CJS, npm dependencies from the package.json beside it), and sent to the
 platform. A change of code or configuration makes a new immutable version that
-takes the traffic; an unchanged manifest makes none.
+takes the traffic; an unchanged manifest makes none. Traffic moves to a new
+version once it has a ready instance (the old one serves until then); --wait
+returns only when every applied function serves as applied.
 
 Flags:
   -f, --filename   manifest file, folder of manifests, or - for standard input (repeatable)
+      --wait       wait until the traffic is routed as applied
+      --timeout    how long --wait waits (default 60s)
   -o, --output     json or yaml: print the results for machines`,
 
   async run (argv) {
     const { values } = parseCommandArgs('apply', argv, {
       filename: { type: 'string', short: 'f', multiple: true },
-      output: { type: 'string', short: 'o' }
+      output: { type: 'string', short: 'o' },
+      wait: { type: 'boolean' },
+      timeout: { type: 'string' }
     })
     const targets = values.filename ?? []
+    const timeout = values.timeout ?? '60s'
+    if (!new RegExp(DURATION_PATTERN).test(timeout)) throw new UsageError(`--timeout ${timeout} is not a duration`, { hint: 'e.g. --timeout 30s or --timeout 2m' })
     if (targets.length === 0) throw new UsageError('apply needs -f FILE, DIR or -', { hint: 'e.g. `roost apply -f roost.yaml`' })
     const format = outputFormat(values.output)
     // Everything is read, validated and built before the platform is contacted.
     const prepared = await prepareFiles(targets)
-    const results = await sendPrepared(connect(), prepared, format === 'table' ? (line) => process.stdout.write(line + '\n') : () => {})
+    const client = connect()
+    const print = format === 'table' ? (line: string) => process.stdout.write(line + '\n') : () => {}
+    const results = await sendPrepared(client, prepared, print)
+    if (values.wait === true) {
+      for (const { metadata } of prepared.manifests.map((m) => m.resource)) await waitRolledOut(client, metadata.namespace, metadata.name, parseDuration(timeout), print)
+    }
     if (format !== 'table') printData(format, results)
     return 0
   }
@@ -65,4 +80,25 @@ async function sendPrepared (client: ApiClient, { manifests, bundles }: Prepared
     results.push({ function: name, namespace, ...response })
   }
   return results
+}
+
+const WAIT_POLL_MS = 100
+
+/** Polls the function until its RolledOut condition holds: the traffic serves as applied. */
+async function waitRolledOut (client: ApiClient, namespace: string, name: string, timeoutMs: number, print: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const fn = await client.get<FunctionView>(`/apis/roost.dev/v1/namespaces/${namespace}/functions/${name}`)
+    const rolledOut = fn.status.conditions.find((c) => c.type === 'RolledOut')
+    if (rolledOut === undefined || rolledOut.status === 'True') {
+      print(`function/${name} serving ${fn.status.serving.filter((t) => t.percent > 0).map((t) => `v${t.version} ${t.percent}%`).join(', ')}`)
+      return
+    }
+    if (Date.now() >= deadline) {
+      throw new TimeoutError(`function/${name} is not serving as applied after ${timeoutMs / 1000}s: ${rolledOut.message}`, {
+        hint: `\`roost describe function ${name}${namespace === 'default' ? '' : ` -n ${namespace}`}\` shows its instances and events (a version that cannot start stays unrouted)`
+      })
+    }
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS))
+  }
 }

@@ -5,7 +5,7 @@ import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
 import { age, formatTable } from '../output.js'
 import { UsageError } from '../../errors/index.js'
-import { instanceRows, versionRows, type VersionItem } from './get.js'
+import { INSTANCE_COLUMNS, instanceRows, versionRows, type VersionItem } from './get.js'
 
 export const command: Command = {
   summary: 'Show a function: spec, versions, instances and recent events.',
@@ -38,6 +38,7 @@ export function describeFunction (fn: FunctionView, versions: VersionItem[], ins
   const spec = fn.spec
   const status = fn.status
   const ready = status.conditions.find((c) => c.type === 'Ready')
+  const rolledOut = status.conditions.find((c) => c.type === 'RolledOut')
   const source = typeof spec.source === 'string' ? spec.source : `inline (${spec.source.loader})`
   const labels = Object.entries(fn.metadata.labels).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'
   const lines = [
@@ -50,23 +51,49 @@ export function describeFunction (fn: FunctionView, versions: VersionItem[], ins
     `Timeout:        ${spec.timeout}`,
     `Memory:         ${spec.memory}`,
     `Concurrency:    ${spec.concurrency} per instance`,
-    `Scale:          min ${spec.scale.min}, max ${spec.scale.max}, ${spec.scale.metric} target ${spec.scale.target} at ${Math.round(spec.scale.utilization * 100)}%, window ${spec.scale.window}, scale-down delay ${spec.scale.scaleDownDelay}`,
+    `Scale:          min ${spec.scale.min}, max ${spec.scale.max}, ${scaleMetrics(spec.scale)} at ${Math.round(spec.scale.utilization * 100)}%, window ${spec.scale.window}, scale-down delay ${spec.scale.scaleDownDelay}`,
+    ...(spec.scale.schedule ?? []).map((entry, i) => `${i === 0 ? 'Schedule:       ' : '                '}min ${entry.min} from "${entry.cron}" until ${entry.until} (${entry.timezone ?? 'UTC'})`),
     `Env:            ${Object.keys(spec.env).length === 0 ? '<none>' : Object.keys(spec.env).join(', ')}`,
     `Latest:         v${status.latestVersion}`,
     `Traffic:        ${status.traffic.map((t) => `v${t.version} ${t.percent}%${t.tag === undefined ? '' : ` (tag ${t.tag})`}`).join(', ')}`,
-    `Instances:      ${status.instances.ready} ready, ${status.instances.starting} starting, ${status.instances.draining} draining`,
+    `Serving:        ${(status.serving ?? status.traffic).filter((t) => t.percent > 0).map((t) => `v${t.version} ${t.percent}%`).join(', ')}${rolledOut === undefined || rolledOut.status === 'True' ? '' : ` (${rolledOut.message})`}`,
+    `Instances:      ${status.instances.desired} desired, ${status.instances.ready} ready, ${status.instances.starting} starting, ${status.instances.draining} draining`,
     `Ready:          ${ready === undefined ? 'Unknown' : `${ready.status} (${ready.reason}: ${ready.message})`}`,
     '',
     'Versions:',
     indent(formatTable(['VERSION', 'TRAFFIC', 'TAG', 'BUNDLE', 'TIMEOUT', 'MEMORY', 'CONCURRENCY', 'AGE'], versionRows(versions))),
     'Instances:',
-    instances.length === 0 ? '  <none>\n' : indent(formatTable(['ID', 'FUNCTION', 'VERSION', 'STATE', 'PID', 'PORT', 'AGE'], instanceRows(instances))),
+    instances.length === 0 ? '  <none>\n' : indent(formatTable(INSTANCE_COLUMNS, instanceRows(instances))),
+    'Scaling:',
+    scalingSection(status),
     'Events:',
     events.length === 0
       ? '  <none>\n'
       : indent(formatTable(['AGE', 'TYPE', 'REASON', 'MESSAGE'], events.map((e) => [age(e.time), e.type, e.reason, e.message])))
   ]
   return lines.join('\n')
+}
+
+function scaleMetrics (scale: FunctionView['spec']['scale']): string {
+  return (scale.metrics ?? [{ metric: scale.metric, target: scale.target }]).map((m) => `${m.metric} target ${m.target}`).join(' and ')
+}
+
+// Like `kubectl describe hpa`: per version, what the autoscaler wants, what runs, and why.
+function scalingSection (status: FunctionView['status']): string {
+  const versions = status.versions ?? []
+  if (versions.length === 0) return '  <none>\n'
+  const rows = versions.map((v) => [
+    `v${v.version}`,
+    String(v.desired),
+    String(v.ready),
+    String(v.starting),
+    String(v.draining),
+    String(Math.round(v.observed.concurrency * 10) / 10),
+    String(Math.round(v.observed.rps * 10) / 10),
+    v.panic ? 'yes' : 'no',
+    v.lastScale === null ? '' : `${age(v.lastScale.time)} ago: ${v.lastScale.message}`
+  ])
+  return indent(formatTable(['VERSION', 'DESIRED', 'READY', 'STARTING', 'DRAINING', 'CONCURRENCY', 'RPS', 'PANIC', 'LAST DECISION'], rows))
 }
 
 function indent (text: string): string {

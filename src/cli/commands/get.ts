@@ -75,7 +75,7 @@ Flags:
     const query = all ? '' : `?namespace=${encodeURIComponent(namespace)}`
     const { items } = await client.get<{ items: InstanceSummary[] }>(`/apis/roost.dev/v1/instances${query}`)
     if (format !== 'table') return printData(format, items), 0
-    printTable(['ID', 'FUNCTION', 'VERSION', 'STATE', 'PID', 'PORT', 'AGE'], instanceRows(items), 'No instances running.')
+    printTable(INSTANCE_COLUMNS, instanceRows(items), 'No instances running.')
     return 0
   }
 }
@@ -93,6 +93,8 @@ export function versionRows (items: VersionItem[]): string[][] {
   ])
 }
 
+export const INSTANCE_COLUMNS = ['ID', 'FUNCTION', 'VERSION', 'STATE', 'IN-FLIGHT', 'PID', 'PORT', 'AGE']
+
 export function instanceRows (items: InstanceSummary[]): string[][] {
-  return items.map((i) => [i.id, `${i.function}.${i.namespace}`, `v${i.version}`, i.state, String(i.pid ?? ''), String(i.port), age(i.startedAt)])
+  return items.map((i) => [i.id, `${i.function}.${i.namespace}`, `v${i.version}`, i.state, String(i.inFlight ?? 0), String(i.pid ?? ''), String(i.port), age(i.startedAt)])
 }

@@ -11,7 +11,7 @@ const EXAMPLE = fileURLToPath(new URL('../../../../examples/hello/roost.yaml', i
 
 export const command: Command = {
   summary: 'Start the platform in the foreground: the REST API and the gateway.',
-  usage: `Usage: roost up [--port 8080] [--api-port 7070] [--host 127.0.0.1] [--data DIR] [--example]
+  usage: `Usage: roost up [--port 8080] [--api-port 7070] [--host 127.0.0.1] [--data DIR] [--warm-pool 2] [--queue-limit 1000] [--example]
 
 State lives under $ROOST_HOME (default ~/.roost): the SQLite database and
 bundles in data/ (or --data DIR), the platform log in roost.log, and config,
@@ -23,6 +23,10 @@ Flags:
       --api-port   REST API port (default 7070; 0 picks a free one)
       --host       address both listen on (default 127.0.0.1)
       --data       data folder (default $ROOST_HOME/data)
+      --warm-pool  idle runtime processes kept started per memory size, for
+                   cold starts in milliseconds (default 2; 0 turns the pool off)
+      --queue-limit requests one function version may hold while no instance
+                   can take them (default 1000); past it callers get 503
       --example    deploy the bundled hello example once up`,
 
   async run (argv) {
@@ -31,6 +35,8 @@ Flags:
       'api-port': { type: 'string' },
       host: { type: 'string' },
       data: { type: 'string' },
+      'warm-pool': { type: 'string' },
+      'queue-limit': { type: 'string' },
       example: { type: 'boolean' }
     })
     const home = resolveHome()
@@ -40,6 +46,8 @@ Flags:
       host: values.host,
       gatewayPort: port(values.port, '--port'),
       apiPort: port(values['api-port'], '--api-port'),
+      warmPoolSize: count(values['warm-pool'], '--warm-pool', 64),
+      queueLimit: count(values['queue-limit'], '--queue-limit', 1_000_000),
       onFatal: (err) => {
         process.stderr.write(`error: ${err.message}\n`)
         process.exit(1)
@@ -76,5 +84,12 @@ function port (value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined
   const number = Number(value)
   if (!Number.isInteger(number) || number < 0 || number > 65535) throw new UsageError(`${flag} ${value} is not a port`, { hint: `${flag} takes a number from 0 to 65535` })
+  return number
+}
+
+function count (value: string | undefined, flag: string, max: number): number | undefined {
+  if (value === undefined) return undefined
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < 0 || number > max) throw new UsageError(`${flag} ${value} is not a count`, { hint: `${flag} takes a number from 0 to ${max}` })
   return number
 }
