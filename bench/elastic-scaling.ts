@@ -35,6 +35,7 @@ interface ColdStarts {
 }
 
 interface StepResult {
+  windowSec: number
   baseInstances: number
   needed: number
   coverSec: number
@@ -67,10 +68,11 @@ async function run (options: SuiteOptions): Promise<SuiteReport> {
     const spawned = await start(0)
     const cold = await coldStarts(pooled, spawned, log)
     log('step load')
-    const step = await stepLoad(pooled, log)
+    // The default window (60 s, so a 6 s panic window) and a short one (10 s, 1 s).
+    const steps = [await stepLoad(pooled, 60, log), await stepLoad(pooled, 10, log)]
     log('changes under load')
     const changes = await changesUnderLoad(pooled, log)
-    return report(options, cold, step, changes)
+    return report(options, cold, steps, changes)
   } finally {
     for (const platform of platforms) await platform.stop()
     for (const home of homes) rmSync(home, { recursive: true, force: true })
@@ -126,32 +128,33 @@ function nodeSpawnMs (): Promise<number> {
 // ---------------------------------------------------------------------------
 // a step of load
 
-async function stepLoad (platform: Platform, log: (line: string) => void): Promise<StepResult> {
-  await deploy(platform, 'step', {
+async function stepLoad (platform: Platform, windowSec: number, log: (line: string) => void): Promise<StepResult> {
+  const name = `step${windowSec}`
+  await deploy(platform, name, {
     concurrency: 100,
-    scale: { min: 1, max: 20, target: STEP_TARGET, utilization: STEP_UTILIZATION, window: '60s', scaleDownDelay: '30s' }
+    scale: { min: 1, max: 20, target: STEP_TARGET, utilization: STEP_UTILIZATION, window: `${windowSec}s`, scaleDownDelay: '30s' }
   }, SLEEPY)
-  await until(async () => await readyCount(platform, 'step') === 1, 30_000, 'step did not start its instance')
-  const load = new Load(`${platform.config.gateway}/fn/step?ms=${STEP_REQUEST_MS}`)
+  await until(async () => await readyCount(platform, name) === 1, 30_000, `${name} did not start its instance`)
+  const load = new Load(`${platform.config.gateway}/fn/${name}?ms=${STEP_REQUEST_MS}`)
   load.setCallers(STEP_BASE_CALLERS)
   await sleep(5000)
-  const baseInstances = await readyCount(platform, 'step')
+  const baseInstances = await readyCount(platform, name)
   const callers = STEP_BASE_CALLERS * STEP_FACTOR
   const needed = Math.ceil(callers / (STEP_TARGET * STEP_UTILIZATION))
-  log(`  ${STEP_BASE_CALLERS} → ${callers} callers; ${needed} instances cover that`)
+  log(`  window ${windowSec}s: ${STEP_BASE_CALLERS} → ${callers} callers; ${needed} instances cover that`)
   const stepped = Date.now()
   load.setCallers(callers)
   let peak = 0
   await until(async () => {
-    peak = Math.max(peak, await readyCount(platform, 'step'))
+    peak = Math.max(peak, await readyCount(platform, name))
     return peak >= needed
-  }, 60_000, `step did not reach ${needed} ready instances`)
+  }, 60_000, `${name} did not reach ${needed} ready instances`)
   const coverSec = (Date.now() - stepped) / 1000
   await sleep(3000)
-  peak = Math.max(peak, await readyCount(platform, 'step'))
+  peak = Math.max(peak, await readyCount(platform, name))
   const outcome = await load.stop()
   log(`  covered in ${coverSec.toFixed(2)} s; ${outcome.failures.length} of ${load.total} failed`)
-  return { baseInstances, needed, coverSec, peakInstances: peak, requests: load.total, failures: outcome.failures.length }
+  return { windowSec, baseInstances, needed, coverSec, peakInstances: peak, requests: load.total, failures: outcome.failures.length }
 }
 
 // ---------------------------------------------------------------------------
@@ -280,7 +283,7 @@ function percentile (values: number[], p: number): number {
 // ---------------------------------------------------------------------------
 // the report
 
-function report (options: SuiteOptions, cold: ColdStarts, step: StepResult, changes: ChangeResult[]): SuiteReport {
+function report (options: SuiteOptions, cold: ColdStarts, steps: StepResult[], changes: ChangeResult[]): SuiteReport {
   const row = (label: string, values: number[]): string[] => [label, String(values.length), formatMs(percentile(values, 50)), formatMs(percentile(values, 99)), formatMs(Math.max(...values))]
   const coldHeader = ['cold start (first request at zero → its response)', 'n', 'p50', 'p99', 'max']
   const coldRows = [
@@ -292,14 +295,14 @@ function report (options: SuiteOptions, cold: ColdStarts, step: StepResult, chan
     ['pool p50 / spawn p50', (percentile(cold.pooled, 50) / percentile(cold.spawned, 50)).toFixed(2) + '×'],
     ['pool p50 / `node -e 0` p50', (percentile(cold.pooled, 50) / percentile(cold.nodeFloor, 50)).toFixed(2) + '×']
   ]
-  const stepHeader = ['load step', 'figure']
+  const stepHeader = ['load step', ...steps.map((step) => `window ${step.windowSec}s (panic ${Math.max(1, Math.round(step.windowSec / 10))}s)`)]
   const stepRows = [
-    ['callers (each request holds 50 ms)', `${STEP_BASE_CALLERS} → ${STEP_BASE_CALLERS * STEP_FACTOR} (${STEP_FACTOR}×)`],
-    ['instances before the step', String(step.baseInstances)],
-    ['instances that cover the new demand', `${step.needed} (= ⌈${STEP_BASE_CALLERS * STEP_FACTOR} / (${STEP_TARGET} × ${STEP_UTILIZATION})⌉)`],
-    ['seconds from the step until that many are ready', step.coverSec.toFixed(2)],
-    ['ready instances at the peak', String(step.peakInstances)],
-    ['requests / failed', `${step.requests} / ${step.failures}`]
+    ['callers (each request holds 50 ms)', ...steps.map(() => `${STEP_BASE_CALLERS} → ${STEP_BASE_CALLERS * STEP_FACTOR} (${STEP_FACTOR}×)`)],
+    ['instances before the step', ...steps.map((step) => String(step.baseInstances))],
+    ['instances that cover the new demand', ...steps.map((step) => `${step.needed} (= ⌈${STEP_BASE_CALLERS * STEP_FACTOR} / (${STEP_TARGET} × ${STEP_UTILIZATION})⌉)`)],
+    ['seconds from the step until that many are ready', ...steps.map((step) => step.coverSec.toFixed(2))],
+    ['ready instances at the peak', ...steps.map((step) => String(step.peakInstances))],
+    ['requests / failed', ...steps.map((step) => `${step.requests} / ${step.failures}`)]
   ]
   const changeHeader = ['change under constant load', 'requests', 'failed', 'what happened']
   const changeRows = changes.map((c) => [c.what, String(c.requests), String(c.failures), c.detail])

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici'
 import { Call, CallState, type CallOwner } from './call.js'
 import { EXPOSITION_CONTENT_TYPE, joinExpositions, renderGatewayMetrics } from './exposition.js'
 import { sendProblem } from './problem.js'
+import { PendingAnswers } from './pending-answers.js'
 import { Router } from './router.js'
 import { TrafficSplit } from './traffic-split.js'
 import { UpstreamInstance } from './upstream-instance.js'
@@ -50,8 +51,7 @@ export class Gateway implements CallOwner {
   private readonly reporter: NodeJS.Timeout | null = null
   /** performance.now() when the current metrics interval began. */
   private metricsFrom = performance.now()
-  private readonly scrapes = new Map<number, (text: string) => void>()
-  private scrapeSequence = 0
+  private readonly scrapes = new PendingAnswers<string>(SCRAPE_TIMEOUT_MS, '')
   private readonly requestIdPrefix = randomBytes(4).toString('hex')
   private requestSequence = 0
 
@@ -80,7 +80,7 @@ export class Gateway implements CallOwner {
   async close (): Promise<void> {
     clearInterval(this.sweeper)
     if (this.reporter !== null) clearInterval(this.reporter)
-    for (const answer of this.scrapes.values()) answer('')
+    this.scrapes.abandon()
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve())
       this.server.closeAllConnections()
@@ -383,7 +383,7 @@ export class Gateway implements CallOwner {
 
   /** The control plane's answer to a `scrape` report. */
   scrapeResult (id: number, text: string): void {
-    this.scrapes.get(id)?.(text)
+    this.scrapes.answer(id, text)
   }
 
   private serveMetrics (req: IncomingMessage, res: ServerResponse): void {
@@ -406,18 +406,7 @@ export class Gateway implements CallOwner {
 
   /** Asks the control plane for its exposition; '' if it does not answer in time. Never rejects. */
   private scrapeControlPlane (): Promise<string> {
-    const id = ++this.scrapeSequence
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => answer(''), SCRAPE_TIMEOUT_MS)
-      timer.unref()
-      const answer = (text: string): void => {
-        clearTimeout(timer)
-        this.scrapes.delete(id)
-        resolve(text)
-      }
-      this.scrapes.set(id, answer)
-      this.report({ t: 'scrape', id })
-    })
+    return this.scrapes.ask((id) => this.report({ t: 'scrape', id }))
   }
 
   private routeAgain (fnKey: string): VersionState | undefined {

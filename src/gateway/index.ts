@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { EventEmitter, once } from 'node:events'
 import { StartupError } from '../errors/index.js'
+import { PendingAnswers } from './pending-answers.js'
 import type { GatewayCommand, GatewayMetricsReport, GatewayOptions, GatewayReport, RoutingTable } from './routing-table.js'
 
 export { Gateway } from './gateway.js'
@@ -29,8 +30,7 @@ const SCRAPE_TIMEOUT_MS = 2_000
 
 /** The gateway running in its worker thread, seen from the control plane. */
 export class GatewayHandle extends EventEmitter<GatewayEvents> {
-  private readonly expositions = new Map<number, (text: string) => void>()
-  private exposeSequence = 0
+  private readonly expositions = new PendingAnswers<string>(SCRAPE_TIMEOUT_MS, '')
   private exited = false
 
   private constructor (private readonly worker: Worker, readonly host: string, readonly port: number, private readonly scrapeControlPlane: (() => Promise<string>) | undefined) {
@@ -41,12 +41,12 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
         case 'suspect': this.emit('suspect', message.instanceId); break
         case 'metrics': this.emit('metrics', message); break
         case 'scrape': this.answerScrape(message.id); break
-        case 'exposition': this.expositions.get(message.id)?.(message.text); break
+        case 'exposition': this.expositions.answer(message.id, message.text); break
       }
     })
     worker.on('exit', (code) => {
       this.exited = true
-      for (const answer of this.expositions.values()) answer('')
+      this.expositions.abandon()
       this.emit('exit', code)
     })
   }
@@ -80,18 +80,7 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
   /** The gateway's own series in the Prometheus text format; '' if the worker does not answer within 2 s. Never rejects. */
   scrape (): Promise<string> {
     if (this.exited) return Promise.resolve('')
-    const id = ++this.exposeSequence
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => answer(''), SCRAPE_TIMEOUT_MS)
-      timer.unref()
-      const answer = (text: string): void => {
-        clearTimeout(timer)
-        this.expositions.delete(id)
-        resolve(text)
-      }
-      this.expositions.set(id, answer)
-      this.send({ t: 'expose', id })
-    })
+    return this.expositions.ask((id) => this.send({ t: 'expose', id }))
   }
 
   async close (): Promise<void> {

@@ -1,18 +1,16 @@
 import { Pool } from 'undici'
 import type { RoutedInstance } from './routing-table.js'
+import { TimeAveragedCount } from './time-averaged-count.js'
 
 /** One instance as the gateway sees it: a pool of kept-alive connections and a count of requests on it. */
 export class UpstreamInstance {
-  inflight = 0
   state: RoutedInstance['state']
   readonly pool: Pool
-  /** ∫ inflight dt since the last report, in request·ms. */
-  private inflightArea = 0
-  private changedAt: number
+  private readonly load: TimeAveragedCount
 
   constructor (readonly id: string, readonly versionKey: string, host: string, port: number, readonly concurrency: number, state: RoutedInstance['state'], now: number) {
     this.state = state
-    this.changedAt = now
+    this.load = new TimeAveragedCount(now)
     this.pool = new Pool(`http://${host}:${port}`, {
       // Never more connections than requests the instance may hold at once.
       connections: concurrency,
@@ -25,29 +23,26 @@ export class UpstreamInstance {
     })
   }
 
+  /** Requests on the instance now. */
+  get inflight (): number {
+    return this.load.value
+  }
+
   get available (): boolean {
-    return this.state === 'ready' && this.inflight < this.concurrency
+    return this.state === 'ready' && this.load.value < this.concurrency
   }
 
   acquire (now: number): void {
-    this.inflightArea += this.inflight * (now - this.changedAt)
-    this.changedAt = now
-    this.inflight++
+    this.load.add(1, now)
   }
 
   release (now: number): void {
-    this.inflightArea += this.inflight * (now - this.changedAt)
-    this.changedAt = now
-    this.inflight--
+    this.load.add(-1, now)
   }
 
   /** The time-averaged in-flight count since the last call; starts the next interval. */
   takeConcurrency (now: number, intervalMs: number): number {
-    this.inflightArea += this.inflight * (now - this.changedAt)
-    this.changedAt = now
-    const concurrency = intervalMs > 0 ? this.inflightArea / intervalMs : this.inflight
-    this.inflightArea = 0
-    return concurrency
+    return this.load.takeAverage(now, intervalMs)
   }
 
   close (): void {

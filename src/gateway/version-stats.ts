@@ -1,6 +1,7 @@
 // What the gateway counts per function version, updated on the request path:
 // plain number fields and typed arrays allocated once per version, so that
 // counting a request allocates nothing and looks nothing up.
+import { TimeAveragedCount } from './time-averaged-count.js'
 
 /** Upper bounds of the latency histograms, in seconds (Prometheus `le`). */
 export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const
@@ -30,8 +31,6 @@ export class LatencyHistogram {
  * time-averaged concurrency the autoscaler scales on.
  */
 export class VersionStats {
-  /** Requests open now: in flight + waiting. */
-  open = 0
   /** Requests sent to an instance and not finished. */
   inFlight = 0
   /** Requests that arrived since the version was created. */
@@ -43,29 +42,29 @@ export class VersionStats {
   readonly latency = new LatencyHistogram()
   /** Latency of the cold-start requests alone, from arrival to response. */
   readonly coldLatency = new LatencyHistogram()
-  /** ∫ open dt since the last report, in request·ms. */
-  private openArea = 0
-  private changedAt: number
+  /** Requests open: in flight + waiting. */
+  private readonly openCount: TimeAveragedCount
   private arrivalsReported = 0
 
   constructor (now: number) {
-    this.changedAt = now
+    this.openCount = new TimeAveragedCount(now)
+  }
+
+  /** Requests open now: in flight + waiting. */
+  get open (): number {
+    return this.openCount.value
   }
 
   get waiting (): number {
-    return this.open - this.inFlight
+    return this.openCount.value - this.inFlight
   }
 
   opened (now: number): void {
-    this.openArea += this.open * (now - this.changedAt)
-    this.changedAt = now
-    this.open++
+    this.openCount.add(1, now)
   }
 
   closed (now: number): void {
-    this.openArea += this.open * (now - this.changedAt)
-    this.changedAt = now
-    this.open--
+    this.openCount.add(-1, now)
   }
 
   /** A response (proxied or the gateway's own) was sent `ms` after the request arrived. */
@@ -80,10 +79,7 @@ export class VersionStats {
 
   /** The time-averaged open count since the last call, and the arrivals since; starts the next interval. */
   take (now: number, intervalMs: number): { concurrency: number, arrivals: number } {
-    this.openArea += this.open * (now - this.changedAt)
-    this.changedAt = now
-    const concurrency = intervalMs > 0 ? this.openArea / intervalMs : this.open
-    this.openArea = 0
+    const concurrency = this.openCount.takeAverage(now, intervalMs)
     const arrivals = this.arrivals - this.arrivalsReported
     this.arrivalsReported = this.arrivals
     return { concurrency, arrivals }

@@ -1,8 +1,8 @@
-import { test } from 'node:test'
+import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { VersionState } from '../../src/gateway/version-state.js'
 import type { Call } from '../../src/gateway/call.js'
-import type { UpstreamInstance } from '../../src/gateway/upstream-instance.js'
+import { UpstreamInstance } from '../../src/gateway/upstream-instance.js'
 
 const config = { key: 'default/f@1', version: 1, timeoutMs: 1000, concurrency: 2, queueLimit: 10 }
 
@@ -10,15 +10,16 @@ function call (deadline: number): Call {
   return { deadline, prev: null, next: null } as unknown as Call
 }
 
+// Real instances (an undici Pool connects only on a first request, which pick never makes).
+const made: UpstreamInstance[] = []
 function instance (inflight: number, state: 'ready' | 'draining' | 'starting' = 'ready', concurrency = 2): UpstreamInstance {
-  const fake = {
-    inflight,
-    state,
-    concurrency,
-    get available (): boolean { return fake.state === 'ready' && fake.inflight < fake.concurrency }
-  }
-  return fake as unknown as UpstreamInstance
+  const upstream = new UpstreamInstance(`i${made.length}`, config.key, '127.0.0.1', 9, concurrency, state, 0)
+  for (let i = 0; i < inflight; i++) upstream.acquire(0)
+  made.push(upstream)
+  return upstream
 }
+
+after(() => { for (const upstream of made) upstream.close() })
 
 test('pick chooses the least-loaded ready instance with a free slot', () => {
   const version = new VersionState(config, 0)
@@ -26,9 +27,10 @@ test('pick chooses the least-loaded ready instance with a free slot', () => {
   const idle = instance(0)
   version.instances = [busy, idle, instance(0, 'draining'), instance(0, 'starting')]
   assert.equal(version.pick(), idle)
-  idle.inflight = 2
+  idle.acquire(0)
+  idle.acquire(0)
   assert.equal(version.pick(), busy)
-  busy.inflight = 2
+  busy.acquire(0)
   assert.equal(version.pick(), null, 'no instance ever gets more than its concurrency')
 })
 
