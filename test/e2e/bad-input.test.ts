@@ -217,6 +217,9 @@ test('CLI usage errors exit with 2 and an error and a hint line', async () => {
   expectCliError(await platform.cli(['logs']), /needs the function's name/, 2)
   expectCliError(await platform.cli(['rollback']), /./, 2)
   expectCliError(await platform.cli(['apply']), /needs -f/, 2)
+  expectCliError(await platform.cli(['apply', '-f', 'x.yaml', '--wait', '--timeout', 'soon']), /--timeout soon is not a duration/, 2)
+  expectCliError(await platform.cli(['up', '--queue-limit', '0']), /--queue-limit 0 is out of range/, 2)
+  expectCliError(await platform.cli(['up', '--warm-pool', 'lots']), /--warm-pool lots is out of range/, 2)
   await assertUnchanged()
 })
 

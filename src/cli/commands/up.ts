@@ -46,8 +46,8 @@ Flags:
       host: values.host,
       gatewayPort: port(values.port, '--port'),
       apiPort: port(values['api-port'], '--api-port'),
-      warmPoolSize: count(values['warm-pool'], '--warm-pool', 64),
-      queueLimit: count(values['queue-limit'], '--queue-limit', 1_000_000),
+      warmPoolSize: count(values['warm-pool'], '--warm-pool', 0, 64),
+      queueLimit: count(values['queue-limit'], '--queue-limit', 1, 1_000_000),
       onFatal: (err) => {
         process.stderr.write(`error: ${err.message}\n`)
         process.exit(1)
@@ -87,9 +87,9 @@ function port (value: string | undefined, flag: string): number | undefined {
   return number
 }
 
-function count (value: string | undefined, flag: string, max: number): number | undefined {
+function count (value: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined
   const number = Number(value)
-  if (!Number.isInteger(number) || number < 0 || number > max) throw new UsageError(`${flag} ${value} is not a count`, { hint: `${flag} takes a number from 0 to ${max}` })
+  if (!Number.isInteger(number) || number < min || number > max) throw new UsageError(`${flag} ${value} is out of range`, { hint: `${flag} takes a whole number from ${min} to ${max}` })
   return number
 }
