@@ -72,10 +72,16 @@ export interface InstanceManagerHooks {
 }
 
 export interface InstanceManagerOptions {
-  /** How long a ping may go unanswered before the instance is taken as stuck (default 1000). */
+  /** How long a ping sent after a request timed out may go unanswered before the instance is taken as stuck (default 1000). */
   pingTimeoutMs?: number
   /** Every ready instance is pinged this often (default 5000). */
   livenessIntervalMs?: number
+  /**
+   * How long a periodic liveness ping may go unanswered (default 10000). Longer
+   * than pingTimeoutMs: a handler may block its event loop for a while on
+   * purpose (CPU work), and only a timed-out request is evidence of a hang.
+   */
+  livenessTimeoutMs?: number
   /** Time the gateway gets to stop routing to an instance before it is told to drain (default 100). */
   drainDelayMs?: number
   /** Idle processes kept ready per memory size (default 2); 0: every instance is a fresh spawn. */
@@ -164,11 +170,13 @@ export class InstanceManager {
   private pingSequence = 0
   private readonly pingTimeoutMs: number
   private readonly livenessIntervalMs: number
+  private readonly livenessTimeoutMs: number
   private readonly drainDelayMs: number
 
   constructor (private readonly driver: Driver, private readonly hooks: InstanceManagerHooks, options: InstanceManagerOptions = {}) {
     this.pingTimeoutMs = options.pingTimeoutMs ?? 1000
     this.livenessIntervalMs = options.livenessIntervalMs ?? 5000
+    this.livenessTimeoutMs = options.livenessTimeoutMs ?? 10_000
     this.drainDelayMs = options.drainDelayMs ?? 100
     const poolSize = options.warmPool?.size ?? 2
     this.pool = poolSize > 0 ? new WarmPool(driver, { size: poolSize }, { onChange: (size) => this.hooks.onPoolChange?.(size) }) : null
@@ -390,22 +398,26 @@ export class InstanceManager {
    */
   private probe (instance: ManagedInstance, reason: ProbeReason, cause: string): void {
     if (instance.state !== 'ready') return
-    if (instance.ping !== null) {
-      if (reason === 'Unresponsive') Object.assign(instance.ping, { reason, cause })
-      return
+    const patienceMs = reason === 'Unresponsive' ? this.pingTimeoutMs : this.livenessTimeoutMs
+    const outstanding = instance.ping
+    if (outstanding !== null) {
+      if (reason !== 'Unresponsive' || outstanding.reason === 'Unresponsive') return
+      // A request timed out while a periodic ping waits: the shorter patience applies from now.
+      clearTimeout(outstanding.timer)
+      instance.ping = null
     }
     const ping: Ping = {
-      id: ++this.pingSequence,
+      id: outstanding?.id ?? ++this.pingSequence,
       reason,
       cause,
       timer: setTimeout(() => {
         instance.ping = null
-        this.takeOut(instance, ping.reason, `instance ${instance.id} did not answer a liveness ping within ${this.pingTimeoutMs} ms (${ping.cause}): its event loop is blocked; taken out of rotation, killed and replaced`)
-      }, this.pingTimeoutMs)
+        this.takeOut(instance, reason, `instance ${instance.id} did not answer a liveness ping within ${patienceMs} ms (${cause}): its event loop is blocked; taken out of rotation, killed and replaced`)
+      }, patienceMs)
     }
     ping.timer.unref()
     instance.ping = ping
-    instance.handle.ping(ping.id)
+    if (outstanding === null) instance.handle.ping(ping.id)
   }
 
   private takeOut (instance: ManagedInstance, reason: string, message: string): void {

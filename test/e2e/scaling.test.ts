@@ -174,7 +174,7 @@ describe('instances and what is shown of them', () => {
     await waitFor(async () => {
       const now = await ready('stuck')
       return now.length === 1 && now[0].id !== first.id
-    }, 20_000, () => 'the blocked instance was not replaced')
+    }, 30_000, () => 'the blocked instance was not replaced')
     assert.equal(await text(platform, '/fn/stuck'), 'stuck')
     const reasons = (await events('stuck')).map((e) => e.reason)
     assert.ok(reasons.includes('Unhealthy'), reasons.join(', '))

@@ -131,7 +131,7 @@ test('a suspect that answers its ping is left alone', async (t) => {
 
 test('an instance whose event loop blocks fails its liveness probe: out of rotation at once, Unhealthy, killed and replaced', async (t) => {
   let atEvent: InstanceInfo[] = []
-  const { manager, events } = harness({ livenessIntervalMs: 50, pingTimeoutMs: 300 }, (event, m) => {
+  const { manager, events } = harness({ livenessIntervalMs: 50, livenessTimeoutMs: 300 }, (event, m) => {
     if (event.reason === 'Unhealthy') atEvent = m.list()
   })
   t.after(() => manager.stop())
@@ -158,6 +158,26 @@ test('an instance whose event loop blocks fails its liveness probe: out of rotat
   assert.equal(await text(ready(manager)[0]), 'fine')
   assert.ok(!manager.list().some((i) => i.id === stuck.id))
   assert.ok(!events.some((e) => e.reason === 'Crashed'), 'a kill for being unhealthy is not a crash')
+})
+
+test('a handler that blocks its event loop for less than the liveness timeout is left alone', async (t) => {
+  const { manager, events } = harness({ livenessIntervalMs: 50, pingTimeoutMs: 100, livenessTimeoutMs: 3000 })
+  t.after(() => manager.stop())
+  // CPU work of 600 ms: several periodic pings go unanswered meanwhile, none for 3 s.
+  const code = `
+    export default () => {
+      const end = Date.now() + 600
+      while (Date.now() < end) {}
+      return new Response('computed')
+    }`
+  manager.setTargets([target(code)])
+  await until(() => ready(manager).length === 1, 'ready')
+  const [busy] = ready(manager)
+  assert.equal(await text(busy), 'computed')
+  assert.equal(await text(busy), 'computed')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  assert.deepEqual(ready(manager).map((i) => i.id), [busy.id])
+  assert.ok(!events.some((e) => e.reason === 'Unhealthy' || e.reason === 'Unresponsive'), JSON.stringify(events))
 })
 
 test('stop ends every instance', async () => {
