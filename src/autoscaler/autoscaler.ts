@@ -78,6 +78,13 @@ export interface AutoscalerOptions {
 
 const SAMPLE_MS = 1000
 
+interface ChangeInputs {
+  apply: boolean
+  decision?: ScaleDecision
+  observed?: { stable: MetricValues, panic: MetricValues }
+  floor?: number
+}
+
 class VersionScaler {
   desired = 0
   lastActiveAt: number
@@ -163,7 +170,7 @@ export class Autoscaler {
       }
       const floor = scaler.floor(now)
       const bounded = Math.min(spec.policy.max, Math.max(floor, scaler.desired))
-      if (bounded !== scaler.desired) this.change(scaler, bounded, bounded > scaler.desired ? 'floor' : 'max', null, now, false)
+      if (bounded !== scaler.desired) this.change(scaler, bounded, bounded > scaler.desired ? 'floor' : 'max', now, { apply: false, floor })
     }
     for (const key of this.scalers.keys()) if (!keep.has(key)) this.scalers.delete(key)
   }
@@ -190,7 +197,7 @@ export class Autoscaler {
     const now = this.now()
     scaler.lastActiveAt = now
     if (scaler.desired > 0) return
-    this.change(scaler, Math.min(scaler.spec.policy.max, 1), 'activation', null, now, true)
+    this.change(scaler, Math.min(scaler.spec.policy.max, 1), 'activation', now, { apply: true })
   }
 
   /** One step for every version; runs every `tickMs` once started. */
@@ -207,7 +214,7 @@ export class Autoscaler {
         panic: observed.panic,
         idleMs: now - scaler.lastActiveAt
       }, scaler.memory)
-      if (decision.desired !== scaler.desired) this.change(scaler, decision.desired, decision.reason, decision, now, true)
+      if (decision.desired !== scaler.desired) this.change(scaler, decision.desired, decision.reason, now, { apply: true, decision, observed, floor })
     }
   }
 
@@ -225,8 +232,13 @@ export class Autoscaler {
     }
   }
 
-  private change (scaler: VersionScaler, to: number, reason: ScalingDecision['reason'], decision: ScaleDecision | null, now: number, apply: boolean): void {
-    const observed = scaler.observed()
+  /**
+   * Records and applies a new count. `apply: false` is for setVersions, whose
+   * caller reads the counts back; the inputs a step already computed are reused.
+   */
+  private change (scaler: VersionScaler, to: number, reason: ScalingDecision['reason'], now: number, inputs: ChangeInputs): void {
+    const { apply, decision } = inputs
+    const observed = inputs.observed ?? scaler.observed()
     const record: ScalingDecision = {
       key: scaler.spec.key,
       fn: scaler.spec.fn,
@@ -234,7 +246,7 @@ export class Autoscaler {
       to,
       reason,
       panic: decision?.panic ?? false,
-      floor: scaler.floor(now),
+      floor: inputs.floor ?? scaler.floor(now),
       observed,
       want: { stable: decision?.stableWant ?? 0, panic: decision?.panicWant ?? 0 },
       policy: scaler.spec.policy,
@@ -244,7 +256,6 @@ export class Autoscaler {
     record.message = describeDecision(record)
     scaler.desired = to
     scaler.lastDecision = record
-    // setVersions changes are read back by the caller with `desired`.
     if (apply) this.sink.scale(scaler.spec.key, to)
     this.hooks.onDecision(record)
   }

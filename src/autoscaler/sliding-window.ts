@@ -17,10 +17,6 @@ export class SlidingWindow {
     if (this.count < this.samples.length) this.count++
   }
 
-  get size (): number {
-    return this.count
-  }
-
   /**
    * Mean of the newest `last` samples. A window not yet full averages what it
    * has, so a new version scales on its first seconds of traffic.
