@@ -1,4 +1,7 @@
+import { describeCap, type CpuCap, type CpuInputs } from './cpu-cap.js'
 import { decide, newScaleMemory, type MetricValues, type ScaleDecision, type ScaleMemory, type ScalePolicy, type ScaleReason } from './decide.js'
+import { VersionUsage, type InstanceUsage } from './instance-usage.js'
+import { MachineUsage, type MachineLoad } from './machine-usage.js'
 import { scheduledFloor, type ScheduledMin } from './scheduled-floor.js'
 import { SlidingWindow } from './sliding-window.js'
 
@@ -46,6 +49,8 @@ export interface ScalingDecision {
   observed: { stable: MetricValues, panic: MetricValues }
   want: { stable: number, panic: number }
   policy: ScalePolicy
+  /** The CPU cap that held this count back or undid a scale-up; null when none did. */
+  cap: CpuCap | null
   at: number
   /** One line for people: `roost describe` shows it. */
   message: string
@@ -59,6 +64,10 @@ export interface ScalingStatus {
   observed: { stable: MetricValues, panic: MetricValues }
   /** Since the last request; null if the version never had one. */
   idleMs: number | null
+  /** The CPU cap in force; null when the version is not CPU-bound on a saturated machine, or nothing reports. */
+  cap: CpuCap | null
+  /** The machine's CPU and the instances' use of it as the last step saw them; null without those reports. */
+  cpu: CpuInputs | null
   lastDecision: ScalingDecision | null
 }
 
@@ -68,6 +77,8 @@ export interface ScaleSink {
 
 export interface AutoscalerHooks {
   onDecision (decision: ScalingDecision): void
+  /** The CPU cap began to hold a version at its count (`from === to`): no onDecision says so. */
+  onCapped? (decision: ScalingDecision): void
 }
 
 export interface AutoscalerOptions {
@@ -92,6 +103,12 @@ class VersionScaler {
   concurrency: SlidingWindow
   rps: SlidingWindow
   lastDecision: ScalingDecision | null = null
+  readonly usage = new VersionUsage()
+  /** The last step's view of the CPU, for status. */
+  cpu: CpuInputs | null = null
+  cap: CpuCap | null = null
+  /** The last step's count was held by the cap: onCapped fires when this starts. */
+  held = false
 
   constructor (public spec: ScaledVersion) {
     // Never active yet: a version nobody called is idle from the start.
@@ -135,6 +152,7 @@ export class Autoscaler {
   private timer: NodeJS.Timeout | null = null
   private readonly tickMs: number
   private readonly now: () => number
+  private readonly machine = new MachineUsage()
 
   constructor (private readonly sink: ScaleSink, private readonly hooks: AutoscalerHooks, options: AutoscalerOptions = {}) {
     this.tickMs = options.tickMs ?? 1000
@@ -190,6 +208,21 @@ export class Autoscaler {
     }
   }
 
+  /** An instance's liveness pong; reports of instances of unknown versions are ignored. */
+  observeInstance (usage: InstanceUsage): void {
+    this.scalers.get(usage.versionKey)?.usage.observe(usage)
+  }
+
+  /** An instance stopped: its last report no longer counts toward its version. */
+  forgetInstance (instanceId: string): void {
+    for (const scaler of this.scalers.values()) if (scaler.usage.forget(instanceId)) return
+  }
+
+  /** The machine's CPU over the last second (MachineCpu.sample), about once a second. */
+  observeMachine (load: MachineLoad): void {
+    this.machine.observe(load)
+  }
+
   /** A request waits for a version with no instance: scale it from zero now, not at the next step. */
   activate (versionKey: string): void {
     const scaler = this.scalers.get(versionKey)
@@ -206,16 +239,33 @@ export class Autoscaler {
     for (const scaler of this.scalers.values()) {
       const observed = scaler.observed()
       const floor = scaler.floor(now)
+      const usage = this.cpuInputs(scaler, now)
       const decision = decide(scaler.spec.policy, {
         now,
         current: scaler.desired,
         floor,
         stable: observed.stable,
         panic: observed.panic,
-        idleMs: now - scaler.lastActiveAt
+        idleMs: now - scaler.lastActiveAt,
+        cpu: usage
       }, scaler.memory)
-      if (decision.desired !== scaler.desired) this.change(scaler, decision.desired, decision.reason, now, { apply: true, decision, observed, floor })
+      scaler.cpu = usage ?? null
+      scaler.cap = decision.cap
+      const inputs: ChangeInputs = { apply: true, decision, observed, floor }
+      const held = decision.limited && decision.desired === scaler.desired
+      if (held && !scaler.held) this.hooks.onCapped?.(this.record(scaler, decision.desired, decision.reason, now, inputs))
+      scaler.held = held
+      if (decision.desired !== scaler.desired) this.change(scaler, decision.desired, decision.reason, now, inputs)
     }
+  }
+
+  /** Both the machine and at least one instance must have reported lately, or there is no cap. */
+  private cpuInputs (scaler: VersionScaler, now: number): CpuInputs | undefined {
+    const machine = this.machine.current(now)
+    if (machine === null) return undefined
+    const usage = scaler.usage.summary(now)
+    if (usage === null) return undefined
+    return { cores: machine.cores, machineBusy: machine.busy, elu: usage.elu, cpuCores: usage.cpuCores }
   }
 
   status (versionKey: string): ScalingStatus | undefined {
@@ -228,6 +278,8 @@ export class Autoscaler {
       panic: now < scaler.memory.panicUntil,
       observed: scaler.observed(),
       idleMs: Number.isFinite(scaler.lastActiveAt) ? now - scaler.lastActiveAt : null,
+      cap: scaler.cap,
+      cpu: scaler.cpu,
       lastDecision: scaler.lastDecision
     }
   }
@@ -237,7 +289,15 @@ export class Autoscaler {
    * caller reads the counts back; the inputs a step already computed are reused.
    */
   private change (scaler: VersionScaler, to: number, reason: ScalingDecision['reason'], now: number, inputs: ChangeInputs): void {
-    const { apply, decision } = inputs
+    const record = this.record(scaler, to, reason, now, inputs)
+    scaler.desired = to
+    scaler.lastDecision = record
+    if (inputs.apply) this.sink.scale(scaler.spec.key, to)
+    this.hooks.onDecision(record)
+  }
+
+  private record (scaler: VersionScaler, to: number, reason: ScalingDecision['reason'], now: number, inputs: ChangeInputs): ScalingDecision {
+    const { decision } = inputs
     const observed = inputs.observed ?? scaler.observed()
     const record: ScalingDecision = {
       key: scaler.spec.key,
@@ -250,14 +310,12 @@ export class Autoscaler {
       observed,
       want: { stable: decision?.stableWant ?? 0, panic: decision?.panicWant ?? 0 },
       policy: scaler.spec.policy,
+      cap: decision?.limited === true ? decision.cap : null,
       at: now,
       message: ''
     }
     record.message = describeDecision(record)
-    scaler.desired = to
-    scaler.lastDecision = record
-    if (apply) this.sink.scale(scaler.spec.key, to)
-    this.hooks.onDecision(record)
+    return record
   }
 }
 
@@ -273,7 +331,9 @@ const REASON_TEXT: Record<ScalingDecision['reason'], string> = {
   max: 'above max',
   'scale-down': `demand stayed lower for the scale-down delay`,
   idle: 'no request for the scale-down delay',
-  hold: 'no change'
+  hold: 'no change',
+  capped: 'the CPU cap',
+  undo: 'a scale-up added no throughput'
 }
 
 /** `v3: 2 → 5 (stable-window demand; concurrency 31.2 over 60s / (10 × 0.7) → 5; panic window 6s: 40.1 → 6; floor 0)` */
@@ -282,7 +342,8 @@ export function describeDecision (d: ScalingDecision): string {
   const panicS = Math.max(1, Math.round(windowS / 10))
   const metrics = d.policy.metrics.map(({ metric, target }) =>
     `${metric} ${round(d.observed.stable[metric])} over ${windowS}s, ${round(d.observed.panic[metric])} over ${panicS}s / (${target} × ${d.policy.utilization})`).join('; ')
-  return `v${d.fn.version}: ${d.from} → ${d.to} instances (${REASON_TEXT[d.reason]}; ${metrics}; wants ${d.want.stable} stable, ${d.want.panic} panic; floor ${d.floor}, max ${d.policy.max}; panic mode ${d.panic ? 'on' : 'off'})`
+  const cap = d.cap === null ? '' : `; ${describeCap(d.cap)}`
+  return `v${d.fn.version}: ${d.from} → ${d.to} instances (${REASON_TEXT[d.reason]}; ${metrics}; wants ${d.want.stable} stable, ${d.want.panic} panic; floor ${d.floor}, max ${d.policy.max}; panic mode ${d.panic ? 'on' : 'off'}${cap})`
 }
 
 function round (value: number): string {

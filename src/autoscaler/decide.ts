@@ -2,6 +2,8 @@
 // policy, what was observed and what the version remembers from earlier steps,
 // so that every rule of DESIGN.md ("Scaling") is testable without a clock.
 
+import { capStep, forgetCpu, newCpuMemory, startTrial, type CapContext, type CpuCap, type CpuInputs, type CpuMemory } from './cpu-cap.js'
+
 export type ScaleMetric = 'concurrency' | 'rps'
 
 export interface MetricValues {
@@ -30,6 +32,8 @@ export interface ScaleInputs {
   panic: MetricValues
   /** Time since the version last had a request arriving, in flight or waiting. */
   idleMs: number
+  /** The machine's CPU and the instances' use of it; without it, no CPU cap (the rules as before). */
+  cpu?: CpuInputs
 }
 
 /** What a version carries from one step to the next. */
@@ -38,9 +42,12 @@ export interface ScaleMemory {
   panicUntil: number
   /** Since when the wanted count has been below the current one; null if it is not. */
   lowSince: number | null
+  /** The CPU cap's state (cpu-cap.ts). */
+  cpu: CpuMemory
 }
 
-export type ScaleReason = 'hold' | 'stable' | 'panic' | 'floor' | 'max' | 'scale-down' | 'idle'
+/** `capped`: the CPU cap held the count or took it down; `undo`: a scale-up that added no throughput was undone. */
+export type ScaleReason = 'hold' | 'stable' | 'panic' | 'floor' | 'max' | 'scale-down' | 'idle' | 'capped' | 'undo'
 
 export interface ScaleDecision {
   desired: number
@@ -49,6 +56,10 @@ export interface ScaleDecision {
   /** Instances the stable and the panic windows ask for, before clamping. */
   stableWant: number
   panicWant: number
+  /** The CPU cap in force, whether or not it changed this step's count. */
+  cap: CpuCap | null
+  /** The cap lowered this step's count below what demand asked for (or undid a scale-up). */
+  limited: boolean
 }
 
 // Averages carry float noise: 7.000000001 requests must not ask for a second instance.
@@ -64,7 +75,7 @@ export function instancesFor (policy: ScalePolicy, values: MetricValues): number
 }
 
 export function newScaleMemory (): ScaleMemory {
-  return { panicUntil: 0, lowSince: null }
+  return { panicUntil: 0, lowSince: null, cpu: newCpuMemory() }
 }
 
 export function decide (policy: ScalePolicy, input: ScaleInputs, memory: ScaleMemory): ScaleDecision {
@@ -72,8 +83,10 @@ export function decide (policy: ScalePolicy, input: ScaleInputs, memory: ScaleMe
   const stableWant = instancesFor(policy, input.stable)
   const panicWant = instancesFor(policy, input.panic)
   const idle = input.idleMs >= policy.scaleDownDelayMs
+  let cap: CpuCap | null = null
+  let limited = false
   const result = (desired: number, reason: ScaleReason): ScaleDecision =>
-    ({ desired, reason, panic: now < memory.panicUntil, stableWant, panicWant })
+    ({ desired, reason, panic: now < memory.panicUntil, stableWant, panicWant, cap, limited })
 
   if (idle) memory.panicUntil = 0
   // As in Knative, a burst twice the current capacity panics, and panic lasts a
@@ -87,14 +100,33 @@ export function decide (policy: ScalePolicy, input: ScaleInputs, memory: ScaleMe
   if (!idle) want = Math.max(1, panicking ? Math.max(current, panicWant, stableWant) : stableWant)
   want = Math.min(policy.max, Math.max(floor, want))
 
+  // The CPU cap overrides panic's hold: on a saturated machine more instances add no capacity.
+  const context: CapContext = { now, current, floor, panic: input.panic, windowMs: policy.windowMs }
+  if (input.cpu === undefined) {
+    forgetCpu(memory.cpu)
+  } else {
+    const step = capStep(memory.cpu, input.cpu, context)
+    cap = step.cap
+    if (step.undo !== null) {
+      memory.lowSince = null
+      limited = true
+      return result(step.undo, 'undo')
+    }
+    if (cap !== null && want > cap.limit) {
+      want = cap.limit
+      limited = true
+    }
+  }
+
   if (want > current) {
     memory.lowSince = null
+    if (input.cpu !== undefined) startTrial(memory.cpu, context)
     if (panicking) return result(want, 'panic')
     return result(want, want === floor && stableWant < floor ? 'floor' : 'stable')
   }
   if (want === current) {
     memory.lowSince = null
-    return result(current, 'hold')
+    return result(current, limited ? 'capped' : 'hold')
   }
   if (current > policy.max) {
     memory.lowSince = null
@@ -105,7 +137,7 @@ export function decide (policy: ScalePolicy, input: ScaleInputs, memory: ScaleMe
     return result(0, 'idle')
   }
   memory.lowSince ??= now
-  if (now - memory.lowSince < policy.scaleDownDelayMs) return result(current, 'hold')
+  if (now - memory.lowSince < policy.scaleDownDelayMs) return result(current, limited ? 'capped' : 'hold')
   // Halving at most per step keeps a dip in traffic from dropping capacity at once.
-  return result(Math.max(want, Math.ceil(current / 2)), 'scale-down')
+  return result(Math.max(want, Math.ceil(current / 2)), limited ? 'capped' : 'scale-down')
 }

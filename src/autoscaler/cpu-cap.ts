@@ -1,0 +1,169 @@
+// The CPU cap (issue 9): instances on one machine share its cores, so a
+// CPU-bound version on a saturated machine does not grow past what the cores
+// run, and a scale-up that added no throughput there is undone. Pure, like
+// decide(): every input and the clock come in as arguments.
+
+/** What one step knows of the machine and of the version's instances. */
+export interface CpuInputs {
+  /** Cores of the machine. */
+  cores: number
+  /** Busy fraction of all the cores together over the last seconds, 0…1. */
+  machineBusy: number
+  /** Mean event-loop utilisation of the version's instances that reported lately, 0…1. */
+  elu: number
+  /** CPU time the version's instances used together per second of wall time, in cores; null until one reported twice. */
+  cpuCores: number | null
+}
+
+/** A scale-up that served no more than the count before it. */
+export interface NoGain {
+  /** The count before the scale-up, and the count it reached. */
+  from: number
+  tried: number
+  /** Panic-window averages before the scale-up and when it was judged. */
+  rps: readonly [number, number]
+  concurrency: readonly [number, number]
+}
+
+/** The cap in force: the version is CPU-bound on a saturated machine. */
+export interface CpuCap {
+  /** The most instances the version may have now (never below its floor). */
+  limit: number
+  /** What the cap was decided on. */
+  usage: CpuInputs
+  /** Set once a scale-up past `limit` was undone for adding no throughput; held while the cap is. */
+  noGain: NoGain | null
+}
+
+/** What the cap carries from one step to the next. */
+export interface CpuMemory {
+  /** The version is CPU-bound on a saturated machine (with hysteresis). */
+  capped: boolean
+  /** A count that growing past added no throughput; cleared with the cap. */
+  ceiling: { count: number, noGain: NoGain } | null
+  /** A scale-up waiting to be judged by the throughput it added. */
+  trial: { at: number, from: number, rps: number, concurrency: number } | null
+}
+
+export const CPU_CAP = {
+  /** The cap starts at this machine busy fraction and this event-loop utilisation… */
+  saturatedBusy: 0.9,
+  boundElu: 0.7,
+  /** …and ends below these, so that a machine hovering at the threshold does not flap. */
+  releaseBusy: 0.75,
+  releaseElu: 0.5,
+  /** A process's CPU time includes GC and libuv threads: 1.15 cores still keep one instance busy. */
+  coreSlack: 0.2,
+  /** Less than this rise of rps (and fall of concurrency) counts as no gain. */
+  minGain: 0.1,
+  /** A scale-up is judged no sooner than this after it, and after two panic windows. */
+  judgeMinMs: 5000
+} as const
+
+/** Where the cap stands in one step. */
+export interface CapStep {
+  cap: CpuCap | null
+  /** The count to go back to at once: the scale-up this step judged added nothing. */
+  undo: number | null
+}
+
+export interface CapContext {
+  now: number
+  current: number
+  floor: number
+  /** Panic-window averages: the throughput a scale-up is judged by. */
+  panic: { rps: number, concurrency: number }
+  /** The stable window; the judge waits two of its panic windows (a tenth each). */
+  windowMs: number
+}
+
+export function newCpuMemory (): CpuMemory {
+  return { capped: false, ceiling: null, trial: null }
+}
+
+/** Without CPU inputs nothing is capped: what was learned no longer applies. */
+export function forgetCpu (memory: CpuMemory): void {
+  memory.capped = false
+  memory.ceiling = null
+  memory.trial = null
+}
+
+export function capStep (memory: CpuMemory, usage: CpuInputs, context: CapContext): CapStep {
+  updateCapped(memory, usage)
+  const undo = judgeTrial(memory, context)
+  if (!memory.capped) return { cap: null, undo: null }
+  const cores = coresLimit(usage, undo ?? context.current)
+  const limit = Math.max(context.floor, Math.min(cores, memory.ceiling?.count ?? Infinity))
+  return { cap: { limit, usage, noGain: memory.ceiling?.noGain ?? null }, undo }
+}
+
+/** A scale-up starts (or, while one is being judged, extends) a trial of its throughput. */
+export function startTrial (memory: CpuMemory, context: CapContext): void {
+  if (memory.trial !== null) {
+    memory.trial.at = context.now
+    return
+  }
+  memory.trial = { at: context.now, from: context.current, rps: context.panic.rps, concurrency: context.panic.concurrency }
+}
+
+function updateCapped (memory: CpuMemory, usage: CpuInputs): void {
+  if (memory.capped) {
+    if (usage.machineBusy >= CPU_CAP.releaseBusy && usage.elu >= CPU_CAP.releaseElu) return
+    memory.capped = false
+    memory.ceiling = null
+    return
+  }
+  memory.capped = usage.machineBusy >= CPU_CAP.saturatedBusy && usage.elu >= CPU_CAP.boundElu
+}
+
+/**
+ * Instances the CPU the version gets keeps busy: each runs JavaScript on one
+ * thread, so the cores it uses, rounded up past a slack, and never more than
+ * it has (a saturated machine has no core for one more).
+ */
+function coresLimit (usage: CpuInputs, current: number): number {
+  if (usage.cpuCores === null) return Math.max(1, current)
+  return Math.max(1, Math.min(current, usage.cores, Math.ceil(usage.cpuCores - CPU_CAP.coreSlack)))
+}
+
+/**
+ * The count to go back to when a due trial shows no gain while capped, else
+ * null; a due trial ends either way, so a later scale-up is judged on its own.
+ */
+function judgeTrial (memory: CpuMemory, context: CapContext): number | null {
+  const trial = memory.trial
+  if (trial === null || context.now - trial.at < judgeAfterMs(context.windowMs)) return null
+  memory.trial = null
+  if (!memory.capped) return null
+  const back = Math.max(context.floor, trial.from)
+  if (context.current <= back) return null
+  const moreServed = context.panic.rps >= trial.rps * (1 + CPU_CAP.minGain)
+  const lessWaiting = context.panic.concurrency <= trial.concurrency * (1 - CPU_CAP.minGain)
+  if (moreServed || lessWaiting) return null
+  memory.ceiling = {
+    count: back,
+    noGain: { from: back, tried: context.current, rps: [trial.rps, context.panic.rps], concurrency: [trial.concurrency, context.panic.concurrency] }
+  }
+  return back
+}
+
+export function judgeAfterMs (windowMs: number): number {
+  return Math.max(CPU_CAP.judgeMinMs, 2 * Math.max(1000, Math.round(windowMs / 10)))
+}
+
+/** `capped at 2: the machine's CPU is saturated (cpu 97% of 2 cores; instances' event loops 92% busy; they use 1.8 cores)` */
+export function describeCap (cap: CpuCap): string {
+  const { usage, noGain } = cap
+  const used = usage.cpuCores === null ? '' : `; they use ${round(usage.cpuCores)} cores`
+  const text = `capped at ${cap.limit}: the machine's CPU is saturated (cpu ${percent(usage.machineBusy)} of ${usage.cores} cores; instances' event loops ${percent(usage.elu)} busy${used})`
+  if (noGain === null) return text
+  return `${text}; ${noGain.tried} instances served no more than ${noGain.from} (rps ${round(noGain.rps[0])} → ${round(noGain.rps[1])}, concurrency ${round(noGain.concurrency[0])} → ${round(noGain.concurrency[1])})`
+}
+
+function percent (fraction: number): string {
+  return `${Math.round(fraction * 100)}%`
+}
+
+function round (value: number): string {
+  return (Math.round(value * 10) / 10).toString()
+}
