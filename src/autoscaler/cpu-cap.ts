@@ -60,6 +60,9 @@ export const CPU_CAP = {
   judgeMinMs: 5000
 } as const
 
+// Averages carry float noise: a rise of exactly the minimum gain counts as one.
+const EPSILON = 1e-9
+
 /** Where the cap stands in one step. */
 export interface CapStep {
   cap: CpuCap | null
@@ -135,10 +138,11 @@ function judgeTrial (memory: CpuMemory, context: CapContext): number | null {
   if (trial === null || context.now - trial.at < judgeAfterMs(context.windowMs)) return null
   memory.trial = null
   if (!memory.capped) return null
-  const back = Math.max(context.floor, trial.from)
+  // Never back to zero: a version under load keeps an instance.
+  const back = Math.max(1, context.floor, trial.from)
   if (context.current <= back) return null
-  const moreServed = context.panic.rps >= trial.rps * (1 + CPU_CAP.minGain)
-  const lessWaiting = context.panic.concurrency <= trial.concurrency * (1 - CPU_CAP.minGain)
+  const moreServed = context.panic.rps - trial.rps >= CPU_CAP.minGain * trial.rps - EPSILON
+  const lessWaiting = trial.concurrency - context.panic.concurrency >= CPU_CAP.minGain * trial.concurrency - EPSILON
   if (moreServed || lessWaiting) return null
   memory.ceiling = {
     count: back,
@@ -154,10 +158,14 @@ export function judgeAfterMs (windowMs: number): number {
 /** `capped at 2: the machine's CPU is saturated (cpu 97% of 2 cores; instances' event loops 92% busy; they use 1.8 cores)` */
 export function describeCap (cap: CpuCap): string {
   const { usage, noGain } = cap
-  const used = usage.cpuCores === null ? '' : `; they use ${round(usage.cpuCores)} cores`
-  const text = `capped at ${cap.limit}: the machine's CPU is saturated (cpu ${percent(usage.machineBusy)} of ${usage.cores} cores; instances' event loops ${percent(usage.elu)} busy${used})`
+  const used = usage.cpuCores === null ? '' : `; they use ${cores(round(usage.cpuCores))}`
+  const text = `capped at ${cap.limit}: the machine's CPU is saturated (cpu ${percent(usage.machineBusy)} of ${cores(usage.cores.toString())}; instances' event loops ${percent(usage.elu)} busy${used})`
   if (noGain === null) return text
   return `${text}; ${noGain.tried} instances served no more than ${noGain.from} (rps ${round(noGain.rps[0])} → ${round(noGain.rps[1])}, concurrency ${round(noGain.concurrency[0])} → ${round(noGain.concurrency[1])})`
+}
+
+function cores (count: string): string {
+  return count === '1' ? '1 core' : `${count} cores`
 }
 
 function percent (fraction: number): string {

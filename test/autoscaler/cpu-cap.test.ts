@@ -1,0 +1,169 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { decide, describeCap, judgeAfterMs, newScaleMemory, type CpuInputs, type ScaleInputs, type ScalePolicy } from '../../src/autoscaler/index.js'
+
+// The defaults of a function spec: target 10 at 70 %, a 60 s window (6 s panic window), 30 s delay.
+const policy: ScalePolicy = {
+  min: 0,
+  max: 10,
+  metrics: [{ metric: 'concurrency', target: 10 }],
+  utilization: 0.7,
+  windowMs: 60_000,
+  scaleDownDelayMs: 30_000
+}
+const T0 = 1_000_000
+const JUDGE = judgeAfterMs(policy.windowMs)
+
+interface Step { now?: number, current: number, concurrency: number, panicConcurrency?: number, rps?: number, floor?: number, cpu?: CpuInputs }
+
+function inputs (step: Step): ScaleInputs {
+  const panic = step.panicConcurrency ?? step.concurrency
+  return {
+    now: step.now ?? T0,
+    current: step.current,
+    floor: step.floor ?? 0,
+    stable: { concurrency: step.concurrency, rps: step.rps ?? 0 },
+    panic: { concurrency: panic, rps: step.rps ?? 0 },
+    idleMs: 0,
+    ...(step.cpu === undefined ? {} : { cpu: step.cpu })
+  }
+}
+
+// CPU-bound instances on a saturated 2-core machine, and the same instances waiting on I/O.
+const saturated: CpuInputs = { cores: 2, machineBusy: 0.97, elu: 0.92, cpuCores: 1.9 }
+const ioBound: CpuInputs = { cores: 2, machineBusy: 0.99, elu: 0.05, cpuCores: 0.1 }
+const cpuFree: CpuInputs = { cores: 2, machineBusy: 0.6, elu: 0.95, cpuCores: 1 }
+
+describe('the CPU cap', () => {
+  test('judges a scale-up two panic windows after it, at least 5 s', () => {
+    assert.equal(JUDGE, 12_000)
+    assert.equal(judgeAfterMs(10_000), 5_000)
+  })
+
+  test('a CPU-bound version on a saturated machine does not grow, and the decision says why', () => {
+    const d = decide(policy, inputs({ current: 2, concurrency: 20, cpu: saturated }), newScaleMemory())
+    assert.deepEqual(d, {
+      desired: 2,
+      reason: 'capped',
+      panic: false,
+      stableWant: 3,
+      panicWant: 3,
+      cap: { limit: 2, usage: saturated, noGain: null },
+      limited: true
+    })
+    assert.equal(describeCap(d.cap!), "capped at 2: the machine's CPU is saturated (cpu 97% of 2 cores; instances' event loops 92% busy; they use 1.9 cores)")
+  })
+
+  test('an I/O-bound version on a saturated machine scales as it does without the reports', () => {
+    for (const step of [{ current: 1, concurrency: 40 }, { current: 2, concurrency: 31, panicConcurrency: 7 }]) {
+      const withReports = decide(policy, inputs({ ...step, cpu: ioBound }), newScaleMemory())
+      const without = decide(policy, inputs(step), newScaleMemory())
+      assert.deepEqual(withReports, without)
+    }
+    assert.deepEqual([decide(policy, inputs({ current: 1, concurrency: 40, cpu: ioBound }), newScaleMemory()).desired], [6])
+  })
+
+  test('a CPU-bound version on a machine with free CPU scales out', () => {
+    const d = decide(policy, inputs({ current: 1, concurrency: 31, panicConcurrency: 7, cpu: cpuFree }), newScaleMemory())
+    assert.deepEqual([d.desired, d.reason, d.cap, d.limited], [5, 'stable', null, false])
+  })
+
+  test('instances the cores cannot keep busy are removed through the scale-down delay, even in panic mode', () => {
+    // Five instances get 1.1 cores between them: one instance keeps that busy.
+    const usage: CpuInputs = { cores: 2, machineBusy: 0.97, elu: 0.9, cpuCores: 1.1 }
+    const run = (cpu?: CpuInputs): Array<[number, number, string, boolean]> => {
+      const memory = newScaleMemory()
+      // A burst a second ago panicked the version up to 5.
+      decide(policy, inputs({ now: T0 - 1000, current: 1, concurrency: 5, panicConcurrency: 32 }), memory)
+      let current = 5
+      return [T0, T0 + 29_000, T0 + 30_000, T0 + 31_000, T0 + 32_000].map((now) => {
+        const d = decide(policy, inputs({ now, current, concurrency: 32, ...(cpu === undefined ? {} : { cpu }) }), memory)
+        current = d.desired
+        return [now - T0, d.desired, d.reason, d.panic]
+      })
+    }
+    assert.deepEqual(run(), [[0, 5, 'hold', true], [29_000, 5, 'hold', true], [30_000, 5, 'hold', true], [31_000, 5, 'hold', true], [32_000, 5, 'hold', true]])
+    assert.deepEqual(run(usage), [[0, 5, 'capped', true], [29_000, 5, 'capped', true], [30_000, 3, 'capped', true], [31_000, 2, 'capped', true], [32_000, 1, 'capped', true]])
+  })
+
+  test('a scale-up that added no throughput on a saturated machine is undone after two panic windows, and not tried again', () => {
+    const memory = newScaleMemory()
+    // 4 cores, at 80 %: not saturated yet, so 2 → 3.
+    const before: CpuInputs = { cores: 4, machineBusy: 0.8, elu: 0.9, cpuCores: 1.8 }
+    const after: CpuInputs = { cores: 4, machineBusy: 0.95, elu: 0.9, cpuCores: 2.9 }
+    const up = decide(policy, inputs({ now: T0, current: 2, concurrency: 20, rps: 100, cpu: before }), memory)
+    assert.deepEqual([up.desired, up.reason], [3, 'stable'])
+    const waiting = decide(policy, inputs({ now: T0 + JUDGE - 1, current: 3, concurrency: 20, rps: 104, cpu: after }), memory)
+    assert.deepEqual([waiting.desired, waiting.reason, waiting.cap?.limit], [3, 'hold', 3])
+    const undo = decide(policy, inputs({ now: T0 + JUDGE, current: 3, concurrency: 20, rps: 104, cpu: after }), memory)
+    assert.deepEqual([undo.desired, undo.reason, undo.limited], [2, 'undo', true])
+    assert.deepEqual(undo.cap, { limit: 2, usage: after, noGain: { from: 2, tried: 3, rps: [100, 104], concurrency: [20, 20] } })
+    assert.equal(describeCap(undo.cap!), "capped at 2: the machine's CPU is saturated (cpu 95% of 4 cores; instances' event loops 90% busy; they use 2.9 cores); 3 instances served no more than 2 (rps 100 → 104, concurrency 20 → 20)")
+    const next = decide(policy, inputs({ now: T0 + JUDGE + 1000, current: 2, concurrency: 20, rps: 104, cpu: after }), memory)
+    assert.deepEqual([next.desired, next.reason, next.cap?.limit], [2, 'capped', 2])
+  })
+
+  test('a scale-up that served more, or left fewer requests waiting, is kept', () => {
+    const before: CpuInputs = { cores: 4, machineBusy: 0.8, elu: 0.9, cpuCores: 1.8 }
+    const after: CpuInputs = { cores: 4, machineBusy: 0.95, elu: 0.9, cpuCores: 2.9 }
+    for (const [rps, concurrency] of [[110, 20], [100, 18]]) {
+      const memory = newScaleMemory()
+      decide(policy, inputs({ now: T0, current: 2, concurrency: 20, rps: 100, cpu: before }), memory)
+      const judged = decide(policy, inputs({ now: T0 + JUDGE, current: 3, concurrency, rps, cpu: after }), memory)
+      assert.deepEqual([judged.desired, judged.reason], [3, 'hold'], `rps ${rps}, concurrency ${concurrency}`)
+      assert.equal(memory.cpu.trial, null, 'judged once')
+    }
+  })
+
+  test('an I/O-bound version is never undone, whatever its throughput', () => {
+    const memory = newScaleMemory()
+    decide(policy, inputs({ now: T0, current: 2, concurrency: 20, rps: 100, cpu: ioBound }), memory)
+    const judged = decide(policy, inputs({ now: T0 + JUDGE, current: 3, concurrency: 20, rps: 100, cpu: ioBound }), memory)
+    assert.deepEqual([judged.desired, judged.reason, judged.cap], [3, 'hold', null])
+  })
+
+  test('the cap ends only once the machine has clear headroom, and then the version grows again', () => {
+    const memory = newScaleMemory()
+    const at = (busy: number): CpuInputs => ({ ...saturated, machineBusy: busy })
+    assert.equal(decide(policy, inputs({ now: T0, current: 2, concurrency: 20, cpu: at(0.9) }), memory).reason, 'capped')
+    assert.equal(decide(policy, inputs({ now: T0 + 1000, current: 2, concurrency: 20, cpu: at(0.8) }), memory).reason, 'capped')
+    const freed = decide(policy, inputs({ now: T0 + 2000, current: 2, concurrency: 20, cpu: at(0.7) }), memory)
+    assert.deepEqual([freed.desired, freed.reason, freed.cap], [3, 'stable', null])
+    // Not capped again below the saturation threshold itself.
+    assert.equal(decide(policy, inputs({ now: T0 + 3000, current: 3, concurrency: 30, cpu: at(0.89) }), memory).desired, 5)
+  })
+
+  test('a scale-up in panic mode is undone too, and panic then does not grow the count past the cap', () => {
+    const memory = newScaleMemory()
+    const burst = decide(policy, inputs({ now: T0, current: 1, concurrency: 5, panicConcurrency: 40, rps: 5000, cpu: cpuFree }), memory)
+    assert.deepEqual([burst.desired, burst.reason, burst.panic], [6, 'panic', true])
+    const usage: CpuInputs = { cores: 2, machineBusy: 0.98, elu: 0.95, cpuCores: null }
+    const held = decide(policy, inputs({ now: T0 + 1000, current: 6, concurrency: 10, panicConcurrency: 40, rps: 5000, cpu: usage }), memory)
+    assert.deepEqual([held.desired, held.reason, held.panic, held.cap?.limit], [6, 'hold', true, 6])
+    const undo = decide(policy, inputs({ now: T0 + JUDGE, current: 6, concurrency: 30, panicConcurrency: 40, rps: 4900, cpu: usage }), memory)
+    assert.deepEqual([undo.desired, undo.reason, undo.panic], [1, 'undo', true])
+    const after = decide(policy, inputs({ now: T0 + JUDGE + 1000, current: 1, concurrency: 30, panicConcurrency: 40, rps: 4900, cpu: usage }), memory)
+    assert.deepEqual([after.desired, after.reason, after.panic, after.panicWant], [1, 'capped', true, 6])
+  })
+
+  test('the floor is kept under the cap, and an undo never goes below it', () => {
+    const d = decide(policy, inputs({ current: 1, concurrency: 5, floor: 3, cpu: saturated }), newScaleMemory())
+    assert.deepEqual([d.desired, d.reason, d.cap?.limit], [3, 'floor', 3])
+    const memory = newScaleMemory()
+    decide(policy, inputs({ now: T0, current: 1, concurrency: 40, rps: 100, cpu: cpuFree }), memory)
+    const undo = decide(policy, inputs({ now: T0 + JUDGE, current: 6, concurrency: 40, rps: 100, floor: 2, cpu: { ...saturated, cpuCores: null } }), memory)
+    assert.deepEqual([undo.desired, undo.reason], [2, 'undo'])
+  })
+
+  test('without the reports the rules are those of before, and what the cap learned is forgotten', () => {
+    const memory = newScaleMemory()
+    assert.equal(decide(policy, inputs({ now: T0, current: 2, concurrency: 20, cpu: saturated }), memory).reason, 'capped')
+    assert.equal(memory.cpu.capped, true)
+    const d = decide(policy, inputs({ now: T0 + 1000, current: 2, concurrency: 20 }), memory)
+    assert.deepEqual(d, { desired: 3, reason: 'stable', panic: false, stableWant: 3, panicWant: 3, cap: null, limited: false })
+    assert.deepEqual(memory.cpu, { capped: false, ceiling: null, trial: null })
+    // Reports that come back start from nothing: a CPU-bound version on a free machine grows.
+    const back = decide(policy, inputs({ now: T0 + 2000, current: 3, concurrency: 40, panicConcurrency: 7, cpu: cpuFree }), memory)
+    assert.equal(back.desired, 6)
+  })
+})
