@@ -107,8 +107,8 @@ class VersionScaler {
   /** The last step's view of the CPU, for status. */
   cpu: CpuInputs | null = null
   cap: CpuCap | null = null
-  /** The last step's count was held by the cap: onCapped fires when this starts. */
-  held = false
+  /** The cap lowered the last step's count: onCapped fires when this starts without a change. */
+  limited = false
 
   constructor (public spec: ScaledVersion) {
     // Never active yet: a version nobody called is idle from the start.
@@ -252,9 +252,8 @@ export class Autoscaler {
       scaler.cpu = usage ?? null
       scaler.cap = decision.cap
       const inputs: ChangeInputs = { apply: true, decision, observed, floor }
-      const held = decision.limited && decision.desired === scaler.desired
-      if (held && !scaler.held) this.hooks.onCapped?.(this.record(scaler, decision.desired, decision.reason, now, inputs))
-      scaler.held = held
+      if (decision.limited && !scaler.limited && decision.desired === scaler.desired) this.hooks.onCapped?.(this.record(scaler, decision.desired, decision.reason, now, inputs))
+      scaler.limited = decision.limited
       if (decision.desired !== scaler.desired) this.change(scaler, decision.desired, decision.reason, now, inputs)
     }
   }
