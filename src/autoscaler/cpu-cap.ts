@@ -46,11 +46,13 @@ export interface CpuMemory {
 }
 
 export const CPU_CAP = {
-  /** The cap starts at this machine busy fraction and this event-loop utilisation… */
+  /** The cap starts at this machine busy fraction, with less than a core free, and this event-loop utilisation… */
   saturatedBusy: 0.9,
+  freeCores: 1,
   boundElu: 0.7,
-  /** …and ends below these, so that a machine hovering at the threshold does not flap. */
+  /** …and ends below these (or with this many cores free), so that a machine hovering at the threshold does not flap. */
   releaseBusy: 0.75,
+  releaseFreeCores: 1.5,
   releaseElu: 0.5,
   /** A process's CPU time includes GC and libuv threads: 1.15 cores still keep one instance busy. */
   coreSlack: 0.2,
@@ -109,14 +111,17 @@ export function startTrial (memory: CpuMemory, context: CapContext): void {
   memory.trial = { at: context.now, from: context.current, rps: context.panic.rps, concurrency: context.panic.concurrency }
 }
 
+// Saturated: no core is free for one more instance, which on a large machine
+// takes more than the busy fraction alone (16 cores at 90 % leave 1.6 free).
 function updateCapped (memory: CpuMemory, usage: CpuInputs): void {
+  const free = usage.cores * (1 - usage.machineBusy)
   if (memory.capped) {
-    if (usage.machineBusy >= CPU_CAP.releaseBusy && usage.elu >= CPU_CAP.releaseElu) return
+    if (usage.machineBusy >= CPU_CAP.releaseBusy && free < CPU_CAP.releaseFreeCores && usage.elu >= CPU_CAP.releaseElu) return
     memory.capped = false
     memory.ceiling = null
     return
   }
-  memory.capped = usage.machineBusy >= CPU_CAP.saturatedBusy && usage.elu >= CPU_CAP.boundElu
+  memory.capped = usage.machineBusy >= CPU_CAP.saturatedBusy && free < CPU_CAP.freeCores && usage.elu >= CPU_CAP.boundElu
 }
 
 /**

@@ -2,7 +2,7 @@
 // policy, what was observed and what the version remembers from earlier steps,
 // so that every rule of DESIGN.md ("Scaling") is testable without a clock.
 
-import { capStep, forgetCpu, newCpuMemory, startTrial, type CapContext, type CpuCap, type CpuInputs, type CpuMemory } from './cpu-cap.js'
+import { capStep, forgetCpu, newCpuMemory, startTrial, type CapContext, type CapStep, type CpuCap, type CpuInputs, type CpuMemory } from './cpu-cap.js'
 
 export type ScaleMetric = 'concurrency' | 'rps'
 
@@ -102,20 +102,16 @@ export function decide (policy: ScalePolicy, input: ScaleInputs, memory: ScaleMe
 
   // The CPU cap overrides panic's hold: on a saturated machine more instances add no capacity.
   const context: CapContext = { now, current, floor, panic: input.panic, windowMs: policy.windowMs }
-  if (input.cpu === undefined) {
-    forgetCpu(memory.cpu)
-  } else {
-    const step = capStep(memory.cpu, input.cpu, context)
-    cap = step.cap
-    if (step.undo !== null) {
-      memory.lowSince = null
-      limited = true
-      return result(step.undo, 'undo')
-    }
-    if (cap !== null && want > cap.limit) {
-      want = cap.limit
-      limited = true
-    }
+  const step = cpuStep(memory, input, context)
+  cap = step.cap
+  if (step.undo !== null) {
+    memory.lowSince = null
+    limited = true
+    return result(step.undo, 'undo')
+  }
+  if (cap !== null && want > cap.limit) {
+    want = cap.limit
+    limited = true
   }
 
   if (want > current) {
@@ -140,4 +136,13 @@ export function decide (policy: ScalePolicy, input: ScaleInputs, memory: ScaleMe
   if (now - memory.lowSince < policy.scaleDownDelayMs) return result(current, limited ? 'capped' : 'hold')
   // Halving at most per step keeps a dip in traffic from dropping capacity at once.
   return result(Math.max(want, Math.ceil(current / 2)), limited ? 'capped' : 'scale-down')
+}
+
+const NO_CAP: CapStep = { cap: null, undo: null }
+
+// Without CPU inputs nothing is capped, and what the cap learned is forgotten.
+function cpuStep (memory: ScaleMemory, input: ScaleInputs, context: CapContext): CapStep {
+  if (input.cpu !== undefined) return capStep(memory.cpu, input.cpu, context)
+  forgetCpu(memory.cpu)
+  return NO_CAP
 }

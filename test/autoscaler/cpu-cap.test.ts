@@ -68,6 +68,14 @@ describe('the CPU cap', () => {
     assert.deepEqual([d.desired, d.reason, d.cap, d.limited], [5, 'stable', null, false])
   })
 
+  test('a large machine at 90 % still has a core free for one more instance', () => {
+    const large = (busy: number): CpuInputs => ({ cores: 16, machineBusy: busy, elu: 0.95, cpuCores: 2 })
+    const free = decide(policy, inputs({ current: 2, concurrency: 20, cpu: large(0.92) }), newScaleMemory())
+    assert.deepEqual([free.desired, free.reason, free.cap], [3, 'stable', null])
+    const full = decide(policy, inputs({ current: 2, concurrency: 20, cpu: large(0.95) }), newScaleMemory())
+    assert.deepEqual([full.desired, full.reason, full.cap?.limit], [2, 'capped', 2])
+  })
+
   test('instances the cores cannot keep busy are removed through the scale-down delay, even in panic mode', () => {
     // Five instances get 1.1 cores between them: one instance keeps that busy.
     const usage: CpuInputs = { cores: 2, machineBusy: 0.97, elu: 0.9, cpuCores: 1.1 }
