@@ -43,6 +43,10 @@ const HEADERS_TIMEOUT_MS = 10_000
 const TABLE_WAIT_MS = 2_000
 /** Largest u16 a head field length can be. */
 const MAX_FIELD = 0xffff
+/** Connections over the caps that may still reach /healthz or /metrics, and how long their first bytes may take. */
+const MAX_EXEMPT_CONNECTIONS = 16
+const EXEMPT_WAIT_MS = 1_000
+const RESERVED_REQUEST = /^(GET|HEAD) \/(healthz|metrics)[ ?]/
 const enum Reserved { None, Health, Metrics }
 
 interface FunctionState {
@@ -83,6 +87,9 @@ export class Gateway implements CallOwner {
   /** The request head written for every stream: filled, written synchronously, reused. */
   private readonly head: RequestHead = { flags: 0, deadline: 0, method: '', url: '', requestId: '', headers: [] }
   private readonly instanceEvents: InstanceEvents
+  /** Connections over the caps let in (or being looked at) for /healthz or /metrics. */
+  private exempt = 0
+  private readonly exemptSockets = new WeakSet<Socket>()
 
   constructor (private readonly options: GatewayOptions, private readonly report: (message: GatewayReport) => void) {
     this.bodyLimit = options.bodyLimit
@@ -152,7 +159,31 @@ export class Gateway implements CallOwner {
       this.server.emit('connection', socket)
       return
     }
-    writeSocketProblem(socket, 503, 'ROOST_E_TOO_MANY_CONNECTIONS', `${refusal}; retry shortly, or reuse connections`, 'retry-after: 1\r\n')
+    if (this.exempt >= MAX_EXEMPT_CONNECTIONS) {
+      refuseConnection(socket, refusal)
+      return
+    }
+    this.exempt++
+    socket.on('error', ignore)
+    // /healthz and /metrics stay answerable over the caps: the first bytes say which request it is.
+    const timer = setTimeout(() => {
+      this.exempt--
+      refuseConnection(socket, refusal)
+    }, EXEMPT_WAIT_MS)
+    socket.once('data', (chunk: Buffer) => {
+      clearTimeout(timer)
+      if (!RESERVED_REQUEST.test(chunk.toString('latin1', 0, 20))) {
+        this.exempt--
+        refuseConnection(socket, refusal)
+        return
+      }
+      this.exemptSockets.add(socket)
+      socket.once('close', () => { this.exempt-- })
+      socket.pause()
+      socket.unshift(chunk)
+      this.server.emit('connection', socket)
+      socket.resume()
+    })
   }
 
   private readonly handle = (req: CallRequest, res: CallResponse): void => {
@@ -160,6 +191,8 @@ export class Gateway implements CallOwner {
     const url = req.url ?? '/'
     const reserved = reservedPath(url)
     if (reserved !== Reserved.None) {
+      // A connection let in over the caps serves this one request.
+      if (this.exemptSockets.has(req.socket)) res.shouldKeepAlive = false
       if (reserved === Reserved.Health) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
       else this.serveMetrics(req, res)
       return
@@ -663,6 +696,12 @@ function versionMetrics (version: VersionState, now: number, intervalMs: number)
     rps: intervalMs > 0 ? arrivals * 1000 / intervalMs : 0
   }
 }
+
+function refuseConnection (socket: Socket, refusal: string): void {
+  writeSocketProblem(socket, 503, 'ROOST_E_TOO_MANY_CONNECTIONS', `${refusal}; retry shortly, or reuse connections`, 'retry-after: 1\r\n')
+}
+
+function ignore (): void {}
 
 /** A protocol upgrade (WebSocket) would otherwise become a plain request: refuse it, saying so. */
 function rejectUpgrade (req: CallRequest, socket: Socket): void {

@@ -42,6 +42,7 @@ export function writeSocketProblem (socket: Socket, status: number, code: string
     return
   }
   const body = problemBody(status, code, detail, null)
+  socket.on('error', ignore)
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
     `connection: close\r\n${extraHeaders}\r\n${body}`
@@ -53,3 +54,6 @@ export function writeSocketProblem (socket: Socket, status: number, code: string
 function problemBody (status: number, code: string, detail: string, requestId: string | null): string {
   return JSON.stringify({ type: `https://roost.dev/errors/${code}`, title: code, status, code, detail, requestId })
 }
+
+// A caller gone before reading the answer is no error of the gateway's.
+function ignore (): void {}

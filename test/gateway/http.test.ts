@@ -174,7 +174,7 @@ test('connections over the caps get 503 with Retry-After on the socket, then are
       held.push(socket)
     }
     await until(() => capped.connections === 2, 'two connections held', 5000)
-    const perClient = problemOf(await raw('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n', cappedPort))
+    const perClient = problemOf(await raw('GET /fn/cap HTTP/1.1\r\nhost: x\r\n\r\n', cappedPort))
     assert.equal(perClient.status, 503)
     assert.equal(perClient.code, 'ROOST_E_TOO_MANY_CONNECTIONS')
     assert.match(perClient.headers, /retry-after: 1/)
@@ -187,6 +187,12 @@ test('connections over the caps get 503 with Retry-After on the socket, then are
     const total = problemOf(await raw('GET / HTTP/1.1\r\nhost: x\r\n\r\n', cappedPort, { localAddress: '127.0.0.3' }))
     assert.equal(total.status, 503)
     assert.match(total.detail, /maximum of 3 connections/)
+    // Over the caps, /healthz and /metrics still answer (on a connection that then closes).
+    const health = await raw('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n', cappedPort)
+    assert.match(health, /^HTTP\/1\.1 200 /)
+    assert.match(health, /\r\nok\n\r\n/)
+    const metrics = await raw('GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n', cappedPort, { localAddress: '127.0.0.3' })
+    assert.match(metrics, /^HTTP\/1\.1 200 /)
     for (const socket of held) socket.destroy()
     await until(() => capped.connections === 0, 'connections released', 5000)
     assert.equal((await fetch(`http://127.0.0.1:${cappedPort}/healthz`)).status, 200)
