@@ -209,11 +209,12 @@ export class Call implements Stream, BodyReceiver {
   flushResponse (): void {
     const headers = this.headers
     if (this.state !== CallState.Sent || this.headWritten || headers === null) return
-    this.headWritten = true
     const res = this.res
+    // writeHead throws on a header node refuses: the instance's fault, answered 502 while nothing went out.
     if (this.ended) {
       if (!this.hasLength && hasBody(this.status) && this.req.method !== 'HEAD') headers.push('content-length', String(this.pendingBytes))
       res.writeHead(this.status, headers)
+      this.headWritten = true
       const first = this.first
       if (first === null) res.end()
       else res.end(this.more === null ? first : Buffer.concat([first, ...this.more]))
@@ -222,6 +223,7 @@ export class Call implements Stream, BodyReceiver {
       return
     }
     res.writeHead(this.status, headers)
+    this.headWritten = true
     const first = this.first
     if (first === null) return
     this.first = null
