@@ -49,6 +49,14 @@ const EXEMPT_WAIT_MS = 1_000
 const RESERVED_REQUEST = /^(GET|HEAD) \/(healthz|metrics)[ ?]/
 const enum Reserved { None, Health, Metrics }
 
+/** What `scan` reads from a request's headers. */
+interface RequestFacts {
+  contentLength: string | undefined
+  transferEncoding: boolean
+  tag: string | undefined
+  requestId: string | undefined
+}
+
 interface FunctionState {
   fn: RoutedFunction
   split: TrafficSplit<VersionState>
@@ -87,6 +95,7 @@ export class Gateway implements CallOwner {
   /** The request head written for every stream: filled, written synchronously, reused. */
   private readonly head: RequestHead = { flags: 0, deadline: 0, method: '', url: '', requestId: '', headers: [] }
   private readonly instanceEvents: InstanceEvents
+  private readonly facts: RequestFacts = { contentLength: undefined, transferEncoding: false, tag: undefined, requestId: undefined }
   /** Connections over the caps let in (or being looked at) for /healthz or /metrics. */
   private exempt = 0
   private readonly exemptSockets = new WeakSet<Socket>()
@@ -226,18 +235,19 @@ export class Gateway implements CallOwner {
       sendProblem(res, 404, 'ROOST_E_ROUTE_NOT_FOUND', `no function is routed at ${url.split('?')[0]}`, null)
       return
     }
-    const version = match.fn.split.pick(req.headers['x-roost-tag'] as string | undefined)
-    const requestId = this.requestIdFor(req)
+    const facts = this.scan(req.rawHeaders)
+    const version = match.fn.split.pick(facts.tag)
+    const requestId = this.requestIdFor(facts.requestId)
     const arrivedAt = res.arrivedAt
     const now = performance.now()
     // The timeout runs from arrival: reading the body and waiting for an instance count.
     const deadline = Date.now() - (now - arrivedAt) + version.config.timeoutMs
-    const length = req.headers['content-length']
+    const length = facts.contentLength
     if (length !== undefined && Number(length) > this.bodyLimit) {
       this.rejectTooLarge(req, res, requestId)
       return
     }
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+    const hasBody = facts.transferEncoding || (length !== undefined && length !== '0')
     if (res.expectContinue) {
       res.expectContinue = false
       res.shouldKeepAlive = res.keepAliveAfterContinue
@@ -626,10 +636,32 @@ export class Gateway implements CallOwner {
     return match === null ? undefined : match.fn.split.pick(undefined)
   }
 
-  private requestIdFor (req: CallRequest): string {
-    const given = req.headers['x-request-id']
-    if (typeof given === 'string' && REQUEST_ID_PATTERN.test(given)) return given
+  private requestIdFor (given: string | undefined): string {
+    if (given !== undefined && REQUEST_ID_PATTERN.test(given)) return given
     return `${this.requestIdPrefix}-${(++this.requestSequence).toString(36)}`
+  }
+
+  /** The few request headers routing needs, read from rawHeaders into a reused object (req.headers would build one per request). */
+  private scan (raw: string[]): RequestFacts {
+    const facts = this.facts
+    facts.contentLength = undefined
+    facts.transferEncoding = false
+    facts.tag = undefined
+    facts.requestId = undefined
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]
+      const length = name.length
+      if (length === 14) {
+        if (facts.contentLength === undefined && name.toLowerCase() === 'content-length') facts.contentLength = raw[i + 1]
+      } else if (length === 17) {
+        if (name.toLowerCase() === 'transfer-encoding') facts.transferEncoding = true
+      } else if (length === 11) {
+        if (facts.tag === undefined && name.toLowerCase() === 'x-roost-tag') facts.tag = raw[i + 1]
+      } else if (length === 12) {
+        if (facts.requestId === undefined && name.toLowerCase() === 'x-request-id') facts.requestId = raw[i + 1]
+      }
+    }
+    return facts
   }
 
   /** Fills `headers` with what the instance is sent; throws GatewayError if the head would not fit a frame. */

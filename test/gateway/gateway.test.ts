@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { request, type IncomingMessage } from 'node:http'
 import { Gateway } from '../../src/gateway/index.js'
 import type { RoutingTable } from '../../src/gateway/index.js'
 import type { GatewayReport } from '../../src/gateway/routing-table.js'
@@ -151,8 +152,12 @@ test('an instance that dies mid-request gives its open requests 502 crashed; ano
   assert.equal(await fine.text(), 'fine')
 })
 
-test('a body over the limit is refused with 413 without reaching the instance', async () => {
-  const u = await upstream((req, res) => res.end('should not be reached'))
+test('a body over the limit gets 413: a Content-Length over it never reaches the instance, a chunked one is cancelled', async () => {
+  let cancels = 0
+  const u = await upstream((req, res) => {
+    req.on('cancel', () => { cancels++ })
+    void req.body().then(() => res.end('should not be reached'))
+  })
   gateway.applyTable(table([{ name: 'upload' }], [{ id: 'u1', fn: 'upload', u }]))
   const response = await fetch(`${base}/fn/upload`, { method: 'POST', body: 'x'.repeat(2048) })
   assert.equal(response.status, 413)
@@ -165,6 +170,28 @@ test('a body over the limit is refused with 413 without reaching the instance', 
   } as RequestInit)
   assert.equal(chunked.status, 413)
   assert.ok(u.requests.every((r) => r.received <= 1024), 'no more than the limit reached the instance')
+  await until(() => cancels === u.requests.length, 'the streamed request cancelled on the instance', 5000)
+})
+
+test('a chunked body that passes the limit after the response began cuts the response off', async () => {
+  let cancelled = false
+  const u = await upstream((req, res) => {
+    req.on('cancel', () => { cancelled = true })
+    res.writeHead(200, { 'content-type': 'text/plain' })
+    res.write('started')
+  })
+  gateway.applyTable(table([{ name: 'early' }], [{ id: 'early1', fn: 'early', u }]))
+  const req = request(`${base}/fn/early`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' }, agent: false })
+  req.on('error', () => {})
+  req.write(Buffer.alloc(800))
+  const res = await new Promise<IncomingMessage>((resolve) => req.once('response', resolve))
+  assert.equal(res.statusCode, 200)
+  const first = await new Promise<Buffer>((resolve) => res.once('data', resolve))
+  assert.equal(first.toString(), 'started')
+  req.write(Buffer.alloc(800))
+  await new Promise<void>((resolve) => res.once('close', resolve))
+  assert.equal(res.complete, false, 'the response was cut off')
+  await until(() => cancelled, 'the stream cancelled on the instance', 5000)
 })
 
 test('a draining instance gets no new requests', async () => {

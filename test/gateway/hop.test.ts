@@ -297,3 +297,40 @@ test('a caller that leaves cancels its stream on the instance', async () => {
   await until(() => cancelled, 'Cancel reaches the instance', 5000)
   assert.equal(u.inflight, 0)
 })
+
+test('rollouts under load lose nothing: GoAway, the table moves on, the old connection closes after its last stream', async () => {
+  const serve: FakeHandler = (req, res) => { setImmediate(() => res.end('ok')) }
+  let current = await fake(serve)
+  let generation = 0
+  route('roll', [{ id: `roll-${generation}`, u: current }])
+  let stop = false
+  const failures: string[] = []
+  let served = 0
+  const client = async (): Promise<void> => {
+    while (!stop) {
+      const response = await fetch(`${base}/fn/roll`)
+      const body = await response.text()
+      if (response.status === 200) served++
+      else failures.push(`${response.status} ${body}`)
+    }
+  }
+  const clients = Array.from({ length: 8 }, client)
+  for (let i = 0; i < 10; i++) {
+    await until(() => served > (i + 1) * 20, 'requests served', 10_000)
+    const next = await fake(serve)
+    const old = current
+    const oldId = `roll-${generation}`
+    generation++
+    // The drain handshake, as the runtime does it: GoAway first, the table catches up later.
+    for (const connection of old.connections) connection.goAway()
+    route('roll', [{ id: oldId, u: old, state: 'draining' }, { id: `roll-${generation}`, u: next }])
+    await until(() => old.connections.every((c) => c.closed), 'the drained connection closed by the gateway', 10_000)
+    route('roll', [{ id: `roll-${generation}`, u: next }])
+    await old.close()
+    current = next
+  }
+  stop = true
+  await Promise.all(clients)
+  assert.deepEqual(failures, [])
+  assert.ok(served > 200)
+})
