@@ -7,7 +7,7 @@ import { MAX_DATA_PAYLOAD_BYTES, RequestFlags, type RequestHead } from '../wire/
 import { Call, CallState, type CallOwner } from './call.js'
 import { CallRequest, CallResponse, attachBody, attachCaller } from './call-messages.js'
 import { answerClientError } from './client-error.js'
-import { ConnectionLimiter } from './connection-limiter.js'
+import { ConnectionAdmission } from './connection-admission.js'
 import { EXPOSITION_CONTENT_TYPE, joinExpositions, renderGatewayMetrics } from './exposition.js'
 import type { InstanceConnection } from './instance-connection.js'
 import { sendProblem, writeSocketProblem } from './problem.js'
@@ -43,10 +43,6 @@ const HEADERS_TIMEOUT_MS = 10_000
 const TABLE_WAIT_MS = 2_000
 /** Largest u16 a head field length can be. */
 const MAX_FIELD = 0xffff
-/** Connections over the caps that may still reach /healthz or /metrics, and how long their first bytes may take. */
-const MAX_EXEMPT_CONNECTIONS = 16
-const EXEMPT_WAIT_MS = 1_000
-const RESERVED_REQUEST = /^(GET|HEAD) \/(healthz|metrics)[ ?]/
 const enum Reserved { None, Health, Metrics }
 
 /** What `scan` reads from a request's headers. */
@@ -74,7 +70,7 @@ export class Gateway implements CallOwner {
   private readonly server: Server<typeof CallRequest, typeof CallResponse>
   /** Accepts connections and hands those under the caps to the HTTP server. */
   private readonly listener: NetServer
-  private readonly limiter: ConnectionLimiter
+  private readonly admission: ConnectionAdmission
   private readonly headersTimeoutMs: number
   private readonly tableWaitMs: number
   private router = new Router<FunctionState>([])
@@ -96,15 +92,11 @@ export class Gateway implements CallOwner {
   private readonly head: RequestHead = { flags: 0, deadline: 0, method: '', url: '', requestId: '', headers: [] }
   private readonly instanceEvents: InstanceEvents
   private readonly facts: RequestFacts = { contentLength: undefined, transferEncoding: false, tag: undefined, requestId: undefined }
-  /** Connections over the caps let in (or being looked at) for /healthz or /metrics. */
-  private exempt = 0
-  private readonly exemptSockets = new WeakSet<Socket>()
 
   constructor (private readonly options: GatewayOptions, private readonly report: (message: GatewayReport) => void) {
     this.bodyLimit = options.bodyLimit
     this.headersTimeoutMs = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS
     this.tableWaitMs = options.tableWaitMs ?? TABLE_WAIT_MS
-    this.limiter = new ConnectionLimiter(options.maxConnections ?? MAX_CONNECTIONS, options.maxConnectionsPerClient ?? MAX_CONNECTIONS_PER_CLIENT)
     // requestTimeout is off: a request's body is bounded by its function's timeout, swept here.
     this.server = createServer<typeof CallRequest, typeof CallResponse>({
       IncomingMessage: CallRequest,
@@ -118,7 +110,8 @@ export class Gateway implements CallOwner {
     this.server.on('checkExpectation', this.rejectExpectation)
     this.server.on('clientError', (err: Error, socket: Socket) => answerClientError(err, socket, this.headersTimeoutMs))
     this.server.on('upgrade', rejectUpgrade)
-    this.listener = createNetServer({ allowHalfOpen: true, noDelay: true }, this.accept)
+    this.admission = new ConnectionAdmission(options.maxConnections ?? MAX_CONNECTIONS, options.maxConnectionsPerClient ?? MAX_CONNECTIONS_PER_CLIENT, (socket) => this.server.emit('connection', socket))
+    this.listener = createNetServer({ allowHalfOpen: true, noDelay: true }, this.admission.accept)
     this.instanceEvents = {
       unreachable: (instance) => this.report({ t: 'suspect', instanceId: instance.id }),
       violation: (instance, reason) => this.report({ t: 'violation', instanceId: instance.id, reason })
@@ -159,40 +152,7 @@ export class Gateway implements CallOwner {
 
   /** Connections held now (for tests and metrics). */
   get connections (): number {
-    return this.limiter.connections
-  }
-
-  private readonly accept = (socket: Socket): void => {
-    const refusal = this.limiter.admit(socket)
-    if (refusal === '') {
-      this.server.emit('connection', socket)
-      return
-    }
-    if (this.exempt >= MAX_EXEMPT_CONNECTIONS) {
-      refuseConnection(socket, refusal)
-      return
-    }
-    this.exempt++
-    socket.on('error', ignore)
-    // /healthz and /metrics stay answerable over the caps: the first bytes say which request it is.
-    const timer = setTimeout(() => {
-      this.exempt--
-      refuseConnection(socket, refusal)
-    }, EXEMPT_WAIT_MS)
-    socket.once('data', (chunk: Buffer) => {
-      clearTimeout(timer)
-      if (!RESERVED_REQUEST.test(chunk.toString('latin1', 0, 20))) {
-        this.exempt--
-        refuseConnection(socket, refusal)
-        return
-      }
-      this.exemptSockets.add(socket)
-      socket.once('close', () => { this.exempt-- })
-      socket.pause()
-      socket.unshift(chunk)
-      this.server.emit('connection', socket)
-      socket.resume()
-    })
+    return this.admission.connections
   }
 
   private readonly handle = (req: CallRequest, res: CallResponse): void => {
@@ -201,7 +161,7 @@ export class Gateway implements CallOwner {
     const reserved = reservedPath(url)
     if (reserved !== Reserved.None) {
       // A connection let in over the caps serves this one request.
-      if (this.exemptSockets.has(req.socket)) res.shouldKeepAlive = false
+      if (this.admission.isExempt(req.socket)) res.shouldKeepAlive = false
       if (reserved === Reserved.Health) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
       else this.serveMetrics(req, res)
       return
@@ -728,12 +688,6 @@ function versionMetrics (version: VersionState, now: number, intervalMs: number)
     rps: intervalMs > 0 ? arrivals * 1000 / intervalMs : 0
   }
 }
-
-function refuseConnection (socket: Socket, refusal: string): void {
-  writeSocketProblem(socket, 503, 'ROOST_E_TOO_MANY_CONNECTIONS', `${refusal}; retry shortly, or reuse connections`, 'retry-after: 1\r\n')
-}
-
-function ignore (): void {}
 
 /** A protocol upgrade (WebSocket) would otherwise become a plain request: refuse it, saying so. */
 function rejectUpgrade (req: CallRequest, socket: Socket): void {
