@@ -380,6 +380,8 @@ export class Gateway implements CallOwner {
     const now = performance.now()
     call.cancel()
     this.finish(call, now)
+    // A caller that left mid-response saw the instance's status; one that left before saw none.
+    if (call.res.headersSent) this.answered(call, call.status, now)
     if (call.version.queue.length > 0) this.pump(call.version, now)
   }
 
