@@ -334,3 +334,15 @@ test('rollouts under load lose nothing: GoAway, the table moves on, the old conn
   assert.deepEqual(failures, [])
   assert.ok(served > 200)
 })
+
+test('a dispatch error of the gateway\'s own is a 500 ROOST_E_GATEWAY, never "crashed"', async () => {
+  // An empty socket path is refused by node before anything is sent: the platform's fault, not the instance's.
+  route('misrouted', [{ id: 'm1', socketPath: '' }])
+  const response = await fetch(`${base}/fn/misrouted`, { method: 'POST', body: 'x' })
+  assert.equal(response.status, 500)
+  const problem = await response.json() as { code: string, detail: string }
+  assert.equal(problem.code, 'ROOST_E_GATEWAY')
+  assert.match(problem.detail, /could not send the request/)
+  const again = await fetch(`${base}/fn/misrouted`)
+  assert.equal(again.status, 500, 'and the gateway keeps answering')
+})
