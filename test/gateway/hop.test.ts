@@ -346,3 +346,49 @@ test('a dispatch error of the gateway\'s own is a 500 ROOST_E_GATEWAY, never "cr
   const again = await fetch(`${base}/fn/misrouted`)
   assert.equal(again.status, 500, 'and the gateway keeps answering')
 })
+
+test('whatever an instance sends that breaks the protocol ends its connection, never the gateway', async () => {
+  const frame = (type: number, stream: number, payload: Buffer = Buffer.alloc(0)): Buffer => {
+    const header = Buffer.alloc(9)
+    header.writeUInt32BE(payload.length + 5, 0)
+    header[4] = type
+    header.writeUInt32BE(stream, 5)
+    return Buffer.concat([header, payload])
+  }
+  const head = (status: number, headers: string[] = []): Buffer => {
+    const parts = [Buffer.from([status >> 8, status & 255, headers.length >> 9, (headers.length >> 1) & 255])]
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = Buffer.from(headers[i], 'latin1')
+      const value = Buffer.from(headers[i + 1], 'latin1')
+      const lengths = Buffer.alloc(6)
+      lengths.writeUInt16BE(name.length, 0)
+      parts.push(lengths.subarray(0, 2), name)
+      lengths.writeUInt32BE(value.length, 2)
+      parts.push(lengths.subarray(2, 6), value)
+    }
+    return Buffer.concat(parts)
+  }
+  const cases: Array<[string, (stream: number) => Buffer]> = [
+    ['an oversized frame', () => Buffer.from([0x7f, 0xff, 0xff, 0xff, 7, 0, 0, 0, 1])],
+    ['a length shorter than a header', () => Buffer.from([0, 0, 0, 1, 7, 0, 0, 0, 1])],
+    ['an unknown frame type', (s) => frame(99, s)],
+    ['a frame on a stream never opened', () => frame(FrameType.ResponseEnd, 9999)],
+    ['a body before the head', (s) => frame(FrameType.ResponseBody, s, Buffer.from('x'))],
+    ['a truncated head', (s) => frame(FrameType.Response, s, Buffer.from([0, 200, 0, 5]))],
+    ['a status of 99', (s) => frame(FrameType.Response, s, head(99))],
+    ['a header value node refuses', (s) => frame(FrameType.Response, s, head(200, ['x-bad', 'a\r\nb']))],
+    ['two heads', (s) => Buffer.concat([frame(FrameType.Response, s, head(200)), frame(FrameType.Response, s, head(200))])],
+    ['a request frame', (s) => frame(FrameType.Request, s)],
+    ['a control frame on stream 0', () => frame(FrameType.Control, 0, Buffer.from('{}'))]
+  ]
+  for (const [what, bytes] of cases) {
+    const u = await fake((req) => req.connection.socket.write(bytes(req.stream)))
+    route('hostile', [{ id: `hostile-${what}`, u }])
+    const response = await fetch(`${base}/fn/hostile`)
+    assert.equal(response.status, 502, what)
+    assert.equal((await response.json() as { code: string }).code, 'ROOST_E_INSTANCE_PROTOCOL', what)
+    await until(() => u.connections[0].closed, `the connection closed after ${what}`, 5000)
+    assert.ok(reports.some((r) => r.t === 'violation' && r.instanceId === `hostile-${what}`), `${what} is reported`)
+  }
+  assert.equal((await fetch(`${base}/healthz`)).status, 200)
+})
