@@ -180,6 +180,54 @@ export class HandlerError extends RoostError {
   override readonly status = 500
 }
 
+// The gateway failed on its own account while dispatching a request (not the instance's fault).
+export class GatewayError extends RoostError {
+  override readonly code = 'ROOST_E_GATEWAY'
+  override readonly status = 500
+}
+
+// An instance sent the gateway bytes that break the data protocol; the instance is ended.
+export class InstanceProtocolError extends RoostError {
+  override readonly code = 'ROOST_E_INSTANCE_PROTOCOL'
+  override readonly status = 502
+}
+
+// The gateway has no routing table yet, or no instance would start the request; comes with Retry-After.
+export class NotReadyError extends RoostError {
+  override readonly code = 'ROOST_E_NOT_READY'
+  override readonly status = 503
+}
+
+// The request (its headers, or its body within the function's timeout) did not arrive in time.
+export class RequestTimeoutError extends RoostError {
+  override readonly code = 'ROOST_E_REQUEST_TIMEOUT'
+  override readonly status = 408
+}
+
+// The request's headers are larger than the gateway accepts.
+export class HeadersTooLargeError extends RoostError {
+  override readonly code = 'ROOST_E_HEADERS_TOO_LARGE'
+  override readonly status = 431
+}
+
+// An Expect header other than 100-continue.
+export class ExpectationFailedError extends RoostError {
+  override readonly code = 'ROOST_E_EXPECTATION_FAILED'
+  override readonly status = 417
+}
+
+// A protocol upgrade (WebSocket) was asked for; the gateway does not support it yet.
+export class UpgradeUnsupportedError extends RoostError {
+  override readonly code = 'ROOST_E_UPGRADE_UNSUPPORTED'
+  override readonly status = 501
+}
+
+// The gateway holds as many connections as it allows, in total or from the caller's address.
+export class TooManyConnectionsError extends RoostError {
+  override readonly code = 'ROOST_E_TOO_MANY_CONNECTIONS'
+  override readonly status = 503
+}
+
 // No function is routed at the requested path.
 export class RouteNotFoundError extends RoostError {
   override readonly code = 'ROOST_E_ROUTE_NOT_FOUND'

@@ -1,5 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Dispatcher } from 'undici'
+import { WireError, type ResponseHead } from '../wire/index.js'
+import type { BodyReceiver, CallRequest, CallResponse } from './call-messages.js'
+import { Loss, type InstanceConnection, type Stream } from './instance-connection.js'
+import { rewriteLocation } from './location.js'
 import type { UpstreamInstance } from './upstream-instance.js'
 import type { VersionState } from './version-state.js'
 
@@ -7,23 +9,42 @@ export const enum CallState { Waiting, Sent, Done }
 
 /** What a call reports back to the gateway that owns it. */
 export interface CallOwner {
+  readonly bodyLimit: number
+  /** Writes the call's request head on `connection`; returns the stream id. */
+  openStream (call: Call, connection: InstanceConnection): number
+  /** The instance's response went out whole. */
   onCallFinished (call: Call): void
-  onCallFailed (call: Call, err: Error & { code?: string }): void
+  /** The response failed after its head went out: the caller's response is cut off. */
+  onCallCutOff (call: Call): void
+  /** The call failed before anything went to the caller: the gateway answers. */
+  onCallFailed (call: Call, status: number, code: string, detail: string): void
+  /** The request never ran on the instance: send it to another. */
+  onCallRetry (call: Call, refused: boolean): void
+  onCallerGone (call: Call): void
+  onBodyTooLarge (call: Call): void
 }
 
-// Response headers that describe the instance's connection, not the response.
+// Response headers that describe the instance's connection, not the response,
+// and the two the gateway looks at; only names of these lengths are lower-cased.
 const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer'])
-// Only names of these lengths can be hop-by-hop: the others skip the lower-casing.
-const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP_RESPONSE].map((name) => name.length))
+const INSPECTED_LENGTHS = new Set([...HOP_BY_HOP_RESPONSE, 'content-length', 'location'].map((name) => name.length))
+/** Body bytes kept for a retry until the instance answers; past it a request that was sent cannot be retried. */
+const KEEP_LIMIT_BYTES = 1024 * 1024
+/** Bytes the caller's socket may hold after the gateway sent Pause before the instance counts as flooding. */
+const FLOOD_LIMIT_BYTES = 16 * 1024 * 1024
+
+const enum Paused { Peer = 1, Congested = 2, Waiting = 4 }
 
 /**
- * One request through the gateway, from arrival to its last byte. It is also
- * the undici dispatch handler, so proxying a request allocates this object and
- * the header arrays, nothing else.
+ * One request through the gateway, from arrival to its last byte, and the
+ * stream that carries it to an instance. Proxying allocates this object, the
+ * response's header array, and nothing else of the gateway's.
  */
-export class Call implements Dispatcher.DispatchHandler {
+export class Call implements Stream, BodyReceiver {
   state = CallState.Waiting
   instance: UpstreamInstance | null = null
+  connection: InstanceConnection | null = null
+  stream = 0
   attempts = 0
   /** The status the caller was sent (the instance's, or the gateway's own); 0 until then. */
   status = 0
@@ -31,26 +52,52 @@ export class Call implements Dispatcher.DispatchHandler {
   cold = false
   prev: Call | null = null
   next: Call | null = null
-  private abortUpstream: ((err?: Error) => void) | null = null
-  private resumeUpstream: (() => void) | null = null
-  /** The first body chunk, held until the parser's turn ends (see onData). */
-  private held: Buffer | null = null
-  private streaming = false
+  /** Body bytes received from the caller. */
+  received = 0
+  /** The caller's body ended (true at once for a request without one). */
+  bodyEnded: boolean
+  /** Nothing of it ran on an instance that could not run it again: safe to send elsewhere. */
+  retryable = true
+  /** Body chunks kept until the instance answers, for a retry; null once it answered or past KEEP_LIMIT_BYTES. */
+  private kept: Buffer[] | null
+  private keptBytes = 0
+  private paused = 0
+  private headers: string[] | null = null
+  private hasLength = false
+  private headWritten = false
+  private ended = false
+  private first: Buffer | null = null
+  private more: Buffer[] | null = null
+  private pendingBytes = 0
+  private responsePaused = false
+  private onDrained: (() => void) | null = null
 
   constructor (
     private readonly owner: CallOwner,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly req: CallRequest,
+    readonly res: CallResponse,
     public version: VersionState,
-    readonly options: Dispatcher.DispatchOptions,
     readonly requestId: string,
     readonly deadline: number,
     /** performance.now() at arrival, for the latency histograms. */
-    readonly arrivedAt: number
-  ) {}
+    readonly arrivedAt: number,
+    /** Path and query as the function sees them. */
+    readonly path: string,
+    /** The part of the path the route consumed. */
+    readonly prefix: string,
+    readonly hasBody: boolean
+  ) {
+    this.bodyEnded = !hasBody
+    this.kept = hasBody ? [] : null
+  }
 
   isWaiting (): boolean {
     return this.state === CallState.Waiting
+  }
+
+  /** The gateway let the body stall while the call waited; a trickle is not the caller's fault then. */
+  get stalledByGateway (): boolean {
+    return (this.paused & Paused.Waiting) !== 0
   }
 
   send (instance: UpstreamInstance, now: number): void {
@@ -59,80 +106,221 @@ export class Call implements Dispatcher.DispatchHandler {
     this.attempts++
     instance.acquire(now)
     this.version.stats.inFlight++
-    instance.pool.dispatch(this.options, this)
+    const connection = instance.connect()
+    this.connection = connection
+    const stream = this.stream = this.owner.openStream(this, connection)
+    if (!this.hasBody) return
+    const kept = this.kept
+    if (kept !== null) for (let i = 0; i < kept.length; i++) connection.body(stream, kept[i])
+    if (this.bodyEnded) connection.end(stream)
+    if (this.keptBytes > KEEP_LIMIT_BYTES) this.dropKept()
+    this.resumeBody(Paused.Waiting)
   }
 
-  /** Stops the upstream request, e.g. on timeout; its error callback is then ignored. */
-  abort (): void {
+  /** Back to waiting, for another instance: nothing of the response arrived. */
+  requeue (): void {
+    this.state = CallState.Waiting
+    this.connection = null
+    this.stream = 0
+    this.resumeBody(Paused.Peer | Paused.Congested)
+  }
+
+  /** Stops the call's stream (caller gone, deadline, body too large); later frames are ignored. */
+  cancel (): void {
+    if (this.state === CallState.Sent && this.connection !== null) this.connection.cancel(this.stream)
     this.state = CallState.Done
-    if (this.abortUpstream !== null) this.abortUpstream(new Error('aborted by the gateway'))
   }
 
-  onConnect (abort: (err?: Error) => void): void {
-    this.abortUpstream = abort
-  }
+  // BodyReceiver: the caller's side.
 
-  onHeaders (statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (this.state !== CallState.Sent) return false
-    this.resumeUpstream = resume
-    this.status = statusCode
-    const headers: string[] = []
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i].toString('latin1')
-      if (HOP_BY_HOP_LENGTHS.has(name.length) && HOP_BY_HOP_RESPONSE.has(name.toLowerCase())) continue
-      headers.push(name, rawHeaders[i + 1].toString('latin1'))
+  onBodyChunk (chunk: Buffer): void {
+    if (this.state === CallState.Done) return
+    this.received += chunk.length
+    if (this.received > this.owner.bodyLimit) {
+      this.owner.onBodyTooLarge(this)
+      return
     }
-    headers.push('x-request-id', this.requestId)
-    this.res.writeHead(statusCode, headers)
-    return true
-  }
-
-  onData (chunk: Buffer): boolean {
-    if (this.state !== CallState.Sent) return false
-    // Most responses are one chunk that arrives with its end in the same parse:
-    // holding it lets onComplete send headers and body in one end(chunk) write.
-    // A streamed response gets it on the next tick, so nothing waits for more data.
-    if (!this.streaming) {
-      this.streaming = true
-      this.held = chunk
-      process.nextTick(flushHeld, this)
-      return true
+    const kept = this.kept
+    if (kept !== null) {
+      kept.push(chunk)
+      this.keptBytes += chunk.length
+      if (this.keptBytes > KEEP_LIMIT_BYTES) {
+        // Waiting, the rest of the body stays in the caller's socket; sent, it is no longer kept.
+        if (this.state === CallState.Waiting) this.pauseBody(Paused.Waiting)
+        else this.dropKept()
+      }
     }
-    return this.write(chunk)
-  }
-
-  /** Sends the held first chunk if the response did not end with it. */
-  flushHeld (): void {
-    const held = this.held
-    if (held === null || this.state !== CallState.Sent) return
-    this.held = null
-    this.write(held)
-  }
-
-  private write (chunk: Buffer): boolean {
-    if (this.held !== null) this.flushHeld()
-    if (this.res.write(chunk)) return true
-    // Backpressure: let the caller's socket drain before reading more from the instance.
-    const resume = this.resumeUpstream
-    if (resume !== null) this.res.once('drain', () => resume())
-    return false
-  }
-
-  onComplete (): void {
     if (this.state !== CallState.Sent) return
-    const held = this.held
-    this.held = null
-    if (held === null) this.res.end()
-    else this.res.end(held)
+    const connection = this.connection as InstanceConnection
+    connection.body(this.stream, chunk)
+    if (connection.congested) {
+      this.pauseBody(Paused.Congested)
+      connection.waitDrain(this)
+    }
+  }
+
+  onBodyEnd (): void {
+    this.bodyEnded = true
+    if (this.state === CallState.Sent) this.connection?.end(this.stream)
+  }
+
+  onCallerGone (): void {
+    if (this.state === CallState.Done) return
+    this.owner.onCallerGone(this)
+  }
+
+  // Stream: the instance's side.
+
+  onResponse (head: ResponseHead): void {
+    if (this.headers !== null) throw new WireError('ROOST_E_WIRE_MALFORMED', 'a second response head on one stream')
+    const status = head.status
+    if (status < 200 || status > 599) throw new WireError('ROOST_E_WIRE_MALFORMED', `a response status of ${status}`)
+    this.status = status
+    // The instance started the request: it can no longer go elsewhere.
+    this.retryable = false
+    this.kept = null
+    this.headers = this.responseHeaders(head.headers)
+  }
+
+  onResponseBody (chunk: Buffer): void {
+    if (this.headers === null) throw new WireError('ROOST_E_WIRE_MALFORMED', 'a response body before its head')
+    if (this.headWritten) {
+      this.writeBody(chunk)
+      return
+    }
+    // The head is held until the end of this read: a body that ends in it leaves in one write.
+    // The chunk is a view of the socket's read buffer, which node never reuses: no copy.
+    this.pendingBytes += chunk.length
+    if (this.first === null) this.first = chunk
+    else if (this.more === null) this.more = [chunk]
+    else this.more.push(chunk)
+  }
+
+  onResponseEnd (): void {
+    if (this.headers === null) throw new WireError('ROOST_E_WIRE_MALFORMED', 'a response end before its head')
+    if (!this.headWritten) {
+      this.ended = true
+      return
+    }
+    this.res.end()
     this.owner.onCallFinished(this)
   }
 
-  onError (err: Error): void {
+  flushResponse (): void {
+    const headers = this.headers
+    if (this.state !== CallState.Sent || this.headWritten || headers === null) return
+    const res = this.res
+    // writeHead throws on a header node refuses: the instance's fault, answered 502 while nothing went out.
+    if (this.ended) {
+      if (!this.hasLength && hasBody(this.status) && this.req.method !== 'HEAD') headers.push('content-length', String(this.pendingBytes))
+      res.writeHead(this.status, headers)
+      this.headWritten = true
+      const first = this.first
+      if (first === null) res.end()
+      else res.end(this.more === null ? first : Buffer.concat([first, ...this.more]))
+      this.first = this.more = null
+      this.owner.onCallFinished(this)
+      return
+    }
+    res.writeHead(this.status, headers)
+    this.headWritten = true
+    const first = this.first
+    if (first === null) return
+    this.first = null
+    this.writeBody(first)
+    const more = this.more
+    if (more === null) return
+    this.more = null
+    for (let i = 0; i < more.length; i++) this.writeBody(more[i])
+  }
+
+  onAbort (reason: string): void {
+    if (this.headWritten) this.owner.onCallCutOff(this)
+    else this.owner.onCallFailed(this, 500, 'ROOST_E_HANDLER', `the function failed before answering: ${reason}`)
+  }
+
+  onRefused (): void {
+    if (this.headers !== null) throw new WireError('ROOST_E_WIRE_MALFORMED', 'Refused after a response head')
+    this.owner.onCallRetry(this, true)
+  }
+
+  onPeerPause (): void {
+    if (!this.bodyEnded) this.pauseBody(Paused.Peer)
+  }
+
+  onPeerResume (): void {
+    this.resumeBody(Paused.Peer)
+  }
+
+  onWritable (): void {
+    this.resumeBody(Paused.Congested)
+  }
+
+  onLost (loss: Loss, detail: string): void {
     if (this.state !== CallState.Sent) return
-    this.owner.onCallFailed(this, err)
+    const id = this.instance?.id ?? '?'
+    if (loss === Loss.Unsent) this.owner.onCallRetry(this, false)
+    else if (this.headWritten) this.owner.onCallCutOff(this)
+    else if (loss === Loss.Crashed) {
+      this.owner.onCallFailed(this, 502, 'ROOST_E_INSTANCE_CRASHED', `instance ${id} ${detail} before answering (it crashed or was killed, see \`roost describe function\`); it is being replaced`)
+    } else {
+      this.owner.onCallFailed(this, 502, 'ROOST_E_INSTANCE_PROTOCOL', `instance ${id} broke the data protocol (${detail}); it is being replaced`)
+    }
+  }
+
+  private writeBody (chunk: Buffer): void {
+    const res = this.res
+    if (res.write(chunk)) return
+    if (this.responsePaused) {
+      if (res.writableLength > FLOOD_LIMIT_BYTES) throw new WireError('ROOST_E_WIRE_MALFORMED', `more than ${FLOOD_LIMIT_BYTES} bytes of response body after Pause`)
+      return
+    }
+    // The caller reads slower than the instance writes: hold the instance's stream.
+    this.responsePaused = true
+    this.connection?.pause(this.stream)
+    res.once('drain', this.onDrained ??= () => this.callerDrained())
+  }
+
+  private callerDrained (): void {
+    this.responsePaused = false
+    if (this.state === CallState.Sent) this.connection?.resume(this.stream)
+  }
+
+  private responseHeaders (raw: string[]): string[] {
+    const headers: string[] = []
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]
+      let value = raw[i + 1]
+      if (INSPECTED_LENGTHS.has(name.length)) {
+        const lower = name.toLowerCase()
+        if (HOP_BY_HOP_RESPONSE.has(lower)) continue
+        if (lower === 'content-length') this.hasLength = true
+        else if (lower === 'location') value = rewriteLocation(value, this.prefix, this.req.headers.host)
+      }
+      headers.push(name, value)
+    }
+    headers.push('x-request-id', this.requestId)
+    return headers
+  }
+
+  private dropKept (): void {
+    this.kept = null
+    this.retryable = false
+  }
+
+  private pauseBody (reason: Paused): void {
+    if (this.paused === 0) this.req.pause()
+    this.paused |= reason
+  }
+
+  private resumeBody (reason: number): void {
+    if ((this.paused & reason) === 0) return
+    this.paused &= ~reason
+    if (this.paused === 0 && this.state !== CallState.Done) this.req.resume()
   }
 }
 
-function flushHeld (call: Call): void {
-  call.flushHeld()
+/** Statuses that carry a body (and so a Content-Length). */
+function hasBody (status: number): boolean {
+  return status !== 204 && status !== 304
 }

@@ -1,21 +1,28 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type Server } from 'node:http'
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import type { Dispatcher } from 'undici'
+import { GatewayError } from '../errors/index.js'
+import { MAX_DATA_PAYLOAD_BYTES, RequestFlags, type RequestHead } from '../wire/index.js'
 import { Call, CallState, type CallOwner } from './call.js'
+import { CallRequest, CallResponse, attachBody, attachCaller } from './call-messages.js'
+import { answerClientError } from './client-error.js'
+import { ConnectionAdmission } from './connection-admission.js'
 import { EXPOSITION_CONTENT_TYPE, joinExpositions, renderGatewayMetrics } from './exposition.js'
-import { sendProblem } from './problem.js'
+import type { InstanceConnection } from './instance-connection.js'
+import { sendProblem, writeSocketProblem } from './problem.js'
 import { PendingAnswers } from './pending-answers.js'
 import { Router } from './router.js'
 import { TrafficSplit } from './traffic-split.js'
-import { UpstreamInstance } from './upstream-instance.js'
+import { UpstreamInstance, type InstanceEvents } from './upstream-instance.js'
 import { VersionState } from './version-state.js'
 import type { GatewayMetricsReport, GatewayOptions, GatewayReport, InstanceMetrics, RoutedFunction, RoutingTable, VersionMetrics } from './routing-table.js'
 
 // The request headers the gateway sets itself or that describe the caller's
-// connection rather than the request; dropped before forwarding.
+// connection rather than the request; dropped before forwarding. The deadline
+// travels in the request head, so a caller's x-roost-deadline is dropped too.
 const DROPPED_REQUEST_HEADERS = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer',
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect',
   'x-request-id', 'x-roost-deadline', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-prefix'
 ])
 // Only names of these lengths need the lower-casing below.
@@ -23,12 +30,28 @@ const INSPECTED_HEADER_LENGTHS = new Set([...DROPPED_REQUEST_HEADERS, 'host'].ma
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/
 const SWEEP_INTERVAL_MS = 50
 const DEMAND_INTERVAL_MS = 250
-const MAX_CONNECT_ATTEMPTS = 3
+const MAX_ATTEMPTS = 3
 const LINGER_MS = 5_000
+/** How long a caller whose request timed out mid-body may read the answer before its connection closes. */
+const CLOSE_AFTER_MS = 1_000
 const METRICS_INTERVAL_MS = 1_000
 /** How long GET /metrics waits for the control plane's part before answering without it. */
 const SCRAPE_TIMEOUT_MS = 2_000
+const MAX_CONNECTIONS = 10_000
+const MAX_CONNECTIONS_PER_CLIENT = 256
+const HEADERS_TIMEOUT_MS = 10_000
+const TABLE_WAIT_MS = 2_000
+/** Largest u16 a head field length can be. */
+const MAX_FIELD = 0xffff
 const enum Reserved { None, Health, Metrics }
+
+/** What `scan` reads from a request's headers. */
+interface RequestFacts {
+  contentLength: string | undefined
+  transferEncoding: boolean
+  tag: string | undefined
+  requestId: string | undefined
+}
 
 interface FunctionState {
   fn: RoutedFunction
@@ -37,16 +60,27 @@ interface FunctionState {
 
 /**
  * The data plane: routes each request to a function version and an instance,
- * holds requests no instance can take yet, enforces timeouts and body limits.
- * It serves from the routing table in memory and never waits on the store.
+ * holds requests no instance can take yet, enforces timeouts, body limits and
+ * connection caps, and streams requests and responses over each instance's
+ * framed data connection. It serves from the routing table in memory and never
+ * waits on the store.
  */
 export class Gateway implements CallOwner {
-  private readonly server: Server
+  readonly bodyLimit: number
+  private readonly server: Server<typeof CallRequest, typeof CallResponse>
+  /** Accepts connections and hands those under the caps to the HTTP server. */
+  private readonly listener: NetServer
+  private readonly admission: ConnectionAdmission
+  private readonly headersTimeoutMs: number
+  private readonly tableWaitMs: number
   private router = new Router<FunctionState>([])
   private versions = new Map<string, VersionState>()
   /** Versions no longer routed that still have requests in flight. */
   private readonly retired = new Map<string, VersionState>()
   private instances = new Map<string, UpstreamInstance>()
+  private tableApplied = false
+  /** Requests that arrived before the first routing table. */
+  private early: CallResponse[] = []
   private readonly sweeper: NodeJS.Timeout
   private readonly reporter: NodeJS.Timeout | null = null
   /** performance.now() when the current metrics interval began. */
@@ -54,9 +88,34 @@ export class Gateway implements CallOwner {
   private readonly scrapes = new PendingAnswers<string>(SCRAPE_TIMEOUT_MS, '')
   private readonly requestIdPrefix = randomBytes(4).toString('hex')
   private requestSequence = 0
+  /** The request head written for every stream: filled, written synchronously, reused. */
+  private readonly head: RequestHead = { flags: 0, deadline: 0, method: '', url: '', requestId: '', headers: [] }
+  private readonly instanceEvents: InstanceEvents
+  private readonly facts: RequestFacts = { contentLength: undefined, transferEncoding: false, tag: undefined, requestId: undefined }
 
   constructor (private readonly options: GatewayOptions, private readonly report: (message: GatewayReport) => void) {
-    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, this.handle)
+    this.bodyLimit = options.bodyLimit
+    this.headersTimeoutMs = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS
+    this.tableWaitMs = options.tableWaitMs ?? TABLE_WAIT_MS
+    // requestTimeout is off: a request's body is bounded by its function's timeout, swept here.
+    this.server = createServer<typeof CallRequest, typeof CallResponse>({
+      IncomingMessage: CallRequest,
+      ServerResponse: CallResponse,
+      keepAliveTimeout: 65_000,
+      requestTimeout: 0,
+      headersTimeout: this.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, this.headersTimeoutMs)
+    }, this.handle)
+    this.server.on('checkContinue', this.handleContinue)
+    this.server.on('checkExpectation', this.rejectExpectation)
+    this.server.on('clientError', (err: Error, socket: Socket) => answerClientError(err, socket, this.headersTimeoutMs))
+    this.server.on('upgrade', rejectUpgrade)
+    this.admission = new ConnectionAdmission(options.maxConnections ?? MAX_CONNECTIONS, options.maxConnectionsPerClient ?? MAX_CONNECTIONS_PER_CLIENT, (socket) => this.server.emit('connection', socket))
+    this.listener = createNetServer({ allowHalfOpen: true, noDelay: true }, this.admission.accept)
+    this.instanceEvents = {
+      unreachable: (instance) => this.report({ t: 'suspect', instanceId: instance.id }),
+      violation: (instance, reason) => this.report({ t: 'violation', instanceId: instance.id, reason })
+    }
     this.sweeper = setInterval(this.sweep, SWEEP_INTERVAL_MS)
     this.sweeper.unref()
     const interval = options.metricsIntervalMs ?? METRICS_INTERVAL_MS
@@ -68,10 +127,13 @@ export class Gateway implements CallOwner {
 
   listen (): Promise<{ host: string, port: number }> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject)
-        const address = this.server.address()
+      this.listener.once('error', reject)
+      this.listener.listen(this.options.port, this.options.host, () => {
+        this.listener.off('error', reject)
+        // node runs its headers-timeout checks of an HTTP server from its 'listening' event;
+        // the sockets reach it through `accept`, so it is told here.
+        this.server.emit('listening')
+        const address = this.listener.address()
         resolve({ host: this.options.host, port: typeof address === 'object' && address !== null ? address.port : this.options.port })
       })
     })
@@ -81,99 +143,111 @@ export class Gateway implements CallOwner {
     clearInterval(this.sweeper)
     if (this.reporter !== null) clearInterval(this.reporter)
     this.scrapes.abandon()
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve())
-      this.server.closeAllConnections()
-    })
-    for (const instance of this.instances.values()) instance.close()
+    const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()))
+    this.server.close()
+    this.server.closeAllConnections()
+    for (const instance of this.instances.values()) instance.destroy()
+    await closed
   }
 
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+  /** Connections held now (for tests and metrics). */
+  get connections (): number {
+    return this.admission.connections
+  }
+
+  private readonly handle = (req: CallRequest, res: CallResponse): void => {
+    res.arrivedAt = performance.now()
     const url = req.url ?? '/'
     const reserved = reservedPath(url)
     if (reserved !== Reserved.None) {
+      // A connection let in over the caps serves this one request.
+      if (this.admission.isExempt(req.socket)) res.shouldKeepAlive = false
       if (reserved === Reserved.Health) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
       else this.serveMetrics(req, res)
       return
     }
+    if (!this.tableApplied) {
+      // Until the first table the gateway cannot tell a function that exists from one that does not.
+      this.early.push(res)
+      return
+    }
+    this.route(req, res)
+  }
+
+  /** `Expect: 100-continue`: answered 100 once the request is found acceptable (RFC 9110 §10.1.1). */
+  private readonly handleContinue = (req: CallRequest, res: CallResponse): void => {
+    res.expectContinue = true
+    res.keepAliveAfterContinue = res.shouldKeepAlive
+    // A caller answered without 100 may never send its body: the connection cannot be reused.
+    res.shouldKeepAlive = false
+    this.handle(req, res)
+  }
+
+  private readonly rejectExpectation = (req: CallRequest, res: CallResponse): void => {
+    res.shouldKeepAlive = false
+    sendProblem(res, 417, 'ROOST_E_EXPECTATION_FAILED', `the gateway cannot meet "Expect: ${String(req.headers.expect)}"; only 100-continue is supported`, null)
+  }
+
+  private route (req: CallRequest, res: CallResponse): void {
+    const url = req.url ?? '/'
     const match = this.router.match(url)
     if (match === null) {
       sendProblem(res, 404, 'ROOST_E_ROUTE_NOT_FOUND', `no function is routed at ${url.split('?')[0]}`, null)
       return
     }
-    const state = match.fn
-    const version = state.split.pick(req.headers['x-roost-tag'] as string | undefined)
-    const requestId = this.requestIdFor(req)
-    const arrivedAt = performance.now()
+    const facts = this.scan(req.rawHeaders)
+    const version = match.fn.split.pick(facts.tag)
+    const requestId = this.requestIdFor(facts.requestId)
+    const arrivedAt = res.arrivedAt
+    const now = performance.now()
     // The timeout runs from arrival: reading the body and waiting for an instance count.
-    const deadline = Date.now() + version.config.timeoutMs
-    const options: Dispatcher.DispatchOptions = {
-      path: match.path,
-      method: req.method as Dispatcher.HttpMethod,
-      headers: this.forwardHeaders(req, requestId, deadline, match.prefix),
-      body: null
-    }
-    const length = req.headers['content-length']
-    if (length === undefined && req.headers['transfer-encoding'] === undefined) {
-      this.begin(req, res, version, options, requestId, deadline, arrivedAt, arrivedAt)
-      return
-    }
-    if (length !== undefined && Number(length) > this.options.bodyLimit) {
+    const deadline = Date.now() - (now - arrivedAt) + version.config.timeoutMs
+    const length = facts.contentLength
+    if (length !== undefined && Number(length) > this.bodyLimit) {
       this.rejectTooLarge(req, res, requestId)
       return
     }
-    this.readBody(req, res, version, options, requestId, deadline, arrivedAt)
-  }
-
-  private readBody (req: IncomingMessage, res: ServerResponse, version: VersionState, options: Dispatcher.DispatchOptions, requestId: string, deadline: number, arrivedAt: number): void {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > this.options.bodyLimit) {
-        if (!res.headersSent) this.rejectTooLarge(req, res, requestId)
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => {
-      if (size > this.options.bodyLimit) return
-      options.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
-      this.begin(req, res, version, options, requestId, deadline, arrivedAt, performance.now())
-    })
-    req.on('error', () => res.destroy())
-  }
-
-  private rejectTooLarge (req: IncomingMessage, res: ServerResponse, requestId: string): void {
-    sendProblem(res, 413, 'ROOST_E_PAYLOAD_TOO_LARGE', `the request body is larger than the limit of ${this.options.bodyLimit} bytes`, requestId)
-    // Closing with unread bytes would reset the connection under a client still
-    // sending, and it would never see the 413: read and drop the rest, as nginx's
-    // lingering close does, and cut off only a body that does not end in time.
-    if (req.complete) return
-    req.removeAllListeners('data')
-    req.resume()
-    setTimeout(() => { if (!req.complete) req.socket.destroy() }, LINGER_MS).unref()
-  }
-
-  /** Starts a request on its version; `now` is when it is ready to go (its body read). */
-  private begin (req: IncomingMessage, res: ServerResponse, version: VersionState, options: Dispatcher.DispatchOptions, requestId: string, deadline: number, arrivedAt: number, now: number): void {
-    const call = new Call(this, req, res, version, options, requestId, deadline, arrivedAt)
+    const hasBody = facts.transferEncoding || (length !== undefined && length !== '0')
+    if (res.expectContinue) {
+      res.expectContinue = false
+      res.shouldKeepAlive = res.keepAliveAfterContinue
+      res.writeContinue()
+    }
+    const call = new Call(this, req, res, version, requestId, deadline, arrivedAt, match.path, match.prefix, hasBody)
+    if (hasBody) attachBody(req, res, call)
+    else attachCaller(res, call)
     version.stats.arrivals++
     version.link(call, now)
     this.dispatch(call, now)
+  }
+
+  private rejectTooLarge (req: CallRequest, res: CallResponse, requestId: string): void {
+    sendProblem(res, 413, 'ROOST_E_PAYLOAD_TOO_LARGE', `the request body is larger than the limit of ${this.bodyLimit} bytes`, requestId)
+    this.linger(req)
+  }
+
+  /**
+   * Closing with unread bytes would reset the connection under a client still
+   * sending, and it would never see the answer: read and drop the rest, as
+   * nginx's lingering close does, and cut off only a body that does not end in time.
+   */
+  private linger (req: CallRequest): void {
+    if (req.complete) return
+    req.call = null
+    req.resume()
+    setTimeout(() => { if (!req.complete) req.socket.destroy() }, LINGER_MS).unref()
   }
 
   private dispatch (call: Call, now: number): void {
     const version = call.version
     const instance = version.pick()
     if (instance !== null) {
-      call.send(instance, now)
+      this.send(call, instance, now)
       return
     }
     if (!version.queue.push(call)) {
       this.finish(call, now)
-      this.answered(call, 503, now)
-      sendProblem(call.res, 503, 'ROOST_E_OVERLOADED', `${version.key} has ${version.queue.capacity} requests waiting already; retry shortly`, call.requestId, { 'retry-after': '1' })
+      this.fail(call, 503, 'ROOST_E_OVERLOADED', `${version.key} has ${version.queue.capacity} requests waiting already; retry shortly`, now, { 'retry-after': '1' })
       return
     }
     if (!version.hasReadyInstance()) {
@@ -184,6 +258,27 @@ export class Gateway implements CallOwner {
       }
       this.demand(version)
     }
+  }
+
+  private send (call: Call, instance: UpstreamInstance, now: number): void {
+    try {
+      call.send(instance, now)
+    } catch (err) {
+      this.finish(call, now)
+      this.fail(call, 500, 'ROOST_E_GATEWAY', `the gateway could not send the request: ${err instanceof Error ? err.message : String(err)}`, now)
+    }
+  }
+
+  /** Writes the call's request head as a new stream; the head object and its header list are reused. */
+  openStream (call: Call, connection: InstanceConnection): number {
+    const head = this.head
+    head.flags = call.hasBody ? RequestFlags.HasBody : 0
+    head.deadline = call.deadline
+    head.method = call.req.method ?? 'GET'
+    head.url = call.path
+    head.requestId = call.requestId
+    this.forwardHeaders(call.req, call.requestId, call.prefix, head.headers)
+    return connection.open(call, head)
   }
 
   private demand (version: VersionState): void {
@@ -205,7 +300,7 @@ export class Gateway implements CallOwner {
         this.finish(call, now)
         continue
       }
-      call.send(instance, now)
+      this.send(call, instance, now)
     }
   }
 
@@ -218,6 +313,11 @@ export class Gateway implements CallOwner {
       call.version.stats.inFlight--
       call.instance = null
     }
+    const connection = call.connection
+    if (connection !== null) {
+      call.connection = null
+      connection.finished()
+    }
   }
 
   /** Counts the response a call was sent, `status` being the one the caller saw. */
@@ -226,32 +326,75 @@ export class Gateway implements CallOwner {
     call.version.stats.completed(status, now - call.arrivedAt, call.cold)
   }
 
+  /** Answers a call the gateway gave up on (already finished) with its own problem. */
+  private fail (call: Call, status: number, code: string, detail: string, now: number, headers?: Record<string, string>): void {
+    this.answered(call, status, now)
+    sendProblem(call.res, status, code, detail, call.requestId, headers)
+    this.linger(call.req)
+  }
+
   onCallFinished (call: Call): void {
     const now = performance.now()
     this.finish(call, now)
     this.answered(call, call.status, now)
+    // The function answered before the caller finished its body: drop the rest, within bounds.
+    if (!call.bodyEnded) this.linger(call.req)
     if (call.version.queue.length > 0) this.pump(call.version, now)
   }
 
-  onCallFailed (call: Call, err: Error & { code?: string }): void {
+  onCallCutOff (call: Call): void {
+    const now = performance.now()
+    this.finish(call, now)
+    // The caller got the instance's status and a cut-off body.
+    this.answered(call, call.status, now)
+    call.res.destroy()
+    if (call.version.queue.length > 0) this.pump(call.version, now)
+  }
+
+  onCallFailed (call: Call, status: number, code: string, detail: string): void {
+    const now = performance.now()
+    this.finish(call, now)
+    this.fail(call, status, code, detail, now)
+    if (call.version.queue.length > 0) this.pump(call.version, now)
+  }
+
+  onCallRetry (call: Call, refused: boolean): void {
     const now = performance.now()
     const instance = call.instance
     this.finish(call, now)
-    if (err.code === 'ECONNREFUSED' && call.attempts < MAX_CONNECT_ATTEMPTS && !call.res.headersSent) {
-      // The request never reached the instance: safe to try another.
-      if (instance !== null) instance.state = 'draining'
-      call.state = CallState.Waiting
+    // It will not start requests until the control plane says it is ready again.
+    if (refused && instance !== null && instance.state === 'ready') instance.state = 'starting'
+    if (!call.retryable || call.attempts >= MAX_ATTEMPTS || call.res.headersSent) {
+      const why = call.retryable ? `${call.attempts} instances refused it` : 'its body was already sent'
+      this.fail(call, 503, 'ROOST_E_NOT_READY', `no instance of ${call.version.key} would start the request (${why}); retry shortly`, now, { 'retry-after': '1' })
+    } else {
+      // Nothing of it ran: another instance may take it.
+      call.requeue()
       call.version.link(call, now)
       this.dispatch(call, now)
-      return
     }
+    if (call.version.queue.length > 0) this.pump(call.version, now)
+  }
+
+  onCallerGone (call: Call): void {
+    const now = performance.now()
+    call.cancel()
+    this.finish(call, now)
+    // A caller that left mid-response saw the instance's status; one that left before saw none.
+    if (call.res.headersSent) this.answered(call, call.status, now)
+    if (call.version.queue.length > 0) this.pump(call.version, now)
+  }
+
+  onBodyTooLarge (call: Call): void {
+    const now = performance.now()
+    call.cancel()
+    this.finish(call, now)
     if (call.res.headersSent) {
-      // The caller got the instance's status and a cut-off body.
       this.answered(call, call.status, now)
       call.res.destroy()
     } else {
-      this.answered(call, 502, now)
-      sendProblem(call.res, 502, 'ROOST_E_INSTANCE_CRASHED', `instance ${instance?.id ?? '?'} closed the connection before answering (it crashed or was killed, see \`roost describe function\`); it is being replaced`, call.requestId)
+      this.answered(call, 413, now)
+      this.rejectTooLarge(call.req, call.res, call.requestId)
     }
     if (call.version.queue.length > 0) this.pump(call.version, now)
   }
@@ -263,24 +406,57 @@ export class Gateway implements CallOwner {
       version.expire(now, this.expire)
       if (!version.hasOpenCalls()) this.retired.delete(key)
     }
+    if (this.early.length > 0) this.expireEarly(performance.now())
   }
 
   private readonly expire = (call: Call): void => {
     const now = performance.now()
     const instance = call.instance
     const wasSent = call.state === CallState.Sent
-    call.abort()
+    // A body still arriving at the deadline is the caller's delay, unless the gateway held it back.
+    const bodyLate = !call.bodyEnded && !call.stalledByGateway
+    call.cancel()
     this.finish(call, now)
-    // A response already under way is cut off: the caller saw its status.
-    this.answered(call, call.res.headersSent ? call.status : 504, now)
-    const seconds = call.version.config.timeoutMs / 1000
-    if (wasSent && instance !== null) {
-      this.report({ t: 'suspect', instanceId: instance.id })
-      sendProblem(call.res, 504, 'ROOST_E_TIMEOUT', `the function did not answer within its timeout of ${seconds}s`, call.requestId)
-      if (call.version.queue.length > 0) this.pump(call.version, now)
-    } else {
-      sendProblem(call.res, 504, 'ROOST_E_TIMEOUT', `no instance could take the request within the function's timeout of ${seconds}s`, call.requestId)
+    const res = call.res
+    if (res.headersSent) {
+      // A response already under way is cut off: the caller saw its status.
+      this.answered(call, call.status, now)
+      res.destroy()
+      return
     }
+    const seconds = call.version.config.timeoutMs / 1000
+    if (bodyLate) {
+      const status = wasSent ? 504 : 408
+      this.answered(call, status, now)
+      if (wasSent) sendProblem(res, 504, 'ROOST_E_TIMEOUT', `the request's body did not arrive within the function's timeout of ${seconds}s`, call.requestId, { connection: 'close' })
+      else sendProblem(res, 408, 'ROOST_E_REQUEST_TIMEOUT', `the request's body did not arrive within the function's timeout of ${seconds}s`, call.requestId, { connection: 'close' })
+      call.req.call = null
+      setTimeout(() => res.socket?.destroy(), CLOSE_AFTER_MS).unref()
+    } else if (wasSent && instance !== null) {
+      this.answered(call, 504, now)
+      this.report({ t: 'suspect', instanceId: instance.id })
+      sendProblem(res, 504, 'ROOST_E_TIMEOUT', `the function did not answer within its timeout of ${seconds}s`, call.requestId)
+    } else {
+      this.answered(call, 504, now)
+      sendProblem(res, 504, 'ROOST_E_TIMEOUT', `no instance could take the request within the function's timeout of ${seconds}s`, call.requestId)
+    }
+    if (call.version.queue.length > 0) this.pump(call.version, now)
+  }
+
+  /** Requests that waited for the first routing table longer than tableWaitMs get 503. */
+  private expireEarly (now: number): void {
+    const early = this.early
+    let kept = 0
+    for (let i = 0; i < early.length; i++) {
+      const res = early[i]
+      if (res.destroyed) continue
+      if (now - res.arrivedAt < this.tableWaitMs) {
+        early[kept++] = res
+        continue
+      }
+      sendProblem(res, 503, 'ROOST_E_NOT_READY', 'the gateway has not received its routing table yet (the platform is starting); retry shortly', null, { 'retry-after': '1' })
+    }
+    early.length = kept
   }
 
   /** Answers every request waiting for a version that cannot start. */
@@ -290,8 +466,7 @@ export class Gateway implements CallOwner {
     const now = performance.now()
     for (const call of version.queue.drain()) {
       this.finish(call, now)
-      this.answered(call, 502, now)
-      sendProblem(call.res, 502, 'ROOST_E_START_FAILED', `${versionKey} could not start: ${reason}`, call.requestId)
+      this.fail(call, 502, 'ROOST_E_START_FAILED', `${versionKey} could not start: ${reason}`, now)
     }
   }
 
@@ -324,6 +499,15 @@ export class Gateway implements CallOwner {
       if (version.hasOpenCalls()) this.retired.set(key, version)
     }
     for (const version of versions.values()) if (version.queue.length > 0) this.pump(version, now)
+    if (!this.tableApplied) this.releaseEarly()
+  }
+
+  /** The first table is in place: the requests that waited for it are routed now. */
+  private releaseEarly (): void {
+    this.tableApplied = true
+    const early = this.early
+    this.early = []
+    for (const res of early) if (!res.destroyed && !res.headersSent) this.route(res.req, res)
   }
 
   private applyInstances (table: RoutingTable, now: number): void {
@@ -332,7 +516,7 @@ export class Gateway implements CallOwner {
       const version = this.versions.get(routed.versionKey)
       if (version === undefined) continue
       let instance = this.instances.get(routed.id)
-      if (instance === undefined) instance = new UpstreamInstance(routed.id, routed.versionKey, routed.host, routed.port, version.config.concurrency, routed.state, now)
+      if (instance === undefined) instance = new UpstreamInstance(routed.id, routed.versionKey, routed.socketPath, routed.secret, version.config.concurrency, routed.state, now, this.instanceEvents)
       // A draining instance finishes what it has and takes nothing new.
       else if (instance.state !== 'draining') instance.state = routed.state
       instances.set(routed.id, instance)
@@ -351,8 +535,7 @@ export class Gateway implements CallOwner {
       const target = this.routeAgain(fnKey)
       if (target === undefined) {
         call.state = CallState.Done
-        this.answered(call, 404, now)
-        sendProblem(call.res, 404, 'ROOST_E_ROUTE_NOT_FOUND', `${fnKey} was deleted while the request waited`, call.requestId)
+        this.fail(call, 404, 'ROOST_E_ROUTE_NOT_FOUND', `${fnKey} was deleted while the request waited`, now)
         continue
       }
       call.version = target
@@ -386,7 +569,7 @@ export class Gateway implements CallOwner {
     this.scrapes.answer(id, text)
   }
 
-  private serveMetrics (req: IncomingMessage, res: ServerResponse): void {
+  private serveMetrics (req: CallRequest, res: CallResponse): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendProblem(res, 405, 'ROOST_E_BAD_REQUEST', '/metrics answers GET only', null, { allow: 'GET, HEAD' })
       return
@@ -415,15 +598,39 @@ export class Gateway implements CallOwner {
     return match === null ? undefined : match.fn.split.pick(undefined)
   }
 
-  private requestIdFor (req: IncomingMessage): string {
-    const given = req.headers['x-request-id']
-    if (typeof given === 'string' && REQUEST_ID_PATTERN.test(given)) return given
+  private requestIdFor (given: string | undefined): string {
+    if (given !== undefined && REQUEST_ID_PATTERN.test(given)) return given
     return `${this.requestIdPrefix}-${(++this.requestSequence).toString(36)}`
   }
 
-  private forwardHeaders (req: IncomingMessage, requestId: string, deadline: number, prefix: string): string[] {
+  /** The few request headers routing needs, read from rawHeaders into a reused object (req.headers would build one per request). */
+  private scan (raw: string[]): RequestFacts {
+    const facts = this.facts
+    facts.contentLength = undefined
+    facts.transferEncoding = false
+    facts.tag = undefined
+    facts.requestId = undefined
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]
+      const length = name.length
+      if (length === 14) {
+        if (facts.contentLength === undefined && name.toLowerCase() === 'content-length') facts.contentLength = raw[i + 1]
+      } else if (length === 17) {
+        if (name.toLowerCase() === 'transfer-encoding') facts.transferEncoding = true
+      } else if (length === 11) {
+        if (facts.tag === undefined && name.toLowerCase() === 'x-roost-tag') facts.tag = raw[i + 1]
+      } else if (length === 12) {
+        if (facts.requestId === undefined && name.toLowerCase() === 'x-request-id') facts.requestId = raw[i + 1]
+      }
+    }
+    return facts
+  }
+
+  /** Fills `headers` with what the instance is sent; throws GatewayError if the head would not fit a frame. */
+  private forwardHeaders (req: CallRequest, requestId: string, prefix: string, headers: string[]): void {
     const raw = req.rawHeaders
-    const headers: string[] = []
+    let n = 0
+    let size = 0
     let forwardedFor: string | undefined
     let host: string | undefined
     for (let i = 0; i < raw.length; i += 2) {
@@ -436,18 +643,29 @@ export class Gateway implements CallOwner {
         }
         if (lower === 'host') host = raw[i + 1]
       }
-      headers.push(name, raw[i + 1])
+      if (name.length > MAX_FIELD) throw new GatewayError(`a header name of ${name.length} bytes does not fit the request head`)
+      const value = raw[i + 1]
+      size += name.length + value.length
+      headers[n++] = name
+      headers[n++] = value
     }
     const client = req.socket.remoteAddress ?? ''
-    headers.push(
-      'x-request-id', requestId,
-      'x-roost-deadline', String(deadline),
-      'x-forwarded-for', forwardedFor === undefined ? client : `${forwardedFor}, ${client}`,
-      'x-forwarded-proto', 'http',
-      'x-forwarded-prefix', prefix
-    )
-    if (host !== undefined) headers.push('x-forwarded-host', host)
-    return headers
+    headers[n++] = 'x-request-id'
+    headers[n++] = requestId
+    headers[n++] = 'x-forwarded-for'
+    headers[n++] = forwardedFor === undefined ? client : `${forwardedFor}, ${client}`
+    headers[n++] = 'x-forwarded-proto'
+    headers[n++] = 'http'
+    headers[n++] = 'x-forwarded-prefix'
+    headers[n++] = prefix
+    if (host !== undefined) {
+      headers[n++] = 'x-forwarded-host'
+      headers[n++] = host
+    }
+    headers.length = n
+    if (n / 2 > MAX_FIELD || size + (req.url?.length ?? 0) + 3 * n > MAX_DATA_PAYLOAD_BYTES) {
+      throw new GatewayError(`the request's head (${n / 2} headers) is larger than an instance accepts`)
+    }
   }
 }
 
@@ -471,4 +689,9 @@ function versionMetrics (version: VersionState, now: number, intervalMs: number)
     arrivals,
     rps: intervalMs > 0 ? arrivals * 1000 / intervalMs : 0
   }
+}
+
+/** A protocol upgrade (WebSocket) would otherwise become a plain request: refuse it, saying so. */
+function rejectUpgrade (req: CallRequest, socket: Socket): void {
+  writeSocketProblem(socket, 501, 'ROOST_E_UPGRADE_UNSUPPORTED', `the gateway does not support protocol upgrades (asked: ${String(req.headers.upgrade)}); WebSockets are not supported yet: use plain requests, or a streamed response (SSE)`)
 }

@@ -20,6 +20,8 @@ export interface GatewayStartOptions extends GatewayOptions {
 export interface GatewayEvents {
   demand: [versionKey: string]
   suspect: [instanceId: string]
+  /** The instance broke the data protocol; its connection is closed and it should be ended (a ProtocolViolation event). */
+  violation: [instanceId: string, reason: string]
   /** Every `metricsIntervalMs` (1 s by default): the load per version and instance, for the autoscaler. */
   metrics: [report: GatewayMetricsReport]
   exit: [code: number]
@@ -39,6 +41,7 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
       switch (message.t) {
         case 'demand': this.emit('demand', message.versionKey); break
         case 'suspect': this.emit('suspect', message.instanceId); break
+        case 'violation': this.emit('violation', message.instanceId, message.reason); break
         case 'metrics': this.emit('metrics', message); break
         case 'scrape': this.answerScrape(message.id); break
         case 'exposition': this.expositions.answer(message.id, message.text); break

@@ -1,7 +1,11 @@
-import type { ServerResponse } from 'node:http'
+import { STATUS_CODES, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 
 // Error answers of the data plane, as application/problem+json (RFC 9457).
 // Bodies are built only on the error path; the success path never sees this.
+
+/** How long a socket answered directly stays open for the caller to read the answer. */
+const LINGER_MS = 1_000
 
 export function sendProblem (
   res: ServerResponse,
@@ -15,7 +19,7 @@ export function sendProblem (
     res.destroy()
     return
   }
-  const body = JSON.stringify({ type: `https://roost.dev/errors/${code}`, title: code, status, code, detail, requestId })
+  const body = problemBody(status, code, detail, requestId)
   const headers: Record<string, string | number> = {
     'content-type': 'application/problem+json',
     'content-length': Buffer.byteLength(body),
@@ -25,3 +29,31 @@ export function sendProblem (
   res.writeHead(status, headers)
   res.end(body)
 }
+
+/**
+ * Answers on a raw socket no HTTP response object owns (a connection over
+ * the caps, a request node's parser rejected, an upgrade), then closes it.
+ * What the caller still sends is read and dropped until the socket closes,
+ * so the answer is not lost to a reset.
+ */
+export function writeSocketProblem (socket: Socket, status: number, code: string, detail: string, extraHeaders = ''): void {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  const body = problemBody(status, code, detail, null)
+  socket.on('error', ignore)
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+    `connection: close\r\n${extraHeaders}\r\n${body}`
+  )
+  socket.resume()
+  setTimeout(() => socket.destroy(), LINGER_MS).unref()
+}
+
+function problemBody (status: number, code: string, detail: string, requestId: string | null): string {
+  return JSON.stringify({ type: `https://roost.dev/errors/${code}`, title: code, status, code, detail, requestId })
+}
+
+// A caller gone before reading the answer is no error of the gateway's.
+function ignore (): void {}

@@ -31,8 +31,10 @@ export interface RoutedFunction {
 export interface RoutedInstance {
   id: string
   versionKey: string
-  host: string
-  port: number
+  /** The instance's data socket (docs/internal-protocol.md). */
+  socketPath: string
+  /** The 64 hex characters the instance announced in `listening`; sent in Hello. */
+  secret: string
   state: 'starting' | 'ready' | 'draining'
 }
 
@@ -49,6 +51,14 @@ export interface GatewayOptions {
   bodyLimit: number
   /** How often the gateway sends a metrics report; 0 turns the reports off. Default 1000. */
   metricsIntervalMs?: number
+  /** Connections held at once; over it a new one gets 503. Default 10,000 (fits an fd limit of ~20,000). */
+  maxConnections?: number
+  /** Connections held at once from one client address. Default 256. */
+  maxConnectionsPerClient?: number
+  /** Time for a request's headers to arrive, from its first byte. Default 10,000 ms. */
+  headersTimeoutMs?: number
+  /** How long a request that arrives before the first routing table waits for it. Default 2,000 ms. */
+  tableWaitMs?: number
 }
 
 /** One function version's load over the last interval, for the autoscaler. */
@@ -103,6 +113,8 @@ export type GatewayReport =
   | { t: 'listen-failed', code: string, message: string }
   | { t: 'demand', versionKey: string }
   | { t: 'suspect', instanceId: string }
+  /** The instance broke the data protocol (a malformed frame, …); its connection is closed, the instance should be ended. */
+  | { t: 'violation', instanceId: string, reason: string }
   | GatewayMetricsReport
   /** GET /metrics on the gateway port wants the control plane's exposition text. */
   | { t: 'scrape', id: number }

@@ -1,43 +1,22 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { request, type IncomingMessage } from 'node:http'
 import { Gateway } from '../../src/gateway/index.js'
 import type { RoutingTable } from '../../src/gateway/index.js'
 import type { GatewayReport } from '../../src/gateway/routing-table.js'
+import { FakeInstance, type FakeHandler } from './fake-instance.js'
+import { until } from '../helpers/wait.js'
 
-// The gateway against plain HTTP servers standing in for instances: what it
-// forwards, how it limits, holds, times out and fails requests.
-
-interface Upstream {
-  server: Server
-  port: number
-  inflight: number
-  maxInflight: number
-  requests: IncomingMessage[]
-}
-
-async function upstream (handler: (req: IncomingMessage, res: ServerResponse, u: Upstream) => void): Promise<Upstream> {
-  const u: Upstream = { server: undefined as unknown as Server, port: 0, inflight: 0, maxInflight: 0, requests: [] }
-  u.server = createServer((req, res) => {
-    u.requests.push(req)
-    u.inflight++
-    u.maxInflight = Math.max(u.maxInflight, u.inflight)
-    res.on('close', () => { u.inflight-- })
-    handler(req, res, u)
-  })
-  await new Promise<void>((resolve) => u.server.listen(0, '127.0.0.1', resolve))
-  u.port = (u.server.address() as AddressInfo).port
-  return u
-}
+// The gateway against fake instances speaking the framed protocol over Unix
+// sockets: what it forwards, how it limits, holds, times out and fails requests.
 
 const reports: GatewayReport[] = []
 const gateway = new Gateway({ host: '127.0.0.1', port: 0, bodyLimit: 1024 }, (r) => reports.push(r))
 let base = ''
 let revision = 0
-const upstreams: Upstream[] = []
+const upstreams: FakeInstance[] = []
 
-function table (versions: Array<{ name: string, timeoutMs?: number, concurrency?: number, queueLimit?: number, path?: string }>, instances: Array<{ id: string, fn: string, port: number, state?: 'ready' | 'draining' | 'starting' }>): RoutingTable {
+function table (versions: Array<{ name: string, timeoutMs?: number, concurrency?: number, queueLimit?: number, path?: string }>, instances: Array<{ id: string, fn: string, u: FakeInstance, state?: 'ready' | 'draining' | 'starting' }>): RoutingTable {
   return {
     revision: ++revision,
     functions: versions.map((v) => ({
@@ -48,7 +27,7 @@ function table (versions: Array<{ name: string, timeoutMs?: number, concurrency?
       versions: [{ key: `default/${v.name}@1`, version: 1, timeoutMs: v.timeoutMs ?? 5000, concurrency: v.concurrency ?? 10, queueLimit: v.queueLimit ?? 100 }],
       traffic: [{ version: 1, percent: 100 }]
     })),
-    instances: instances.map((i) => ({ id: i.id, versionKey: `default/${i.fn}@1`, host: '127.0.0.1', port: i.port, state: i.state ?? 'ready' }))
+    instances: instances.map((i) => ({ id: i.id, versionKey: `default/${i.fn}@1`, socketPath: i.u.socketPath, secret: i.u.secret, state: i.state ?? 'ready' }))
   }
 }
 
@@ -59,26 +38,24 @@ before(async () => {
 
 after(async () => {
   await gateway.close()
-  for (const u of upstreams) u.server.close()
+  for (const u of upstreams) await u.close()
 })
 
-async function track (u: Promise<Upstream>): Promise<Upstream> {
-  const resolved = await u
-  upstreams.push(resolved)
-  return resolved
+async function upstream (handler: FakeHandler): Promise<FakeInstance> {
+  const u = await FakeInstance.start(handler)
+  upstreams.push(u)
+  return u
 }
 
 test('forwards method, path, query, headers and body, and sets the forwarding headers', async () => {
-  const u = await track(upstream((req, res) => {
-    let body = ''
-    req.on('data', (c) => { body += c })
-    req.on('end', () => res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body })))
-  }))
-  gateway.applyTable(table([{ name: 'echo', path: '/echo' }], [{ id: 'e1', fn: 'echo', port: u.port }]))
+  const u = await upstream((req, res) => {
+    void req.body().then((body) => res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: body.toString(), deadline: req.head.deadline, requestId: req.head.requestId })))
+  })
+  gateway.applyTable(table([{ name: 'echo', path: '/echo' }], [{ id: 'e1', fn: 'echo', u }]))
   const response = await fetch(`${base}/fn/echo/a/b?c=d`, { method: 'POST', body: 'payload', headers: { 'x-custom': 'yes', 'x-request-id': 'given-id-1' } })
   assert.equal(response.status, 200)
   assert.equal(response.headers.get('x-request-id'), 'given-id-1')
-  const seen = await response.json() as { method: string, url: string, headers: Record<string, string>, body: string }
+  const seen = await response.json() as { method: string, url: string, headers: Record<string, string>, body: string, deadline: number, requestId: string }
   assert.equal(seen.method, 'POST')
   assert.equal(seen.url, '/a/b?c=d')
   assert.equal(seen.body, 'payload')
@@ -86,7 +63,9 @@ test('forwards method, path, query, headers and body, and sets the forwarding he
   assert.equal(seen.headers['x-request-id'], 'given-id-1')
   assert.equal(seen.headers['x-forwarded-prefix'], '/fn/echo')
   assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1')
-  assert.ok(Number(seen.headers['x-roost-deadline']) > Date.now(), 'the deadline is in the future')
+  assert.ok(seen.deadline > Date.now(), 'the deadline is in the future')
+  assert.equal(seen.requestId, 'given-id-1')
+  assert.equal(u.connections[0].hello, u.secret, 'the connection opened with the secret')
 
   const viaPath = await (await fetch(`${base}/echo/x`)).json() as { url: string, headers: Record<string, string> }
   assert.equal(viaPath.url, '/x')
@@ -94,8 +73,8 @@ test('forwards method, path, query, headers and body, and sets the forwarding he
 })
 
 test('an invalid incoming request id is replaced by one of the gateway', async () => {
-  const u = await track(upstream((req, res) => res.end(String(req.headers['x-request-id']))))
-  gateway.applyTable(table([{ name: 'id' }], [{ id: 'i1', fn: 'id', port: u.port }]))
+  const u = await upstream((req, res) => res.end(String(req.headers['x-request-id'])))
+  gateway.applyTable(table([{ name: 'id' }], [{ id: 'i1', fn: 'id', u }]))
   const response = await fetch(`${base}/fn/id`, { headers: { 'x-request-id': 'bad id with spaces' } })
   const id = await response.text()
   assert.notEqual(id, 'bad id with spaces')
@@ -103,16 +82,16 @@ test('an invalid incoming request id is replaced by one of the gateway', async (
 })
 
 test('never sends an instance more requests than its concurrency; the rest wait and are served', async () => {
-  const u = await track(upstream((req, res) => setTimeout(() => res.end('ok'), 30)))
-  gateway.applyTable(table([{ name: 'limited', concurrency: 2 }], [{ id: 'l1', fn: 'limited', port: u.port }]))
+  const u = await upstream((req, res) => setTimeout(() => res.end('ok'), 30))
+  gateway.applyTable(table([{ name: 'limited', concurrency: 2 }], [{ id: 'l1', fn: 'limited', u }]))
   const responses = await Promise.all(Array.from({ length: 12 }, async () => await fetch(`${base}/fn/limited`)))
   assert.deepEqual(responses.map((r) => r.status), Array(12).fill(200))
   assert.equal(u.maxInflight, 2)
 })
 
 test('a full queue answers 503 with Retry-After at once', async () => {
-  const u = await track(upstream((req, res) => setTimeout(() => res.end('ok'), 200)))
-  gateway.applyTable(table([{ name: 'small', concurrency: 1, queueLimit: 2 }], [{ id: 's1', fn: 'small', port: u.port }]))
+  const u = await upstream((req, res) => setTimeout(() => res.end('ok'), 200))
+  gateway.applyTable(table([{ name: 'small', concurrency: 1, queueLimit: 2 }], [{ id: 's1', fn: 'small', u }]))
   const responses = await Promise.all(Array.from({ length: 5 }, async () => await fetch(`${base}/fn/small`)))
   const statuses = responses.map((r) => r.status).sort()
   assert.deepEqual(statuses, [200, 200, 200, 503, 503])
@@ -130,9 +109,9 @@ test('with no instance a request is held, demand is reported, and it is released
     assert.ok(Date.now() < deadline, 'demand reported')
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
-  const u = await track(upstream((req, res) => res.end('warm now')))
-  gateway.applyTable(table([{ name: 'cold' }], [{ id: 'c1', fn: 'cold', port: u.port, state: 'starting' }]))
-  gateway.applyTable(table([{ name: 'cold' }], [{ id: 'c1', fn: 'cold', port: u.port, state: 'ready' }]))
+  const u = await upstream((req, res) => res.end('warm now'))
+  gateway.applyTable(table([{ name: 'cold' }], [{ id: 'c1', fn: 'cold', u, state: 'starting' }]))
+  gateway.applyTable(table([{ name: 'cold' }], [{ id: 'c1', fn: 'cold', u, state: 'ready' }]))
   const response = await pending
   assert.equal(await response.text(), 'warm now')
 })
@@ -151,29 +130,35 @@ test('a start failure answers the held requests with 502 and the reason', async 
 
 test('a request past its timeout gets 504 and the instance is reported as suspect', async () => {
   reports.length = 0
-  const u = await track(upstream(() => { /* never answers */ }))
-  gateway.applyTable(table([{ name: 'slow', timeoutMs: 200 }], [{ id: 'slow1', fn: 'slow', port: u.port }]))
+  const u = await upstream(() => { /* never answers */ })
+  gateway.applyTable(table([{ name: 'slow', timeoutMs: 200 }], [{ id: 'slow1', fn: 'slow', u }]))
   const response = await fetch(`${base}/fn/slow`)
   assert.equal(response.status, 504)
   assert.equal((await response.json() as { code: string }).code, 'ROOST_E_TIMEOUT')
   assert.ok(reports.some((r) => r.t === 'suspect' && r.instanceId === 'slow1'))
+  await until(() => u.requests[0]?.connection.streams.size === 0, 'the stream cancelled on the instance', 5000)
 })
 
-test('an instance that dies mid-request gives that request 502, not the others', async () => {
-  const u = await track(upstream((req, res) => {
-    if (req.url === '/die') req.socket.destroy()
-    else res.end('fine')
-  }))
-  gateway.applyTable(table([{ name: 'dying' }], [{ id: 'd1', fn: 'dying', port: u.port }]))
-  const [dead, fine] = await Promise.all([fetch(`${base}/fn/dying/die`), fetch(`${base}/fn/dying/ok`)])
+test('an instance that dies mid-request gives its open requests 502 crashed; another instance serves on', async () => {
+  const dying = await upstream((req) => { if (req.url === '/die') req.connection.socket.destroy() })
+  const other = await upstream((req, res) => res.end('fine'))
+  gateway.applyTable(table([{ name: 'dying' }], [{ id: 'd1', fn: 'dying', u: dying }]))
+  const dead = await fetch(`${base}/fn/dying/die`)
   assert.equal(dead.status, 502)
   assert.equal((await dead.json() as { code: string }).code, 'ROOST_E_INSTANCE_CRASHED')
+  gateway.applyTable(table([{ name: 'dying' }], [{ id: 'd1', fn: 'dying', u: dying }, { id: 'd2', fn: 'dying', u: other }]))
+  const fine = await fetch(`${base}/fn/dying/ok`)
   assert.equal(fine.status, 200)
+  assert.equal(await fine.text(), 'fine')
 })
 
-test('a body over the limit is refused with 413 without reaching the instance', async () => {
-  const u = await track(upstream((req, res) => res.end('should not be reached')))
-  gateway.applyTable(table([{ name: 'upload' }], [{ id: 'u1', fn: 'upload', port: u.port }]))
+test('a body over the limit gets 413: a Content-Length over it never reaches the instance, a chunked one is cancelled', async () => {
+  let cancels = 0
+  const u = await upstream((req, res) => {
+    req.on('cancel', () => { cancels++ })
+    void req.body().then(() => res.end('should not be reached'))
+  })
+  gateway.applyTable(table([{ name: 'upload' }], [{ id: 'u1', fn: 'upload', u }]))
   const response = await fetch(`${base}/fn/upload`, { method: 'POST', body: 'x'.repeat(2048) })
   assert.equal(response.status, 413)
   assert.equal((await response.json() as { code: string }).code, 'ROOST_E_PAYLOAD_TOO_LARGE')
@@ -184,22 +169,45 @@ test('a body over the limit is refused with 413 without reaching the instance', 
     duplex: 'half'
   } as RequestInit)
   assert.equal(chunked.status, 413)
+  assert.ok(u.requests.every((r) => r.received <= 1024), 'no more than the limit reached the instance')
+  await until(() => cancels === u.requests.length, 'the streamed request cancelled on the instance', 5000)
+})
+
+test('a chunked body that passes the limit after the response began cuts the response off', async () => {
+  let cancelled = false
+  const u = await upstream((req, res) => {
+    req.on('cancel', () => { cancelled = true })
+    res.writeHead(200, { 'content-type': 'text/plain' })
+    res.write('started')
+  })
+  gateway.applyTable(table([{ name: 'early' }], [{ id: 'early1', fn: 'early', u }]))
+  const req = request(`${base}/fn/early`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' }, agent: false })
+  req.on('error', () => {})
+  req.write(Buffer.alloc(800))
+  const res = await new Promise<IncomingMessage>((resolve) => req.once('response', resolve))
+  assert.equal(res.statusCode, 200)
+  const first = await new Promise<Buffer>((resolve) => res.once('data', resolve))
+  assert.equal(first.toString(), 'started')
+  req.write(Buffer.alloc(800))
+  await new Promise<void>((resolve) => res.once('close', resolve))
+  assert.equal(res.complete, false, 'the response was cut off')
+  await until(() => cancelled, 'the stream cancelled on the instance', 5000)
 })
 
 test('a draining instance gets no new requests', async () => {
-  const a = await track(upstream((req, res) => res.end('a')))
-  const b = await track(upstream((req, res) => res.end('b')))
-  gateway.applyTable(table([{ name: 'drain' }], [{ id: 'a', fn: 'drain', port: a.port, state: 'draining' }, { id: 'b', fn: 'drain', port: b.port }]))
+  const a = await upstream((req, res) => res.end('a'))
+  const b = await upstream((req, res) => res.end('b'))
+  gateway.applyTable(table([{ name: 'drain' }], [{ id: 'a', fn: 'drain', u: a, state: 'draining' }, { id: 'b', fn: 'drain', u: b }]))
   for (let i = 0; i < 10; i++) assert.equal(await (await fetch(`${base}/fn/drain`)).text(), 'b')
 })
 
 test('responses stream through with their status and headers; hop-by-hop headers are dropped', async () => {
-  const u = await track(upstream((req, res) => {
-    res.writeHead(201, { 'x-app': 'yes', 'keep-alive': 'timeout=5' })
+  const u = await upstream((req, res) => {
+    res.writeHead(201, { 'x-app': 'yes', 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked' })
     res.write('part1-')
     setTimeout(() => res.end('part2'), 20)
-  }))
-  gateway.applyTable(table([{ name: 'stream' }], [{ id: 's', fn: 'stream', port: u.port }]))
+  })
+  gateway.applyTable(table([{ name: 'stream' }], [{ id: 's', fn: 'stream', u }]))
   const response = await fetch(`${base}/fn/stream`)
   assert.equal(response.status, 201)
   assert.equal(response.headers.get('x-app'), 'yes')
@@ -216,8 +224,8 @@ test('unknown routes get 404 problem+json; /healthz answers', async () => {
 })
 
 test('a request in flight on a version that leaves the table still gets its 504 at the deadline', async () => {
-  const u = await track(upstream(() => { /* never answers */ }))
-  gateway.applyTable(table([{ name: 'leaving', timeoutMs: 300 }], [{ id: 'leaving1', fn: 'leaving', port: u.port }]))
+  const u = await upstream(() => { /* never answers */ })
+  gateway.applyTable(table([{ name: 'leaving', timeoutMs: 300 }], [{ id: 'leaving1', fn: 'leaving', u }]))
   const pending = fetch(`${base}/fn/leaving`)
   await new Promise((resolve) => setTimeout(resolve, 50))
   gateway.applyTable(table([], []))
@@ -229,11 +237,11 @@ test('requests waiting for a version that leaves the table move to the version n
   gateway.applyTable(table([{ name: 'moving' }], []))
   const pending = fetch(`${base}/fn/moving`)
   await new Promise((resolve) => setTimeout(resolve, 50))
-  const u = await track(upstream((req, res) => res.end('v2 answered')))
+  const u = await upstream((req, res) => res.end('v2 answered'))
   const next = table([{ name: 'moving' }], [])
   next.functions[0].versions = [{ key: 'default/moving@2', version: 2, timeoutMs: 5000, concurrency: 10, queueLimit: 100 }]
   next.functions[0].traffic = [{ version: 2, percent: 100 }]
-  next.instances = [{ id: 'm2', versionKey: 'default/moving@2', host: '127.0.0.1', port: u.port, state: 'ready' }]
+  next.instances = [{ id: 'm2', versionKey: 'default/moving@2', socketPath: u.socketPath, secret: u.secret, state: 'ready' }]
   gateway.applyTable(next)
   assert.equal(await (await pending).text(), 'v2 answered')
 })

@@ -1,19 +1,17 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { once } from 'node:events'
 import { GatewayHandle } from '../../src/gateway/index.js'
 import type { GatewayMetricsReport } from '../../src/gateway/index.js'
 import { ControlPlaneMetrics } from '../../src/metrics/index.js'
 import { parseExposition, value } from '../metrics/parse-exposition.js'
+import { FakeInstance } from './fake-instance.js'
 
 // The gateway in its worker thread, as the control plane drives it: the
 // metrics event, GET /metrics on the gateway port, and scrape().
 
 test('the handle emits metrics reports, serves /metrics with both parts, and scrape() returns the gateway\'s part', async () => {
-  const instance = createServer((req, res) => res.end('hi'))
-  await new Promise<void>((resolve) => instance.listen(0, '127.0.0.1', resolve))
+  const instance = await FakeInstance.start((req, res) => res.end('hi'))
   const controlPlane = new ControlPlaneMetrics({ defaultMetrics: false })
   controlPlane.coldStart({ namespace: 'default', name: 'w', version: 1 }, 0.2, true)
   const handle = await GatewayHandle.start({ host: '127.0.0.1', port: 0, bodyLimit: 1024, metricsIntervalMs: 100, scrapeControlPlane: async () => await controlPlane.text() })
@@ -21,7 +19,7 @@ test('the handle emits metrics reports, serves /metrics with both parts, and scr
     handle.pushTable({
       revision: 1,
       functions: [{ key: 'default/w', namespace: 'default', name: 'w', paths: [], versions: [{ key: 'default/w@1', version: 1, timeoutMs: 5000, concurrency: 4, queueLimit: 10 }], traffic: [{ version: 1, percent: 100 }] }],
-      instances: [{ id: 'w1', versionKey: 'default/w@1', host: '127.0.0.1', port: (instance.address() as AddressInfo).port, state: 'ready' }]
+      instances: [{ id: 'w1', versionKey: 'default/w@1', socketPath: instance.socketPath, secret: instance.secret, state: 'ready' }]
     })
     for (let i = 0; i < 3; i++) assert.equal(await (await fetch(`${handle.url}/fn/w`)).text(), 'hi')
 
@@ -43,7 +41,7 @@ test('the handle emits metrics reports, serves /metrics with both parts, and scr
     assert.equal(own.filter((s) => s.name.startsWith('roost_instance_')).length, 0, 'scrape() is the gateway\'s part alone')
   } finally {
     await handle.close()
-    instance.close()
+    await instance.close()
   }
   assert.equal(await handle.scrape(), '', 'after close, scrape() answers at once with nothing')
 })

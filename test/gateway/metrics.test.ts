@@ -1,44 +1,39 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Gateway } from '../../src/gateway/index.js'
 import type { GatewayMetricsReport, RoutingTable, VersionMetrics } from '../../src/gateway/index.js'
 import type { GatewayReport } from '../../src/gateway/routing-table.js'
 import { find, parseExposition, value } from '../metrics/parse-exposition.js'
+import { FakeInstance, type FakeResponse } from './fake-instance.js'
 
 // What the gateway measures for the autoscaler and for Prometheus: the
 // time-averaged load per version and instance, status classes, latencies,
 // cold starts, and GET /metrics on the gateway port.
 
 interface Upstream {
-  server: Server
-  port: number
+  fake: FakeInstance
   /** Responses held back until release() */
-  held: ServerResponse[]
+  held: FakeResponse[]
   release: () => void
 }
 
 /** A stand-in instance: `?hold` waits for release(), `?s=<code>` answers that status, `?hang` never answers. */
 async function upstream (): Promise<Upstream> {
   const u: Upstream = {
-    server: undefined as unknown as Server,
-    port: 0,
+    fake: undefined as unknown as FakeInstance,
     held: [],
     release: () => { for (const res of u.held.splice(0)) res.end('released') }
   }
-  u.server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://x')
+  u.fake = await FakeInstance.start((req, res) => {
+    const url = new URL(req.url, 'http://x')
     if (url.searchParams.has('hang')) return
     if (url.searchParams.has('hold')) {
       u.held.push(res)
       return
     }
     const delay = Number(url.searchParams.get('delay') ?? 0)
-    setTimeout(() => { res.statusCode = Number(url.searchParams.get('s') ?? 200); res.end('ok') }, delay)
+    setTimeout(() => { res.writeHead(Number(url.searchParams.get('s') ?? 200)); res.end('ok') }, delay)
   })
-  await new Promise<void>((resolve) => u.server.listen(0, '127.0.0.1', resolve))
-  u.port = (u.server.address() as AddressInfo).port
   upstreams.push(u)
   return u
 }
@@ -56,7 +51,7 @@ let revision = 0
 const upstreams: Upstream[] = []
 
 interface VersionSpec { name: string, namespace?: string, timeoutMs?: number, concurrency?: number, queueLimit?: number, path?: string }
-interface InstanceSpec { id: string, fn: string, namespace?: string, port: number, state?: 'ready' | 'draining' | 'starting' }
+interface InstanceSpec { id: string, fn: string, namespace?: string, u: Upstream, state?: 'ready' | 'draining' | 'starting' }
 
 function table (versions: VersionSpec[], instances: InstanceSpec[]): RoutingTable {
   return {
@@ -72,7 +67,7 @@ function table (versions: VersionSpec[], instances: InstanceSpec[]): RoutingTabl
         traffic: [{ version: 1, percent: 100 }]
       }
     }),
-    instances: instances.map((i) => ({ id: i.id, versionKey: `${i.namespace ?? 'default'}/${i.fn}@1`, host: '127.0.0.1', port: i.port, state: i.state ?? 'ready' }))
+    instances: instances.map((i) => ({ id: i.id, versionKey: `${i.namespace ?? 'default'}/${i.fn}@1`, socketPath: i.u.fake.socketPath, secret: i.u.fake.secret, state: i.state ?? 'ready' }))
   }
 }
 
@@ -108,12 +103,12 @@ before(async () => {
 
 after(async () => {
   await gateway.close()
-  for (const u of upstreams) u.server.close()
+  for (const u of upstreams) await u.fake.close()
 })
 
 test('two requests held open for a whole interval average a concurrency of 2, on the version and on its instance', async () => {
   const u = await upstream()
-  gateway.applyTable(table([{ name: 'held' }, { name: 'idle' }], [{ id: 'h1', fn: 'held', port: u.port }]))
+  gateway.applyTable(table([{ name: 'held' }, { name: 'idle' }], [{ id: 'h1', fn: 'held', u: u }]))
   const pending = [fetch(`${base}/fn/held?hold`), fetch(`${base}/fn/held?hold`)]
   await until('both requests reach the instance', () => u.held.length === 2)
   gateway.collectMetrics()
@@ -141,7 +136,7 @@ test('two requests held open for a whole interval average a concurrency of 2, on
 
 test('one request open for about half the interval averages about 0.5; arrivals and rps count the interval', async () => {
   const u = await upstream()
-  gateway.applyTable(table([{ name: 'half' }], [{ id: 'half1', fn: 'half', port: u.port }]))
+  gateway.applyTable(table([{ name: 'half' }], [{ id: 'half1', fn: 'half', u: u }]))
   gateway.collectMetrics()
   const started = performance.now()
   const pending = fetch(`${base}/fn/half?hold`)
@@ -174,7 +169,7 @@ test('at zero instances waiting requests are the demand: they count in waiting a
   assert.ok(!report.instances.some((i) => i.versionKey === 'default/zero@1'))
 
   const u = await upstream()
-  gateway.applyTable(table([{ name: 'zero' }], [{ id: 'z1', fn: 'zero', port: u.port }]))
+  gateway.applyTable(table([{ name: 'zero' }], [{ id: 'z1', fn: 'zero', u: u }]))
   for (const response of await Promise.all(pending)) assert.equal(response.status, 200)
   // A request arriving now finds a ready instance: not a cold start.
   assert.equal((await fetch(`${base}/fn/zero`)).status, 200)
@@ -190,7 +185,7 @@ test('at zero instances waiting requests are the demand: they count in waiting a
 
 test('no instance ever holds more requests than the concurrency limit, in the report either', async () => {
   const [a, b] = [await upstream(), await upstream()]
-  gateway.applyTable(table([{ name: 'limit', concurrency: 2 }], [{ id: 'la', fn: 'limit', port: a.port }, { id: 'lb', fn: 'limit', port: b.port }]))
+  gateway.applyTable(table([{ name: 'limit', concurrency: 2 }], [{ id: 'la', fn: 'limit', u: a }, { id: 'lb', fn: 'limit', u: b }]))
   gateway.collectMetrics()
   let done = false
   const load = Promise.all(Array.from({ length: 24 }, async () => await (await fetch(`${base}/fn/limit?delay=20`)).text())).finally(() => { done = true })
@@ -217,7 +212,7 @@ test('status classes and latency histograms reach the exposition, labels escaped
   const u = await upstream()
   const namespace = 'we"ird\\ns\nx'
   const name = 'fn\\"q'
-  gateway.applyTable(table([{ name, namespace, path: '/weird', timeoutMs: 300 }], [{ id: 'w1', fn: name, namespace, port: u.port }]))
+  gateway.applyTable(table([{ name, namespace, path: '/weird', timeoutMs: 300 }], [{ id: 'w1', fn: name, namespace, u: u }]))
   const statuses = [200, 200, 201, 302, 404, 404, 500]
   for (const s of statuses) assert.equal((await fetch(`${base}/weird?s=${s}`, { redirect: 'manual' })).status, s)
   assert.equal((await fetch(`${base}/weird?hang`)).status, 504, 'the gateway\'s own timeout counts as 5xx')
@@ -263,7 +258,7 @@ test('a full queue\'s 503 and a start failure\'s 502 are counted as 5xx', async 
 test('GET /metrics on the gateway port answers the gateway\'s series and the control plane\'s, before any route', async () => {
   const u = await upstream()
   // A function routed at /metrics and /healthz does not take them.
-  gateway.applyTable(table([{ name: 'greedy', path: '/metrics' }, { name: 'health', path: '/healthz' }], [{ id: 'g1', fn: 'greedy', port: u.port }, { id: 'hz1', fn: 'health', port: u.port }]))
+  gateway.applyTable(table([{ name: 'greedy', path: '/metrics' }, { name: 'health', path: '/healthz' }], [{ id: 'g1', fn: 'greedy', u: u }, { id: 'hz1', fn: 'health', u: u }]))
   const response = await fetch(`${base}/metrics?name[]=x`)
   assert.equal(response.status, 200)
   assert.equal(response.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8')
@@ -295,7 +290,7 @@ test('GET /metrics answers with the gateway\'s part alone when the control plane
 
 test('a deleted version\'s series disappear, once its last open request is answered', async () => {
   const u = await upstream()
-  gateway.applyTable(table([{ name: 'doomed' }, { name: 'gone' }], [{ id: 'd1', fn: 'doomed', port: u.port }, { id: 'g2', fn: 'gone', port: u.port }]))
+  gateway.applyTable(table([{ name: 'doomed' }, { name: 'gone' }], [{ id: 'd1', fn: 'doomed', u: u }, { id: 'g2', fn: 'gone', u: u }]))
   assert.equal((await fetch(`${base}/fn/gone`)).status, 200)
   const pending = fetch(`${base}/fn/doomed?hold`)
   await until('the request reaches the instance', () => u.held.length === 1)

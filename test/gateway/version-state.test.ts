@@ -10,10 +10,10 @@ function call (deadline: number): Call {
   return { deadline, prev: null, next: null } as unknown as Call
 }
 
-// Real instances (an undici Pool connects only on a first request, which pick never makes).
+// Real instances (one connects only on a first request, which pick never makes).
 const made: UpstreamInstance[] = []
 function instance (inflight: number, state: 'ready' | 'draining' | 'starting' = 'ready', concurrency = 2): UpstreamInstance {
-  const upstream = new UpstreamInstance(`i${made.length}`, config.key, '127.0.0.1', 9, concurrency, state, 0)
+  const upstream = new UpstreamInstance(`i${made.length}`, config.key, '/nonexistent/roost.sock', 'secret', concurrency, state, 0, { unreachable: () => {}, violation: () => {} })
   for (let i = 0; i < inflight; i++) upstream.acquire(0)
   made.push(upstream)
   return upstream
