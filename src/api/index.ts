@@ -18,3 +18,4 @@ export { versionConfigOf, versionConfigHash, effectiveTraffic } from './version-
 export type { VersionConfig } from './version-config.js'
 export { viewFunction } from './function-view.js'
 export type { FunctionView, FunctionStatus, InstanceSummary, Condition, FunctionLive, VersionScaling, VersionStatus } from './function-view.js'
+export type { EventItem, LogLineItem } from './records.js'

@@ -85,7 +85,8 @@ export class Platform {
       let controller: FunctionController | undefined
       const recordEvent = (namespace: string, name: string, type: 'Normal' | 'Warning', reason: string, message: string): void => {
         store.recordEvent({ namespace, kind: 'Function', name, type, reason, message })
-        logger.info({ event: { namespace, function: name, type, reason } }, message)
+        // A Warning event is a problem someone should look at: it is logged as one.
+        logger[type === 'Warning' ? 'warn' : 'info']({ event: { namespace, function: name, type, reason } }, message)
       }
       const instances = new InstanceManager(new LocalProcessDriver(), {
         onChange: () => {
