@@ -25,6 +25,13 @@ export interface ScaleOwner {
   desired (versionKey: string): number
 }
 
+/** The last failed start of a version that has had no ready instance since. */
+export interface StartFailure {
+  reason: string
+  /** Epoch ms. */
+  at: number
+}
+
 export interface FunctionControllerOptions {
   /** Requests a version may hold waiting for an instance before answering 503. */
   queueLimit: number
@@ -58,6 +65,8 @@ export class FunctionController {
   private revision = 0
   private unwatch: (() => void) | null = null
   private tablePending = false
+  /** Per version key, the last failed start; cleared once the version has a ready instance. */
+  private readonly failures = new Map<string, StartFailure>()
 
   constructor (
     private readonly store: Store,
@@ -71,6 +80,28 @@ export class FunctionController {
   /** The traffic the gateway routes for a function now; it lags the spec while a new version comes up. */
   serving (namespace: string, name: string): TrafficTarget[] | undefined {
     return this.served.get(`${namespace}/${name}`)
+  }
+
+  /**
+   * A start of this version failed (the instance manager says why). Its
+   * status shows it until an instance is ready, and a rollout does not move
+   * routes onto it while the versions serving now can still start.
+   */
+  startFailed (key: string, reason: string): void {
+    this.failures.set(key, { reason, at: Date.now() })
+    this.schedule()
+  }
+
+  /** Why a version cannot start, if its last start failed and none of its instances is ready. */
+  startFailure (namespace: string, name: string, version: number): StartFailure | undefined {
+    const key = versionKey(namespace, name, version)
+    const failure = this.failures.get(key)
+    if (failure === undefined) return undefined
+    if (this.instances.list().some((instance) => instance.versionKey === key && instance.state === 'ready')) {
+      this.failures.delete(key)
+      return undefined
+    }
+    return failure
   }
 
   start (): void {
@@ -127,6 +158,7 @@ export class FunctionController {
       pending ||= desired.pending
     }
     for (const key of this.served.keys()) if (!live.has(key)) this.served.delete(key)
+    for (const key of this.failures.keys()) if (ready.has(key) || !targets.some((target) => target.key === key)) this.failures.delete(key)
     this.routed = routed
     this.pending = pending
     this.autoscaler.setVersions(scaled)
@@ -197,8 +229,9 @@ export class FunctionController {
 
   /**
    * The traffic to route now: what is wanted, unless a newly weighted version
-   * has no ready instance while the versions serving now have one; then the
-   * current routes stay (with the wanted tag-only routes added) until it is ready.
+   * has no ready instance while the versions serving now have one, or while
+   * it failed to start and they have not; then the current routes stay (with
+   * the wanted tag-only routes added) until it is ready.
    */
   private servedTraffic (fnKey: string, wanted: TrafficTarget[], versions: Map<number, unknown>, ready: Set<string>): TrafficTarget[] {
     const previous = this.served.get(fnKey)?.filter((t) => versions.has(t.version))
@@ -207,7 +240,10 @@ export class FunctionController {
     const wasWeighted = (version: number): boolean => previous.some((t) => t.version === version && t.percent > 0)
     const waiting = wanted.some((t) => t.percent > 0 && !isReady(t.version) && !wasWeighted(t.version))
     if (!waiting) return wanted
-    if (!previous.some((t) => t.percent > 0 && isReady(t.version))) return wanted
+    const failed = (version: number): boolean => this.failures.has(`${fnKey}@${version}`)
+    const newFailed = wanted.some((t) => t.percent > 0 && !isReady(t.version) && !wasWeighted(t.version) && failed(t.version))
+    const canServe = (t: TrafficTarget): boolean => t.percent > 0 && (isReady(t.version) || (newFailed && !failed(t.version)))
+    if (!previous.some(canServe)) return wanted
     const tagOnly = wanted.filter((t) => t.percent === 0 && !previous.some((p) => p.version === t.version))
     return [...previous.filter((t) => t.percent > 0).map((t) => ({ version: t.version, percent: t.percent })), ...tagOnly]
   }
