@@ -326,5 +326,7 @@ function toRoostError (err: unknown): RoostError {
 
 function sendError (reply: FastifyReply, err: RoostError): void {
   const problem: ProblemDetails = err.toProblem()
+  // RFC 9110 §11.6.1: a 401 names the scheme that would succeed.
+  if (err.status === 401) reply.header('www-authenticate', 'Bearer realm="roost"')
   reply.code(err.status).type('application/problem+json').send(problem)
 }
