@@ -1,7 +1,7 @@
-import { FunctionManifestSchema } from './function-schema.js'
+import { strictManifestSchema } from './schema-document.js'
 
 // The OpenAPI 3.1 description of the REST API, served at /openapi.json. 3.1
-// speaks JSON Schema 2020-12, so the manifest schema is embedded unchanged.
+// speaks JSON Schema 2020-12, so the manifest schema editors use is embedded unchanged.
 
 const problem = { $ref: '#/components/responses/Problem' }
 const errors = { 400: problem, 401: { $ref: '#/components/responses/Unauthorized' }, 403: problem, 404: problem, 409: problem, 413: problem, 422: problem }
@@ -106,7 +106,7 @@ export function openApiDocument (): object {
         }
       },
       schemas: {
-        FunctionManifest: FunctionManifestSchema,
+        FunctionManifest: strictManifestSchema(),
         ApplyRequest: {
           type: 'object',
           required: ['manifest'],
