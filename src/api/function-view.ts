@@ -28,11 +28,20 @@ export interface VersionScaling {
   lastDecision: { at: number, from: number, to: number, reason: string, message: string } | null
 }
 
+/** Why a version's last start failed (none of its instances has been ready since). */
+export interface StartFailure {
+  reason: string
+  /** Epoch ms. */
+  at: number
+}
+
 /** What the platform knows of one function beyond the store. */
 export interface FunctionLive {
   scaling (version: number): VersionScaling | undefined
   /** Routed now; undefined when the controller has not routed the function yet. */
   serving: TrafficTarget[] | undefined
+  /** The version's last start failed and it has no ready instance. */
+  startFailure?: (version: number) => StartFailure | undefined
 }
 
 type TrafficTarget = { version: number, percent: number, tag?: string }
@@ -47,6 +56,8 @@ export interface VersionStatus {
   /** Stable-window averages the autoscaler last worked from. */
   observed: { concurrency: number, rps: number }
   lastScale: { time: string, message: string } | null
+  /** Ready: whether this version can serve; False with reason StartFailed and the cause when it cannot start. */
+  conditions: Condition[]
 }
 
 export interface Condition {
@@ -99,9 +110,14 @@ export function viewFunction (
   const own = instances.filter((i) => i.namespace === fn.namespace && i.function === fn.name)
   const counts = { desired: 0, ready: 0, starting: 0, draining: 0 }
   for (const instance of own) counts[instance.state]++
-  const perVersion = versionStatuses(versions, own, live.scaling)
+  const failureOf = live.startFailure ?? (() => undefined)
+  const perVersion = versionStatuses(versions, own, live.scaling, failureOf)
   const serving = live.serving ?? traffic
   for (const v of perVersion) counts.desired += v.desired
+  const failed = new Map(perVersion.flatMap((v) => {
+    const failure = failureOf(v.version)
+    return failure === undefined || v.ready > 0 ? [] : [[v.version, failure.reason] as const]
+  }))
   return {
     apiVersion: 'roost.dev/v1',
     kind: 'Function',
@@ -116,12 +132,17 @@ export function viewFunction (
       updateTimestamp: fn.updatedAt
     },
     spec: fn.spec,
-    status: { latestVersion, traffic, serving, instances: counts, versions: perVersion, conditions: [readyCondition(fn.spec, counts), rolledOutCondition(traffic, serving)] }
+    status: { latestVersion, traffic, serving, instances: counts, versions: perVersion, conditions: [readyCondition(fn.spec, counts, serving, failed), rolledOutCondition(traffic, serving, failed, unready(fn.spec, traffic, perVersion))] }
   }
 }
 
 // Versions the autoscaler scales or that still have instances, oldest first.
-function versionStatuses (versions: Array<StoredVersion<VersionConfig>>, instances: InstanceSummary[], scaling: (version: number) => VersionScaling | undefined): VersionStatus[] {
+function versionStatuses (
+  versions: Array<StoredVersion<VersionConfig>>,
+  instances: InstanceSummary[],
+  scaling: (version: number) => VersionScaling | undefined,
+  failureOf: (version: number) => StartFailure | undefined
+): VersionStatus[] {
   const statuses: VersionStatus[] = []
   for (const { number } of versions) {
     const scale = scaling(number)
@@ -135,23 +156,62 @@ function versionStatuses (versions: Array<StoredVersion<VersionConfig>>, instanc
       draining: 0,
       panic: scale?.panic ?? false,
       observed: scale?.observed.stable ?? { concurrency: 0, rps: 0 },
-      lastScale: scale?.lastDecision == null ? null : { time: new Date(scale.lastDecision.at).toISOString(), message: scale.lastDecision.message }
+      lastScale: scale?.lastDecision == null ? null : { time: new Date(scale.lastDecision.at).toISOString(), message: scale.lastDecision.message },
+      conditions: []
     }
     for (const instance of own) status[instance.state]++
+    status.conditions.push(versionReadyCondition(status, failureOf(number)))
     statuses.push(status)
   }
   return statuses
 }
 
-function rolledOutCondition (traffic: TrafficTarget[], serving: TrafficTarget[]): Condition {
-  const key = (t: TrafficTarget[]): string => t.filter((e) => e.percent > 0).map((e) => `${e.version}:${e.percent}`).sort().join(',')
-  if (key(traffic) === key(serving)) return { type: 'RolledOut', status: 'True', reason: 'Serving', message: 'the traffic is routed as the spec asks' }
-  const waiting = traffic.filter((t) => t.percent > 0 && !serving.some((s) => s.version === t.version && s.percent > 0)).map((t) => `v${t.version}`)
-  return { type: 'RolledOut', status: 'False', reason: 'WaitingForReady', message: `routes move once ${waiting.join(', ')} has a ready instance; until then ${serving.filter((s) => s.percent > 0).map((s) => `v${s.version} ${s.percent}%`).join(', ')} serves` }
+function versionReadyCondition (status: VersionStatus, failure: StartFailure | undefined): Condition {
+  if (status.ready > 0) return { type: 'Ready', status: 'True', reason: 'InstancesReady', message: `${status.ready} instance(s) ready of ${status.desired} desired` }
+  if (failure !== undefined) return { type: 'Ready', status: 'False', reason: 'StartFailed', message: failure.reason }
+  if (status.starting > 0) return { type: 'Ready', status: 'False', reason: 'Starting', message: `${status.starting} instance(s) starting` }
+  return { type: 'Ready', status: 'True', reason: 'ScaledToZero', message: 'no instance runs; the first request starts one' }
 }
 
-function readyCondition (spec: FunctionSpec, counts: FunctionStatus['instances']): Condition {
+/** Versions that cannot start, as "v2 cannot start: <why>", for those of `targets` that carry traffic. */
+function cannotStart (targets: TrafficTarget[], failed: ReadonlyMap<number, string>): string[] {
+  return targets.filter((t) => t.percent > 0 && failed.has(t.version)).map((t) => `v${t.version} cannot start: ${failed.get(t.version) as string}`)
+}
+
+function servingText (serving: TrafficTarget[]): string {
+  const weighted = serving.filter((s) => s.percent > 0)
+  return weighted.length === 0 ? 'nothing serves' : `${weighted.map((s) => `v${s.version} ${s.percent}%`).join(', ')} serves`
+}
+
+/** Weighted versions that should have an instance and have none ready yet. */
+function unready (spec: FunctionSpec, traffic: TrafficTarget[], versions: VersionStatus[]): string[] {
+  return traffic.filter((t) => {
+    if (t.percent === 0) return false
+    const status = versions.find((v) => v.version === t.version)
+    if (status === undefined) return spec.scale.min > 0
+    return status.ready === 0 && (spec.scale.min > 0 || status.starting > 0 || status.desired > 0)
+  }).map((t) => `v${t.version}`)
+}
+
+function rolledOutCondition (traffic: TrafficTarget[], serving: TrafficTarget[], failed: ReadonlyMap<number, string>, starting: string[]): Condition {
+  const broken = cannotStart(traffic, failed)
+  if (broken.length > 0) {
+    const servedOk = serving.filter((s) => s.percent > 0 && !failed.has(s.version))
+    return { type: 'RolledOut', status: 'False', reason: 'StartFailed', message: `${broken.join('; ')}; ${servingText(servedOk)}` }
+  }
+  const key = (t: TrafficTarget[]): string => t.filter((e) => e.percent > 0).map((e) => `${e.version}:${e.percent}`).sort().join(',')
+  if (key(traffic) === key(serving)) {
+    if (starting.length > 0) return { type: 'RolledOut', status: 'False', reason: 'Starting', message: `routed as the spec asks; ${starting.join(', ')} has no ready instance yet` }
+    return { type: 'RolledOut', status: 'True', reason: 'Serving', message: 'the traffic is routed as the spec asks' }
+  }
+  const waiting = traffic.filter((t) => t.percent > 0 && !serving.some((s) => s.version === t.version && s.percent > 0)).map((t) => `v${t.version}`)
+  return { type: 'RolledOut', status: 'False', reason: 'WaitingForReady', message: `routes move once ${waiting.join(', ')} has a ready instance; until then ${servingText(serving)}` }
+}
+
+function readyCondition (spec: FunctionSpec, counts: FunctionStatus['instances'], serving: TrafficTarget[], failed: ReadonlyMap<number, string>): Condition {
   if (counts.ready > 0) return { type: 'Ready', status: 'True', reason: 'InstancesReady', message: `${counts.ready} instance(s) ready of ${counts.desired} desired` }
+  const broken = cannotStart(serving, failed)
+  if (broken.length > 0) return { type: 'Ready', status: 'False', reason: 'StartFailed', message: broken.join('; ') }
   if (spec.scale.min === 0 && counts.starting === 0) {
     return { type: 'Ready', status: 'True', reason: 'ScaledToZero', message: 'no instance runs; the first request starts one' }
   }

@@ -1,7 +1,7 @@
 // Manifest files: one or more YAML documents (JSON is YAML too), parsed into plain
 // values for validate.ts. Parsing is bounded and never throws anything but ManifestParseError.
 
-import { CST, isMap, isSeq, Lexer, LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml'
+import { CST, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseAllDocuments, type Document, type Node, type YAMLError } from 'yaml'
 import { ManifestParseError } from '../errors/index.js'
 
 export const MAX_MANIFEST_BYTES = 1024 * 1024
@@ -17,6 +17,9 @@ export interface ManifestDocument {
   line: number
   doc: unknown
 }
+
+// The YAML of each parsed document, so that a field's problem can be pointed at where it is written.
+const sources = new WeakMap<ManifestDocument, { document: Document, lines: LineCounter }>()
 
 export function parseManifests (text: string, file?: string): ManifestDocument[] {
   // text.length ≤ bytes, so the cheap test first spares encoding most texts.
@@ -36,9 +39,52 @@ export function parseManifests (text: string, file?: string): ManifestDocument[]
       const got = isSeq(document.contents) ? 'a list' : typeof doc === 'object' ? 'a tagged value' : `a ${typeof doc}`
       throw new ManifestParseError(`expected a mapping (apiVersion, kind, metadata, spec), got ${got}`, { file, line })
     }
-    result.push({ index: result.length, line, doc })
+    const parsed: ManifestDocument = { index: result.length, line, doc }
+    sources.set(parsed, { document, lines })
+    result.push(parsed)
   }
   return result
+}
+
+/**
+ * The 1-based line and column where a field of a parsed document is written,
+ * given as validation names it (`spec.scale.max`, `spec.traffic[1].percent`,
+ * `metadata.labels["app/x"]`): its key, or for a list entry the entry. A field
+ * that is missing points at the nearest enclosing one that is there.
+ */
+export function locateField (parsed: ManifestDocument, field: string): { line: number, column: number } {
+  const source = sources.get(parsed)
+  if (source === undefined) return { line: parsed.line, column: 1 }
+  let node: unknown = source.document.contents
+  let offset = (node as Node | null)?.range?.[0]
+  for (const segment of fieldSegments(field)) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment))
+      if (pair === undefined) break
+      offset = (pair.key as Node).range?.[0] ?? offset
+      node = pair.value
+    } else if (isSeq(node) && typeof segment === 'number' && segment < node.items.length) {
+      node = node.items[segment]
+      offset = (node as Node | null)?.range?.[0] ?? offset
+    } else {
+      break
+    }
+  }
+  return offset === undefined ? { line: parsed.line, column: 1 } : positionOf(source.lines, offset)
+}
+
+// 'spec.traffic[1].percent' → ['spec', 'traffic', 1, 'percent']; 'env["A-B"]' → ['env', 'A-B'].
+function fieldSegments (field: string): Array<string | number> {
+  const segments: Array<string | number> = []
+  const token = /(?:^|\.)([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/y
+  while (token.lastIndex < field.length) {
+    const match = token.exec(field)
+    if (match === null) break
+    if (match[1] !== undefined) segments.push(match[1])
+    else if (match[2] !== undefined) segments.push(Number(match[2]))
+    else segments.push(JSON.parse(match[3] as string) as string)
+  }
+  return segments
 }
 
 function parseYaml (text: string, lines: LineCounter, file: string | undefined): Document[] {

@@ -1,16 +1,73 @@
 // The Function manifest as a standalone JSON Schema (draft 2020-12) for editors, e.g.
 // yaml-language-server with `# yaml-language-server: $schema=<url or path>` at the top of a
 // manifest. Generated from FunctionManifestSchema, so it cannot drift from what the API
-// accepts; rules the schema cannot express (ranges of durations, min ≤ max, …) are in the
-// descriptions.
+// accepts, and tightened with every rule of validate.ts that JSON Schema can say (ranges of
+// durations and memory as patterns, reserved names, the default max, exclusive fields), so
+// that an editor flags what the platform would reject. What it cannot say stays in the
+// descriptions and in validate.ts: min ≤ max when both are given (a schema cannot compare
+// two values), percents adding up to 100, versions and tags listed twice, whether a cron
+// expression's values are in range and whether a time zone exists.
 
-import { FunctionManifestSchema } from './function-schema.js'
+import { FunctionManifestSchema, FUNCTION_BOUNDS, FUNCTION_DEFAULTS, RESERVED_HTTP_PATHS } from './function-schema.js'
+import { parseDuration, parseMemory } from './quantities.js'
+import { quantityRangePattern } from './range-pattern.js'
 
 export const FUNCTION_SCHEMA_ID = 'https://roost.dev/schemas/function.json'
 
+// Five fields of the characters cron-parser reads (digits, names, * , / - ? L #).
+export const CRON_SHAPE_PATTERN = '^\\s*[0-9A-Za-z*,/?#-]+(\\s+[0-9A-Za-z*,/?#-]+){4}\\s*$'
+// An IANA zone name's shape: "UTC", "Europe/Paris", "Etc/GMT+5"; whether it exists is checked on apply.
+export const TIME_ZONE_SHAPE_PATTERN = '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$'
+
+type Node = Record<string, any>
+
+const DURATION_UNITS = { ms: parseDuration('1ms'), s: parseDuration('1s'), m: parseDuration('1m'), h: parseDuration('1h') }
+const MEMORY_UNITS = { Mi: parseMemory('1Mi'), Gi: parseMemory('1Gi') }
+
+function durationPattern (bounds: { min: string, max?: string }): string {
+  return quantityRangePattern(DURATION_UNITS, parseDuration(bounds.min), bounds.max === undefined ? Infinity : parseDuration(bounds.max))
+}
+
+/** The manifest schema with the rules JSON Schema can express added; it shares nothing with the live schema. */
+export function strictManifestSchema (): Node {
+  // A JSON round trip drops TypeBox's symbol-keyed bookkeeping.
+  const body = JSON.parse(JSON.stringify(FunctionManifestSchema)) as Node
+  const spec = body.properties.spec.properties
+  spec.timeout.pattern = durationPattern(FUNCTION_BOUNDS.timeout)
+  spec.memory.pattern = quantityRangePattern(MEMORY_UNITS, parseMemory(FUNCTION_BOUNDS.memory.min), parseMemory(FUNCTION_BOUNDS.memory.max))
+  spec.env.propertyNames.not = { pattern: '^ROOST_', description: 'names starting with ROOST_ are reserved for the platform' }
+  spec.http.properties.path.not = {
+    description: 'paths the gateway serves itself, and "." or ".." segments (URLs resolve them away)',
+    anyOf: [{ enum: [...RESERVED_HTTP_PATHS] }, { pattern: '^/fn/' }, { pattern: '/\\.\\.?(/|$)' }]
+  }
+  const scale = spec.scale
+  scale.properties.window.pattern = durationPattern(FUNCTION_BOUNDS.window)
+  scale.properties.scaleDownDelay.pattern = durationPattern(FUNCTION_BOUNDS.scaleDownDelay)
+  const entry = scale.properties.schedule.items.properties
+  entry.cron.pattern = CRON_SHAPE_PATTERN
+  entry.timezone.pattern = TIME_ZONE_SHAPE_PATTERN
+  const defaultMax = FUNCTION_DEFAULTS.scale.max
+  scale.allOf = [
+    {
+      description: `without max, the default max (${defaultMax}) bounds min and the scheduled floors`,
+      if: { not: { required: ['max'] } },
+      then: { properties: { min: { maximum: defaultMax }, schedule: { items: { properties: { min: { maximum: defaultMax } } } } } }
+    },
+    {
+      description: 'either metrics or metric and target',
+      if: { required: ['metrics'] },
+      then: { not: { anyOf: [{ required: ['metric'] }, { required: ['target'] }] } }
+    },
+    ...['concurrency', 'rps'].map((metric) => ({
+      description: `${metric} listed once in metrics`,
+      properties: { metrics: { not: { contains: { properties: { metric: { const: metric } } }, minContains: 2 } } }
+    }))
+  ]
+  return body
+}
+
 export function functionJsonSchema (): object {
-  // A JSON round trip drops TypeBox's symbol-keyed bookkeeping and shares nothing with the live schema.
-  const body = JSON.parse(JSON.stringify(FunctionManifestSchema)) as Record<string, unknown>
+  const body = strictManifestSchema()
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: FUNCTION_SCHEMA_ID,

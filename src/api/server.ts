@@ -5,7 +5,7 @@ import type { LogLine, Store } from '../store/index.js'
 import { applyFunction, type ApplyBody } from './apply-function.js'
 import { authenticate, authorize, requireAdmin, type Caller } from './auth.js'
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FunctionSpec } from './function-schema.js'
-import { viewFunction, type FunctionLive, type InstanceSummary, type VersionScaling } from './function-view.js'
+import { viewFunction, type FunctionLive, type InstanceSummary, type StartFailure, type VersionScaling } from './function-view.js'
 import { openApiDocument } from './openapi.js'
 import { parseDuration } from './quantities.js'
 import type { VersionConfig } from './version-config.js'
@@ -15,6 +15,8 @@ export interface LiveView {
   instances (): InstanceSummary[]
   /** The traffic routed now, which lags the spec while a new version comes up. */
   serving (namespace: string, name: string): Array<{ version: number, percent: number, tag?: string }> | undefined
+  /** Why a version cannot start, if its last start failed and it has no ready instance. */
+  startFailure? (namespace: string, name: string, version: number): StartFailure | undefined
   /** The autoscaler's view of a version, if it scales it. */
   scaling (namespace: string, name: string, version: number): VersionScaling | undefined
   /** Prometheus text of the whole platform. */
@@ -193,7 +195,7 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
   }
 
   function liveOf (namespace: string, name: string): FunctionLive {
-    return { scaling: (v) => live.scaling(namespace, name, v), serving: live.serving(namespace, name) }
+    return { scaling: (v) => live.scaling(namespace, name, v), serving: live.serving(namespace, name), startFailure: (v) => live.startFailure?.(namespace, name, v) }
   }
 
   function versionsOf (namespace: string, name: string): Array<ReturnType<typeof store.listVersions<VersionConfig>>[number]> {
@@ -324,5 +326,7 @@ function toRoostError (err: unknown): RoostError {
 
 function sendError (reply: FastifyReply, err: RoostError): void {
   const problem: ProblemDetails = err.toProblem()
+  // RFC 9110 §11.6.1: a 401 names the scheme that would succeed.
+  if (err.status === 401) reply.header('www-authenticate', 'Bearer realm="roost"')
   reply.code(err.status).type('application/problem+json').send(problem)
 }

@@ -1,10 +1,8 @@
 import { ApiError, isRoostError, ValidationError, type RoostError } from '../errors/index.js'
 
-export interface Command {
-  summary: string
-  usage: string
-  run (argv: string[]): Promise<number>
-}
+import type { Command } from './command.js'
+
+export type { Command }
 
 // Commands load on demand: `roost get` must not pay for what `roost up` imports.
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, extname, join, relative, resolve } from 'node:path'
-import { parseManifests, validateFunction, type FunctionResource } from '../api/index.js'
+import { locateField, parseManifests, validateFunction, type FunctionResource, type ManifestDocument } from '../api/index.js'
 import { bundleSource } from '../build/index.js'
-import { UsageError, isRoostError } from '../errors/index.js'
+import { UsageError, ValidationError, isRoostError } from '../errors/index.js'
 
 export interface LoadedManifest {
   /** Where the document came from, for messages: `path/roost.yaml:12`. */
@@ -26,7 +26,7 @@ export function readManifests (target: string): LoadedManifest[] {
   for (const source of sources) {
     for (const document of parseManifests(source.text, displayPath(source.file))) {
       const where = `${displayPath(source.file)}:${document.line}`
-      manifests.push({ where, root: source.root, doc: document.doc, resource: located(where, () => validateFunction(document.doc)) })
+      manifests.push({ where, root: source.root, doc: document.doc, resource: validated(displayPath(source.file), document) })
     }
   }
   if (manifests.length === 0) throw new UsageError(`${target} holds no manifest`, { hint: 'a manifest is YAML with apiVersion: roost.dev/v1 and kind: Function' })
@@ -59,6 +59,18 @@ function displayPath (file: string): string {
   if (file.startsWith('<')) return file
   const rel = relative(process.cwd(), file)
   return rel.startsWith('..') ? file : rel
+}
+
+/** Validates a document; a failure names the file, line and column of its first bad field. */
+function validated (file: string, document: ManifestDocument): FunctionResource {
+  try {
+    return validateFunction(document.doc)
+  } catch (err) {
+    const field = err instanceof ValidationError ? err.errors[0]?.field : isRoostError(err) ? err.field : undefined
+    if (field === undefined) throw prefix(`${file}:${document.line}`, err)
+    const { line, column } = locateField(document, field)
+    throw prefix(`${file}:${line}:${column}`, err)
+  }
 }
 
 /** Prefixes a failure with the document it is about. */

@@ -25,6 +25,13 @@ export interface ScaleOwner {
   desired (versionKey: string): number
 }
 
+/** The last failed start of a version that has had no ready instance since. */
+export interface StartFailure {
+  reason: string
+  /** Epoch ms. */
+  at: number
+}
+
 export interface FunctionControllerOptions {
   /** Requests a version may hold waiting for an instance before answering 503. */
   queueLimit: number
@@ -58,6 +65,12 @@ export class FunctionController {
   private revision = 0
   private unwatch: (() => void) | null = null
   private tablePending = false
+  private stopped = false
+  private immediate: NodeJS.Immediate | null = null
+  /** Per version key, the last failed start; cleared once the version has a ready instance. */
+  private readonly failures = new Map<string, StartFailure>()
+  /** Version keys known to start: they had a ready instance, or existed when the controller started. */
+  private proven = new Set<string>()
 
   constructor (
     private readonly store: Store,
@@ -73,21 +86,52 @@ export class FunctionController {
     return this.served.get(`${namespace}/${name}`)
   }
 
+  /**
+   * A start of this version failed (the instance manager says why). Its
+   * status shows it until an instance is ready, and a rollout does not move
+   * routes onto it while the versions serving now can still start.
+   */
+  startFailed (key: string, reason: string): void {
+    this.failures.set(key, { reason, at: Date.now() })
+    this.schedule()
+  }
+
+  /** Why a version cannot start, if its last start failed and none of its instances is ready. */
+  startFailure (namespace: string, name: string, version: number): StartFailure | undefined {
+    const key = versionKey(namespace, name, version)
+    const failure = this.failures.get(key)
+    if (failure === undefined) return undefined
+    if (this.instances.list().some((instance) => instance.versionKey === key && instance.state === 'ready')) {
+      this.failures.delete(key)
+      return undefined
+    }
+    return failure
+  }
+
   start (): void {
+    // What was deployed before this start is taken to start as it did then.
+    for (const fn of this.store.listResources<FunctionSpec>('Function')) {
+      for (const version of this.store.listVersions(fn.namespace, fn.name)) this.proven.add(versionKey(fn.namespace, fn.name, version.number))
+    }
     this.unwatch = this.store.watch(() => this.schedule())
     this.reconcile()
   }
 
+  /** After this, nothing reconciles again: the store may close. */
   stop (): void {
+    this.stopped = true
     this.unwatch?.()
     this.unwatch = null
+    if (this.immediate !== null) clearImmediate(this.immediate)
+    this.immediate = null
   }
 
   /** Coalesces bursts of changes (an apply writes several rows) into one reconcile. */
   schedule (): void {
-    if (this.scheduled) return
+    if (this.scheduled || this.stopped) return
     this.scheduled = true
-    setImmediate(() => {
+    this.immediate = setImmediate(() => {
+      this.immediate = null
       this.scheduled = false
       this.reconcile()
     })
@@ -112,13 +156,15 @@ export class FunctionController {
 
   reconcile (): void {
     const ready = readyVersions(this.instances.list())
+    for (const key of ready) this.proven.add(key)
     const routed: RoutedFunction[] = []
     const scaled: ScaledVersion[] = []
     const targets: Array<Omit<VersionTarget, 'replicas'>> = []
     const live = new Set<string>()
     let pending = false
+    const existing = new Set<string>()
     for (const fn of this.store.listResources<FunctionSpec>('Function')) {
-      const desired = this.desiredFor(fn, ready)
+      const desired = this.desiredFor(fn, ready, existing)
       if (desired === null) continue
       live.add(desired.route.key)
       routed.push(desired.route)
@@ -127,6 +173,8 @@ export class FunctionController {
       pending ||= desired.pending
     }
     for (const key of this.served.keys()) if (!live.has(key)) this.served.delete(key)
+    for (const key of this.failures.keys()) if (ready.has(key) || !targets.some((target) => target.key === key)) this.failures.delete(key)
+    for (const key of this.proven) if (!existing.has(key)) this.proven.delete(key)
     this.routed = routed
     this.pending = pending
     this.autoscaler.setVersions(scaled)
@@ -136,10 +184,12 @@ export class FunctionController {
     this.instances.setTargets(targets.map((target) => ({ ...target, replicas: this.autoscaler.desired(target.key) })))
   }
 
-  private desiredFor (fn: StoredFunction, ready: Set<string>): DesiredFunction | null {
+  /** What one function wants running and routed; `existing` collects the keys of its versions. */
+  private desiredFor (fn: StoredFunction, ready: Set<string>, existing: Set<string>): DesiredFunction | null {
     const { namespace, name } = fn
     const fnKey = `${namespace}/${name}`
     const versions = new Map(this.store.listVersions<VersionConfig>(namespace, name).map((v) => [v.number, v]))
+    for (const number of versions.keys()) existing.add(versionKey(namespace, name, number))
     if (versions.size === 0) return null
     const latest = Math.max(...versions.keys())
     const spec = fn.spec
@@ -197,7 +247,8 @@ export class FunctionController {
 
   /**
    * The traffic to route now: what is wanted, unless a newly weighted version
-   * has no ready instance while the versions serving now have one; then the
+   * has no ready instance while the versions serving now have one, or while
+   * it has never started (or failed to) and they have not failed; then the
    * current routes stay (with the wanted tag-only routes added) until it is ready.
    */
   private servedTraffic (fnKey: string, wanted: TrafficTarget[], versions: Map<number, unknown>, ready: Set<string>): TrafficTarget[] {
@@ -207,7 +258,11 @@ export class FunctionController {
     const wasWeighted = (version: number): boolean => previous.some((t) => t.version === version && t.percent > 0)
     const waiting = wanted.some((t) => t.percent > 0 && !isReady(t.version) && !wasWeighted(t.version))
     if (!waiting) return wanted
-    if (!previous.some((t) => t.percent > 0 && isReady(t.version))) return wanted
+    const failed = (version: number): boolean => this.failures.has(`${fnKey}@${version}`)
+    const unproven = wanted.some((t) => t.percent > 0 && !isReady(t.version) && !wasWeighted(t.version) && (failed(t.version) || !this.proven.has(`${fnKey}@${t.version}`)))
+    // A version at zero that did not fail can serve: the gateway starts it on demand.
+    const canServe = (t: TrafficTarget): boolean => t.percent > 0 && (isReady(t.version) || (unproven && !failed(t.version)))
+    if (!previous.some(canServe)) return wanted
     const tagOnly = wanted.filter((t) => t.percent === 0 && !previous.some((p) => p.version === t.version))
     return [...previous.filter((t) => t.percent > 0).map((t) => ({ version: t.version, percent: t.percent })), ...tagOnly]
   }

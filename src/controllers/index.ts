@@ -1,3 +1,3 @@
 export { FunctionController, functionOf } from './function-controller.js'
-export type { FunctionControllerOptions, InstanceTargets, RoutingSink, ScaleOwner, StoredFunction } from './function-controller.js'
+export type { FunctionControllerOptions, InstanceTargets, RoutingSink, ScaleOwner, StartFailure, StoredFunction } from './function-controller.js'
 export { BundleFiles } from './bundle-files.js'

@@ -61,7 +61,10 @@ export class ControlPlaneMetrics {
     this.desired = new Gauge({ name: 'roost_autoscaler_desired_instances', help: 'The instance count the autoscaler wants.', labelNames: VERSION_LABELS, registers })
     this.instances = new Gauge({ name: 'roost_instances', help: 'Instances by state.', labelNames: [...VERSION_LABELS, 'state'], registers })
     this.warmPool = new Gauge({ name: 'roost_warm_pool_instances', help: 'Generic runtime processes waiting in the warm pool.', registers })
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry })
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry })
+      dropMisnamedGauges(this.registry)
+    }
   }
 
   /** An instance became ready `seconds` after it was asked for. */
@@ -140,6 +143,18 @@ export class ControlPlaneMetrics {
       this.starts.remove({ ...labels, pool })
       this.startsTotal.remove({ ...labels, pool })
     }
+  }
+}
+
+/**
+ * prom-client's defaults include gauges named `…_total` (nodejs_active_handles_total
+ * and its kin), which the exposition rules keep for counters and promtool rejects;
+ * each is the sum of a by-type gauge served beside it, so nothing is lost.
+ */
+function dropMisnamedGauges (registry: Registry): void {
+  for (const metric of registry.getMetricsAsArray()) {
+    const { name, type } = metric as unknown as { name: string, type: string }
+    if (name.endsWith('_total') && type !== 'counter') registry.removeSingleMetric(name)
   }
 }
 

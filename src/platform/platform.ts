@@ -85,7 +85,8 @@ export class Platform {
       let controller: FunctionController | undefined
       const recordEvent = (namespace: string, name: string, type: 'Normal' | 'Warning', reason: string, message: string): void => {
         store.recordEvent({ namespace, kind: 'Function', name, type, reason, message })
-        logger.info({ event: { namespace, function: name, type, reason } }, message)
+        // A Warning event is a problem someone should look at: it is logged as one.
+        logger[type === 'Warning' ? 'warn' : 'info']({ event: { namespace, function: name, type, reason } }, message)
       }
       const instances = new InstanceManager(new LocalProcessDriver(), {
         onChange: () => {
@@ -94,7 +95,10 @@ export class Platform {
         },
         onLogs: (lines) => logs.write(lines),
         onEvent: (event) => recordEvent(event.namespace, event.function, event.type, event.reason, event.message),
-        onStartFailed: (key, reason) => gateway.startFailed(key, reason),
+        onStartFailed: (key, reason) => {
+          gateway.startFailed(key, reason)
+          controller?.startFailed(key, reason)
+        },
         onStarted: (info, startMs, pooled) => metrics.coldStart({ namespace: info.namespace, name: info.function, version: info.version }, startMs / 1000, pooled),
         onPoolChange: (size) => metrics.warmPoolSize(size)
       }, { warmPool: { size: options.warmPoolSize ?? DEFAULTS.warmPoolSize }, livenessIntervalMs: options.livenessIntervalMs })
@@ -128,6 +132,7 @@ export class Platform {
       const live: LiveView = {
         instances: () => instances.list().map((instance) => ({ ...instance, inFlight: inFlight.get(instance.id) ?? 0 })),
         serving: (namespace, name) => controller?.serving(namespace, name),
+        startFailure: (namespace, name, version) => controller?.startFailure(namespace, name, version),
         scaling: (namespace, name, version) => autoscaler.status(versionKey(namespace, name, version)),
         metrics: async () => joinExpositions(await gateway.scrape(), await metrics.text()),
         onLogs: (listener) => logs.subscribe(listener)

@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import { describeDocument, parseManifests, MAX_MANIFEST_BYTES } from '../../src/api/manifest.js'
-import { ManifestParseError } from '../../src/errors/index.js'
+import { describeDocument, locateField, parseManifests, MAX_MANIFEST_BYTES } from '../../src/api/manifest.js'
+import { validateFunction } from '../../src/api/validate.js'
+import { ManifestParseError, ValidationError } from '../../src/errors/index.js'
 
 function parseError (text: string, file?: string): ManifestParseError {
   try {
@@ -160,5 +161,59 @@ describe('describeDocument', () => {
     assert.equal(describeDocument({ metadata: { name: 'x' } }), 'resource/x')
     assert.equal(describeDocument(['x']), 'resource/(unnamed)')
     assert.equal(describeDocument(null), 'resource/(unnamed)')
+  })
+})
+
+describe('field positions', () => {
+  // Two documents; the second one's bad fields sit on lines 17 to 22.
+  const text = [
+    'apiVersion: roost.dev/v1', //  1
+    'kind: Function', //              2
+    'metadata:', //                   3
+    '  name: first', //               4
+    'spec:', //                       5
+    '  source: ./a.ts', //            6
+    '---', //                         7
+    '# the second one', //            8
+    'apiVersion: roost.dev/v1', //  9
+    'kind: Function', //             10
+    'metadata:', //                  11
+    '  name: second', //             12
+    '  labels: { "app/x": y }', //   13
+    'spec:', //                      14
+    '  source: ./b.ts', //           15
+    '  scale:', //                   16
+    '    max: 0', //                 17
+    '    scheduel: []', //           18
+    '  traffic:', //                 19
+    '    - { version: 1, percent: 50 }', // 20
+    '    - version: 2', //           21
+    '      percent: 70', //          22
+    ''
+  ].join('\n')
+  const [, second] = parseManifests(text)
+
+  test('a field is located at its key, in the whole text of a multi-document file', () => {
+    assert.deepEqual(locateField(second, 'spec.scale.max'), { line: 17, column: 5 })
+    assert.deepEqual(locateField(second, 'spec.scale.scheduel'), { line: 18, column: 5 })
+    assert.deepEqual(locateField(second, 'spec.traffic[1].percent'), { line: 22, column: 7 })
+    assert.deepEqual(locateField(second, 'spec.traffic[0].percent'), { line: 20, column: 21 })
+    assert.deepEqual(locateField(second, 'metadata.labels["app/x"]'), { line: 13, column: 13 })
+  })
+
+  test('a missing field points at the nearest enclosing one, a document-wide problem at the document', () => {
+    assert.deepEqual(locateField(second, 'spec.http.path'), { line: 14, column: 1 })
+    assert.deepEqual(locateField(second, 'spec.traffic[5].percent'), { line: 19, column: 3 })
+    assert.deepEqual(locateField(second, ''), { line: 9, column: 1 })
+  })
+
+  test('each problem validation reports is located where it is written', () => {
+    let fields: string[] = []
+    assert.throws(() => validateFunction(second.doc), (err) => {
+      assert.ok(err instanceof ValidationError)
+      fields = err.errors.map((e) => e.field)
+      return true
+    })
+    assert.deepEqual(fields.map((field) => [field, locateField(second, field).line]), [['spec.scale.scheduel', 18], ['spec.scale.max', 17], ['spec.traffic', 19]])
   })
 })

@@ -131,13 +131,61 @@ test('a rollout keeps routing to the serving version until the new one has a rea
   assert.deepEqual(targets.map((t) => t.key), ['default/f@2'], 'v1 leaves the targets and drains')
 })
 
-test('a rollout moves at once when nothing serves now (scaled to zero)', () => {
+test('a rollout from a version at zero starts the new one at once and moves when it is ready', () => {
   deploy('f', {})
   controller.reconcile()
   deploy('f', {}, 'export default () => new Response("v2")')
   controller.reconcile()
+  // v1 can still be started on demand; v2 has not shown yet that it starts at all.
+  assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 1, percent: 100 }])
+  assert.deepEqual(targets.map((t) => [t.key, t.replicas]), [['default/f@1', 0], ['default/f@2', 1]])
+  running = [readyInstance(2)]
+  controller.reconcile()
   assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 2, percent: 100 }])
-  assert.deepEqual(targets.map((t) => [t.key, t.replicas]), [['default/f@2', 0]])
+})
+
+test('a rollout moves at once to a version known to start (a rollback to one at zero)', () => {
+  deploy('f', {})
+  deploy('f', {}, 'export default () => new Response("v2")')
+  controller.start() // both versions existed before: they are taken to start
+  running = []
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 2, percent: 100 }])
+  const current = store.getResource<FunctionSpec>('Function', 'default', 'f')
+  store.putResource<FunctionSpec>('Function', 'default', 'f', { spec: { ...(current?.spec as FunctionSpec), traffic: [{ version: 1, percent: 100 }] }, labels: {} })
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 1, percent: 100 }])
+})
+
+test('a new version that failed to start gets no routes while the old one can serve, and its status says why', () => {
+  deploy('f', {})
+  controller.reconcile()
+  running = [readyInstance(1)]
+  controller.reconcile()
+  running = []
+  controller.reconcile() // v1 scaled to zero since
+  deploy('f', {}, 'throw new Error("boom")')
+  controller.reconcile()
+  controller.startFailed('default/f@2', 'the module failed to load: Error: boom')
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 1, percent: 100 }])
+  assert.deepEqual(controller.startFailure('default', 'f', 2)?.reason, 'the module failed to load: Error: boom')
+  assert.equal(controller.startFailure('default', 'f', 1), undefined)
+  // Once it has a ready instance, the failure is history.
+  running = [readyInstance(2)]
+  assert.equal(controller.startFailure('default', 'f', 2), undefined)
+})
+
+test('a fix of a function whose only version cannot start takes the routes at once', () => {
+  deploy('f', {}, 'throw new Error("boom")')
+  controller.reconcile()
+  controller.startFailed('default/f@1', 'the module failed to load: Error: boom')
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 1, percent: 100 }])
+  deploy('f', {}, 'export default () => new Response("fixed")')
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 2, percent: 100 }])
+  assert.deepEqual(targets.map((t) => t.key), ['default/f@2'], 'the broken version leaves the targets')
 })
 
 test('a rollback waits for the old version to be ready again, then moves', () => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isProcessAlive } from '../../src/home/index.js'
+import { groupMembers, killGroup, killGroupAtExit, type ProcessEntry } from './leave-nothing.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const ROOST_BIN = join(REPO_ROOT, 'bin', 'roost')
@@ -22,6 +23,9 @@ export interface ClientConfig {
   token: string
 }
 
+// How long a gracefully stopped platform's processes get to exit after it has.
+const LEFT_BEHIND_GRACE_MS = 5_000
+
 export interface StartOptions {
   /** Reuse a home (to test restarts); default: a new temporary one. */
   home?: string
@@ -30,6 +34,7 @@ export interface StartOptions {
 
 export class TestPlatform {
   private exited: Promise<number | null>
+  private killed = false
   output = ''
 
   private constructor (readonly home: string, readonly child: ChildProcess, readonly config: ClientConfig) {
@@ -43,8 +48,11 @@ export class TestPlatform {
     const home = options.home ?? mkdtempSync(join(tmpdir(), 'roost-test-'))
     const child = spawn(process.execPath, [ROOST_BIN, 'up', '--port', '0', '--api-port', '0', ...(options.args ?? [])], {
       env: { ...process.env, ROOST_HOME: home },
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // A group of its own: the platform and every process it starts can be found and killed together.
+      detached: true
     })
+    if (child.pid !== undefined) killGroupAtExit(child.pid)
     let output = ''
     child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
     child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
@@ -83,16 +91,45 @@ export class TestPlatform {
     return (await response.json() as { items: Array<{ id: string, function: string, version: number, state: string, pid: number, port: number }> }).items
   }
 
-  /** Stops with SIGTERM and waits; the home is removed unless `keepHome`. */
+  /**
+   * Stops with SIGTERM and waits; the home is removed unless `keepHome`. A
+   * graceful stop must end every process the platform started: what is still
+   * running a few seconds later is killed, and the stop fails naming it.
+   * After `kill()` it only clears up what the killed platform left.
+   */
   async stop (options: { keepHome?: boolean } = {}): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM')
+    const graceful = this.child.exitCode === null && this.child.signalCode === null && !this.killed
+    if (graceful) this.child.kill('SIGTERM')
     const code = await this.exited
+    const left = await this.leftBehind(graceful ? LEFT_BEHIND_GRACE_MS : 0)
     if (options.keepHome !== true) rmSync(this.home, { recursive: true, force: true })
+    if (graceful && left.length > 0) throw new Error(`roost up stopped but left processes behind (killed now):\n${left.map((p) => `  ${p.pid} ${p.args}`).join('\n')}`)
     return code
   }
 
-  /** SIGKILL: no cleanup at all, as a crash or an OOM kill of the platform. */
+  /** Waits up to `graceMs` for the platform's process group to be empty, then kills what is left and returns it. */
+  async leftBehind (graceMs: number): Promise<ProcessEntry[]> {
+    const pgid = this.pid
+    const deadline = Date.now() + graceMs
+    let left = groupMembers(pgid)
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      left = groupMembers(pgid)
+    }
+    if (left.length > 0) {
+      killGroup(pgid)
+      await waitFor(() => groupMembers(pgid).length === 0, 5_000, () => `process group ${pgid} survives SIGKILL`)
+    }
+    return left
+  }
+
+  /**
+   * SIGKILL of the platform process alone: no cleanup at all, as a crash or an
+   * OOM kill. What it started is left to exit by itself (tests check that);
+   * whatever has not when the test process ends is killed then.
+   */
   async kill (): Promise<void> {
+    this.killed = true
     this.child.kill('SIGKILL')
     await this.exited
   }

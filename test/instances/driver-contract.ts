@@ -8,6 +8,8 @@ import { join } from 'node:path'
 import type { Driver, InstanceEvents, InstanceExit, RunningInstance } from '../../src/instances/index.js'
 import type { RuntimeLogLine } from '../../src/runtime/index.js'
 import { until } from '../helpers/wait.js'
+// Whatever runtime process a test leaves running dies with the test process.
+import '../helpers/leave-nothing.js'
 
 interface Observed {
   port: number

@@ -2,6 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { InstanceManager, LocalProcessDriver, versionKey, type InstanceEvent, type InstanceInfo, type InstanceManagerOptions, type VersionTarget } from '../../src/instances/index.js'
+// Whatever runtime process a test leaves running dies with the test process.
+import '../helpers/leave-nothing.js'
 
 export const ok = 'export default () => new Response("ok")'
 

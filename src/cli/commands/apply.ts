@@ -1,9 +1,9 @@
-import type { Command } from '../main.js'
+import type { Command } from '../command.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
 import { bundleFor, readManifests, type LoadedManifest } from '../manifest-files.js'
 import { outputFormat, printData } from '../output.js'
-import { TimeoutError, UsageError } from '../../errors/index.js'
+import { StartFailedError, TimeoutError, UsageError } from '../../errors/index.js'
 import { DURATION_PATTERN, parseDuration } from '../../api/quantities.js'
 import type { FunctionView } from '../../api/index.js'
 import type { ApiClient } from '../client.js'
@@ -84,7 +84,7 @@ async function sendPrepared (client: ApiClient, { manifests, bundles }: Prepared
 
 const WAIT_POLL_MS = 100
 
-/** Polls the function until its RolledOut condition holds: the traffic serves as applied. */
+/** Polls the function until its RolledOut condition holds (the traffic serves as applied), or a wanted version cannot start. */
 async function waitRolledOut (client: ApiClient, namespace: string, name: string, timeoutMs: number, print: (line: string) => void): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -94,9 +94,15 @@ async function waitRolledOut (client: ApiClient, namespace: string, name: string
       print(`function/${name} serving ${fn.status.serving.filter((t) => t.percent > 0).map((t) => `v${t.version} ${t.percent}%`).join(', ')}`)
       return
     }
+    const describe = `\`roost describe function ${name}${namespace === 'default' ? '' : ` -n ${namespace}`}\``
+    if (rolledOut.reason === 'StartFailed') {
+      throw new StartFailedError(`function/${name} is not serving as applied: ${rolledOut.message}`, {
+        hint: `fix the function and apply again; \`roost logs ${name}\` has the stack, ${describe} the events`
+      })
+    }
     if (Date.now() >= deadline) {
       throw new TimeoutError(`function/${name} is not serving as applied after ${timeoutMs / 1000}s: ${rolledOut.message}`, {
-        hint: `\`roost describe function ${name}${namespace === 'default' ? '' : ` -n ${namespace}`}\` shows its instances and events (a version that cannot start stays unrouted)`
+        hint: `${describe} shows its instances and events`
       })
     }
     await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS))

@@ -1,6 +1,5 @@
-import type { Command } from '../main.js'
-import type { FunctionView, InstanceSummary } from '../../api/index.js'
-import type { StoredEvent } from '../../store/index.js'
+import type { Command } from '../command.js'
+import type { EventItem, FunctionView, InstanceSummary } from '../../api/index.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
 import { age, formatTable } from '../output.js'
@@ -26,7 +25,7 @@ Flags:
     const [versions, instances, events] = await Promise.all([
       client.get<{ items: VersionItem[] }>(`${base}/versions`),
       client.get<{ items: InstanceSummary[] }>(`/apis/roost.dev/v1/instances?namespace=${namespace}`),
-      client.get<{ items: StoredEvent[] }>(`${base}/events?limit=20`)
+      client.get<{ items: EventItem[] }>(`${base}/events?limit=20`)
     ])
     const own = instances.items.filter((i) => i.function === name)
     process.stdout.write(describeFunction(fn, versions.items, own, events.items))
@@ -34,7 +33,7 @@ Flags:
   }
 }
 
-export function describeFunction (fn: FunctionView, versions: VersionItem[], instances: InstanceSummary[], events: StoredEvent[]): string {
+export function describeFunction (fn: FunctionView, versions: VersionItem[], instances: InstanceSummary[], events: EventItem[]): string {
   const spec = fn.spec
   const status = fn.status
   const ready = status.conditions.find((c) => c.type === 'Ready')

@@ -1,4 +1,4 @@
-import type { Command } from '../main.js'
+import type { Command } from '../command.js'
 import type { FunctionView, InstanceSummary } from '../../api/index.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Command } from '../main.js'
+import type { Command } from '../command.js'
 import { parseCommandArgs } from '../args.js'
 import { UsageError } from '../../errors/index.js'
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import type { Command } from '../main.js'
+import type { Command } from '../command.js'
 import { parseCommandArgs } from '../args.js'
 import { loadClientConfig } from '../config.js'
 import { ConnectionError, UsageError } from '../../errors/index.js'

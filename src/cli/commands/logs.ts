@@ -1,5 +1,5 @@
-import type { Command } from '../main.js'
-import type { LogLine } from '../../store/index.js'
+import type { Command } from '../command.js'
+import type { LogLineItem } from '../../api/index.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
 import { UsageError } from '../../errors/index.js'
@@ -35,20 +35,20 @@ Flags:
     if (values.tail !== undefined) query.set('limit', values.tail)
     const path = `/apis/roost.dev/v1/namespaces/${namespace}/functions/${name}/logs`
     const client = connect()
-    const print = (line: LogLine): void => { process.stdout.write(json ? JSON.stringify(line) + '\n' : formatLine(line)) }
+    const print = (line: LogLineItem): void => { process.stdout.write(json ? JSON.stringify(line) + '\n' : formatLine(line)) }
     if (values.follow !== true) {
-      const { items } = await client.get<{ items: LogLine[] }>(`${path}?${query.toString()}`)
+      const { items } = await client.get<{ items: LogLineItem[] }>(`${path}?${query.toString()}`)
       items.forEach(print)
       return 0
     }
     query.set('follow', 'true')
     const response = await client.stream(`${path}?${query.toString()}`)
-    await readLines(response, (text) => { if (text.length > 0) print(JSON.parse(text) as LogLine) })
+    await readLines(response, (text) => { if (text.length > 0) print(JSON.parse(text) as LogLineItem) })
     return 0
   }
 }
 
-export function formatLine (line: LogLine): string {
+export function formatLine (line: LogLineItem): string {
   const time = new Date(line.time).toISOString()
   const level = line.level.toUpperCase().padEnd(5)
   const request = line.requestId === null ? '-' : line.requestId

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import type { Command } from '../main.js'
+import type { Command } from '../command.js'
 import { parseCommandArgs } from '../args.js'
 import { ApiClient } from '../client.js'
 import { UsageError } from '../../errors/index.js'

@@ -1,0 +1,6 @@
+/** One `roost` subcommand; main.ts loads it on demand, so this type lives apart from main.ts. */
+export interface Command {
+  summary: string
+  usage: string
+  run (argv: string[]): Promise<number>
+}
