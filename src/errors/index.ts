@@ -198,6 +198,24 @@ export class UsageError extends RoostError {
   override readonly status = 400
 }
 
+// A connection over the API's cap, in total or from one client address; answered before any request is read.
+export class ConnectionLimitError extends RoostError {
+  override readonly code = 'ROOST_E_CONNECTION_LIMIT'
+  override readonly status = 503
+}
+
+// A client did not send its request headers, or its whole body, within the server's deadline.
+export class ClientTimeoutError extends RoostError {
+  override readonly code = 'ROOST_E_CLIENT_TIMEOUT'
+  override readonly status = 408
+}
+
+// A value sealed in the store cannot be opened with the data key (another key, or the row was altered).
+export class DataKeyError extends RoostError {
+  override readonly code = 'ROOST_E_DATA_KEY'
+  override readonly status = 500
+}
+
 // An error the API answered, carried to the CLI with the API's code and hint.
 export class ApiError extends RoostError {
   override readonly code: string
