@@ -23,6 +23,13 @@ export function pathsOverlap (a: string, b: string): boolean {
 /** Refuses a function's path that another namespace owns; runs in the apply's transaction. */
 export function checkRouteIsFree (store: Store, owner: { namespace: string, name: string }, path: string | undefined): void {
   if (path === undefined) return
+  const reserved = reservationOver(store, path, owner.namespace)
+  if (reserved !== undefined) {
+    throw new ConflictError(`spec.http.path ${path} ${relation(path, reserved.prefix)} reserved for namespace ${reserved.namespace}`, {
+      field: FIELD,
+      hint: 'the admin reserved that prefix (`roost reserve --list` shows reservations); choose a path outside it'
+    })
+  }
   for (const other of store.listResources<FunctionSpec>('Function')) {
     if (other.namespace === owner.namespace && other.name === owner.name) continue
     const theirs = other.spec.http?.path
@@ -36,13 +43,6 @@ export function checkRouteIsFree (store: Store, owner: { namespace: string, name
       })
     }
   }
-  const reserved = reservationOver(store, path, owner.namespace)
-  if (reserved !== undefined) {
-    throw new ConflictError(`spec.http.path ${path} ${relation(path, reserved.prefix)} reserved for namespace ${reserved.namespace}`, {
-      field: FIELD,
-      hint: 'the admin reserved that prefix (`roost reserve --list` shows reservations); choose a path outside it'
-    })
-  }
 }
 
 /**
@@ -52,6 +52,13 @@ export function checkRouteIsFree (store: Store, owner: { namespace: string, name
 export function reserveRoute (store: Store, prefix: string, namespace: string): { reservation: RouteReservation, changed: boolean } {
   checkReservationInput(prefix, namespace)
   return store.transaction(() => {
+    const other = reservationOver(store, prefix, namespace)
+    if (other !== undefined) {
+      throw new ConflictError(`prefix ${prefix} overlaps ${other.prefix}, reserved for namespace ${other.namespace}`, {
+        field: 'prefix',
+        hint: `release it first with \`roost reserve --delete ${other.prefix}\``
+      })
+    }
     for (const fn of store.listResources<FunctionSpec>('Function')) {
       const path = fn.spec.http?.path
       if (fn.namespace !== namespace && path !== undefined && pathsOverlap(path, prefix)) {
@@ -60,13 +67,6 @@ export function reserveRoute (store: Store, prefix: string, namespace: string): 
           hint: 'move or delete that function first, or reserve a prefix that does not overlap it'
         })
       }
-    }
-    const other = reservationOver(store, prefix, namespace)
-    if (other !== undefined) {
-      throw new ConflictError(`prefix ${prefix} overlaps ${other.prefix}, reserved for namespace ${other.namespace}`, {
-        field: 'prefix',
-        hint: `release it first with \`roost reserve --delete ${other.prefix}\``
-      })
     }
     return store.reserveRoute(prefix, namespace)
   })
