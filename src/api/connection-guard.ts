@@ -28,11 +28,12 @@ export interface ConnectionCounts {
  * bytes are parsed: 503, Retry-After and a problem+json body, then closed.
  * Never a silent drop: the client learns why and when to come back.
  *
+ * Not tied to the API: the gateway's server can be guarded the same way.
  * The guard takes the server's own 'connection' listeners (node's HTTP parser
  * is one) and calls them only for admitted sockets, so a refused connection
  * never reaches a route.
  */
-export function guardConnections (server: Server, caps: ConnectionCaps): ConnectionCounts {
+export function guardConnections (server: Server, caps: ConnectionCaps, serverName = 'the API'): ConnectionCounts {
   const inner = server.listeners('connection') as Array<(socket: Socket) => void>
   server.removeAllListeners('connection')
   const perAddress = new Map<string, number>()
@@ -45,8 +46,8 @@ export function guardConnections (server: Server, caps: ConnectionCaps): Connect
       return
     }
     const fromAddress = perAddress.get(address) ?? 0
-    if (total >= caps.total) return refuse(socket, `the API has ${total} connections open, its cap`, caps)
-    if (fromAddress >= caps.perAddress) return refuse(socket, `${address} has ${fromAddress} connections open to the API, the cap per client address`, caps)
+    if (total >= caps.total) return refuse(socket, `${serverName} has ${total} connections open, its cap`, caps)
+    if (fromAddress >= caps.perAddress) return refuse(socket, `${address} has ${fromAddress} connections open to ${serverName}, the cap per client address`, caps)
     total++
     perAddress.set(address, fromAddress + 1)
     socket.once('close', () => {
