@@ -141,6 +141,9 @@ test('the admin reserves a prefix for a namespace; others cannot route at, under
   const taken = await platform.cli(['reserve', '/hello', '-n', 'team-a'])
   expectCliError(taken, /overlaps \/hello, routed to function hello in namespace default/)
 
+  expectCliError(await platform.cli(['reserve', '/x']), /reserve PREFIX needs -n NAMESPACE/, 2)
+  expectCliError(await platform.cli(['reserve', '--delete', '/nothing-here']), /no reservation of \/nothing-here/)
+
   const released = await platform.cli(['reserve', '--delete', '/team-a'])
   assert.equal(released.code, 0, released.stderr)
   const empty = await platform.cli(['reserve', '--list'])

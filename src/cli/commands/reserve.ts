@@ -14,7 +14,7 @@ interface Reservation {
 
 export const command: Command = {
   summary: 'Reserve a path prefix of the gateway for one namespace.',
-  usage: `Usage: roost reserve PREFIX -n NS      reserve PREFIX (e.g. /team-a) for namespace NS
+  usage: `Usage: roost reserve PREFIX -n NS        reserve PREFIX (e.g. /team-a) for namespace NS
        roost reserve --delete PREFIX     release a reservation
        roost reserve --list              list the reservations
 
@@ -28,22 +28,22 @@ another namespace already routes is refused (409). Needs the admin token;
       delete: { type: 'boolean' },
       list: { type: 'boolean' }
     })
-    const client = connect()
     if (values.list === true) {
-      if (positionals.length > 0 || values.delete === true) throw usage('reserve --list takes no prefix')
-      const { items } = await client.get<{ items: Reservation[] }>(ROUTE)
+      if (positionals.length > 0 || values.delete === true || values.namespace !== undefined) throw usage('reserve --list takes no prefix and no -n')
+      const { items } = await connect().get<{ items: Reservation[] }>(ROUTE)
       printTable(['PREFIX', 'NAMESPACE', 'AGE'], items.map((r) => [r.prefix, r.namespace, age(r.createdAt)]), 'No route reservations.')
       return 0
     }
     const prefix = positionals[0]
     if (prefix === undefined || positionals.length > 1) throw usage('reserve needs one PREFIX, such as /team-a')
     if (values.delete === true) {
-      await client.delete(`${ROUTE}?prefix=${encodeURIComponent(prefix)}`)
+      if (values.namespace !== undefined) throw usage('reserve --delete PREFIX takes no -n: a prefix has one reservation')
+      await connect().delete(`${ROUTE}?prefix=${encodeURIComponent(prefix)}`)
       process.stdout.write(`released ${prefix}\n`)
       return 0
     }
     if (values.namespace === undefined) throw usage('reserve PREFIX needs -n NAMESPACE')
-    const answer = await client.put<{ result: string }>(ROUTE, { prefix, namespace: values.namespace })
+    const answer = await connect().put<{ result: string }>(ROUTE, { prefix, namespace: values.namespace })
     process.stdout.write(`${prefix} ${answer.result} for namespace ${values.namespace}\n`)
     return 0
   }
