@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import { BadRequestError, ClientTimeoutError, type ProblemDetails } from '../errors/index.js'
+import { BadRequestError, HeadersTooLargeError, RequestTimeoutError, type ProblemDetails } from '../errors/index.js'
 
 export interface ClientTimeouts {
   /** From a connection's first byte (or a request's) to the end of its headers. */
@@ -69,12 +69,12 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Time
 
 function problemFor (code: string | undefined, timeouts: ClientTimeouts): ProblemDetails {
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    return new ClientTimeoutError(`the request did not arrive in time: its headers must arrive within ${timeouts.headersMs} ms, all of it within ${timeouts.requestMs} ms`, {
+    return new RequestTimeoutError(`the request did not arrive in time: its headers must arrive within ${timeouts.headersMs} ms, all of it within ${timeouts.requestMs} ms`, {
       hint: 'send the request at once; a body trickled a few bytes at a time is cut at the deadline'
     }).toProblem()
   }
   if (code === 'HPE_HEADER_OVERFLOW') {
-    return { ...new BadRequestError('the request headers are larger than the API accepts', { hint: 'send smaller headers (cookies, tokens)' }).toProblem(), status: 431 }
+    return new HeadersTooLargeError('the request headers are larger than the API accepts (16 KiB)', { hint: 'send fewer or smaller headers (cookies, tokens)' }).toProblem()
   }
   return new BadRequestError(`the request is not valid HTTP/1.1 (${code ?? 'unknown parse error'})`, { hint: 'check what the client sends' }).toProblem()
 }

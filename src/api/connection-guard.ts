@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
-import { ConnectionLimitError } from '../errors/index.js'
+import { TooManyConnectionsError } from '../errors/index.js'
 
 export interface ConnectionCaps {
   /** Open connections in all. */
@@ -66,7 +66,7 @@ export function guardConnections (server: Server, caps: ConnectionCaps, serverNa
 }
 
 function refuse (socket: Socket, reason: string, caps: ConnectionCaps): void {
-  const problem = new ConnectionLimitError(`${reason}: this connection is refused`, {
+  const problem = new TooManyConnectionsError(`${reason}: this connection is refused`, {
     hint: `retry after ${caps.retryAfterSeconds} s; reuse one keep-alive connection instead of opening many`
   }).toProblem()
   const body = JSON.stringify(problem)

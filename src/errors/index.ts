@@ -180,6 +180,24 @@ export class HandlerError extends RoostError {
   override readonly status = 500
 }
 
+// The request (its headers, or its body within its deadline) did not arrive in time.
+export class RequestTimeoutError extends RoostError {
+  override readonly code = 'ROOST_E_REQUEST_TIMEOUT'
+  override readonly status = 408
+}
+
+// The request's headers are larger than the server accepts.
+export class HeadersTooLargeError extends RoostError {
+  override readonly code = 'ROOST_E_HEADERS_TOO_LARGE'
+  override readonly status = 431
+}
+
+// The server (gateway or API) holds as many connections as it allows, in total or from the caller's address.
+export class TooManyConnectionsError extends RoostError {
+  override readonly code = 'ROOST_E_TOO_MANY_CONNECTIONS'
+  override readonly status = 503
+}
+
 // No function is routed at the requested path.
 export class RouteNotFoundError extends RoostError {
   override readonly code = 'ROOST_E_ROUTE_NOT_FOUND'
@@ -196,18 +214,6 @@ export class StartupError extends RoostError {
 export class UsageError extends RoostError {
   override readonly code = 'ROOST_E_USAGE'
   override readonly status = 400
-}
-
-// A connection over the API's cap, in total or from one client address; answered before any request is read.
-export class ConnectionLimitError extends RoostError {
-  override readonly code = 'ROOST_E_CONNECTION_LIMIT'
-  override readonly status = 503
-}
-
-// A client did not send its request headers, or its whole body, within the server's deadline.
-export class ClientTimeoutError extends RoostError {
-  override readonly code = 'ROOST_E_CLIENT_TIMEOUT'
-  override readonly status = 408
 }
 
 // A value sealed in the store cannot be opened with the data key (another key, or the row was altered).

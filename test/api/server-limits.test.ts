@@ -142,7 +142,7 @@ test('50 connections trickling a body are cut at the request deadline with a 408
     assert.ok(response !== undefined, `a slow client got no answer: ${JSON.stringify(client.received())}`)
     assert.equal(response.status, 408)
     const problem = problemOf(response)
-    assert.equal(problem.code, 'ROOST_E_CLIENT_TIMEOUT')
+    assert.equal(problem.code, 'ROOST_E_REQUEST_TIMEOUT')
     assert.match(problem.detail, /within 2000 ms/)
   }
   assert.equal(api.store.getResource('Function', 'default', 'slow'), undefined)
@@ -160,7 +160,7 @@ test('headers trickled a byte at a time are cut at the headers deadline, long be
   await withDeadline(10_000, 'slow headers were not cut', async () => { await client.closed })
   const response = parseResponse(client.received())
   assert.equal(response?.status, 408, client.received())
-  assert.equal(problemOf(response).code, 'ROOST_E_CLIENT_TIMEOUT')
+  assert.equal(problemOf(response).code, 'ROOST_E_REQUEST_TIMEOUT')
 })
 
 test('a connection that sends nothing is closed at the headers deadline', async (t) => {
@@ -185,7 +185,7 @@ test('over the cap per client address: 503, Retry-After and problem+json on the 
   assert.equal(response.status, 503)
   assert.match(response.headers, /retry-after: 3/i)
   const problem = problemOf(response)
-  assert.equal(problem.code, 'ROOST_E_CONNECTION_LIMIT')
+  assert.equal(problem.code, 'ROOST_E_TOO_MANY_CONNECTIONS')
   assert.match(problem.detail, /127\.0\.0\.2 has 5 connections open/)
   assert.ok(problem.hint !== undefined)
 
@@ -227,4 +227,21 @@ test('the request of a refused connection never reaches a route', async (t) => {
   await withDeadline(10_000, 'the refused connection was not closed', async () => { await refused.closed })
   assert.equal(parseResponse(refused.received())?.status, 503, refused.received())
   assert.equal(api.store.listTokens().length, before, 'a refused connection created a token')
+})
+
+test('what node\'s parser refuses is answered with problem+json too: headers too large (431), bytes that are not HTTP (400)', async (t) => {
+  const api = await startApi(t, {})
+  const large = await api.open()
+  large.socket.write(`GET /healthz HTTP/1.1\r\nHost: api\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+  await withDeadline(10_000, 'the connection was not closed', async () => { await large.closed })
+  const tooLarge = parseResponse(large.received())
+  assert.equal(tooLarge?.status, 431, large.received())
+  assert.equal(problemOf(tooLarge).code, 'ROOST_E_HEADERS_TOO_LARGE')
+
+  const garbage = await api.open()
+  garbage.socket.write('\x00\x01 not http at all\r\n\r\n')
+  await withDeadline(10_000, 'the connection was not closed', async () => { await garbage.closed })
+  const bad = parseResponse(garbage.received())
+  assert.equal(bad?.status, 400, garbage.received())
+  assert.equal(problemOf(bad).code, 'ROOST_E_BAD_REQUEST')
 })
