@@ -15,6 +15,13 @@ export const DEFAULT_CONNECTION_CAPS: ConnectionCaps = { total: 1024, perAddress
 
 // How long a refused connection may stay open for its client to read the 503.
 const REFUSED_LINGER_MS = 1_000
+// Connections over a cap that may show their first bytes (to be let in as the
+// admin's), and how long those bytes may take: both small, so probing costs little.
+const MAX_PROBING = 16
+const PROBE_WAIT_MS = 1_000
+
+/** Whether a connection over the caps may come in anyway, from the first bytes it sent (its request head). */
+export type OverCapAdmission = (firstBytes: string) => boolean
 
 /** The open connections a guard counts, for tests and metrics. */
 export interface ConnectionCounts {
@@ -28,16 +35,48 @@ export interface ConnectionCounts {
  * bytes are parsed: 503, Retry-After and a problem+json body, then closed.
  * Never a silent drop: the client learns why and when to come back.
  *
- * Not tied to the API: the gateway's server can be guarded the same way.
+ * Over a cap, `admitOverCap` may still let a connection in on the strength of
+ * its first bytes: the API lets the admin token in, so that the admin reaches
+ * the API even from the address a flood comes from (on one machine, every
+ * tenant's function and the admin's CLI share 127.0.0.1).
+ *
  * The guard takes the server's own 'connection' listeners (node's HTTP parser
  * is one) and calls them only for admitted sockets, so a refused connection
  * never reaches a route.
  */
-export function guardConnections (server: Server, caps: ConnectionCaps, serverName = 'the API'): ConnectionCounts {
+export function guardConnections (server: Server, caps: ConnectionCaps, serverName = 'the API', admitOverCap?: OverCapAdmission): ConnectionCounts {
   const inner = server.listeners('connection') as Array<(socket: Socket) => void>
   server.removeAllListeners('connection')
   const perAddress = new Map<string, number>()
   let total = 0
+  let probing = 0
+  const pass = (socket: Socket): void => { for (const listener of inner) listener.call(server, socket) }
+
+  // Reads the first chunk of a connection over a cap; lets it in if admitOverCap says so.
+  const probe = (socket: Socket, reason: string): void => {
+    if (admitOverCap === undefined || probing >= MAX_PROBING) return refuse(socket, reason, caps)
+    probing++
+    socket.on('error', () => {})
+    let settled = false
+    const settle = (): boolean => {
+      if (settled) return false
+      settled = true
+      probing--
+      clearTimeout(timer)
+      return true
+    }
+    const timer = setTimeout(() => { if (settle()) refuse(socket, reason, caps) }, PROBE_WAIT_MS).unref()
+    socket.once('close', settle)
+    socket.once('data', (chunk: Buffer) => {
+      if (!settle()) return
+      if (!admitOverCap(chunk.toString('latin1'))) return refuse(socket, reason, caps)
+      // the bytes read to decide go back, for node's HTTP parser to read them first
+      socket.pause()
+      socket.unshift(chunk)
+      pass(socket)
+      socket.resume()
+    })
+  }
 
   server.on('connection', (socket: Socket) => {
     const address = clientAddress(socket)
@@ -46,8 +85,8 @@ export function guardConnections (server: Server, caps: ConnectionCaps, serverNa
       return
     }
     const fromAddress = perAddress.get(address) ?? 0
-    if (total >= caps.total) return refuse(socket, `${serverName} has ${total} connections open, its cap`, caps)
-    if (fromAddress >= caps.perAddress) return refuse(socket, `${address} has ${fromAddress} connections open to ${serverName}, the cap per client address`, caps)
+    if (total >= caps.total) return probe(socket, `${serverName} has ${total} connections open, its cap`)
+    if (fromAddress >= caps.perAddress) return probe(socket, `${address} has ${fromAddress} connections open to ${serverName}, the cap per client address`)
     total++
     perAddress.set(address, fromAddress + 1)
     socket.once('close', () => {
@@ -56,7 +95,7 @@ export function guardConnections (server: Server, caps: ConnectionCaps, serverNa
       if (left === 0) perAddress.delete(address)
       else perAddress.set(address, left)
     })
-    for (const listener of inner) listener.call(server, socket)
+    pass(socket)
   })
 
   return {

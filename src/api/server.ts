@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadRequestError, isRoostError, NotFoundError, PayloadTooLargeError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
 import type { LogLine, Store } from '../store/index.js'
 import { applyFunction, type ApplyBody } from './apply-function.js'
-import { authenticate, authorize, requireAdmin, type Caller } from './auth.js'
+import { authenticate, authorize, isAdminRequest, requireAdmin, type Caller } from './auth.js'
 import { answerClientError, DEFAULT_CLIENT_TIMEOUTS, timeoutOptions, type ClientTimeouts } from './client-timeouts.js'
 import { DEFAULT_CONNECTION_CAPS, guardConnections, type ConnectionCaps } from './connection-guard.js'
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FunctionSpec } from './function-schema.js'
@@ -69,8 +69,9 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
     ...timeoutOptions(timeouts),
     clientErrorHandler: answerClientError(timeouts)
   })
-  // Slow or many connections of one client must not lock the admin out.
-  guardConnections(app.server, { ...DEFAULT_CONNECTION_CAPS, ...options.connections })
+  // Slow or many connections of one client must not lock the admin out: over
+  // the caps, a connection whose first bytes carry the admin token still comes in.
+  guardConnections(app.server, { ...DEFAULT_CONNECTION_CAPS, ...options.connections }, 'the API', (head) => isAdminRequest(store, head))
   // Open `logs -f` streams. close() waits for every connection, so they end when it begins,
   // and a client that neither finishes nor reads gets CLOSE_GRACE_MS before it is cut off:
   // neither may hold the platform's stop for the keep-alive timeout, or for ever.

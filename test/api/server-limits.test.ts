@@ -220,13 +220,40 @@ test('over the cap in total: 503 for a new client address too', async (t) => {
 
 test('the request of a refused connection never reaches a route', async (t) => {
   const api = await startApi(t, { connections: { total: 100, perAddress: 1 }, timeouts: { keepAliveMs: 60_000 } })
+  const { token: teamToken } = api.store.createToken({ namespace: 'team-a' })
   assert.equal((await exchange(await api.open('127.0.0.2'), get('/healthz'))).status, 200)
-  const before = api.store.listTokens().length
+  const body = JSON.stringify({ manifest: { apiVersion: 'roost.dev/v1', kind: 'Function', metadata: { name: 'sneaked-in', namespace: 'team-a' }, spec: { source: { inline: 'export default () => new Response("x")' } } } })
   const refused = await api.open('127.0.0.2')
-  refused.socket.write(`POST ${V1}/namespaces/default/tokens HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer ${api.token}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`)
+  refused.socket.write(`PUT ${V1}/namespaces/team-a/functions/sneaked-in HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer ${teamToken}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
   await withDeadline(10_000, 'the refused connection was not closed', async () => { await refused.closed })
   assert.equal(parseResponse(refused.received())?.status, 503, refused.received())
-  assert.equal(api.store.listTokens().length, before, 'a refused connection created a token')
+  assert.equal(api.store.getResource('Function', 'team-a', 'sneaked-in'), undefined, 'a refused connection applied a function')
+
+  // the same request on an admitted connection is applied: the refusal above was the cap's doing
+  const admitted = await api.open('127.0.0.3')
+  const answer = await exchange(admitted, `PUT ${V1}/namespaces/team-a/functions/sneaked-in HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer ${teamToken}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  assert.equal(answer.status, 201, answer.body)
+})
+
+test('over the caps, a connection that brings the admin token in its first bytes still comes in; others do not', async (t) => {
+  const api = await startApi(t, { connections: { total: 100, perAddress: 2 }, timeouts: { keepAliveMs: 60_000 } })
+  const { token: teamToken } = api.store.createToken({ namespace: 'team-a' })
+  for (let i = 0; i < 2; i++) assert.equal((await exchange(await api.open('127.0.0.2'), get('/healthz'))).status, 200)
+
+  const admin = await api.open('127.0.0.2')
+  const first = await exchange(admin, get(`${V1}/functions`, api.token))
+  assert.equal(first.status, 200, first.body)
+  // the connection serves on: keep-alive, a second request
+  assert.equal((await exchange(admin, get(`${V1}/route-reservations`, api.token))).status, 200)
+
+  const tenant = await api.open('127.0.0.2')
+  tenant.socket.write(get(`${V1}/functions`, teamToken))
+  await withDeadline(10_000, 'the tenant\'s connection was not closed', async () => { await tenant.closed })
+  assert.equal(parseResponse(tenant.received())?.status, 503, tenant.received())
+
+  const silent = await api.open('127.0.0.2')
+  await withDeadline(10_000, 'a silent connection over the cap stayed open', async () => { await silent.closed })
+  assert.equal(parseResponse(silent.received())?.status, 503, silent.received())
 })
 
 test('what node\'s parser refuses is answered with problem+json too: headers too large (431), bytes that are not HTTP (400)', async (t) => {
