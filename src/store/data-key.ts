@@ -76,7 +76,11 @@ export function unlockDatabase (db: Database.Database, keyFile: string): SecretB
         hint: `restore that file from the backup of $ROOST_HOME it belongs with (key fingerprint ${get.get(FINGERPRINT_SETTING) ?? 'unknown'})`
       })
     }
-    key = createDataKey(keyFile)
+    try {
+      key = createDataKey(keyFile)
+    } catch (error) {
+      throw new StartupError(`cannot create the data key ${keyFile}: ${(error as Error).message}`, { cause: error, hint: 'the platform\'s user must be able to write that folder' })
+    }
   }
   const box = new SecretBox(key)
   db.transaction(() => {
