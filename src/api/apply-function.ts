@@ -1,7 +1,8 @@
 import { bundleInline } from '../build/index.js'
-import { ConflictError, ValidationError } from '../errors/index.js'
+import { ValidationError } from '../errors/index.js'
 import type { Store, StoredVersion } from '../store/index.js'
 import type { FunctionResource, FunctionSpec } from './function-schema.js'
+import { checkRouteIsFree } from './route-ownership.js'
 import { validateFunction } from './validate.js'
 import { versionConfigHash, versionConfigOf, type VersionConfig } from './version-config.js'
 
@@ -38,7 +39,7 @@ export async function applyFunction (store: Store, path: { namespace: string, na
   const { namespace, name } = resource.metadata
 
   return store.transaction(() => {
-    checkRouteIsFree(store, resource)
+    checkRouteIsFree(store, resource.metadata, resource.spec.http.path)
     const latest = store.latestVersion<VersionConfig>(namespace, name)
     const existing = store.getResource('Function', namespace, name)
     const reuse = existing !== undefined && latest !== undefined && latest.configHash === configHash
@@ -79,20 +80,6 @@ async function bundleCode (spec: FunctionSpec, bundle: ApplyBody['bundle']): Pro
     }])
   }
   return bundle.code
-}
-
-function checkRouteIsFree (store: Store, resource: FunctionResource): void {
-  const path = resource.spec.http.path
-  if (path === undefined) return
-  for (const other of store.listResources<FunctionSpec>('Function')) {
-    if (other.namespace === resource.metadata.namespace && other.name === resource.metadata.name) continue
-    if (other.spec.http.path === path) {
-      throw new ConflictError(`spec.http.path ${path} is already routed to function ${other.name} in namespace ${other.namespace}`, {
-        field: 'spec.http.path',
-        hint: 'choose another path, or remove it from the other function first'
-      })
-    }
-  }
 }
 
 function checkTraffic (store: Store, resource: FunctionResource): void {

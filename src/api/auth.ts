@@ -29,3 +29,11 @@ export function authorize (caller: Caller, namespace: string): void {
 export function requireAdmin (caller: Caller): void {
   if (caller.namespace !== '*') throw new ForbiddenError('only the admin token may do this', { hint: 'use the token `roost up` wrote to $ROOST_HOME/config' })
 }
+
+const AUTHORIZATION_LINE = /\r\nauthorization:[ \t]*bearer[ \t]+(\S+)[ \t]*\r\n/i
+
+/** Whether a raw request head (the first bytes of a connection) carries the admin token. */
+export function isAdminRequest (store: Store, head: string): boolean {
+  const token = AUTHORIZATION_LINE.exec(head)?.[1]
+  return token !== undefined && store.lookupToken(token)?.namespace === '*'
+}

@@ -1,4 +1,5 @@
 import { strictManifestSchema } from './schema-document.js'
+import { routeReservationPaths } from './route-reservation-openapi.js'
 
 // The OpenAPI 3.1 description of the REST API, served at /openapi.json. 3.1
 // speaks JSON Schema 2020-12, so the manifest schema editors use is embedded unchanged.
@@ -93,7 +94,8 @@ export function openApiDocument (): object {
       '/apis/roost.dev/v1/namespaces/{namespace}/tokens': {
         parameters: [namespace],
         post: { operationId: 'createToken', summary: 'Create a token limited to one namespace (admin only)', requestBody: { required: false, ...json({ type: 'object', properties: { description: { type: 'string' } } }) }, responses: { 201: { description: 'the token, shown once', ...json({ type: 'object', properties: { id: { type: 'string' }, namespace: { type: 'string' }, token: { type: 'string' } } }) }, ...errors } }
-      }
+      },
+      ...routeReservationPaths
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },

@@ -3,11 +3,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadRequestError, isRoostError, NotFoundError, PayloadTooLargeError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
 import type { LogLine, Store } from '../store/index.js'
 import { applyFunction, type ApplyBody } from './apply-function.js'
-import { authenticate, authorize, requireAdmin, type Caller } from './auth.js'
+import { authenticate, authorize, isAdminRequest, requireAdmin, type Caller } from './auth.js'
+import { answerClientError, DEFAULT_CLIENT_TIMEOUTS, timeoutOptions, type ClientTimeouts } from './client-timeouts.js'
+import { DEFAULT_CONNECTION_CAPS, guardConnections, type ConnectionCaps } from './connection-guard.js'
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FunctionSpec } from './function-schema.js'
 import { viewFunction, type FunctionLive, type InstanceSummary, type StartFailure, type VersionScaling } from './function-view.js'
 import { openApiDocument } from './openapi.js'
 import { parseDuration } from './quantities.js'
+import { checkReservationInput, reserveRoute } from './route-ownership.js'
 import type { VersionConfig } from './version-config.js'
 
 /** What the API needs to know of the running platform, without knowing processes. */
@@ -30,6 +33,10 @@ export interface ApiServerOptions {
   live: LiveView
   /** Largest API request body (manifests with their bundles), in bytes. */
   bodyLimit?: number
+  /** Caps on open connections (default 1024 in all, 128 per client address); over a cap: 503 and closed. */
+  connections?: Partial<ConnectionCaps>
+  /** Deadlines for slow clients (default: headers in 10 s, the whole request in 60 s). */
+  timeouts?: Partial<ClientTimeouts>
 }
 
 declare module 'fastify' {
@@ -57,7 +64,16 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
   // must not pay for the server on every command.
   const { default: Fastify } = await import('fastify')
   const { store, live } = options
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024, logger: false })
+  const timeouts = { ...DEFAULT_CLIENT_TIMEOUTS, ...options.timeouts }
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
+    logger: false,
+    ...timeoutOptions(timeouts),
+    clientErrorHandler: answerClientError(timeouts)
+  })
+  // Slow or many connections of one client must not lock the admin out: over
+  // the caps, a connection whose first bytes carry the admin token still comes in.
+  guardConnections(app.server, { ...DEFAULT_CONNECTION_CAPS, ...options.connections }, 'the API', (head) => isAdminRequest(store, head))
   // Open `logs -f` streams. close() waits for every connection, so they end when it begins,
   // and a client that neither finishes nor reads gets CLOSE_GRACE_MS before it is cut off:
   // neither may hold the platform's stop for the keep-alive timeout, or for ever.
@@ -183,6 +199,27 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
     const created = store.createToken({ namespace, description })
     reply.code(201)
     return { id: created.id, namespace, token: created.token }
+  })
+
+  // Path prefixes reserved for a namespace. Anyone with a token may read them
+  // (a refused apply names the owner anyway); only the admin changes them.
+  app.get(`${PREFIX}/route-reservations`, async () => ({ items: store.listRouteReservations() }))
+
+  app.put<{ Body: { prefix?: unknown, namespace?: unknown } }>(`${PREFIX}/route-reservations`, async (request, reply) => {
+    requireAdmin(request.caller)
+    const body = objectBody(request.body)
+    checkReservationInput(body.prefix, body.namespace)
+    const { reservation, changed } = reserveRoute(store, body.prefix as string, body.namespace as string)
+    reply.code(changed ? 201 : 200)
+    return { result: changed ? 'reserved' : 'unchanged', reservation }
+  })
+
+  app.delete<{ Querystring: { prefix?: string } }>(`${PREFIX}/route-reservations`, async (request) => {
+    requireAdmin(request.caller)
+    const prefix = request.query.prefix
+    if (typeof prefix !== 'string') throw new ValidationError([{ field: 'prefix', message: 'required: DELETE /route-reservations?prefix=/the/prefix' }])
+    if (!store.releaseRoute(prefix)) throw new NotFoundError(`no reservation of ${prefix}`, { hint: '`roost reserve --list` shows the reservations' })
+    return { result: 'released', prefix }
   })
 
   function viewAll (items: Array<ReturnType<typeof store.listResources<FunctionSpec>>[number]>): unknown[] {

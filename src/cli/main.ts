@@ -15,7 +15,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   logs: async () => await import('./commands/logs.js'),
   rollback: async () => await import('./commands/rollback.js'),
   delete: async () => await import('./commands/delete.js'),
-  token: async () => await import('./commands/token.js')
+  token: async () => await import('./commands/token.js'),
+  reserve: async () => await import('./commands/reserve.js')
 }
 
 const SUMMARIES: Record<string, string> = {
@@ -28,7 +29,8 @@ const SUMMARIES: Record<string, string> = {
   logs: 'show what a function wrote',
   rollback: 'move traffic back to an earlier version at once',
   delete: 'delete a function and its instances',
-  token: 'create API tokens for a namespace'
+  token: 'create API tokens for a namespace',
+  reserve: 'reserve a path prefix of the gateway for one namespace'
 }
 
 export function usage (): string {

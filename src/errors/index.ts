@@ -198,13 +198,13 @@ export class NotReadyError extends RoostError {
   override readonly status = 503
 }
 
-// The request (its headers, or its body within the function's timeout) did not arrive in time.
+// The request (its headers, or its body within its deadline) did not arrive in time.
 export class RequestTimeoutError extends RoostError {
   override readonly code = 'ROOST_E_REQUEST_TIMEOUT'
   override readonly status = 408
 }
 
-// The request's headers are larger than the gateway accepts.
+// The request's headers are larger than the server accepts.
 export class HeadersTooLargeError extends RoostError {
   override readonly code = 'ROOST_E_HEADERS_TOO_LARGE'
   override readonly status = 431
@@ -222,7 +222,7 @@ export class UpgradeUnsupportedError extends RoostError {
   override readonly status = 501
 }
 
-// The gateway holds as many connections as it allows, in total or from the caller's address.
+// The server (gateway or API) holds as many connections as it allows, in total or from the caller's address.
 export class TooManyConnectionsError extends RoostError {
   override readonly code = 'ROOST_E_TOO_MANY_CONNECTIONS'
   override readonly status = 503
@@ -244,6 +244,12 @@ export class StartupError extends RoostError {
 export class UsageError extends RoostError {
   override readonly code = 'ROOST_E_USAGE'
   override readonly status = 400
+}
+
+// A value sealed in the store cannot be opened with the data key (another key, or the row was altered).
+export class DataKeyError extends RoostError {
+  override readonly code = 'ROOST_E_DATA_KEY'
+  override readonly status = 500
 }
 
 // An error the API answered, carried to the CLI with the API's code and hint.

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { StartupError } from '../errors/index.js'
+import { secureHome } from './home-files.js'
 
 /** Everything a platform keeps lives under $ROOST_HOME (default ~/.roost). */
 export interface RoostHome {
@@ -9,6 +10,8 @@ export interface RoostHome {
   configPath: string
   pidPath: string
   logPath: string
+  /** The key that seals env values in the database; kept out of the data folder. */
+  keyPath: string
 }
 
 /** What `up` records for the CLI, like a kubeconfig. */
@@ -20,7 +23,7 @@ export interface ClientConfig {
 
 export function resolveHome (env: NodeJS.ProcessEnv = process.env): RoostHome {
   const root = resolve(env.ROOST_HOME ?? join(homedir(), '.roost'))
-  return { root, configPath: join(root, 'config'), pidPath: join(root, 'roost.pid'), logPath: join(root, 'roost.log') }
+  return { root, configPath: join(root, 'config'), pidPath: join(root, 'roost.pid'), logPath: join(root, 'roost.log'), keyPath: join(root, 'keys', 'data.key') }
 }
 
 export function readClientConfig (home: RoostHome): ClientConfig | undefined {
@@ -42,17 +45,18 @@ export function writeClientConfig (home: RoostHome, config: ClientConfig): void 
 /**
  * One platform per home: a second `up` on the same home would share the
  * database and fight over instances. A pid file whose process is gone (the
- * platform was killed with -9) is stale and taken over.
+ * platform was killed with -9) is stale and taken over. Locking secures the
+ * home first (secureHome): it is the first thing a platform does with it.
  */
 export function lockHome (home: RoostHome): () => void {
-  mkdirSync(home.root, { recursive: true })
+  secureHome(home)
   if (existsSync(home.pidPath)) {
     const pid = Number(readFileSync(home.pidPath, 'utf8').trim())
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid)) {
       throw new StartupError(`another roost platform (pid ${pid}) runs on ${home.root}`, { hint: 'stop it first, or set ROOST_HOME to another folder to run a second platform' })
     }
   }
-  writeFileSync(home.pidPath, `${process.pid}\n`)
+  writeFileSync(home.pidPath, `${process.pid}\n`, { mode: 0o600 })
   return () => {
     try {
       if (readFileSync(home.pidPath, 'utf8').trim() === String(process.pid)) rmSync(home.pidPath)

@@ -3,3 +3,6 @@
 // loading the platform (fastify, SQLite, the gateway) that writes it.
 export { resolveHome, readClientConfig, writeClientConfig, lockHome, isProcessAlive } from './home.js'
 export type { RoostHome, ClientConfig } from './home.js'
+export { secureHome } from './home-files.js'
+export { raiseFileLimit, readFileLimit } from './fd-limit.js'
+export type { FileLimit, FileLimitChange } from './fd-limit.js'

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
 import {
-  closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync
+  chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync
 } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { NotFoundError } from '../errors/index.js'
+import { privateDirectory } from './private-files.js'
 
 const HASH = /^[0-9a-f]{64}$/
 const READ_CHUNK = 1024 * 1024
@@ -15,6 +16,7 @@ const STALE_TEMP_MS = 60 * 60 * 1000
 // `<dir>/<first two hex digits>/<hash>`. A blob appears whole or not at all:
 // it is written to `<dir>/tmp/`, fsynced, then renamed into place (rename is
 // atomic within one file system). Blobs are never changed once written.
+// Folders are 0700 and blobs 0600: a bundle is its owner's code.
 export class BlobStore {
   readonly dir: string
   private readonly tmpDir: string
@@ -22,7 +24,10 @@ export class BlobStore {
   constructor (dir: string) {
     this.dir = resolve(dir)
     this.tmpDir = join(this.dir, 'tmp')
-    mkdirSync(this.tmpDir, { recursive: true })
+    const wasOpen = (statSync(this.dir, { throwIfNoEntry: false })?.mode ?? 0) & 0o077
+    privateDirectory(this.dir)
+    privateDirectory(this.tmpDir)
+    if (wasOpen !== 0) restrictTree(this.dir)
     this.sweepStaleTemp()
   }
 
@@ -33,7 +38,7 @@ export class BlobStore {
     // An existing blob is not rewritten. One of the wrong size cannot come from
     // us (writes are atomic) but from outside damage: replacing it repairs it.
     if (statSync(target, { throwIfNoEntry: false })?.size === data.byteLength) return hash
-    mkdirSync(dirname(target), { recursive: true })
+    mkdirSync(dirname(target), { recursive: true, mode: 0o700 })
     const temp = join(this.tmpDir, `${hash}.${process.pid}.${randomBytes(6).toString('hex')}`)
     try {
       writeDurably(temp, data)
@@ -93,8 +98,21 @@ export class BlobStore {
   }
 }
 
+// A store made by an older Roost has 0755 folders and 0644 blobs: narrowed once.
+function restrictTree (dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) {
+      chmodSync(path, 0o700)
+      restrictTree(path)
+    } else if (entry.isFile()) {
+      chmodSync(path, 0o600)
+    }
+  }
+}
+
 function writeDurably (file: string, data: Uint8Array): void {
-  const fd = openSync(file, 'wx', 0o644)
+  const fd = openSync(file, 'wx', 0o600)
   try {
     writeFileSync(fd, data)
     fsyncSync(fd)

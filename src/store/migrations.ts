@@ -99,6 +99,15 @@ export const MIGRATIONS: readonly string[] = [
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
   ) STRICT, WITHOUT ROWID;
+  `,
+  // Path prefixes the admin reserved for one namespace: only its functions may
+  // route at, under or above them.
+  `
+  CREATE TABLE route_reservations (
+    prefix TEXT PRIMARY KEY,
+    namespace TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) STRICT, WITHOUT ROWID;
   `
 ]
 

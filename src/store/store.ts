@@ -1,16 +1,19 @@
-import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { isRoostError, StartupError } from '../errors/index.js'
 import { BlobStore } from './blob-store.js'
+import { unlockDatabase } from './data-key.js'
+import { EnvSealer } from './env-sealing.js'
 import { EventLog } from './event-log.js'
+import { createPrivateFile, privateDirectory, restrictFiles } from './private-files.js'
 import { LogStore } from './log-store.js'
 import { migrate } from './migrations.js'
 import { ResourceTable } from './resource-table.js'
+import { RouteReservationTable } from './route-reservation-table.js'
 import { Sequence } from './sequence.js'
 import { TokenTable } from './token-table.js'
 import type {
-  CreatedToken, EventQuery, LogLine, LogQuery, NewEvent, PutOptions, PutResult, ResourceBody, StoredEvent,
+  CreatedToken, EventQuery, LogLine, LogQuery, NewEvent, PutOptions, PutResult, ResourceBody, RouteReservation, StoredEvent,
   StoredResource, StoredVersion, StoreOptions, TokenInfo, TokenScope, VersionBody, WatchListener
 } from './types.js'
 import { VersionTable } from './version-table.js'
@@ -18,6 +21,7 @@ import { warnListenerError, WatchFeed } from './watch-feed.js'
 
 export const DATABASE_FILE = 'roost.db'
 export const BLOB_FOLDER = 'blobs'
+export const KEY_FILE = join('keys', 'data.key')
 const BUSY_TIMEOUT_MS = 5000
 
 export const SETTING_SQL = {
@@ -33,6 +37,10 @@ type TransactionRunner = Database.Transaction<(fn: () => unknown) => unknown>
 // its writes wait for the lock), but watch events reach only the listeners of
 // the Store object that made the write.
 //
+// Files are the platform user's only: the folder 0700, the database with its
+// -wal and -shm 0600, and env values sealed with a key kept in a file apart
+// (StoreOptions.keyFile), so that a copy of the database reveals none.
+//
 // Everything is synchronous: better-sqlite3 runs a statement on the calling
 // thread, which is also what makes "listeners are called right after commit"
 // simple and exact.
@@ -47,6 +55,7 @@ export class Store {
   private readonly events: EventLog
   private readonly logs: LogStore
   private readonly tokens: TokenTable
+  private readonly reservations: RouteReservationTable
   private readonly getSettingStatement: Database.Statement<[string], string>
   private readonly setSettingStatement: Database.Statement<[string, string], unknown>
   private readonly runTransaction: TransactionRunner
@@ -54,10 +63,11 @@ export class Store {
 
   static open (dir: string, options: StoreOptions = {}): Store {
     const root = resolve(dir)
-    mkdirSync(root, { recursive: true })
+    privateDirectory(root)
     const db = openDatabase(join(root, DATABASE_FILE))
     try {
-      return new Store(root, db, options)
+      const sealer = new EnvSealer(unlockDatabase(db, resolve(root, options.keyFile ?? KEY_FILE)))
+      return new Store(root, db, sealer, options)
     } catch (error) {
       db.close()
       throw error
@@ -65,19 +75,21 @@ export class Store {
   }
 
   // Every statement is prepared here, once.
-  private constructor (dir: string, private readonly db: Database.Database, options: StoreOptions) {
+  private constructor (dir: string, private readonly db: Database.Database, sealer: EnvSealer, options: StoreOptions) {
     this.dir = dir
     this.blobs = new BlobStore(join(dir, BLOB_FOLDER))
     this.feed = new WatchFeed(options.onListenerError ?? warnListenerError)
     this.sequence = new Sequence(db)
-    this.resources = new ResourceTable(db, this.sequence, this.feed)
-    this.versions = new VersionTable(db, this.sequence, this.feed)
+    this.resources = new ResourceTable(db, this.sequence, this.feed, sealer)
+    this.versions = new VersionTable(db, this.sequence, this.feed, sealer)
     this.events = new EventLog(db)
     this.logs = new LogStore(db)
     this.tokens = new TokenTable(db)
+    this.reservations = new RouteReservationTable(db)
     this.getSettingStatement = db.prepare<[string], string>(SETTING_SQL.get).pluck()
     this.setSettingStatement = db.prepare<[string, string], unknown>(SETTING_SQL.set)
     this.runTransaction = db.transaction(runSynchronously)
+    this.sealPlainValues()
   }
 
   get isOpen (): boolean {
@@ -223,6 +235,20 @@ export class Store {
     return this.transaction(() => this.tokens.delete(id))
   }
 
+  // ---- route reservations (what overlaps what is the API's rule)
+
+  reserveRoute (prefix: string, namespace: string): { reservation: RouteReservation, changed: boolean } {
+    return this.transaction(() => this.reservations.put(prefix, namespace))
+  }
+
+  listRouteReservations (): RouteReservation[] {
+    return this.reservations.list()
+  }
+
+  releaseRoute (prefix: string): boolean {
+    return this.transaction(() => this.reservations.delete(prefix))
+  }
+
   // ---- settings
 
   getSetting (key: string): string | undefined {
@@ -231,6 +257,19 @@ export class Store {
 
   setSetting (key: string, value: string): void {
     this.transaction(() => this.setSettingStatement.run(key, value))
+  }
+
+  // A database written before env values were sealed is sealed at its first
+  // open. secure_delete zeroes the freed plain bytes, and the checkpoint
+  // empties the WAL, which still holds the old pages.
+  private sealPlainValues (): void {
+    this.db.pragma('secure_delete = ON')
+    try {
+      const sealed = this.transaction(() => this.resources.sealPlainRows() + this.versions.sealPlainRows())
+      if (sealed > 0) this.db.pragma('wal_checkpoint(TRUNCATE)')
+    } finally {
+      this.db.pragma('secure_delete = OFF')
+    }
   }
 }
 
@@ -251,10 +290,16 @@ function isThenable (value: unknown): boolean {
 
 function openDatabase (file: string): Database.Database {
   let db: Database.Database | undefined
+  const companions = [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]
   try {
+    // SQLite creates -wal and -shm with the mode of the database file, which
+    // it would itself create with the umask's (0644): it is created first, 0600.
+    createPrivateFile(file)
+    restrictFiles(companions)
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS })
     configure(db)
     migrate(db)
+    restrictFiles(companions)
     return db
   } catch (error) {
     db?.close()

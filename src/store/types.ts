@@ -128,7 +128,17 @@ export interface TokenInfo {
 }
 
 export interface StoreOptions {
+  // The file of the key that seals env values; created (0600) at first open.
+  // Default: `<store dir>/keys/data.key`. The platform keeps it beside, not in,
+  // the data folder ($ROOST_HOME/keys/data.key), so a copy of the data has no key.
+  keyFile?: string
   // Called when a watch listener throws. The store and the other listeners carry on
   // whatever this does; the default prints a process warning.
   onListenerError?: (error: unknown, event: WatchEvent) => void
+}
+
+export interface RouteReservation {
+  prefix: string // a path such as /team-a: the prefix itself and every path under it
+  namespace: string
+  createdAt: string
 }
