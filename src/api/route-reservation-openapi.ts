@@ -15,10 +15,12 @@ const reservation = {
 export const routeReservationPaths = {
   '/apis/roost.dev/v1/route-reservations': {
     get: {
+      operationId: 'listRouteReservations',
       summary: 'List path prefixes reserved for a namespace',
       responses: { 200: { description: 'reservations', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: reservation } } } } } }, ...errors }
     },
     put: {
+      operationId: 'reserveRoute',
       summary: 'Reserve a path prefix for a namespace: only its functions may route at, under or above it (admin only)',
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['prefix', 'namespace'], properties: { prefix: { type: 'string' }, namespace: { type: 'string' } } } } } },
       responses: {
@@ -28,6 +30,7 @@ export const routeReservationPaths = {
       }
     },
     delete: {
+      operationId: 'releaseRoute',
       summary: 'Release a reserved prefix (admin only)',
       parameters: [{ name: 'prefix', in: 'query', required: true, schema: { type: 'string' } }],
       responses: { 200: { description: 'released' }, ...errors }
