@@ -1,4 +1,5 @@
 import { FunctionManifestSchema } from './function-schema.js'
+import { DRY_RUN_PARAMETER, MORE_PATHS } from './openapi-paths.js'
 
 // The OpenAPI 3.1 description of the REST API, served at /openapi.json. 3.1
 // speaks JSON Schema 2020-12, so the manifest schema is embedded unchanged.
@@ -21,6 +22,7 @@ export function openApiDocument (): object {
     },
     security: [{ bearer: [] }],
     paths: {
+      ...MORE_PATHS,
       '/healthz': { get: { summary: 'Liveness of the API', security: [], responses: { 200: { description: 'ok' } } } },
       '/metrics': { get: { summary: 'Prometheus metrics of the platform: requests, latency, instances, cold starts, scaling decisions', security: [], responses: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
@@ -36,6 +38,7 @@ export function openApiDocument (): object {
         get: { summary: 'Read a function with its status', responses: { 200: { description: 'the function', ...json(ref('FunctionView')) }, ...errors } },
         put: {
           summary: 'Apply a function: create it or update it; a change of code or configuration makes a new immutable version',
+          parameters: [DRY_RUN_PARAMETER],
           requestBody: { required: true, ...json(ref('ApplyRequest')) },
           responses: { 200: { description: 'configured or unchanged', ...json(ref('ApplyResponse')) }, 201: { description: 'created', ...json(ref('ApplyResponse')) }, ...errors }
         },
@@ -72,6 +75,7 @@ export function openApiDocument (): object {
         get: { summary: 'List running instances', responses: { 200: { description: 'instances', ...json(list('Instance')) }, ...errors } }
       },
       '/apis/roost.dev/v1/namespaces/{namespace}/tokens': {
+        ...MORE_PATHS['/apis/roost.dev/v1/namespaces/{namespace}/tokens'],
         parameters: [namespace],
         post: { summary: 'Create a token limited to one namespace (admin only)', responses: { 201: { description: 'the token, shown once', ...json({ type: 'object', properties: { id: { type: 'string' }, namespace: { type: 'string' }, token: { type: 'string' } } }) }, ...errors } }
       }

@@ -4,6 +4,8 @@ import { BadRequestError, isRoostError, NotFoundError, PayloadTooLargeError, Roo
 import type { LogLine, Store } from '../store/index.js'
 import { applyFunction, type ApplyBody } from './apply-function.js'
 import { authenticate, authorize, requireAdmin, type Caller } from './auth.js'
+import { dryRunAnswer, dryRunQuery } from './dry-run.js'
+import { registerRoutes } from './routes.js'
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FunctionSpec } from './function-schema.js'
 import { viewFunction, type FunctionLive, type InstanceSummary, type VersionScaling } from './function-view.js'
 import { openApiDocument } from './openapi.js'
@@ -99,11 +101,13 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
     return { items: viewAll(store.listResources<FunctionSpec>('Function', namespace)) }
   })
 
-  app.put<{ Params: FunctionParams, Body: ApplyBody }>(`${PREFIX}/namespaces/:namespace/functions/:name`, async (request, reply) => {
+  app.put<{ Params: FunctionParams, Body: ApplyBody, Querystring: { dryRun?: string } }>(`${PREFIX}/namespaces/:namespace/functions/:name`, async (request, reply) => {
     const { namespace, name } = checkedParams<FunctionParams>(request)
     const body = objectBody(request.body)
-    const result = await applyFunction(store, { namespace, name }, body as unknown as ApplyBody)
+    const dryRun = dryRunQuery(request.query.dryRun)
+    const result = await applyFunction(store, { namespace, name }, body as unknown as ApplyBody, { dryRun })
     reply.code(result.outcome === 'created' ? 201 : 200)
+    if (dryRun) return dryRunAnswer(result)
     return { result: result.outcome, version: result.version.number, newVersion: result.newVersion, function: viewOne(namespace, name) }
   })
 
@@ -182,6 +186,8 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
     reply.code(201)
     return { id: created.id, namespace, token: created.token }
   })
+
+  registerRoutes(app, { store, live })
 
   function viewAll (items: Array<ReturnType<typeof store.listResources<FunctionSpec>>[number]>): unknown[] {
     const instances = live.instances()
