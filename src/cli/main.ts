@@ -81,7 +81,7 @@ export async function main (argv: string[]): Promise<void> {
     process.exitCode = await command.run(rest)
   } catch (err) {
     if (isRoostError(err)) {
-      printError(err.message, err.hint, otherProblems(err))
+      printError(err.message, err.hint ?? `docs/errors.md says what to do about ${err.code}`, otherProblems(err))
       process.exitCode = command?.errorExitCode ?? (err.code === 'ROOST_E_USAGE' ? 2 : 1)
       return
     }

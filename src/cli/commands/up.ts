@@ -50,7 +50,7 @@ Flags:
       warmPoolSize: count(values['warm-pool'], '--warm-pool', 0, 64),
       queueLimit: count(values['queue-limit'], '--queue-limit', 1, 1_000_000),
       onFatal: (err) => {
-        process.stderr.write(`error: ${err.message}\n`)
+        process.stderr.write(`error: ${err.message}\nhint: ${(err as { hint?: string }).hint ?? `the platform log ${home.logPath} has details`}\n`)
         process.exit(1)
       }
     })
@@ -63,7 +63,7 @@ Flags:
         process.stdout.write('roost stopped\n')
         process.exit(0)
       }, (err: unknown) => {
-        process.stderr.write(`error while stopping: ${(err as Error).message}\n`)
+        process.stderr.write(`error: while stopping: ${(err as Error).message}\nhint: instances stop by themselves once the platform is gone; ${home.logPath} has details\n`)
         process.exit(1)
       })
     }
