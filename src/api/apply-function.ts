@@ -103,15 +103,17 @@ async function bundleCode (spec: FunctionSpec, bundle: ApplyBody['bundle']): Pro
   return bundle.code
 }
 
+// A path is taken per host: the same path on two hosts (or on one host and on every host) is two routes.
 function checkRouteIsFree (store: Store, resource: FunctionResource): void {
-  const path = resource.spec.http.path
-  if (path === undefined) return
+  const { path, host } = resource.spec.http
+  if (path === undefined && host === undefined) return
   for (const other of store.listResources<FunctionSpec>('Function')) {
     if (other.namespace === resource.metadata.namespace && other.name === resource.metadata.name) continue
-    if (other.spec.http.path === path) {
-      throw new ConflictError(`spec.http.path ${path} is already routed to function ${other.name} in namespace ${other.namespace}`, {
-        field: 'spec.http.path',
-        hint: 'choose another path, or remove it from the other function first'
+    if (other.spec.http.path === path && other.spec.http.host === host) {
+      const route = host === undefined ? `spec.http.path ${path ?? ''}` : `spec.http.host ${host}${path === undefined ? '' : ` with path ${path}`}`
+      throw new ConflictError(`${route} is already routed to function ${other.name} in namespace ${other.namespace}`, {
+        field: path === undefined ? 'spec.http.host' : 'spec.http.path',
+        hint: 'choose another path or host, or remove it from the other function first'
       })
     }
   }

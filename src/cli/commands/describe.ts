@@ -5,7 +5,7 @@ import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
 import { age, formatTable, outputFormat, printData } from '../output.js'
 import { UsageError } from '../../errors/index.js'
-import { INSTANCE_COLUMNS, instanceRows, versionRows, type VersionItem } from './get.js'
+import { INSTANCE_COLUMNS, instanceRows, routesOf, versionRows, type VersionItem } from './get.js'
 
 const FUNCTION_KINDS = new Set(['function', 'functions', 'fn'])
 
@@ -62,7 +62,7 @@ export function describeFunction (fn: FunctionView, versions: VersionItem[], ins
     `Labels:         ${labels}`,
     `Created:        ${fn.metadata.creationTimestamp} (${age(fn.metadata.creationTimestamp)} ago)`,
     `Source:         ${source}`,
-    `Routes:         /fn/${fn.metadata.name}.${fn.metadata.namespace}${fn.metadata.namespace === 'default' ? `, /fn/${fn.metadata.name}` : ''}${spec.http.path === undefined ? '' : `, ${spec.http.path}`}`,
+    `Routes:         ${routesOf(fn).join(', ')}`,
     `Timeout:        ${spec.timeout}`,
     `Memory:         ${spec.memory}`,
     `Concurrency:    ${spec.concurrency} per instance`,

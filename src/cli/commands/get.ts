@@ -224,9 +224,12 @@ const FUNCTIONS: Printer<FunctionView> = {
   labels: (fn) => fn.metadata.labels
 }
 
+/** Where the function answers: its /fn/ routes, and its path, on its host or on every host. */
 export function routesOf (fn: FunctionView): string[] {
   const { name, namespace } = fn.metadata
-  return [...(namespace === 'default' ? [`/fn/${name}`] : []), `/fn/${name}.${namespace}`, ...(fn.spec.http.path === undefined ? [] : [fn.spec.http.path])]
+  const { host, path } = fn.spec.http
+  const own = host === undefined ? (path === undefined ? [] : [path]) : [`${host}${path ?? '/'}`]
+  return [...(namespace === 'default' ? [`/fn/${name}`] : []), `/fn/${name}.${namespace}`, ...own]
 }
 
 function labelText (labels: Record<string, string>): string {
