@@ -208,9 +208,14 @@ function renderNodes (nodes: Node[], data: unknown): string {
   for (const node of nodes) {
     if (node.kind === 'text') out += node.text
     else if (node.kind === 'path') out += select(node.steps, data).map(format).join(' ')
-    else for (const item of select(node.steps, data).flatMap((v) => Array.isArray(v) ? v : [v])) out += renderNodes(node.body, item)
+    else for (const item of rangeItems(select(node.steps, data))) out += renderNodes(node.body, item)
   }
   return out
+}
+
+// `{range .items}` walks the elements of the one array it names; `{range .items[*]}` the selected values.
+function rangeItems (values: unknown[]): unknown[] {
+  return values.length === 1 && Array.isArray(values[0]) ? values[0] : values
 }
 
 // As kubectl prints them: strings bare, everything else as JSON.

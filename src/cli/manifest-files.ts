@@ -62,7 +62,7 @@ function displayPath (file: string): string {
 }
 
 /** Prefixes a failure with the document it is about. */
-function located<T> (where: string, fn: () => T): T {
+export function located<T> (where: string, fn: () => T): T {
   try {
     const result = fn()
     if (result instanceof Promise) return result.catch((err: unknown) => { throw prefix(where, err) }) as T

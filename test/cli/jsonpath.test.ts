@@ -37,6 +37,8 @@ test('text outside braces is kept, and string literals give newlines and tabs', 
 test('{range} repeats its body for each element, with @ as the element', () => {
   assert.equal(render('{range .items[*]}{.metadata.name}={.status.latestVersion}{"\\n"}{end}'), 'a=2\nb=1\n')
   assert.equal(render('{range .items[*]}[{@.metadata.name}]{end}'), '[a][b]')
+  assert.equal(render('{range .items}[{.metadata.name}]{end}'), '[a][b]', 'a range over the array itself walks its elements')
+  assert.equal(render('{range .m[*]}<{@}>{end}', { m: [[1, 2], [3]] }), '<[1,2]><[3]>', 'elements that are arrays stay whole')
 })
 
 test("['key'] reads a key that is not a plain identifier", () => {

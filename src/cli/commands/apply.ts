@@ -1,7 +1,7 @@
 import type { Command } from '../main.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
-import { bundleFor, inNamespace, readManifests, type LoadedManifest } from '../manifest-files.js'
+import { bundleFor, inNamespace, located, readManifests, type LoadedManifest } from '../manifest-files.js'
 import { outputFormat, printData } from '../output.js'
 import { TimeoutError, UsageError } from '../../errors/index.js'
 import { DURATION_PATTERN, parseDuration } from '../../api/quantities.js'
@@ -91,10 +91,11 @@ async function sendPrepared (client: ApiClient, { manifests, bundles }: Prepared
   const results = []
   for (const [index, manifest] of manifests.entries()) {
     const { name, namespace } = manifest.resource.metadata
-    const response = await client.put<ApplyResponse>(
+    // The platform's refusals name the document too, as the local checks do.
+    const response = await located(manifest.where, async () => await client.put<ApplyResponse>(
       `/apis/roost.dev/v1/namespaces/${namespace}/functions/${name}`,
       { manifest: manifest.doc, bundle: bundles[index] }
-    )
+    ))
     print(`function/${name} ${response.result}${response.newVersion ? ` (v${response.version})` : ''}`)
     results.push({ function: name, namespace, ...response })
   }
@@ -112,10 +113,10 @@ export async function dryRunPrepared (client: ApiClient, { manifests, bundles }:
   const answers = []
   for (const [index, manifest] of manifests.entries()) {
     const { name, namespace } = manifest.resource.metadata
-    const answer = await client.put<DryRunResponse>(
+    const answer = await located(manifest.where, async () => await client.put<DryRunResponse>(
       `/apis/roost.dev/v1/namespaces/${namespace}/functions/${name}?dryRun=All`,
       { manifest: manifest.doc, bundle: bundles[index] }
-    )
+    ))
     answers.push({ function: name, namespace, where: manifest.where, ...answer })
   }
   return answers

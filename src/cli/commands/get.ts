@@ -39,13 +39,12 @@ const KINDS: Record<string, Kind> = {
 
 const V1 = '/apis/roost.dev/v1'
 
-/** How one kind prints: table columns (and the extra ones of -o wide), its -o name, its labels. */
+/** How one kind prints: table columns (and the extra ones of -o wide) and its -o name. */
 interface Printer<T> {
   columns: string[]
   wide: string[]
   row (item: T, wide: boolean): string[]
   name (item: T): string
-  labels? (item: T): Record<string, string>
 }
 
 export const command: Command = {
@@ -220,8 +219,7 @@ const FUNCTIONS: Printer<FunctionView> = {
       labelText(fn.metadata.labels)
     ]
   },
-  name: (fn) => `function/${fn.metadata.name}`,
-  labels: (fn) => fn.metadata.labels
+  name: (fn) => `function/${fn.metadata.name}`
 }
 
 /** Where the function answers: its /fn/ routes, and its path, on its host or on every host. */
@@ -289,6 +287,5 @@ const NAMESPACES: Printer<NamespaceItem> = {
     ns.metadata.creationTimestamp === null ? '<unknown>' : age(ns.metadata.creationTimestamp),
     ...(wide ? [String(ns.status.functions), String(ns.status.tokens), labelText(ns.metadata.labels)] : [])
   ],
-  name: (ns) => `namespace/${ns.metadata.name}`,
-  labels: (ns) => ns.metadata.labels
+  name: (ns) => `namespace/${ns.metadata.name}`
 }
