@@ -40,6 +40,8 @@ function watch (_request: FastifyRequest, reply: FastifyReply, { store, live }: 
   reply.hijack()
   const res = reply.raw
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
+  // Sent now, not with the first line: a watch of an empty namespace is established too.
+  res.flushHeaders()
   const seen = new Map<string, { signature: string, view: FunctionView }>()
   const send = (type: WatchType, object: FunctionView): void => { res.write(JSON.stringify({ type, object }) + '\n') }
 

@@ -64,6 +64,21 @@ test('apply --dry-run=server says what would happen and stores nothing, not even
   assert.equal((await (await platform.api('/apis/roost.dev/v1/namespaces/default/functions/dry')).json() as { spec: { scale: { max: number } } }).spec.scale.max, 10)
 })
 
+test('PUT ?dryRun=All answers what would be stored; another dryRun value is a 422', async () => {
+  const body = JSON.stringify({ manifest: { apiVersion: 'roost.dev/v1', kind: 'Function', metadata: { name: 'api-dry' }, spec: { source: { inline: "export default () => new Response('x')", loader: 'ts' } } } })
+  const init = { method: 'PUT', headers: { 'content-type': 'application/json' }, body }
+  const response = await platform.api('/apis/roost.dev/v1/namespaces/default/functions/api-dry?dryRun=All', init)
+  assert.equal(response.status, 201)
+  const answer = await response.json() as { dryRun: boolean, result: string, version: number, newVersion: boolean, bundleHash: string, manifest: { spec: { timeout: string } } }
+  assert.deepEqual([answer.dryRun, answer.result, answer.version, answer.newVersion], [true, 'created', 1, true])
+  assert.match(answer.bundleHash, /^[0-9a-f]{64}$/)
+  assert.equal(answer.manifest.spec.timeout, '30s', 'the answer has the spec with its defaults, as it would be stored')
+  assert.equal((await platform.api('/apis/roost.dev/v1/namespaces/default/functions/api-dry')).status, 404)
+  const bad = await platform.api('/apis/roost.dev/v1/namespaces/default/functions/api-dry?dryRun=yes', init)
+  assert.equal(bad.status, 422)
+  assert.equal((await platform.api('/apis/roost.dev/v1/namespaces/default/functions/api-dry')).status, 404)
+})
+
 test('diff prints a unified diff of the stored function against the file and exits 1, or nothing and 0', async () => {
   const dir = project({
     'differ.ts': "export default () => new Response('one')\n",

@@ -177,6 +177,22 @@ test('tokens per namespace: created, listed without their secret, revoked; a nam
   assert.deepEqual(own.map((t) => [t.namespace, t.current]), [['team-d', true]], 'a namespace token sees its own tokens only')
   expectCliError(await asD(['token', 'list', '-n', 'team-b']), /may act on namespace team-d only/)
   assert.deepEqual(firstColumn(ok(await asD(['get', 'namespaces']))), ['team-d'])
+  // Its watch of every namespace shows its own namespace only.
+  // The answer starts at once, though the namespace is empty (not with the heartbeat 15 s later).
+  const watch = await Promise.race([
+    platform.api('/apis/roost.dev/v1/watch/functions', { token }),
+    new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('the watch sent no headers within 5 s')), 5_000).unref())
+  ])
+  assert.equal(watch.headers.get('content-type'), 'application/x-ndjson')
+  const reader = (watch.body as ReadableStream<Uint8Array>).getReader()
+  ok(await platform.cli(['apply', '-n', 'team-d', '-f', join(dir, 'plain.yaml')]), 'apply into team-d')
+  // The headers came before any line (the namespace was empty); the first line is the new function.
+  let seen = ''
+  while (!/\S\n/.test(seen)) seen += new TextDecoder().decode((await reader.read()).value)
+  await reader.cancel()
+  const first = JSON.parse(seen.trim().split('\n')[0]) as { type: string, object: { metadata: { namespace: string, name: string } } }
+  assert.deepEqual([first.type, first.object.metadata.namespace, first.object.metadata.name], ['ADDED', 'team-d', 'plain'])
+  expectCliError(await asD(['get', 'functions', '-w', '-n', 'team-b']), /may act on namespace team-d only/)
 
   const all = JSON.parse(ok(await platform.cli(['token', 'list', '-o', 'json']))) as Array<{ id: string, namespace: string, current: boolean }>
   const admin = all.find((t) => t.current)
@@ -188,6 +204,6 @@ test('tokens per namespace: created, listed without their secret, revoked; a nam
   expectCliError(await platform.cli(['get', 'functions', '-n', 'team-b'], { env: { ROOST_TOKEN: other } }), /token is not known/)
 
   // Deleting the namespace revokes its tokens.
-  assert.match(ok(await platform.cli(['delete', 'namespace', 'team-d'])), /^namespace\/team-d deleted \(with 1 token\(s\) revoked\)$/m)
+  assert.match(ok(await platform.cli(['delete', 'namespace', 'team-d', '--force'])), /^namespace\/team-d deleted \(with 1 function\(s\): plain; 1 token\(s\) revoked\)$/m)
   expectCliError(await asD(['get', 'functions', '-n', 'team-d']), /token is not known/)
 })
