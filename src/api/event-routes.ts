@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Store, StoredEvent } from '../store/index.js'
 import type { FunctionSpec } from './function-schema.js'
-import type { RouteDeps } from './routes.js'
+import type { RouteDeps } from './live-functions.js'
 import { callerOf, checkedNamespace, intQuery } from './route-params.js'
 
 // Events of a whole namespace, or of every namespace the token may see, as

@@ -1,5 +1,4 @@
-import type { StoredResource } from '../store/index.js'
-import type { Store } from '../store/index.js'
+import type { Store, StoredResource } from '../store/index.js'
 import type { FunctionSpec } from './function-schema.js'
 import { viewFunction, type FunctionView, type InstanceSummary, type VersionScaling } from './function-view.js'
 import type { VersionConfig } from './version-config.js'
@@ -9,6 +8,12 @@ export interface LiveFunctions {
   instances (): InstanceSummary[]
   serving (namespace: string, name: string): Array<{ version: number, percent: number, tag?: string }> | undefined
   scaling (namespace: string, name: string, version: number): VersionScaling | undefined
+}
+
+/** What the route files beside server.ts are given. */
+export interface RouteDeps {
+  store: Store
+  live: LiveFunctions
 }
 
 /** Functions as the API shows them, with status from versions and live instances. */

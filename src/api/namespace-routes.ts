@@ -3,7 +3,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../errors/index.j
 import type { Store, StoredResource } from '../store/index.js'
 import { requireAdmin, type Caller } from './auth.js'
 import type { FunctionSpec } from './function-schema.js'
-import type { RouteDeps } from './routes.js'
+import type { RouteDeps } from './live-functions.js'
 import { booleanQuery, callerOf, checkName, checkedNamespace } from './route-params.js'
 
 // Namespaces as objects. One exists once it is created, or once a function is

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { ForbiddenError, NotFoundError } from '../errors/index.js'
 import type { TokenInfo } from '../store/index.js'
 import type { Caller } from './auth.js'
-import type { RouteDeps } from './routes.js'
+import type { RouteDeps } from './live-functions.js'
 import { callerOf, checkedNamespace } from './route-params.js'
 
 // Listing and revoking API tokens (creating one is in server.ts). The admin

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FunctionSpec } from './function-schema.js'
 import type { FunctionView } from './function-view.js'
 import { viewFunctions } from './live-functions.js'
-import type { RouteDeps } from './routes.js'
+import type { RouteDeps } from './live-functions.js'
 import { callerOf, checkedNamespace } from './route-params.js'
 
 // A watch of functions as application/x-ndjson: one `{"type":"ADDED"}` line per
