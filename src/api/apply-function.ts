@@ -1,4 +1,4 @@
-import { bundleInline } from '../build/index.js'
+import { bundleInline, contentHash } from '../build/index.js'
 import { ValidationError } from '../errors/index.js'
 import type { Store, StoredVersion } from '../store/index.js'
 import type { FunctionResource, FunctionSpec } from './function-schema.js'
@@ -12,6 +12,11 @@ export interface ApplyBody {
   manifest: unknown
   /** The bundle the client built from a source path (`roost apply` does this). */
   bundle?: { code: string }
+}
+
+export interface ApplyOptions {
+  /** Validate, build and check everything, then roll back: nothing is stored, not even the bundle. */
+  dryRun?: boolean
 }
 
 export interface ApplyResult {
@@ -28,18 +33,18 @@ export interface ApplyResult {
  * resource and, when code or configuration changed, a new immutable Version.
  * An apply that dies half-way leaves the old state or the new, never a mix.
  */
-export async function applyFunction (store: Store, path: { namespace: string, name: string }, body: ApplyBody): Promise<ApplyResult> {
+export async function applyFunction (store: Store, path: { namespace: string, name: string }, body: ApplyBody, options: ApplyOptions = {}): Promise<ApplyResult> {
   if (body.manifest === undefined) throw new ValidationError([{ field: 'manifest', message: 'required: the body is { "manifest": <Function>, "bundle"?: { "code": <ES module> } }' }])
   const resource = validateFunction(body.manifest)
   checkPathMatches(resource, path)
   const code = await bundleCode(resource.spec, body.bundle)
-  const bundleHash = store.blobs.put(code)
+  const bundleHash = options.dryRun === true ? contentHash(code) : store.blobs.put(code)
   const config = versionConfigOf(resource.spec, bundleHash)
   const configHash = versionConfigHash(config)
   const { namespace, name } = resource.metadata
 
-  return store.transaction(() => {
-    checkRouteIsFree(store, resource.metadata, resource.spec.http.path)
+  const write = (): ApplyResult => {
+    checkRouteIsFree(store, resource.metadata, resource.spec.http.path, resource.spec.http.host)
     const latest = store.latestVersion<VersionConfig>(namespace, name)
     const existing = store.getResource('Function', namespace, name)
     const reuse = existing !== undefined && latest !== undefined && latest.configHash === configHash
@@ -58,7 +63,24 @@ export async function applyFunction (store: Store, path: { namespace: string, na
     }
     const outcome: ApplyOutcome = put.created ? 'created' : (put.changed || !reuse) ? 'configured' : 'unchanged'
     return { outcome, resource, version, newVersion: !reuse }
-  })
+  }
+  return options.dryRun === true ? rolledBack(store, write) : store.transaction(write)
+}
+
+const ROLLBACK = Symbol('dry run')
+
+/** Runs the very writes of an apply, then undoes them: the answer is exact, the store unchanged. */
+function rolledBack<T> (store: Store, write: () => T): T {
+  let result: T | undefined
+  try {
+    store.transaction(() => {
+      result = write()
+      throw ROLLBACK
+    })
+  } catch (err) {
+    if (err !== ROLLBACK) throw err
+  }
+  return result as T
 }
 
 function checkPathMatches (resource: FunctionResource, path: { namespace: string, name: string }): void {

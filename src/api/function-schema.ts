@@ -16,6 +16,8 @@ export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$'
 // A Kubernetes label key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters.
 export const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'
 export const HTTP_PATH_PATTERN = '^(/[A-Za-z0-9._~-]+)+$'
+// A lower-case DNS name such as api.example.com (matched against Host without its port).
+export const HTTP_HOST_PATTERN = '^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$'
 export const TIME_OF_DAY_PATTERN = '^([01][0-9]|2[0-3]):[0-5][0-9]$'
 export { DURATION_PATTERN, MEMORY_PATTERN }
 
@@ -122,6 +124,11 @@ export const HttpSchema = Type.Object({
     pattern: HTTP_PATH_PATTERN,
     maxLength: 256
   })),
+  host: Type.Optional(Type.String({
+    description: 'A host name (custom domain) such as api.example.com: requests whose Host header names it go to this function, every path of it, or with `path` only the paths under that path. Lower-case, without a port.',
+    pattern: HTTP_HOST_PATTERN,
+    maxLength: 253
+  })),
   auth: Type.Optional(HttpAuthSchema)
 }, { ...closed, description: 'How the function is reached over HTTP.' })
 
@@ -224,5 +231,7 @@ export interface ScaleSpec {
 export interface HttpSpec {
   // Absent: only /fn/<name> and /fn/<name>.<namespace>.
   path?: string
+  // Absent: the routes answer on every host. Present: `path` (or every path) on this host only.
+  host?: string
   auth: HttpAuth
 }

@@ -1,5 +1,6 @@
 import { strictManifestSchema } from './schema-document.js'
 import { routeReservationPaths } from './route-reservation-openapi.js'
+import { DRY_RUN_PARAMETER, MORE_PATHS } from './openapi-paths.js'
 
 // The OpenAPI 3.1 description of the REST API, served at /openapi.json. 3.1
 // speaks JSON Schema 2020-12, so the manifest schema editors use is embedded unchanged.
@@ -26,6 +27,7 @@ export function openApiDocument (): object {
     servers: [{ url: 'http://{host}:{port}', description: 'a Roost API', variables: { host: { default: '127.0.0.1' }, port: { default: '7070' } } }],
     security: [{ bearer: [] }],
     paths: {
+      ...MORE_PATHS,
       '/healthz': { get: { operationId: 'getHealth', summary: 'Liveness of the API', security: [], responses: { 200: { description: 'ok' } } } },
       '/metrics': { get: { operationId: 'getMetrics', summary: 'Prometheus metrics of the platform: requests, latency, instances, cold starts, scaling decisions', security: [], responses: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/openapi.json': { get: { operationId: 'getOpenApiDocument', summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
@@ -42,6 +44,7 @@ export function openApiDocument (): object {
         put: {
           operationId: 'applyFunction',
           summary: 'Apply a function: create it or update it; a change of code or configuration makes a new immutable version',
+          parameters: [DRY_RUN_PARAMETER],
           requestBody: { required: true, ...json(ref('ApplyRequest')) },
           responses: { 200: { description: 'configured or unchanged', ...json(ref('ApplyResponse')) }, 201: { description: 'created', ...json(ref('ApplyResponse')) }, ...errors }
         },
@@ -92,6 +95,7 @@ export function openApiDocument (): object {
         get: { operationId: 'listInstances', summary: 'List running instances', responses: { 200: { description: 'instances', ...json(list('Instance')) }, ...errors } }
       },
       '/apis/roost.dev/v1/namespaces/{namespace}/tokens': {
+        ...MORE_PATHS['/apis/roost.dev/v1/namespaces/{namespace}/tokens'],
         parameters: [namespace],
         post: { operationId: 'createToken', summary: 'Create a token limited to one namespace (admin only)', requestBody: { required: false, ...json({ type: 'object', properties: { description: { type: 'string' } } }) }, responses: { 201: { description: 'the token, shown once', ...json({ type: 'object', properties: { id: { type: 'string' }, namespace: { type: 'string' }, token: { type: 'string' } } }) }, ...errors } }
       },

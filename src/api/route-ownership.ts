@@ -20,21 +20,38 @@ export function pathsOverlap (a: string, b: string): boolean {
   return long.startsWith(short) && long.charCodeAt(short.length) === 47 /* / */
 }
 
-/** Refuses a function's path that another namespace owns; runs in the apply's transaction. */
-export function checkRouteIsFree (store: Store, owner: { namespace: string, name: string }, path: string | undefined): void {
-  if (path === undefined) return
-  const reserved = reservationOver(store, path, owner.namespace)
-  if (reserved !== undefined) {
-    throw new ConflictError(`spec.http.path ${path} ${relation(path, reserved.prefix)} reserved for namespace ${reserved.namespace}`, {
-      field: FIELD,
-      hint: 'the admin reserved that prefix (`roost reserve --list` shows reservations); choose a path outside it'
-    })
+/**
+ * Refuses a function's route that another function owns; runs in the apply's
+ * transaction. Routes on two different named hosts never meet; a route without
+ * a host answers on every host, so it meets routes on any host.
+ */
+export function checkRouteIsFree (store: Store, owner: { namespace: string, name: string }, path: string | undefined, host?: string): void {
+  if (path === undefined && host === undefined) return
+  if (path !== undefined) {
+    const reserved = reservationOver(store, path, owner.namespace)
+    if (reserved !== undefined) {
+      throw new ConflictError(`spec.http.path ${path} ${relation(path, reserved.prefix)} reserved for namespace ${reserved.namespace}`, {
+        field: FIELD,
+        hint: 'the admin reserved that prefix (`roost reserve --list` shows reservations); choose a path outside it'
+      })
+    }
   }
   for (const other of store.listResources<FunctionSpec>('Function')) {
     if (other.namespace === owner.namespace && other.name === owner.name) continue
     const theirs = other.spec.http?.path
-    if (theirs === undefined) continue
-    if (other.namespace === owner.namespace ? theirs === path : pathsOverlap(theirs, path)) {
+    const theirHost = other.spec.http?.host
+    if (host !== undefined && theirHost !== undefined && host !== theirHost) continue
+    if (path === undefined || theirs === undefined) {
+      if (path === undefined && theirs === undefined && host === theirHost) {
+        throw new ConflictError(`spec.http.host ${host ?? ''} is already routed to function ${other.name} in namespace ${other.namespace}`, {
+          field: 'spec.http.host',
+          hint: 'choose another host, or give the function a path on it'
+        })
+      }
+      continue
+    }
+    const sameRoute = theirs === path && host === theirHost
+    if (other.namespace === owner.namespace ? sameRoute : pathsOverlap(theirs, path)) {
       throw new ConflictError(`spec.http.path ${path} ${relation(path, theirs)} routed to function ${other.name} in namespace ${other.namespace}`, {
         field: FIELD,
         hint: other.namespace === owner.namespace

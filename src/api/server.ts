@@ -6,6 +6,8 @@ import { applyFunction, type ApplyBody } from './apply-function.js'
 import { authenticate, authorize, isAdminRequest, requireAdmin, type Caller } from './auth.js'
 import { answerClientError, DEFAULT_CLIENT_TIMEOUTS, timeoutOptions, type ClientTimeouts } from './client-timeouts.js'
 import { DEFAULT_CONNECTION_CAPS, guardConnections, type ConnectionCaps } from './connection-guard.js'
+import { dryRunAnswer, dryRunQuery } from './dry-run.js'
+import { registerRoutes } from './routes.js'
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FunctionSpec } from './function-schema.js'
 import { viewFunction, type FunctionLive, type InstanceSummary, type StartFailure, type VersionScaling } from './function-view.js'
 import { openApiDocument } from './openapi.js'
@@ -117,11 +119,13 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
     return { items: viewAll(store.listResources<FunctionSpec>('Function', namespace)) }
   })
 
-  app.put<{ Params: FunctionParams, Body: ApplyBody }>(`${PREFIX}/namespaces/:namespace/functions/:name`, async (request, reply) => {
+  app.put<{ Params: FunctionParams, Body: ApplyBody, Querystring: { dryRun?: string } }>(`${PREFIX}/namespaces/:namespace/functions/:name`, async (request, reply) => {
     const { namespace, name } = checkedParams<FunctionParams>(request)
     const body = objectBody(request.body)
-    const result = await applyFunction(store, { namespace, name }, body as unknown as ApplyBody)
+    const dryRun = dryRunQuery(request.query.dryRun)
+    const result = await applyFunction(store, { namespace, name }, body as unknown as ApplyBody, { dryRun })
     reply.code(result.outcome === 'created' ? 201 : 200)
+    if (dryRun) return dryRunAnswer(result)
     return { result: result.outcome, version: result.version.number, newVersion: result.newVersion, function: viewOne(namespace, name) }
   })
 
@@ -221,6 +225,8 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
     if (!store.releaseRoute(prefix)) throw new NotFoundError(`no reservation of ${prefix}`, { hint: '`roost reserve --list` shows the reservations' })
     return { result: 'released', prefix }
   })
+
+  registerRoutes(app, { store, live })
 
   function viewAll (items: Array<ReturnType<typeof store.listResources<FunctionSpec>>[number]>): unknown[] {
     const instances = live.instances()

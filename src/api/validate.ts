@@ -469,6 +469,7 @@ function normalizeScale (scale: NonNullable<FunctionManifest['spec']['scale']>):
 function normalizeHttp (http: NonNullable<FunctionManifest['spec']['http']>): HttpSpec {
   const normalized: HttpSpec = { auth: http.auth ?? FUNCTION_DEFAULTS.auth }
   if (http.path !== undefined) normalized.path = http.path
+  if (http.host !== undefined) normalized.host = http.host
   return normalized
 }
 

@@ -9,6 +9,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   up: async () => await import('./commands/up.js'),
   init: async () => await import('./commands/init.js'),
   apply: async () => await import('./commands/apply.js'),
+  diff: async () => await import('./commands/diff.js'),
+  create: async () => await import('./commands/create.js'),
   get: async () => await import('./commands/get.js'),
   describe: async () => await import('./commands/describe.js'),
   invoke: async () => await import('./commands/invoke.js'),
@@ -23,13 +25,15 @@ const SUMMARIES: Record<string, string> = {
   up: 'start the platform (API and gateway) in the foreground',
   init: 'scaffold a function folder that deploys as is',
   apply: 'build and deploy functions from YAML manifests',
-  get: 'list functions, versions or instances',
+  diff: 'show what apply would change, as a unified diff',
+  create: 'create a namespace',
+  get: 'list functions, versions, instances, events or namespaces',
   describe: 'show a function: spec, versions, instances, events',
   invoke: 'call a function through the gateway',
   logs: 'show what a function wrote',
-  rollback: 'move traffic back to an earlier version at once',
-  delete: 'delete a function and its instances',
-  token: 'create API tokens for a namespace',
+  rollback: 'move all traffic to another version at once',
+  delete: 'delete functions, or a namespace',
+  token: 'create, list and revoke API tokens',
   reserve: 'reserve a path prefix of the gateway for one namespace'
 }
 
@@ -65,8 +69,9 @@ export async function main (argv: string[]): Promise<void> {
     process.exitCode = 2
     return
   }
+  let command: Command | undefined
   try {
-    const { command } = await load()
+    command = (await load()).command
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(`${command.summary}\n\n${command.usage}\n`)
       return
@@ -74,12 +79,12 @@ export async function main (argv: string[]): Promise<void> {
     process.exitCode = await command.run(rest)
   } catch (err) {
     if (isRoostError(err)) {
-      printError(err.message, err.hint, otherProblems(err))
-      process.exitCode = err.code === 'ROOST_E_USAGE' ? 2 : 1
+      printError(err.message, err.hint ?? `docs/errors.md says what to do about ${err.code}`, otherProblems(err))
+      process.exitCode = command?.errorExitCode ?? (err.code === 'ROOST_E_USAGE' ? 2 : 1)
       return
     }
     printError(`unexpected failure: ${(err as Error).stack ?? String(err)}`, 'this is a bug in roost; please report it with the command you ran')
-    process.exitCode = 1
+    process.exitCode = command?.errorExitCode ?? 1
   }
 }
 

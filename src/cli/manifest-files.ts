@@ -74,7 +74,7 @@ function validated (file: string, document: ManifestDocument): FunctionResource 
 }
 
 /** Prefixes a failure with the document it is about. */
-function located<T> (where: string, fn: () => T): T {
+export function located<T> (where: string, fn: () => T): T {
   try {
     const result = fn()
     if (result instanceof Promise) return result.catch((err: unknown) => { throw prefix(where, err) }) as T
@@ -87,4 +87,22 @@ function located<T> (where: string, fn: () => T): T {
 function prefix (where: string, err: unknown): unknown {
   if (isRoostError(err)) err.message = `${where}: ${err.message}`
   return err
+}
+
+/**
+ * `-n NS` as kubectl treats it: documents without metadata.namespace go to NS;
+ * one that names another namespace is an error rather than silently moved.
+ */
+export function inNamespace (manifests: LoadedManifest[], namespace: string | undefined): LoadedManifest[] {
+  if (namespace === undefined) return manifests
+  for (const manifest of manifests) {
+    const metadata = (manifest.doc as { metadata?: { namespace?: unknown } }).metadata
+    const declared = metadata?.namespace
+    if (declared !== undefined && declared !== namespace) {
+      throw new UsageError(`${manifest.where}: the manifest says namespace ${String(declared)}, but -n says ${namespace}`, { hint: 'drop -n, or remove metadata.namespace from the manifest' })
+    }
+    if (metadata !== undefined) metadata.namespace = namespace
+    manifest.resource.metadata.namespace = namespace
+  }
+  return manifests
 }

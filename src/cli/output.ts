@@ -1,5 +1,6 @@
 import { stringify } from 'yaml'
 import { UsageError } from '../errors/index.js'
+import { parseJsonPath, type JsonPathTemplate } from './jsonpath.js'
 
 export type OutputFormat = 'table' | 'json' | 'yaml'
 
@@ -7,6 +8,22 @@ export function outputFormat (value: string | undefined): OutputFormat {
   if (value === undefined || value === 'table' || value === 'wide') return 'table'
   if (value === 'json' || value === 'yaml') return value
   throw new UsageError(`unknown output format "${value}"`, { hint: 'use -o json, -o yaml, or leave -o out for a table' })
+}
+
+/** What `get -o` asks for, as kubectl spells it. */
+export type GetFormat =
+  | { kind: 'table' | 'wide' | 'name' | 'json' | 'yaml' }
+  | { kind: 'jsonpath', template: JsonPathTemplate }
+
+export function getFormat (value: string | undefined): GetFormat {
+  if (value === undefined || value === 'table') return { kind: 'table' }
+  if (value === 'wide' || value === 'name' || value === 'json' || value === 'yaml') return { kind: value }
+  const jsonpath = /^jsonpath=(.*)$/s.exec(value)
+  if (jsonpath !== null) {
+    if (jsonpath[1] === '') throw new UsageError('-o jsonpath= needs a template', { hint: 'e.g. -o jsonpath=\'{.items[*].metadata.name}\'' })
+    return { kind: 'jsonpath', template: parseJsonPath(jsonpath[1]) }
+  }
+  throw new UsageError(`unknown output format "${value}"`, { hint: 'use -o wide, name, json, yaml or jsonpath=TEMPLATE, or leave -o out for a table' })
 }
 
 /** Prints data as JSON or YAML for machines. */

@@ -203,6 +203,7 @@ export class FunctionController {
       namespace,
       name,
       paths: spec.http.path === undefined ? [] : [spec.http.path],
+      ...(spec.http.host === undefined ? {} : { host: spec.http.host }),
       versions: [],
       traffic: served
     }

@@ -190,7 +190,7 @@ export class Gateway implements CallOwner {
 
   private route (req: CallRequest, res: CallResponse): void {
     const url = req.url ?? '/'
-    const match = this.router.match(url)
+        const match = this.router.match(url, this.router.hasHosts ? req.headers.host : undefined)
     if (match === null) {
       sendProblem(res, 404, 'ROOST_E_ROUTE_NOT_FOUND', `no function is routed at ${url.split('?')[0]}`, null)
       return
@@ -490,7 +490,7 @@ export class Gateway implements CallOwner {
     }
     const previous = this.versions
     this.versions = versions
-    this.router = new Router(functions.map((state) => ({ name: state.fn.name, namespace: state.fn.namespace, paths: state.fn.paths, value: state })))
+    this.router = new Router(functions.map((state) => ({ name: state.fn.name, namespace: state.fn.namespace, paths: state.fn.paths, host: state.fn.host, value: state })))
     this.applyInstances(table, now)
     for (const [key, version] of previous) {
       if (versions.has(key)) continue

@@ -23,6 +23,8 @@ export interface RoutedFunction {
   name: string
   /** `spec.http.path` routes, besides /fn/<name> and /fn/<name>.<namespace>. */
   paths: string[]
+  /** `spec.http.host`: with it, `paths` (or, without paths, every path) answer on this host only. */
+  host?: string
   versions: RoutedVersion[]
   /** Never empty; percents add up to 100. */
   traffic: TrafficTarget[]

@@ -23,7 +23,18 @@ const CLI_ROUTES: Array<[method: string, path: string]> = [
   ['post', `${V1}/namespaces/{namespace}/functions/{name}/rollback`], // rollback
   ['delete', `${V1}/namespaces/{namespace}/functions/{name}`], // delete
   ['get', `${V1}/instances`], // get instances, describe
-  ['post', `${V1}/namespaces/{namespace}/tokens`] // token create
+  ['post', `${V1}/namespaces/{namespace}/tokens`], // token create
+  ['get', `${V1}/tokens`], // token list
+  ['get', `${V1}/namespaces/{namespace}/tokens`], // token list -n
+  ['delete', `${V1}/tokens/{id}`], // token revoke
+  ['get', `${V1}/namespaces`], // get namespaces
+  ['get', `${V1}/namespaces/{namespace}`], // get namespaces NAME
+  ['post', `${V1}/namespaces`], // create namespace
+  ['delete', `${V1}/namespaces/{namespace}`], // delete namespace
+  ['get', `${V1}/events`], // get events -A
+  ['get', `${V1}/namespaces/{namespace}/events`], // get events
+  ['get', `${V1}/watch/functions`], // get functions -w -A
+  ['get', `${V1}/watch/namespaces/{namespace}/functions`] // get functions -w
 ]
 
 let platform: TestPlatform
@@ -166,11 +177,18 @@ test('/openapi.json is OpenAPI 3.1 and describes every route the server and the 
   }
 })
 
-/** [method, OpenAPI path] of each route src/api/server.ts registers. */
+// The files that register routes: server.ts and the route files beside it (src/api/routes.ts).
+const ROUTE_FILES = ['server.ts', 'namespace-routes.ts', 'token-routes.ts', 'event-routes.ts', 'watch-routes.ts']
+
+/** [method, OpenAPI path] of each route src/api/ registers. */
 function serverRoutes (): Array<[string, string]> {
-  const source = readFileSync(join(REPO_ROOT, 'src', 'api', 'server.ts'), 'utf8')
+  return ROUTE_FILES.flatMap((file) => routesOf(file))
+}
+
+function routesOf (file: string): Array<[string, string]> {
+  const source = readFileSync(join(REPO_ROOT, 'src', 'api', file), 'utf8')
   const prefix = /const PREFIX = '([^']+)'/.exec(source)?.[1]
-  assert.ok(prefix !== undefined, 'PREFIX in src/api/server.ts')
+  assert.ok(prefix !== undefined, `PREFIX in src/api/${file}`)
   const routes: Array<[string, string]> = []
   for (const match of source.matchAll(/app\.(get|put|post|delete|patch)\s*(?:<[^(]*>)?\(\s*[`'"]([^`'"]+)[`'"]/g)) {
     const path = match[2].replace('${PREFIX}', prefix).replace(/:(\w+)/g, '{$1}')

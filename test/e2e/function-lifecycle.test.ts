@@ -390,7 +390,7 @@ test('rollback moves traffic to the previous version at once, --to to a named on
   assert.match(ok(await platform.cli(['rollback', 'rb', '--to', 'v1'])), /^function\/rb rolled back from v2 to v1$/m)
   assert.equal(await text(platform, '/fn/rb'), 'one')
 
-  assert.match(ok(await platform.cli(['rollback', 'rb', '--to', 'v2'])), /^function\/rb rolled back from v1 to v2$/m)
+  assert.match(ok(await platform.cli(['rollback', 'rb', '--to', 'v2'])), /^function\/rb rolled forward from v1 to v2$/m)
   assert.equal(await text(platform, '/fn/rb'), 'two')
 
   const missing = await platform.cli(['rollback', 'rb', '--to', 'v9'])

@@ -1,7 +1,7 @@
 import type { Command } from '../command.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
-import { bundleFor, readManifests, type LoadedManifest } from '../manifest-files.js'
+import { bundleFor, inNamespace, located, readManifests, type LoadedManifest } from '../manifest-files.js'
 import { outputFormat, printData } from '../output.js'
 import { StartFailedError, TimeoutError, UsageError } from '../../errors/index.js'
 import { DURATION_PATTERN, parseDuration } from '../../api/quantities.js'
@@ -10,9 +10,16 @@ import type { ApiClient } from '../client.js'
 
 interface ApplyResponse { result: string, version: number, newVersion: boolean }
 
+/** What `PUT …?dryRun=All` answers: what would happen, and the resource as it would be stored. */
+export interface DryRunResponse extends ApplyResponse {
+  dryRun: true
+  bundleHash: string
+  manifest: { metadata: { name: string, namespace: string, labels: Record<string, string> }, spec: unknown }
+}
+
 export const command: Command = {
   summary: 'Build and deploy functions from YAML manifests.',
-  usage: `Usage: roost apply -f FILE|DIR|- [--wait [--timeout 60s]] [-o json|yaml]
+  usage: `Usage: roost apply -f FILE|DIR|- [-n NS] [--dry-run=server] [--wait [--timeout 60s]] [-o json|yaml]
 
 Each Function document is validated, its source built with esbuild (TypeScript,
 ESM or CJS, npm dependencies from the package.json beside it), and sent to the
@@ -23,6 +30,9 @@ returns only when every applied function serves as applied.
 
 Flags:
   -f, --filename   manifest file, folder of manifests, or - for standard input (repeatable)
+  -n, --namespace  namespace of the documents that name none (one that names another is an error)
+      --dry-run    server: the platform validates and builds everything and says what would
+                   happen (created, configured or unchanged, and the version), storing nothing
       --wait       wait until the traffic is routed as applied
       --timeout    how long --wait waits (default 60s)
   -o, --output     json or yaml: print the results for machines`,
@@ -32,17 +42,26 @@ Flags:
       filename: { type: 'string', short: 'f', multiple: true },
       output: { type: 'string', short: 'o' },
       wait: { type: 'boolean' },
-      timeout: { type: 'string' }
+      timeout: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      'dry-run': { type: 'string' }
     })
+    const dryRun = dryRunMode(values['dry-run'])
     const targets = values.filename ?? []
     const timeout = values.timeout ?? '60s'
     if (!new RegExp(DURATION_PATTERN).test(timeout)) throw new UsageError(`--timeout ${timeout} is not a duration`, { hint: 'e.g. --timeout 30s or --timeout 2m' })
     if (targets.length === 0) throw new UsageError('apply needs -f FILE, DIR or -', { hint: 'e.g. `roost apply -f roost.yaml`' })
     const format = outputFormat(values.output)
     // Everything is read, validated and built before the platform is contacted.
-    const prepared = await prepareFiles(targets)
+    const prepared = await prepareFiles(targets, values.namespace)
     const client = connect()
     const print = format === 'table' ? (line: string) => process.stdout.write(line + '\n') : () => {}
+    if (dryRun) {
+      const answers = await dryRunPrepared(client, prepared)
+      for (const answer of answers) print(dryRunLine(answer))
+      if (format !== 'table') printData(format, answers)
+      return 0
+    }
     const results = await sendPrepared(client, prepared, print)
     if (values.wait === true) {
       for (const { metadata } of prepared.manifests.map((m) => m.resource)) await waitRolledOut(client, metadata.namespace, metadata.name, parseDuration(timeout), print)
@@ -52,7 +71,7 @@ Flags:
   }
 }
 
-interface Prepared {
+export interface Prepared {
   manifests: LoadedManifest[]
   bundles: Array<{ code: string } | undefined>
 }
@@ -62,8 +81,8 @@ export async function applyFiles (client: ApiClient, targets: string[], print: (
   return await sendPrepared(client, await prepareFiles(targets), print)
 }
 
-async function prepareFiles (targets: string[]): Promise<Prepared> {
-  const manifests = targets.flatMap((target) => readManifests(target))
+export async function prepareFiles (targets: string[], namespace?: string): Promise<Prepared> {
+  const manifests = inNamespace(targets.flatMap((target) => readManifests(target)), namespace)
   const bundles = await Promise.all(manifests.map(async (manifest) => await bundleFor(manifest)))
   return { manifests, bundles }
 }
@@ -72,14 +91,40 @@ async function sendPrepared (client: ApiClient, { manifests, bundles }: Prepared
   const results = []
   for (const [index, manifest] of manifests.entries()) {
     const { name, namespace } = manifest.resource.metadata
-    const response = await client.put<ApplyResponse>(
+    // The platform's refusals name the document too, as the local checks do.
+    const response = await located(manifest.where, async () => await client.put<ApplyResponse>(
       `/apis/roost.dev/v1/namespaces/${namespace}/functions/${name}`,
       { manifest: manifest.doc, bundle: bundles[index] }
-    )
+    ))
     print(`function/${name} ${response.result}${response.newVersion ? ` (v${response.version})` : ''}`)
     results.push({ function: name, namespace, ...response })
   }
   return results
+}
+
+function dryRunMode (value: string | undefined): boolean {
+  if (value === undefined || value === 'none') return false
+  if (value === 'server') return true
+  throw new UsageError(`--dry-run=${value} is not supported`, { hint: 'use --dry-run=server: the platform checks and builds everything and stores nothing' })
+}
+
+/** Asks the platform what each document would do; nothing is stored. */
+export async function dryRunPrepared (client: ApiClient, { manifests, bundles }: Prepared): Promise<Array<{ function: string, namespace: string, where: string } & DryRunResponse>> {
+  const answers = []
+  for (const [index, manifest] of manifests.entries()) {
+    const { name, namespace } = manifest.resource.metadata
+    const answer = await located(manifest.where, async () => await client.put<DryRunResponse>(
+      `/apis/roost.dev/v1/namespaces/${namespace}/functions/${name}?dryRun=All`,
+      { manifest: manifest.doc, bundle: bundles[index] }
+    ))
+    answers.push({ function: name, namespace, where: manifest.where, ...answer })
+  }
+  return answers
+}
+
+function dryRunLine (answer: { function: string } & DryRunResponse): string {
+  const version = answer.newVersion ? `would make v${answer.version}` : `v${answer.version} stays`
+  return `function/${answer.function} ${answer.result} (server dry run: ${version}; nothing stored)`
 }
 
 const WAIT_POLL_MS = 100

@@ -2,22 +2,24 @@ import type { Command } from '../command.js'
 import type { EventItem, FunctionView, InstanceSummary } from '../../api/index.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
-import { age, formatTable } from '../output.js'
+import { age, formatTable, outputFormat, printData } from '../output.js'
 import { UsageError } from '../../errors/index.js'
-import { INSTANCE_COLUMNS, instanceRows, versionRows, type VersionItem } from './get.js'
+import { INSTANCE_COLUMNS, instanceRows, routesOf, versionRows, type VersionItem } from './get.js'
+
+const FUNCTION_KINDS = new Set(['function', 'functions', 'fn'])
 
 export const command: Command = {
   summary: 'Show a function: spec, versions, instances and recent events.',
-  usage: `Usage: roost describe function NAME [-n NS]
+  usage: `Usage: roost describe [function] NAME [-n NS] [-o json|yaml]
 
 Flags:
-  -n, --namespace   namespace (default: default)`,
+  -n, --namespace   namespace (default: default)
+  -o, --output      json or yaml: the function, its versions, instances and events as one object`,
 
   async run (argv) {
-    const { values, positionals } = parseCommandArgs('describe', argv, { namespace: { type: 'string', short: 'n' } })
-    const [kind, name] = positionals
-    if (kind !== 'function' && kind !== 'functions' && kind !== 'fn') throw new UsageError(`describe what? "${kind ?? ''}" is not a kind roost describes`, { hint: 'e.g. `roost describe function hello`' })
-    if (name === undefined) throw new UsageError('describe function needs a name', { hint: 'e.g. `roost describe function hello`' })
+    const { values, positionals } = parseCommandArgs('describe', argv, { namespace: { type: 'string', short: 'n' }, output: { type: 'string', short: 'o' } })
+    const name = functionName(positionals)
+    const format = values.output === undefined ? 'table' : outputFormat(values.output)
     const namespace = values.namespace ?? 'default'
     const client = connect()
     const base = `/apis/roost.dev/v1/namespaces/${namespace}/functions/${name}`
@@ -28,9 +30,22 @@ Flags:
       client.get<{ items: EventItem[] }>(`${base}/events?limit=20`)
     ])
     const own = instances.items.filter((i) => i.function === name)
+    if (format !== 'table') return printData(format, { function: fn, versions: versions.items, instances: own, events: events.items }), 0
     process.stdout.write(describeFunction(fn, versions.items, own, events.items))
     return 0
   }
+}
+
+/** `describe function NAME`, or `describe NAME` as the only kind is a function. */
+function functionName (positionals: string[]): string {
+  const [first, second, ...rest] = positionals
+  if (first === undefined) throw new UsageError('describe needs a function name', { hint: 'e.g. `roost describe hello`' })
+  const name = FUNCTION_KINDS.has(first) ? second : first
+  if (name === undefined) throw new UsageError(`describe ${first} needs a name`, { hint: 'e.g. `roost describe function hello`' })
+  if ((FUNCTION_KINDS.has(first) ? rest : [second, ...rest]).some((extra) => extra !== undefined)) {
+    throw new UsageError(`describe takes one name, got ${positionals.join(' ')}`, { hint: 'e.g. `roost describe hello`; `roost get functions` lists several' })
+  }
+  return name
 }
 
 export function describeFunction (fn: FunctionView, versions: VersionItem[], instances: InstanceSummary[], events: EventItem[]): string {
@@ -46,7 +61,7 @@ export function describeFunction (fn: FunctionView, versions: VersionItem[], ins
     `Labels:         ${labels}`,
     `Created:        ${fn.metadata.creationTimestamp} (${age(fn.metadata.creationTimestamp)} ago)`,
     `Source:         ${source}`,
-    `Routes:         /fn/${fn.metadata.name}.${fn.metadata.namespace}${fn.metadata.namespace === 'default' ? `, /fn/${fn.metadata.name}` : ''}${spec.http.path === undefined ? '' : `, ${spec.http.path}`}`,
+    `Routes:         ${routesOf(fn).join(', ')}`,
     `Timeout:        ${spec.timeout}`,
     `Memory:         ${spec.memory}`,
     `Concurrency:    ${spec.concurrency} per instance`,

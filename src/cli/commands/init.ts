@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Command } from '../command.js'
 import { parseCommandArgs } from '../args.js'
 import { UsageError } from '../../errors/index.js'
+import { cliCommand } from '../invocation.js'
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
@@ -23,14 +24,17 @@ brings the handler types; then \`roost apply -f NAME/roost.yaml\` deploys it.`,
     const dir = resolve(values.dir ?? name)
     if (existsSync(dir) && readdirSync(dir).length > 0) throw new UsageError(`${dir} exists and is not empty`, { hint: 'choose another name or pass --dir' })
     mkdirSync(dir, { recursive: true })
-    for (const [file, text] of Object.entries(scaffold(name))) writeFileSync(join(dir, file), text)
-    process.stdout.write(`created ${dir}\n  deploy:  roost apply -f ${join(values.dir ?? name, 'roost.yaml')}\n  call:    roost invoke ${name} --data world\n  types:   (cd ${values.dir ?? name} && npm install) for editor completion\n`)
+    for (const [file, text] of Object.entries(scaffold(name, dir))) writeFileSync(join(dir, file), text)
+    const roost = cliCommand()
+    const shown = values.dir ?? name
+    process.stdout.write(`created ${dir}\n  deploy:  ${roost} apply -f ${join(shown, 'roost.yaml')}\n  call:    ${roost} invoke ${name} --data world\n  types:   (cd ${shown} && npm install) for editor completion\n`)
     return 0
   }
 }
 
-export function scaffold (name: string): Record<string, string> {
-  const schema = join(PACKAGE_ROOT, 'schema', 'function.schema.json')
+/** The files of a new function in `dir`; paths into Roost are relative, so the folder can be committed and moved with its clone. */
+export function scaffold (name: string, dir: string): Record<string, string> {
+  const schema = relativePath(dir, join(PACKAGE_ROOT, 'schema', 'function.schema.json'))
   return {
     [`${name}.ts`]: `import type { Context } from '@roost/types'
 
@@ -61,10 +65,15 @@ spec:
       version: '0.1.0',
       private: true,
       type: 'module',
-      devDependencies: { '@roost/types': `file:${join(PACKAGE_ROOT, 'types')}` }
+      devDependencies: { '@roost/types': `file:${relativePath(dir, join(PACKAGE_ROOT, 'types'))}` }
     }, null, 2) + '\n',
     'tsconfig.json': JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2023', 'DOM'], strict: true, noEmit: true, skipLibCheck: true }
     }, null, 2) + '\n'
   }
+}
+
+function relativePath (from: string, to: string): string {
+  const rel = relative(from, to).split(sep).join('/')
+  return rel.startsWith('.') ? rel : `./${rel}`
 }

@@ -3,6 +3,7 @@ import type { LogLineItem } from '../../api/index.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
 import { UsageError } from '../../errors/index.js'
+import { readLines } from '../ndjson.js'
 
 export const command: Command = {
   summary: 'Show what a function wrote (console.*, ctx.log, stdout, stderr, crashes).',
@@ -53,19 +54,4 @@ export function formatLine (line: LogLineItem): string {
   const level = line.level.toUpperCase().padEnd(5)
   const request = line.requestId === null ? '-' : line.requestId
   return `${time} ${line.instance} ${request} ${level} ${line.message}\n`
-}
-
-async function readLines (response: Response, onLine: (line: string) => void): Promise<void> {
-  if (response.body === null) return
-  const decoder = new TextDecoder()
-  let buffered = ''
-  for await (const chunk of response.body) {
-    buffered += decoder.decode(chunk as Uint8Array, { stream: true })
-    let newline = buffered.indexOf('\n')
-    while (newline !== -1) {
-      onLine(buffered.slice(0, newline))
-      buffered = buffered.slice(newline + 1)
-      newline = buffered.indexOf('\n')
-    }
-  }
 }

@@ -4,7 +4,7 @@ import { connect } from '../config.js'
 import { UsageError } from '../../errors/index.js'
 
 export const command: Command = {
-  summary: 'Move all traffic back to an earlier version, at once.',
+  summary: 'Move all traffic to another version at once: back, or forward with --to.',
   usage: `Usage: roost rollback NAME [--to vN] [-n NS]
 
 Without --to, traffic moves to the version before the one serving now.
@@ -26,7 +26,14 @@ Flags:
       `/apis/roost.dev/v1/namespaces/${namespace}/functions/${name}/rollback`,
       values.to === undefined ? {} : { to: values.to }
     )
-    process.stdout.write(`function/${name} rolled back from v${result.from} to v${result.to}\n`)
+    process.stdout.write(`function/${name} ${movedText(result.from, result.to)}\n`)
     return 0
   }
+}
+
+/** Back to an older version, forward to a newer one, or already there. */
+export function movedText (from: number, to: number): string {
+  if (to < from) return `rolled back from v${from} to v${to}`
+  if (to > from) return `rolled forward from v${from} to v${to}`
+  return `already serves v${to}: all traffic moved to it`
 }

@@ -6,6 +6,7 @@ import { UsageError } from '../../errors/index.js'
 import { Platform } from '../../platform/index.js'
 import { resolveHome } from '../../home/index.js'
 import { applyFiles } from './apply.js'
+import { cliCommand } from '../invocation.js'
 
 const EXAMPLE = fileURLToPath(new URL('../../../../examples/hello/roost.yaml', import.meta.url))
 
@@ -49,7 +50,7 @@ Flags:
       warmPoolSize: count(values['warm-pool'], '--warm-pool', 0, 64),
       queueLimit: count(values['queue-limit'], '--queue-limit', 1, 1_000_000),
       onFatal: (err) => {
-        process.stderr.write(`error: ${err.message}\n`)
+        process.stderr.write(`error: ${err.message}\nhint: ${(err as { hint?: string }).hint ?? `the platform log ${home.logPath} has details`}\n`)
         process.exit(1)
       }
     })
@@ -62,7 +63,7 @@ Flags:
         process.stdout.write('roost stopped\n')
         process.exit(0)
       }, (err: unknown) => {
-        process.stderr.write(`error while stopping: ${(err as Error).message}\n`)
+        process.stderr.write(`error: while stopping: ${(err as Error).message}\nhint: instances stop by themselves once the platform is gone; ${home.logPath} has details\n`)
         process.exit(1)
       })
     }
@@ -72,7 +73,8 @@ Flags:
     process.stdout.write(`roost is up (home ${home.root})\n  API:     ${platform.config.api}\n  gateway: ${platform.config.gateway}\n`)
     if (values.example === true) {
       await applyFiles(new ApiClient(platform.config), [EXAMPLE], (line) => process.stdout.write(`${line}\n`))
-      process.stdout.write(`try:\n  curl ${platform.config.gateway}/fn/hello?name=roost\n  bin/roost invoke hello --data world\n`)
+      // Quoted: `?` is a glob in zsh, which refuses an unquoted URL that matches no file.
+      process.stdout.write(`try:\n  curl '${platform.config.gateway}/fn/hello?name=roost'\n  ${cliCommand()} invoke hello --data world\n`)
     }
     process.stdout.write('press Ctrl-C to stop\n')
     // The servers keep the process alive until a signal stops it.

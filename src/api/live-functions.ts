@@ -1,0 +1,26 @@
+import type { Store, StoredResource } from '../store/index.js'
+import type { FunctionSpec } from './function-schema.js'
+import { viewFunction, type FunctionView, type InstanceSummary, type VersionScaling } from './function-view.js'
+import type { VersionConfig } from './version-config.js'
+
+/** The part of the running platform the route files need (server.ts's LiveView has it all). */
+export interface LiveFunctions {
+  instances (): InstanceSummary[]
+  serving (namespace: string, name: string): Array<{ version: number, percent: number, tag?: string }> | undefined
+  scaling (namespace: string, name: string, version: number): VersionScaling | undefined
+}
+
+/** What the route files beside server.ts are given. */
+export interface RouteDeps {
+  store: Store
+  live: LiveFunctions
+}
+
+/** Functions as the API shows them, with status from versions and live instances. */
+export function viewFunctions (store: Store, live: LiveFunctions, functions: Array<StoredResource<FunctionSpec>>): FunctionView[] {
+  const instances = live.instances()
+  return functions.map((fn) => viewFunction(fn, store.listVersions<VersionConfig>(fn.namespace, fn.name), instances, {
+    scaling: (version) => live.scaling(fn.namespace, fn.name, version),
+    serving: live.serving(fn.namespace, fn.name)
+  }))
+}

@@ -1,0 +1,14 @@
+import type { FastifyInstance } from 'fastify'
+import { registerEventRoutes } from './event-routes.js'
+import type { RouteDeps } from './live-functions.js'
+import { registerNamespaceRoutes } from './namespace-routes.js'
+import { registerTokenRoutes } from './token-routes.js'
+import { registerWatchRoutes } from './watch-routes.js'
+
+/** The routes beside server.ts's own: namespaces, tokens, events and the watch feed. */
+export function registerRoutes (app: FastifyInstance, deps: RouteDeps): void {
+  registerNamespaceRoutes(app, deps)
+  registerTokenRoutes(app, deps)
+  registerEventRoutes(app, deps)
+  registerWatchRoutes(app, deps)
+}
