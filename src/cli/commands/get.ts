@@ -1,7 +1,7 @@
 import { stringify } from 'yaml'
 import type { Command } from '../command.js'
 import type { FunctionView, InstanceSummary } from '../../api/index.js'
-import type { StoredEvent } from '../../store/index.js'
+import type { EventItem } from '../../api/records.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
 import { parseLabelSelector, type LabelSelector } from '../label-selector.js'
@@ -25,7 +25,6 @@ export interface NamespaceItem {
   status: { phase: string, functions: number, tokens: number }
 }
 
-type EventItem = StoredEvent
 
 type Kind = 'functions' | 'versions' | 'instances' | 'events' | 'namespaces'
 
