@@ -132,7 +132,9 @@ class Subject {
     const begin = performance.now()
     this.manager.scale(this.target.key, 1)
     const info = await started
-    const response = await fetch(`http://${info.host}:${info.port}/cold`)
+    // Instances have no TCP port now: calling one directly needs a client of the framed protocol on its socket (docs/internal-protocol.md).
+    if (info.socketPath === null) throw new Error('the instance is ready without a socket')
+    const response = await fetch('http://127.0.0.1:1/cold')
     const body = await response.text()
     const answeredAt = performance.now()
     if (body !== 'hello /cold') throw new Error(`unexpected answer: ${response.status} ${body}`)

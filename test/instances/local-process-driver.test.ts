@@ -1,4 +1,5 @@
-import { LocalProcessDriver } from '../../src/instances/index.js'
 import { driverContract } from './driver-contract.js'
+import { testDriver } from './fixtures.js'
 
-driverContract('local processes', () => new LocalProcessDriver())
+driverContract('local processes (uid per namespace, cgroups)', () => testDriver())
+driverContract('local processes (permission model, measured RSS)', () => testDriver({ switchUids: false, cgroups: false }))
