@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -77,11 +77,11 @@ export function ready (manager: InstanceManager, key?: string): InstanceInfo[] {
   return manager.list().filter((i) => i.state === 'ready' && (key === undefined || i.versionKey === key))
 }
 
-/** True while a process with this pid exists (zombies included). */
+/** True while a process with this pid runs: a zombie (dead, its parent has not reaped it yet) is not. */
 export function alive (pid: number): boolean {
   try {
-    process.kill(pid, 0)
-    return true
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
   } catch {
     return false
   }
