@@ -22,6 +22,13 @@ export function folder (): string {
   return dir
 }
 
+/** A folder any instance may create files in (markers that tell instances of a test apart). */
+export function sharedFolder (): string {
+  const dir = folder()
+  chmodSync(dir, 0o1777)
+  return dir
+}
+
 /** Writes `code` as an ES module bundle and returns its path. */
 export function bundle (code: string, dir = folder()): string {
   const file = join(dir, 'bundle.mjs')

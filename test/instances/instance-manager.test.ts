@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import type { InstanceInfo } from '../../src/instances/index.js'
 import { until } from '../helpers/wait.js'
-import { alive, folder, harness, logged, ok, ready, target } from './fixtures.js'
+import { alive, harness, logged, ok, ready, sharedFolder, target } from './fixtures.js'
 
 test('keeps the replicas ready and replaces one that dies', async (t) => {
   const { manager, events } = harness()
@@ -39,7 +39,7 @@ test('scale down drains the extras: those still starting first, then the newest 
   t.after(() => manager.stop())
   // The first instance to load takes slot 0 and is ready at once; the others
   // stay starting (their module waits a minute).
-  const slots = folder()
+  const slots = sharedFolder()
   const code = `
     import { closeSync, openSync } from 'node:fs'
     let slot = 0
@@ -137,7 +137,7 @@ test('an instance whose event loop blocks fails its liveness probe: out of rotat
   const { manager, events } = h
   t.after(() => manager.stop())
   // Only the first instance blocks, a moment after it became ready.
-  const marker = join(folder(), 'blocked')
+  const marker = join(sharedFolder(), 'blocked')
   const code = `
     import { closeSync, openSync } from 'node:fs'
     let first = true

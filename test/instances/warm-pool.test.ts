@@ -98,15 +98,19 @@ test('a warm process killed while idle is replaced', async (t) => {
 })
 
 test('a memory size no longer wanted loses its warm processes', async (t) => {
-  const pool = new WarmPool(testDriver(), { size: 1 })
-  t.after(() => pool.stop())
+  const driver = testDriver()
+  const pool = new WarmPool(driver, { size: 1 })
+  t.after(async () => {
+    await pool.stop()
+    await driver.close()
+  })
   pool.setMemoryClasses([64, 96])
   pool.start()
   await until(() => pool.size() === 2, 'one per size')
   const [small] = pool.list().filter((p) => p.memoryMiB === 64)
   pool.setMemoryClasses([96])
   assert.equal(pool.size(), 1)
-  await until(() => !alive(small.pid as number), 'the 64 MiB process ended')
+  await until(() => !alive(small.pid as number) && pool.list().length === 1, 'the 64 MiB process ended')
   assert.deepEqual(pool.list().map((p) => p.memoryMiB), [96])
   assert.equal(pool.take(64, null as never), null, 'nothing to take for a size not kept')
 })
