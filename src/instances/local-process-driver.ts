@@ -69,7 +69,8 @@ class LocalProcess implements RunningInstance {
 
   private onMessage (message: ChildMessage): void {
     switch (message.t) {
-      case 'listening': this.events.onListening({ host: '127.0.0.1', port: message.port }); break
+      // The runtime now speaks the framed hop of docs/internal-protocol.md; this driver is rebuilt on the instances branch.
+      case 'listening': break
       case 'ready': this.events.onReady(message.loadMs); break
       case 'load-failed': this.events.onLoadFailed(message.reason); break
       case 'logs': this.events.onLogs(message.lines, message.dropped); break
