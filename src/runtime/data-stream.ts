@@ -80,6 +80,9 @@ export class DataStream implements ResponseSink, BodyFlow {
     this.finish()
   }
 
+  // A Cancel frame or the connection's close tells this stream; nothing to watch.
+  pending (): void {}
+
   onClose (callback: () => void): void {
     this.closeCallback = callback
   }

@@ -100,6 +100,7 @@ export class Invoker {
       this.release()
       return
     }
+    sink.pending()
     pending.then(this.release, (err: unknown) => {
       // The head is gone: the sink aborted the stream; the cause goes to the logs.
       this.capture.write('error', 'system', requestId, ['error while streaming the response:', err])

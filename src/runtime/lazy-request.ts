@@ -18,7 +18,8 @@ const UTF8_BOM = 0xfeff
 
 export class LazyRequest {
   readonly #method: string
-  readonly #url: string
+  readonly #path: string
+  #url: string | null = null
   readonly #rawHeaders: string[]
   readonly #body: RequestBody | null
   #headers: Headers | null = null
@@ -32,11 +33,16 @@ export class LazyRequest {
     this.#method = method
     this.#rawHeaders = rawHeaders
     this.#body = body
-    this.#url = absoluteUrl(hostOf(rawHeaders), path)
+    this.#path = path
   }
 
   get method (): string { return this.#real === null ? this.#method : this.#real.method }
-  get url (): string { return this.#real === null ? this.#url : this.#real.url }
+
+  get url (): string {
+    if (this.#real !== null) return this.#real.url
+    if (this.#url === null) this.#url = absoluteUrl(hostOf(this.#rawHeaders), this.#path)
+    return this.#url
+  }
 
   get headers (): Headers {
     if (this.#real !== null) return this.#real.headers
@@ -82,7 +88,7 @@ export class LazyRequest {
       init.body = this.#bodyUsed ? new ReadableStream<Uint8Array>() : this.#body.stream()
       init.duplex = 'half'
     }
-    const real = new RealRequest(this.#url, init)
+    const real = new RealRequest(this.url, init)
     // A body already read directly is used in the real one too.
     if (this.#bodyUsed && real.body !== null) void real.body.getReader().read().catch(() => {})
     this.#real = real

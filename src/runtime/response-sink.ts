@@ -11,6 +11,8 @@ export interface ResponseSink {
   head (status: number, headers: string[]): void
   /** False: wait for `ready()` before the next chunk. */
   chunk (data: Uint8Array): boolean
+  /** The handler did not answer at once: from now on the sink must notice the caller going away. */
+  pending (): void
   /** `callback` runs once if the sink closes (so a pending read of the handler's body can be cancelled). */
   onClose (callback: () => void): void
   /** Resolves when more can be written, or when the sink closed. */
