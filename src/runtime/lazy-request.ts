@@ -16,6 +16,11 @@ const PLAIN_HOST = /^[a-z0-9.-]+(?::[0-9]{1,5})?$/
 const DOT_SEGMENT = /\/\.|%2e/i
 const UTF8_BOM = 0xfeff
 
+// The members it forwards to the real Request, for the type checker.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface LazyRequest extends Omit<Request, 'method' | 'url' | 'headers' | 'bodyUsed' | 'text' | 'json' | 'arrayBuffer'> {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class LazyRequest {
   readonly #method: string
   readonly #path: string
