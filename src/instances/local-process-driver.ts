@@ -64,7 +64,7 @@ export class LocalProcessDriver implements Driver {
     const budget = memoryBudget(options.memoryMiB)
     const args = [`--max-old-space-size=${budget.heapMiB}`, `--max-semi-space-size=${budget.semiSpaceMiB}`, '--enable-source-maps']
     // The permission model resolves its paths at start: the folder for the bundle exists before it arrives.
-    if (!this.isolated.switchUids) args.push(...this.permissionFlags(makeDir(runDir.procOf(id), 0o700), tmp))
+    if (!this.isolated.switchUids) args.push(...this.permissionFlags(makeDir(runDir.procOf(id), 0o700), tmp, runDir.socketOf(id)))
     args.push(this.entry)
     let group: ProcessCgroup | null = null
     let setupError: string | null = null
@@ -107,10 +107,11 @@ export class LocalProcessDriver implements Driver {
     this.isolated.close()
   }
 
-  private permissionFlags (proc: string, tmp: string): string[] {
+  private permissionFlags (proc: string, tmp: string, socketPath: string): string[] {
     const flags = ['--experimental-permission', '--disable-warning=ExperimentalWarning']
     for (const path of [...this.readPaths, proc, tmp]) flags.push(`--allow-fs-read=${withSlash(path)}`)
-    flags.push(`--allow-fs-write=${withSlash(tmp)}`)
+    // The runtime makes its socket (and removes a stale one) at that one path, nothing else of the folder.
+    flags.push(`--allow-fs-write=${withSlash(tmp)}`, `--allow-fs-write=${socketPath}`)
     return flags
   }
 }
@@ -336,5 +337,6 @@ function describeExit (code: number | null, signal: string | null, heap: boolean
   if (signal !== null) return `killed (${signal})`
   if (code === 70) return 'uncaught exception'
   if (code === 71) return 'the module failed to load'
+  if (code === 72) return 'the runtime could not start'
   return `exit code ${String(code)}`
 }

@@ -40,9 +40,14 @@ export async function loaded (driver: Driver, code: string, memoryMiB = 128, ide
   // Where the driver switches uids, the process runs as one no other test uses.
   identity ??= driver.isolation().switchesUids ? { uid: 200_999, gid: 200_999 } : undefined
   await until(() => launched.seen.secret !== null || launched.seen.exit !== null, 'listening')
-  launched.instance.load({ t: 'load', instanceId: 'contract-1', bundlePath: bundle(code), fn: { namespace: 'default', name: 'c', version: 1 }, env: { GREETING: 'hey' }, timeoutMs: 5000, ...identity }, memoryMiB)
+  launched.instance.load({ t: 'load', instanceId: 'contract-1', bundlePath: bundle(withHandler(code)), fn: { namespace: 'default', name: 'c', version: 1 }, env: { GREETING: 'hey' }, timeoutMs: 5000, ...identity }, memoryMiB)
   await until(() => launched.seen.ready || launched.seen.loadFailed !== null || launched.seen.exit !== null, 'ready')
   return launched
+}
+
+/** A bundle the real runtime accepts: one without a handler gets one that answers "ok". */
+export function withHandler (code: string): string {
+  return code.includes('export default') ? code : `${code}\nexport default () => new Response('ok')`
 }
 
 export async function ended (instance: RunningInstance, seen: Observed): Promise<void> {
@@ -87,7 +92,7 @@ export function driverContract (name: string, makeDriver: () => Driver): void {
 
   test(`${name}: ping is answered with the event loop's utilisation and the CPU time`, async (t) => {
     const driver = useDriver(t, makeDriver)
-    const { instance, seen } = await loaded(driver, 'export default 1')
+    const { instance, seen } = await loaded(driver, 'export default () => new Response("ok")')
     instance.ping(7)
     await until(() => seen.pongs.some((p) => p.id === 7), 'pong')
     const pong = seen.pongs.find((p) => p.id === 7)
@@ -104,7 +109,7 @@ export function driverContract (name: string, makeDriver: () => Driver): void {
 
   test(`${name}: drain is answered with drained, then the process exits cleanly`, async (t) => {
     const driver = useDriver(t, makeDriver)
-    const { instance, seen } = await loaded(driver, 'export default 1')
+    const { instance, seen } = await loaded(driver, 'export default () => new Response("ok")')
     instance.drain()
     await until(() => seen.exit !== null, 'exit')
     assert.equal(seen.drained, true)

@@ -10,8 +10,13 @@ export const ok = 'export default () => new Response("ok")'
 export const FAKE_RUNTIME = fileURLToPath(new URL('./fake-runtime.js', import.meta.url))
 const WIRE = join(dirname(FAKE_RUNTIME), '..', '..', 'src', 'wire')
 
-/** A driver running the stand-in runtime; under the permission model it may read what that runtime imports. */
+/** A driver running the runtime host, as the platform does. */
 export function testDriver (options: LocalProcessDriverOptions = {}): LocalProcessDriver {
+  return new LocalProcessDriver(options)
+}
+
+/** A driver running the stand-in runtime; under the permission model it may read what that runtime imports. */
+export function fakeRuntimeDriver (options: LocalProcessDriverOptions = {}): LocalProcessDriver {
   return new LocalProcessDriver({ entry: FAKE_RUNTIME, runtimeReadPaths: [dirname(FAKE_RUNTIME), WIRE], ...options })
 }
 
@@ -42,7 +47,7 @@ export function target (code: string, overrides: Partial<VersionTarget> = {}): V
   return {
     key: versionKey(namespace, name, 1),
     fn: { namespace, name, version: 1 },
-    bundlePath: bundle(code),
+    bundlePath: bundle(code.includes('export default') ? code : `${code}\nexport default () => new Response('ok')`),
     env: {},
     timeoutMs: 2000,
     memoryMiB: 128,

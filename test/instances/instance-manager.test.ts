@@ -17,14 +17,15 @@ test('keeps the replicas ready and replaces one that dies', async (t) => {
 })
 
 test('with replicas 0 nothing runs; scale to N starts N and counts tell their states', async (t) => {
-  const { manager, started } = harness()
+  const h = harness()
+  const { manager, started } = h
   t.after(() => manager.stop())
   const version = target(ok, { replicas: 0 })
   manager.setTargets([version])
   assert.deepEqual(manager.list(), [])
   manager.scale(version.key, 3)
   assert.equal(manager.counts(version.key).starting, 3, 'the three start at once')
-  await until(() => manager.counts(version.key).ready === 3, 'three ready')
+  await until(() => manager.counts(version.key).ready === 3, `three ready: ${JSON.stringify(h.events)}`, 30_000)
   assert.deepEqual(manager.counts(version.key), { starting: 0, ready: 3, draining: 0 })
   assert.equal(started.length, 3, 'onStarted once per instance')
   for (const { info, startMs } of started) {
@@ -48,7 +49,7 @@ test('scale down drains the extras: those still starting first, then the newest 
     export default () => new Response(String(slot))`
   const version = target(code, { replicas: 3 })
   manager.setTargets([version])
-  await until(() => manager.counts(version.key).ready === 1 && manager.counts(version.key).starting === 2, 'one ready, two starting')
+  await until(() => manager.counts(version.key).ready === 1 && manager.counts(version.key).starting === 2, 'one ready, two starting', 30_000)
   const [first] = ready(manager)
 
   manager.scale(version.key, 2)

@@ -1,5 +1,7 @@
+import { LocalProcessDriver } from '../../src/instances/index.js'
 import { driverContract } from './driver-contract.js'
-import { testDriver } from './fixtures.js'
+import { fakeRuntimeDriver } from './fixtures.js'
 
-driverContract('local processes (uid per namespace, cgroups)', () => testDriver())
-driverContract('local processes (permission model, measured RSS)', () => testDriver({ switchUids: false, cgroups: false }))
+driverContract('local processes, the runtime host (uid per namespace, cgroups)', () => new LocalProcessDriver())
+driverContract('local processes, the runtime host (permission model, measured RSS)', () => new LocalProcessDriver({ switchUids: false, cgroups: false }))
+driverContract('local processes, the stand-in runtime (uid per namespace, cgroups)', () => fakeRuntimeDriver())

@@ -187,7 +187,7 @@ test('a uid-dropped instance cannot read a root file, another namespace\'s bundl
   const bundles = new BundleFiles({ path: (hash: string) => join(blobs, hash) } as unknown as BlobStore, { dir: driver.bundlesDir, identityOf: (ns) => identities.identityOf(ns) })
   const secretFile = join(mkdtempSync(join(tmpdir(), 'roost-secret-')), 'secret')
   writeFileSync(secretFile, 'admin token', { mode: 0o600 })
-  writeFileSync(join(blobs, 'a'.repeat(64)), 'setInterval(() => {}, 1000)')
+  writeFileSync(join(blobs, 'a'.repeat(64)), 'export default () => new Response("victim")')
   const victimBundle = bundles.pathOf('a'.repeat(64), 'victims')
   const h = harness({ warmPool: { size: 0 }, identityOf: (ns) => identities.identityOf(ns) }, undefined, driver)
   t.after(() => h.manager.stop())
@@ -209,7 +209,8 @@ test('a uid-dropped instance cannot read a root file, another namespace\'s bundl
     }
     const socket = connect(${JSON.stringify(victimInfo.socketPath)})
     socket.on('connect', () => { result.victimSocket = 'allowed'; console.log(JSON.stringify(result)) })
-    socket.on('error', (err) => { result.victimSocket = err.code; console.log(JSON.stringify(result)) })`)
+    socket.on('error', (err) => { result.victimSocket = err.code; console.log(JSON.stringify(result)) })
+    export default () => new Response('attacker')`)
   const attacker = target('', { fn: { namespace: 'attackers', name: 'attacker', version: 1 }, bundlePath: bundles.pathOf('b'.repeat(64), 'attackers') })
   h.manager.setTargets([victim, attacker])
   await until(() => ready(h.manager, attacker.key).length === 1, 'the attacker ready')
