@@ -118,8 +118,9 @@ function victimAndAttacker (code: string): { victim: ReturnType<typeof target>, 
 }
 
 async function victimStillAnswers (h: Harness, key: string): Promise<void> {
+  await until(() => ready(h.manager, key).length === 1, 'the victim ready', 20_000)
   const [victim] = ready(h.manager, key)
-  assert.ok(victim !== undefined, 'the victim is still ready')
+  assert.deepEqual(h.events.filter((e) => e.namespace === 'victims').map((e) => e.reason), ['Started'], 'the victim started once and nothing happened to it')
   // The liveness probe of a healthy instance: it answers, so it is left alone and its pong reported.
   h.manager.suspect(victim.id)
   await until(() => h.manager.list().find((i) => i.id === victim.id)?.elu !== null, 'the victim\'s pong')
