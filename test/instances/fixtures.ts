@@ -1,3 +1,4 @@
+import { after } from 'node:test'
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -65,6 +66,10 @@ export interface Harness {
   poolSizes: number[]
 }
 
+// Whatever a test forgot or could not stop (it failed midway) is stopped when its file ends: no process outlives the tests.
+const managers = new Set<InstanceManager>()
+after(async () => { await Promise.all([...managers].map(async (manager) => await manager.stop())) })
+
 export function harness (options: InstanceManagerOptions = {}, onEvent?: (event: InstanceEvent, manager: InstanceManager) => void, driver = testDriver()): Harness {
   const events: InstanceEvent[] = []
   const logs: InstanceLogLine[] = []
@@ -82,6 +87,7 @@ export function harness (options: InstanceManagerOptions = {}, onEvent?: (event:
     onStarted: (info, startMs, pooled) => started.push({ info, startMs, pooled }),
     onPoolChange: (size) => poolSizes.push(size)
   }, { drainDelayMs: 10, ...options })
+  managers.add(manager)
   return { manager, events, logs, failures, started, poolSizes }
 }
 
