@@ -49,10 +49,15 @@ export function openCgroups (platformKey: string): Cgroups | null {
   }
   if (layout === null) return null
   try {
-    return layout.version === 1 ? new CgroupsV1(layout.dirs, instanceGroupName(platformKey)) : new CgroupsV2(layout.dir, instanceGroupName(platformKey))
+    return cgroupsAt(layout, platformKey)
   } catch {
     return null
   }
+}
+
+/** The cgroups of a layout found before; throws when they cannot be set up. */
+export function cgroupsAt (layout: CgroupLayout, platformKey: string): Cgroups {
+  return layout.version === 1 ? new CgroupsV1(layout.dirs, instanceGroupName(platformKey)) : new CgroupsV2(layout.dir, instanceGroupName(platformKey))
 }
 
 class CgroupsV1 implements Cgroups {
