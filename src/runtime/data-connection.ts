@@ -38,7 +38,7 @@ export class DataConnection implements StreamOwner {
       this.destroyed = true
       clearTimeout(this.helloTimer)
       this.writer.close()
-      for (const stream of [...this.streams.values()]) stream.cancel('the gateway closed the connection')
+      for (const stream of [...this.streams.values()]) this.cancel(stream, 'the gateway closed the connection')
       this.onDrain()
       onClose(this)
     })
@@ -96,7 +96,7 @@ export class DataConnection implements StreamOwner {
       case FrameType.Request: this.request(id, payload); return
       case FrameType.RequestBody: this.requestBody(id, payload); return
       case FrameType.RequestEnd: this.requestEnd(id, payload); return
-      case FrameType.Cancel: this.control(id, payload)?.cancel('the gateway cancelled the request'); return
+      case FrameType.Cancel: this.cancel(this.control(id, payload), 'the gateway cancelled the request'); return
       case FrameType.Pause: this.control(id, payload)?.setPaused(true); return
       case FrameType.Resume: this.control(id, payload)?.setPaused(false); return
       default: this.destroy()
@@ -134,9 +134,9 @@ export class DataConnection implements StreamOwner {
     if (hasBody) {
       let owner: DataStream | null = null
       const body = new RequestBody({ pause: () => owner?.pause(), resume: () => owner?.resume() })
-      stream = owner = new DataStream(id, this, body)
+      stream = owner = new DataStream(id, head.requestId, this, body)
     } else {
-      stream = new DataStream(id, this, null)
+      stream = new DataStream(id, head.requestId, this, null)
     }
     this.streams.set(id, stream)
     const request = new LazyRequest(head.method, head.url, head.headers, stream.body)
@@ -164,6 +164,12 @@ export class DataConnection implements StreamOwner {
     if (stream === undefined || stream.bodyEnded) return
     stream.bodyEnded = true
     stream.body?.end()
+  }
+
+  /** What the cancel sets off (abort listeners, the stream's cancel) belongs to the request. */
+  private cancel (stream: DataStream | undefined, reason: string): void {
+    if (stream === undefined || stream.closed) return
+    this.invoker.within(stream.requestId, () => stream.cancel(reason))
   }
 
   /** The stream a Cancel, Pause or Resume is for: unknown streams (already answered) are ignored. */

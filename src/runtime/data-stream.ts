@@ -28,7 +28,7 @@ export class DataStream implements ResponseSink, BodyFlow {
   private waiter: (() => void) | null = null
   private closeCallback: (() => void) | null = null
 
-  constructor (readonly id: number, private readonly owner: StreamOwner, readonly body: RequestBody | null) {
+  constructor (readonly id: number, readonly requestId: string, private readonly owner: StreamOwner, readonly body: RequestBody | null) {
     this.bodyEnded = body === null
   }
 

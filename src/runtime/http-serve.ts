@@ -36,7 +36,7 @@ export function serveHttp (invoker: Invoker, req: IncomingMessage, res: ServerRe
   const request = new LazyRequest(method, req.url ?? '/', req.rawHeaders, body)
   const id = req.headers[REQUEST_ID_HEADER]
   const requestId = typeof id === 'string' ? id : `local-${process.pid}-${++sequence}`
-  invoker.serve(request, { requestId, deadline: 0 }, new HttpSink(res, request, body))
+  invoker.serve(request, { requestId, deadline: 0 }, new HttpSink(res, request, body, invoker, requestId))
 }
 
 /** A response written to node:http. */
@@ -45,7 +45,13 @@ class HttpSink implements ResponseSink {
   private closeCallback: (() => void) | null = null
   private watching = false
 
-  constructor (private readonly res: ServerResponse, private readonly request: LazyRequest, private readonly body: RequestBody | null) {}
+  constructor (
+    private readonly res: ServerResponse,
+    private readonly request: LazyRequest,
+    private readonly body: RequestBody | null,
+    private readonly invoker: Invoker,
+    private readonly requestId: string
+  ) {}
 
   // A response written at once needs no close listener: most cost none.
   pending (): void {
@@ -92,7 +98,11 @@ class HttpSink implements ResponseSink {
   }
 
   private readonly onSocketClose = (): void => {
-    if (this.res.writableFinished) return
+    if (this.res.writableFinished || this.closed) return
+    this.invoker.within(this.requestId, this.cancel)
+  }
+
+  private readonly cancel = (): void => {
     this.closed = true
     const error = new Error('the caller closed the connection')
     this.request.abort(error)

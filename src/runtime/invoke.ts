@@ -53,6 +53,11 @@ export class Invoker {
     else this.onIdle = callback
   }
 
+  /** Runs `fn` as part of a request, so that what it logs carries the request's id (a cancel's abort listeners, say). */
+  within (requestId: string, fn: () => void): void {
+    this.requests.run(requestId, fn)
+  }
+
   /** Serves one request; the caller checked `loaded`. */
   serve (request: LazyRequest, info: InvocationInfo, sink: ResponseSink): void {
     this.inflight++

@@ -64,7 +64,7 @@ async function serveOne (invoker: Invoker, owner: StreamOwner, id: number, write
   // The head goes through the codec too, as the gateway would send it.
   writer.request(id, { flags: RequestFlags.HasBody, deadline: 0, method: 'POST', url: '/warm-up', requestId: `warm-up-${id}`, headers })
   const body = new RequestBody(null)
-  const stream = new DataStream(id, owner, body)
+  const stream = new DataStream(id, `warm-up-${id}`, owner, body)
   const request = new LazyRequest('POST', '/warm-up', headers, body)
   stream.request = request
   let timer: NodeJS.Timeout | undefined
