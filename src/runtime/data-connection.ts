@@ -19,6 +19,7 @@ export class DataConnection implements StreamOwner {
   private readonly streams = new Map<number, DataStream>()
   private authenticated = false
   private destroyed = false
+  private draining = false
   private readonly helloTimer: NodeJS.Timeout
   private drainWaiters: Array<() => void> = []
 
@@ -51,6 +52,8 @@ export class DataConnection implements StreamOwner {
 
   /** The instance drains: the gateway sends nothing new here and closes the connection when its streams are done. */
   goAway (): void {
+    this.draining = true
+    // A connection still without its Hello gets GoAway right after it.
     if (this.destroyed || !this.authenticated) return
     this.writer.frame(FrameType.GoAway, 0)
   }
@@ -110,6 +113,7 @@ export class DataConnection implements StreamOwner {
     }
     this.authenticated = true
     clearTimeout(this.helloTimer)
+    if (this.draining) this.writer.frame(FrameType.GoAway, 0)
   }
 
   private request (id: number, payload: Buffer): void {
