@@ -34,9 +34,17 @@ export function serveHttp (invoker: Invoker, req: IncomingMessage, res: ServerRe
     body = incoming
   }
   const request = new LazyRequest(method, req.url ?? '/', req.rawHeaders, body)
-  const id = req.headers[REQUEST_ID_HEADER]
-  const requestId = typeof id === 'string' ? id : `local-${process.pid}-${++sequence}`
+  const requestId = requestIdOf(req.rawHeaders) ?? `local-${process.pid}-${++sequence}`
   invoker.serve(request, { requestId, deadline: 0 }, new HttpSink(res, request, body, invoker, requestId))
+}
+
+// Read from rawHeaders: touching `req.headers` makes node build an object per request.
+function requestIdOf (rawHeaders: string[]): string | null {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]
+    if (name.length === REQUEST_ID_HEADER.length && name.toLowerCase() === REQUEST_ID_HEADER) return rawHeaders[i + 1]
+  }
+  return null
 }
 
 /** A response written to node:http. */
