@@ -309,3 +309,62 @@ test('a privilege drop that fails is a load-failed, and the bundle never runs', 
   assert.match((outcome as { reason: string }).reason, /could not drop privileges/)
   assert.equal(existsSync(marker), false)
 })
+
+test('many interleaved streams on one connection each get their own answer', async (t) => {
+  const host = await loaded(t, `export default async (req) => {
+    const body = await req.text()
+    await new Promise((resolve) => setTimeout(resolve, body.length % 7))
+    return new Response(req.headers.get('x-n') + ':' + body.length + ':' + body.slice(0, 8))
+  }`)
+  const peer = await host.connect(await host.secret())
+  const expected = new Map<number, string>()
+  for (let n = 0; n < 200; n++) {
+    const stream = 2 * n + 1
+    const body = String(n).repeat(1 + (n * 37) % 5000)
+    expected.set(stream, `${n}:${body.length}:${body.slice(0, 8)}`)
+    peer.request(stream, { method: 'POST', headers: ['host', 'h', 'x-n', String(n)], endBody: false })
+  }
+  // Bodies arrive interleaved, in two halves each, across streams.
+  for (const half of [0, 1]) {
+    for (let n = 0; n < 200; n++) {
+      const body = Buffer.from(String(n).repeat(1 + (n * 37) % 5000))
+      const middle = body.length >> 1
+      peer.writer.body(FrameType.RequestBody, 2 * n + 1, half === 0 ? body.subarray(0, middle) : body.subarray(middle))
+      if (half === 1) peer.writer.frame(FrameType.RequestEnd, 2 * n + 1)
+    }
+  }
+  for (const [stream, text] of expected) assert.equal((await peer.answer(stream)).body, text, `stream ${stream}`)
+})
+
+test('frames for a stream already answered are ignored, and RequestEnd after a bodiless request is accepted', async (t) => {
+  const host = await loaded(t, 'export default () => new Response("fine")')
+  const peer = await host.connect(await host.secret())
+  peer.request(1, {})
+  peer.writer.frame(FrameType.RequestEnd, 1)
+  assert.equal((await peer.answer(1)).body, 'fine')
+  peer.writer.frame(FrameType.Cancel, 1)
+  peer.writer.frame(FrameType.Pause, 99)
+  peer.writer.body(FrameType.RequestBody, 1, Buffer.from('late'))
+  peer.request(3, {})
+  assert.equal((await peer.answer(3)).body, 'fine')
+  assert.equal(peer.closed, false)
+  // A second Request on an open stream is a protocol error.
+  const slow = await loaded(t, 'export default () => new Promise(() => {})')
+  const other = await slow.connect(await slow.secret())
+  other.request(1, {})
+  other.request(1, {})
+  await until(() => other.closed, 'a duplicate stream to close the connection')
+})
+
+test('a connection that closes under open requests cancels them', async (t) => {
+  const host = await loaded(t, `export default (req) => new Promise((resolve) => {
+    req.signal.addEventListener('abort', () => { console.log('aborted:', req.signal.reason.message); resolve(new Response('too late')) })
+  })`)
+  const peer = await host.connect(await host.secret())
+  peer.request(1, { requestId: 'orphan' })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  peer.socket.destroy()
+  await until(() => logLines(host).some((l) => l.requestId === 'orphan'), 'the abort to be logged')
+  assert.match(logLines(host).find((l) => l.requestId === 'orphan')?.message ?? '', /the gateway closed the connection/)
+  assert.equal(host.exit, null)
+})
