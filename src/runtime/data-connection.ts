@@ -4,7 +4,6 @@ import { FrameDecoder, FrameType, FrameWriter, MAX_DATA_PAYLOAD_BYTES, readReque
 import { DataStream, type StreamOwner } from './data-stream.js'
 import type { Invoker } from './invoke.js'
 import { LazyRequest } from './lazy-request.js'
-import { RequestBody } from './request-body.js'
 
 const HELLO_TIMEOUT_MS = 1000
 
@@ -133,15 +132,7 @@ export class DataConnection implements StreamOwner {
       this.writer.frame(FrameType.Refused, id)
       return
     }
-    const hasBody = (head.flags & RequestFlags.HasBody) !== 0
-    let stream: DataStream
-    if (hasBody) {
-      let owner: DataStream | null = null
-      const body = new RequestBody({ pause: () => owner?.pause(), resume: () => owner?.resume() })
-      stream = owner = new DataStream(id, head.requestId, this, body)
-    } else {
-      stream = new DataStream(id, head.requestId, this, null)
-    }
+    const stream = new DataStream(id, head.requestId, this, (head.flags & RequestFlags.HasBody) !== 0)
     this.streams.set(id, stream)
     const request = new LazyRequest(head.method, head.url, head.headers, stream.body)
     stream.request = request
