@@ -11,6 +11,7 @@ const REQUEST_ID_HEADER = 'x-request-id'
 const PROBLEM_TYPE = 'application/problem+json'
 
 let sequence = 0
+const LOCAL_PREFIX = `local-${process.pid}-`
 
 /** A node:http server that hands every request to the invoker. */
 export function createHttpServer (invoker: Invoker): Server {
@@ -34,7 +35,7 @@ export function serveHttp (invoker: Invoker, req: IncomingMessage, res: ServerRe
     body = incoming
   }
   const request = new LazyRequest(method, req.url ?? '/', req.rawHeaders, body)
-  const requestId = requestIdOf(req.rawHeaders) ?? `local-${process.pid}-${++sequence}`
+  const requestId = requestIdOf(req.rawHeaders) ?? LOCAL_PREFIX + String(++sequence)
   invoker.serve(request, { requestId, deadline: 0 }, new HttpSink(res, request, body, invoker, requestId))
 }
 
