@@ -4,7 +4,6 @@ import { FrameDecoder, FrameType, FrameWriter, MAX_DATA_PAYLOAD_BYTES, readReque
 import { DataStream, type StreamOwner } from './data-stream.js'
 import type { Invoker } from './invoke.js'
 import { LazyRequest } from './lazy-request.js'
-import { RequestBody } from './request-body.js'
 
 const HELLO_TIMEOUT_MS = 1000
 
@@ -19,6 +18,7 @@ export class DataConnection implements StreamOwner {
   private readonly streams = new Map<number, DataStream>()
   private authenticated = false
   private destroyed = false
+  private draining = false
   private readonly helloTimer: NodeJS.Timeout
   private drainWaiters: Array<() => void> = []
 
@@ -38,7 +38,7 @@ export class DataConnection implements StreamOwner {
       this.destroyed = true
       clearTimeout(this.helloTimer)
       this.writer.close()
-      for (const stream of [...this.streams.values()]) stream.cancel('the gateway closed the connection')
+      for (const stream of [...this.streams.values()]) this.cancel(stream, 'the gateway closed the connection')
       this.onDrain()
       onClose(this)
     })
@@ -51,6 +51,8 @@ export class DataConnection implements StreamOwner {
 
   /** The instance drains: the gateway sends nothing new here and closes the connection when its streams are done. */
   goAway (): void {
+    this.draining = true
+    // A connection still without its Hello gets GoAway right after it.
     if (this.destroyed || !this.authenticated) return
     this.writer.frame(FrameType.GoAway, 0)
   }
@@ -96,7 +98,7 @@ export class DataConnection implements StreamOwner {
       case FrameType.Request: this.request(id, payload); return
       case FrameType.RequestBody: this.requestBody(id, payload); return
       case FrameType.RequestEnd: this.requestEnd(id, payload); return
-      case FrameType.Cancel: this.control(id, payload)?.cancel('the gateway cancelled the request'); return
+      case FrameType.Cancel: this.cancel(this.control(id, payload), 'the gateway cancelled the request'); return
       case FrameType.Pause: this.control(id, payload)?.setPaused(true); return
       case FrameType.Resume: this.control(id, payload)?.setPaused(false); return
       default: this.destroy()
@@ -110,6 +112,7 @@ export class DataConnection implements StreamOwner {
     }
     this.authenticated = true
     clearTimeout(this.helloTimer)
+    if (this.draining) this.writer.frame(FrameType.GoAway, 0)
   }
 
   private request (id: number, payload: Buffer): void {
@@ -129,15 +132,7 @@ export class DataConnection implements StreamOwner {
       this.writer.frame(FrameType.Refused, id)
       return
     }
-    const hasBody = (head.flags & RequestFlags.HasBody) !== 0
-    let stream: DataStream
-    if (hasBody) {
-      let owner: DataStream | null = null
-      const body = new RequestBody({ pause: () => owner?.pause(), resume: () => owner?.resume() })
-      stream = owner = new DataStream(id, this, body)
-    } else {
-      stream = new DataStream(id, this, null)
-    }
+    const stream = new DataStream(id, head.requestId, this, (head.flags & RequestFlags.HasBody) !== 0)
     this.streams.set(id, stream)
     const request = new LazyRequest(head.method, head.url, head.headers, stream.body)
     stream.request = request
@@ -164,6 +159,12 @@ export class DataConnection implements StreamOwner {
     if (stream === undefined || stream.bodyEnded) return
     stream.bodyEnded = true
     stream.body?.end()
+  }
+
+  /** What the cancel sets off (abort listeners, the stream's cancel) belongs to the request. */
+  private cancel (stream: DataStream | undefined, reason: string): void {
+    if (stream === undefined || stream.closed) return
+    this.invoker.within(stream.requestId, () => stream.cancel(reason))
   }
 
   /** The stream a Cancel, Pause or Resume is for: unknown streams (already answered) are ignored. */

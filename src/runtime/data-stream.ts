@@ -1,6 +1,6 @@
 import { FrameType, type FrameWriter } from '../wire/index.js'
 import type { LazyRequest } from './lazy-request.js'
-import type { BodyFlow, RequestBody } from './request-body.js'
+import { RequestBody, type BodyFlow } from './request-body.js'
 import type { ResponseSink } from './response-sink.js'
 
 // Past this many bytes queued toward the gateway, a streaming body waits for the socket.
@@ -28,8 +28,11 @@ export class DataStream implements ResponseSink, BodyFlow {
   private waiter: (() => void) | null = null
   private closeCallback: (() => void) | null = null
 
-  constructor (readonly id: number, private readonly owner: StreamOwner, readonly body: RequestBody | null) {
-    this.bodyEnded = body === null
+  readonly body: RequestBody | null
+
+  constructor (readonly id: number, readonly requestId: string, private readonly owner: StreamOwner, hasBody: boolean) {
+    this.body = hasBody ? new RequestBody(this) : null
+    this.bodyEnded = !hasBody
   }
 
   whole (status: number, headers: string[], body: string | Uint8Array | null, omitBody: boolean): void {

@@ -11,6 +11,7 @@ const REQUEST_ID_HEADER = 'x-request-id'
 const PROBLEM_TYPE = 'application/problem+json'
 
 let sequence = 0
+const LOCAL_PREFIX = `local-${process.pid}-`
 
 /** A node:http server that hands every request to the invoker. */
 export function createHttpServer (invoker: Invoker): Server {
@@ -34,9 +35,17 @@ export function serveHttp (invoker: Invoker, req: IncomingMessage, res: ServerRe
     body = incoming
   }
   const request = new LazyRequest(method, req.url ?? '/', req.rawHeaders, body)
-  const id = req.headers[REQUEST_ID_HEADER]
-  const requestId = typeof id === 'string' ? id : `local-${process.pid}-${++sequence}`
-  invoker.serve(request, { requestId, deadline: 0 }, new HttpSink(res, request, body))
+  const requestId = requestIdOf(req.rawHeaders) ?? LOCAL_PREFIX + String(++sequence)
+  invoker.serve(request, { requestId, deadline: 0 }, new HttpSink(res, request, body, invoker, requestId))
+}
+
+// Read from rawHeaders: touching `req.headers` makes node build an object per request.
+function requestIdOf (rawHeaders: string[]): string | null {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]
+    if (name.length === REQUEST_ID_HEADER.length && name.toLowerCase() === REQUEST_ID_HEADER) return rawHeaders[i + 1]
+  }
+  return null
 }
 
 /** A response written to node:http. */
@@ -45,7 +54,13 @@ class HttpSink implements ResponseSink {
   private closeCallback: (() => void) | null = null
   private watching = false
 
-  constructor (private readonly res: ServerResponse, private readonly request: LazyRequest, private readonly body: RequestBody | null) {}
+  constructor (
+    private readonly res: ServerResponse,
+    private readonly request: LazyRequest,
+    private readonly body: RequestBody | null,
+    private readonly invoker: Invoker,
+    private readonly requestId: string
+  ) {}
 
   // A response written at once needs no close listener: most cost none.
   pending (): void {
@@ -92,7 +107,11 @@ class HttpSink implements ResponseSink {
   }
 
   private readonly onSocketClose = (): void => {
-    if (this.res.writableFinished) return
+    if (this.res.writableFinished || this.closed) return
+    this.invoker.within(this.requestId, this.cancel)
+  }
+
+  private readonly cancel = (): void => {
     this.closed = true
     const error = new Error('the caller closed the connection')
     this.request.abort(error)

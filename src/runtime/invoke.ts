@@ -1,6 +1,6 @@
 import { Context } from './context.js'
 import type { LazyRequest } from './lazy-request.js'
-import { NativeResponse } from './light-response.js'
+import { LightResponse, NativeResponse } from './light-response.js'
 import type { LogCapture } from './log-capture.js'
 import type { FunctionIdentity } from './protocol.js'
 import type { RequestTracking } from './request-tracking.js'
@@ -53,6 +53,11 @@ export class Invoker {
     else this.onIdle = callback
   }
 
+  /** Runs `fn` as part of a request, so that what it logs carries the request's id (a cancel's abort listeners, say). */
+  within (requestId: string, fn: () => void): void {
+    this.requests.run(requestId, fn)
+  }
+
   /** Serves one request; the caller checked `loaded`. */
   serve (request: LazyRequest, info: InvocationInfo, sink: ResponseSink): void {
     this.inflight++
@@ -84,7 +89,8 @@ export class Invoker {
       return
     }
     if (sink.closed) {
-      response.body?.cancel().catch(() => {})
+      // A light Response holds no stream to cancel; asking for its body would build one.
+      if (!LightResponse.is(response)) response.body?.cancel().catch(() => {})
       this.release()
       return
     }

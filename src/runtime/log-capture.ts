@@ -90,7 +90,8 @@ export function boundLine (message: string): string {
   const bytes = Buffer.from(message, 'utf8')
   if (bytes.length <= MAX_LOG_LINE_BYTES) return message
   let cut = bytes.subarray(0, MAX_LOG_LINE_BYTES - TRUNCATED_BYTES).toString('utf8')
-  // A character cut in half decodes as U+FFFD (3 bytes): trim until it fits.
+  // A character cut in half decodes as U+FFFD: drop it.
+  if (cut.endsWith('\ufffd')) cut = cut.slice(0, -1)
   while (Buffer.byteLength(cut) + TRUNCATED_BYTES > MAX_LOG_LINE_BYTES) cut = cut.slice(0, -1)
   return cut + TRUNCATED
 }

@@ -3,7 +3,7 @@ import { DataStream, type StreamOwner } from './data-stream.js'
 import type { FetchHandler, Invoker } from './invoke.js'
 import { LazyRequest } from './lazy-request.js'
 import type { FunctionIdentity } from './protocol.js'
-import { RequestBody } from './request-body.js'
+import type { RequestBody } from './request-body.js'
 
 // Node loads much of what serving a request needs on first use: the web
 // Request/Response classes (undici), web streams, Headers, and our own
@@ -35,8 +35,9 @@ const HEAVY: FetchHandler = async (req) => {
  * leaves the work to the first real request.
  */
 export async function warmUp (invoker: Invoker): Promise<void> {
-  const sent: Uint8Array[] = []
-  const sink: FrameSink = { write: (data) => { sent.push(data); return true }, cork () {}, uncork () {}, writableLength: 0 }
+  const sent: Buffer[] = []
+  // A copy of each write, as the kernel takes one: the writer reuses its buffer.
+  const sink: FrameSink = { write: (data) => { sent.push(Buffer.from(data)); return true }, cork () {}, uncork () {}, writableLength: 0 }
   const writer = new FrameWriter(sink)
   const owner: StreamOwner = { writer, writable: async () => {}, finished () {} }
   try {
@@ -46,7 +47,7 @@ export async function warmUp (invoker: Invoker): Promise<void> {
     }
     writer.flush()
     const decoder = new FrameDecoder((type, _stream, payload) => { if (type === FrameType.Request) readRequestHead(payload) }, MAX_DATA_PAYLOAD_BYTES)
-    for (const part of sent) decoder.push(Buffer.from(part))
+    for (const part of sent) decoder.push(part)
   } catch {
   } finally {
     writer.close()
@@ -63,8 +64,8 @@ async function serveOne (invoker: Invoker, owner: StreamOwner, id: number, write
   const headers = ['host', 'localhost', 'content-type', 'text/plain']
   // The head goes through the codec too, as the gateway would send it.
   writer.request(id, { flags: RequestFlags.HasBody, deadline: 0, method: 'POST', url: '/warm-up', requestId: `warm-up-${id}`, headers })
-  const body = new RequestBody(null)
-  const stream = new DataStream(id, owner, body)
+  const stream = new DataStream(id, `warm-up-${id}`, owner, true)
+  const body = stream.body as RequestBody
   const request = new LazyRequest('POST', '/warm-up', headers, body)
   stream.request = request
   let timer: NodeJS.Timeout | undefined

@@ -103,6 +103,22 @@ test('plain bodies leave whole with their byte length, whatever made the Respons
   assert.deepEqual(text.events[0][2], ['content-type', 'text/plain;charset=UTF-8'], 'the same default as undici')
 })
 
+test('bodies of other kinds (Blob, form data, search params) arrive whole, with their content type', async () => {
+  const cases: Array<[Response, string, RegExp]> = [
+    [new Response(new Blob(['blob body'], { type: 'text/x-blob' })), 'blob body', /^text\/x-blob$/],
+    [new Response(new URLSearchParams({ a: '1', b: 'two' })), 'a=1&b=two', /^application\/x-www-form-urlencoded/],
+    [new Response((() => { const form = new FormData(); form.set('field', 'value'); return form })()), 'value', /^multipart\/form-data; boundary=/]
+  ]
+  for (const [response, text, type] of cases) {
+    const sink = new RecordingSink()
+    await writeResponse(response, sink, false)
+    const body = sink.events.filter((e) => e[0] === 'chunk' || e[0] === 'whole').map((e) => e[0] === 'whole' ? e[3] : e[1]).join('')
+    assert.ok(body.includes(text), body)
+    const headers = sink.events[0][2] as string[]
+    assert.match(headers[headers.indexOf('content-type') + 1], type)
+  }
+})
+
 test('a light Response whose headers were changed is written as changed', () => {
   const response = new Response('x', { headers: { 'x-a': '1' } })
   response.headers.set('x-b', '2')
