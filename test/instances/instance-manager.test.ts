@@ -9,11 +9,11 @@ test('keeps the replicas ready and replaces one that dies', async (t) => {
   const { manager, events } = harness()
   t.after(() => manager.stop())
   manager.setTargets([target(ok, { replicas: 2 })])
-  await until(() => ready(manager).length === 2, 'two ready')
+  await until(() => ready(manager).length === 2, 'two ready', 30_000)
   const victim = manager.list()[0]
   process.kill(victim.pid as number, 'SIGKILL')
-  await until(() => events.some((e) => e.reason === 'Crashed'), 'the crash event')
-  await until(() => ready(manager).length === 2 && !manager.list().some((i) => i.id === victim.id), 'a replacement')
+  await until(() => events.some((e) => e.reason === 'Crashed'), 'the crash event', 30_000)
+  await until(() => ready(manager).length === 2 && !manager.list().some((i) => i.id === victim.id), 'a replacement', 30_000)
 })
 
 test('with replicas 0 nothing runs; scale to N starts N and counts tell their states', async (t) => {
@@ -57,12 +57,12 @@ test('scale down drains the extras: those still starting first, then the newest 
   manager.scale(version.key, 1)
   assert.deepEqual(manager.counts(version.key), { starting: 0, ready: 1, draining: 2 })
   assert.equal(ready(manager)[0].id, first.id, 'the ready instance is kept')
-  await until(() => manager.list().length === 1, 'the starting ones gone')
+  await until(() => manager.list().length === 1, 'the starting ones gone', 30_000)
 
   // Among ready instances the newest go first.
   const plain = target(ok, { fn: { namespace: 'default', name: 'g', version: 1 }, replicas: 3 })
   manager.setTargets([version, plain])
-  await until(() => ready(manager, plain.key).length === 3, 'three ready')
+  await until(() => ready(manager, plain.key).length === 3, 'three ready', 30_000)
   // list() is in the order the manager started them.
   const [oldest] = manager.list().filter((i) => i.versionKey === plain.key)
   manager.scale(plain.key, 1)
@@ -83,9 +83,9 @@ test('a version that cannot start is reported, and retries back off', async (t) 
   const { manager, failures, events } = harness()
   t.after(() => manager.stop())
   manager.setTargets([target('throw new Error("nope")')])
-  await until(() => failures.length >= 2, 'two failures')
+  await until(() => failures.length >= 2, 'two failures', 30_000)
   assert.match(failures[0], /nope/)
-  await until(() => events.some((e) => e.reason === 'StartFailed' && /retrying in \d+ ms/.test(e.message)), 'a backoff')
+  await until(() => events.some((e) => e.reason === 'StartFailed' && /retrying in \d+ ms/.test(e.message)), 'a backoff', 30_000)
 })
 
 test('demand while starts back off answers the waiting requests at once; otherwise it changes no count', async (t) => {
@@ -99,7 +99,7 @@ test('demand while starts back off answers the waiting requests at once; otherwi
   assert.deepEqual(manager.list().filter((i) => i.versionKey === idle.key), [], 'demand starts nothing by itself')
 
   // From the third failure on the next start waits at least 500 ms.
-  await until(() => events.some((e) => e.reason === 'StartFailed' && /retrying in ([5-9]\d\d|\d{4,}) ms/.test(e.message)), 'a long backoff')
+  await until(() => events.some((e) => e.reason === 'StartFailed' && /retrying in ([5-9]\d\d|\d{4,}) ms/.test(e.message)), 'a long backoff', 30_000)
   const before = failures.length
   manager.demand(broken.key)
   assert.equal(failures.length, before + 1, 'answered within the call')
@@ -111,10 +111,10 @@ test('a version left out of the targets drains and stops', async (t) => {
   t.after(() => manager.stop())
   const version = target(ok)
   manager.setTargets([version])
-  await until(() => ready(manager).length === 1, 'ready')
+  await until(() => ready(manager).length === 1, 'ready', 30_000)
   manager.setTargets([])
   assert.equal(manager.list()[0].state, 'draining')
-  await until(() => manager.list().length === 0, 'stopped')
+  await until(() => manager.list().length === 0, 'stopped', 30_000)
   assert.ok(events.some((e) => e.reason === 'Stopped'))
 })
 
@@ -122,7 +122,7 @@ test('a suspect that answers its ping is left alone', async (t) => {
   const { manager, events } = harness()
   t.after(() => manager.stop())
   manager.setTargets([target(ok)])
-  await until(() => ready(manager).length === 1, 'ready')
+  await until(() => ready(manager).length === 1, 'ready', 30_000)
   const [instance] = manager.list()
   manager.suspect(instance.id)
   await new Promise((resolve) => setTimeout(resolve, 1300))
@@ -146,18 +146,18 @@ test('an instance whose event loop blocks fails its liveness probe: out of rotat
     if (first) setTimeout(() => { for (;;) {} }, 300)
     console.log(first ? 'blocking' : 'fine')`
   manager.setTargets([target(code)])
-  await until(() => ready(manager).length === 1, 'ready')
+  await until(() => ready(manager).length === 1, 'ready', 30_000)
   const [stuck] = manager.list()
 
-  await until(() => events.some((e) => e.reason === 'Unhealthy'), 'the Unhealthy event')
+  await until(() => events.some((e) => e.reason === 'Unhealthy'), 'the Unhealthy event', 30_000)
   const unhealthy = events.find((e) => e.reason === 'Unhealthy')
   assert.equal(unhealthy?.type, 'Warning')
   assert.match(unhealthy?.message ?? '', new RegExp(`${stuck.id} did not answer a liveness ping`))
   assert.equal(atEvent.find((i) => i.id === stuck.id)?.state, 'draining', 'out of rotation when the event is told')
 
-  await until(() => !alive(stuck.pid as number), 'the stuck process killed')
-  await until(() => ready(manager).length === 1 && ready(manager)[0].id !== stuck.id, 'a replacement')
-  await until(() => logged(h, ready(manager)[0].id).includes('fine'), 'the replacement runs the function')
+  await until(() => !alive(stuck.pid as number), 'the stuck process killed', 30_000)
+  await until(() => ready(manager).length === 1 && ready(manager)[0].id !== stuck.id, 'a replacement', 30_000)
+  await until(() => logged(h, ready(manager)[0].id).includes('fine'), 'the replacement runs the function', 30_000)
   assert.ok(!manager.list().some((i) => i.id === stuck.id))
   assert.ok(!events.some((e) => e.reason === 'Crashed'), 'a kill for being unhealthy is not a crash')
 })
@@ -172,9 +172,9 @@ test('a handler that blocks its event loop for less than the liveness timeout is
     setTimeout(work, 100)
     setTimeout(work, 800)`
   manager.setTargets([target(code)])
-  await until(() => ready(manager).length === 1, 'ready')
+  await until(() => ready(manager).length === 1, 'ready', 30_000)
   const [busy] = ready(manager)
-  await until(() => logged(h, busy.id).filter((m) => m === 'computed').length === 2, 'the work done twice')
+  await until(() => logged(h, busy.id).filter((m) => m === 'computed').length === 2, 'the work done twice', 30_000)
   await new Promise((resolve) => setTimeout(resolve, 300))
   assert.deepEqual(ready(manager).map((i) => i.id), [busy.id])
   assert.ok(!events.some((e) => e.reason === 'Unhealthy' || e.reason === 'Unresponsive'), JSON.stringify(events))
@@ -183,7 +183,7 @@ test('a handler that blocks its event loop for less than the liveness timeout is
 test('stop ends every instance', async () => {
   const { manager } = harness({ warmPool: { size: 0 } })
   manager.setTargets([target(ok, { replicas: 2 })])
-  await until(() => ready(manager).length === 2, 'two ready')
+  await until(() => ready(manager).length === 2, 'two ready', 30_000)
   const pids = manager.list().map((i) => i.pid as number)
   await manager.stop()
   for (const pid of pids) assert.equal(alive(pid), false, `process ${pid} ended`)
