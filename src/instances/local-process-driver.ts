@@ -30,6 +30,11 @@ export interface LocalProcessDriverOptions extends IsolationOptions {
   clock?: Clock
 }
 
+// Every process not ended yet, of every driver: if the platform exits without
+// stopping them (a crash, process.exit), they go with it.
+const running = new Set<LocalProcess>()
+process.once('exit', () => { for (const instance of running) instance.killNow() })
+
 /**
  * Runs each instance as a child node process on this machine, in its own
  * session, cgroup and temp dir, talking over fd 3 and a Unix socket.
@@ -80,7 +85,7 @@ export class LocalProcessDriver implements Driver {
       cwd: '/',
       env: instanceEnvironment(options.warmUp === true, runDir.socketOf(id), tmp)
     })
-    const running = new LocalProcess(child, events, {
+    const launched = new LocalProcess(child, events, {
       id,
       socketPath: runDir.socketOf(id),
       tmp,
@@ -98,8 +103,8 @@ export class LocalProcessDriver implements Driver {
         setupError = `it could not be moved into its cgroup: ${(err as Error).message}`
       }
     }
-    if (setupError !== null) running.fail(setupError)
-    return running
+    if (setupError !== null) launched.fail(setupError)
+    return launched
   }
 
   async close (): Promise<void> {
@@ -173,6 +178,7 @@ class LocalProcess implements RunningInstance {
     this.captureOutput(child.stdout, 'stdout')
     this.captureOutput(child.stderr, 'stderr')
     if (setup.group === null && child.pid !== undefined) this.watchResidentSize(child.pid)
+    running.add(this)
   }
 
   get pid (): number | undefined {
@@ -211,6 +217,16 @@ class LocalProcess implements RunningInstance {
     try { this.child.kill('SIGKILL') } catch {}
     // Whatever it started goes too, cgroup or not.
     void this.setup.group?.destroy()
+  }
+
+  /** Synchronous, for the platform's own exit: the process, its process group and its cgroup, killed now. */
+  killNow (): void {
+    const pid = this.child.pid
+    if (pid !== undefined) {
+      try { process.kill(-pid, 'SIGKILL') } catch {}
+      try { process.kill(pid, 'SIGKILL') } catch {}
+    }
+    this.setup.group?.killNow()
   }
 
   /** Ends the process for a reason of the platform's; the exit names it. */
@@ -286,6 +302,7 @@ class LocalProcess implements RunningInstance {
     if (this.finished) return
     this.finished = true
     this.exited = true
+    running.delete(this)
     if (this.rssTimer !== null) clearInterval(this.rssTimer)
     const group = this.setup.group
     const cgroupOutOfMemory = group?.oomKilled() ?? false

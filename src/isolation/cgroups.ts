@@ -28,6 +28,8 @@ export interface ProcessCgroup {
   oomKilled (): boolean
   /** Kills every process in it, then removes it. Never rejects. */
   destroy (): Promise<void>
+  /** One synchronous round of kills, for when there is no time to wait (the platform exits): the next start removes the group. */
+  killNow (): void
 }
 
 export interface Cgroups {
@@ -136,15 +138,18 @@ class ProcessCgroupV1 implements ProcessCgroup {
     return this.destroyed
   }
 
-  // A frozen cgroup cannot fork: its list of processes is complete while they are killed.
-  private async empty (): Promise<void> {
+  killNow (): void {
+    // A frozen cgroup cannot fork: its list of processes is complete while they are killed.
     const freezer = this.dirs[3]
+    tryWrite(join(freezer, 'freezer.state'), 'FROZEN')
+    for (const pid of this.pids()) killPid(pid)
+    tryWrite(join(freezer, 'freezer.state'), 'THAWED')
+  }
+
+  private async empty (): Promise<void> {
     for (let attempt = 0; attempt < EMPTY_ATTEMPTS; attempt++) {
-      const pids = this.pids()
-      if (pids.length === 0) break
-      tryWrite(join(freezer, 'freezer.state'), 'FROZEN')
-      for (const pid of this.pids()) killPid(pid)
-      tryWrite(join(freezer, 'freezer.state'), 'THAWED')
+      if (this.pids().length === 0) break
+      this.killNow()
       await sleep(attempt < 10 ? 2 : 20)
     }
     await removeDirs(this.dirs)
@@ -219,19 +224,21 @@ class ProcessCgroupV2 implements ProcessCgroup {
     return this.destroyed
   }
 
-  private async empty (): Promise<void> {
+  killNow (): void {
     const kill = join(this.dir, 'cgroup.kill')
-    const canKill = existsSync(kill)
+    if (existsSync(kill)) {
+      tryWrite(kill, '1')
+      return
+    }
+    tryWrite(join(this.dir, 'cgroup.freeze'), '1')
+    for (const pid of readPids(this.dir)) killPid(pid)
+    tryWrite(join(this.dir, 'cgroup.freeze'), '0')
+  }
+
+  private async empty (): Promise<void> {
     for (let attempt = 0; attempt < EMPTY_ATTEMPTS; attempt++) {
-      const pids = readPids(this.dir)
-      if (pids.length === 0) break
-      if (canKill) {
-        tryWrite(kill, '1')
-      } else {
-        tryWrite(join(this.dir, 'cgroup.freeze'), '1')
-        for (const pid of readPids(this.dir)) killPid(pid)
-        tryWrite(join(this.dir, 'cgroup.freeze'), '0')
-      }
+      if (readPids(this.dir).length === 0) break
+      this.killNow()
       await sleep(attempt < 10 ? 2 : 20)
     }
     await removeDirs([this.dir])
