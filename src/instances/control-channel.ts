@@ -41,7 +41,7 @@ export class ControlChannel {
     try {
       this.decoder.push(chunk)
     } catch (err) {
-      if (err instanceof WireError) this.violation(`${err.message} on its control channel`)
+      if (err instanceof WireError) this.violation(`${err.message} on its control channel; the bytes: ${excerpt(chunk)}`)
       else this.violation(`a control frame could not be handled: ${String(err)}`)
     }
   }

@@ -127,6 +127,7 @@ test('raw garbage, a frame of another type and an oversized frame are violations
   garbage.socket.write(Buffer.from('hello, platform\n'))
   assert.equal(garbage.violations.length, 1)
   assert.match(garbage.violations[0], /larger than the limit|shorter than its own header/)
+  assert.match(garbage.violations[0], /the bytes: "hello, platform\\n"$/, 'it says what was sent')
 
   const wrongType = channel()
   wrongType.socket.write(frame(FrameType.Request, 0, Buffer.from('x')))
