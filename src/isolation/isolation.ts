@@ -34,12 +34,10 @@ export class Isolation {
   readonly switchUids: boolean
   /** Groups and processes an earlier run of this platform left behind, being removed. */
   readonly staleCleaned: Promise<void>
-  private readonly ownsRunDir: boolean
 
   constructor (options: IsolationOptions = {}) {
     // Without a home the names are this process's own, so concurrent platforms (tests) never clean each other's.
     const key = options.home !== undefined ? platformKey(options.home) : `p${process.pid}-${++unnamed}`
-    this.ownsRunDir = options.home === undefined && options.runDir === undefined
     this.runDir = new RunDir(options.runDir ?? (options.home !== undefined ? runDirFor(options.home) : join(tmpdir(), `roost-${key}`)))
     this.switchUids = options.switchUids ?? process.getuid?.() === 0
     this.cgroups = options.cgroups === false ? null : openCgroups(key)
@@ -62,9 +60,9 @@ export class Isolation {
     return { mode: parts.join('+'), details }
   }
 
-  /** Removes what this isolation created for itself alone (its run dir when it named it). */
+  /** Once every instance has ended: the run dir (rebuilt at every start anyway) and the empty group of instances go. */
   close (): void {
-    if (this.ownsRunDir) rmSync(this.runDir.path, { recursive: true, force: true })
+    rmSync(this.runDir.path, { recursive: true, force: true })
     this.cgroups?.close()
   }
 }
