@@ -5,13 +5,15 @@
 //
 // Run alone: `node dist/bench/cold-start.js [--runs N]` prints JSON.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { bundleInline } from '../src/build/index.js'
 import { InstanceManager, LocalProcessDriver, versionKey, type InstanceInfo, type VersionTarget } from '../src/instances/index.js'
+import { FrameDecoder, FrameType, FrameWriter, MAX_DATA_PAYLOAD_BYTES } from '../src/wire/index.js'
 
 export interface Percentiles {
   p50: number
@@ -48,7 +50,9 @@ export async function coldStartBench (options: { runs: number }): Promise<ColdSt
   const dir = mkdtempSync(join(tmpdir(), 'roost-cold-start-'))
   const built = await bundleInline({ code: HANDLER, loader: 'ts', name: 'hello' })
   const bundlePath = join(dir, `${built.hash}.mjs`)
-  writeFileSync(bundlePath, built.code)
+  // Instances run as a namespace's uid: the bundle must be readable by it.
+  chmodSync(dir, 0o755)
+  writeFileSync(bundlePath, built.code, { mode: 0o644 })
 
   const pooled = new Subject(bundlePath, POOL_SIZE)
   const spawned = new Subject(bundlePath, 0)
@@ -132,10 +136,11 @@ class Subject {
     const begin = performance.now()
     this.manager.scale(this.target.key, 1)
     const info = await started
-    const response = await fetch(`http://${info.host}:${info.port}/cold`)
-    const body = await response.text()
+    const route = this.manager.routes().find((r) => r.id === info.id)
+    if (route === undefined) throw new Error(`instance ${info.id} is ready without a socket`)
+    const { status, body } = await callOnce(route.socketPath, route.secret, '/cold')
     const answeredAt = performance.now()
-    if (body !== 'hello /cold') throw new Error(`unexpected answer: ${response.status} ${body}`)
+    if (body !== 'hello /cold') throw new Error(`unexpected answer: ${status} ${body}`)
     if (info.pooled !== this.poolSize > 0) throw new Error(`expected pooled ${String(this.poolSize > 0)}, got ${String(info.pooled)}`)
     this.waiting = null
     this.manager.scale(this.target.key, 0)
@@ -175,4 +180,27 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '50' } } })
   const result = await coldStartBench({ runs: Number(values.runs) })
   console.log(JSON.stringify(result, null, 2))
+}
+
+/** One GET on an instance's data socket, as the gateway sends it (docs/internal-protocol.md): Hello, Request, then the answer's frames. */
+async function callOnce (socketPath: string, secret: string, url: string): Promise<{ status: number, body: string }> {
+  return await new Promise((resolve, reject) => {
+    const socket = connect(socketPath)
+    const writer = new FrameWriter(socket)
+    let status = 0
+    const chunks: Buffer[] = []
+    const decoder = new FrameDecoder((type, _stream, payload) => {
+      if (type === FrameType.Response) status = payload.readUInt16BE(0)
+      if (type === FrameType.ResponseBody) chunks.push(Buffer.from(payload))
+      if (type === FrameType.ResponseEnd || type === FrameType.Abort || type === FrameType.Refused) {
+        socket.destroy()
+        resolve({ status, body: Buffer.concat(chunks).toString() })
+      }
+    }, MAX_DATA_PAYLOAD_BYTES)
+    socket.on('data', (chunk: Buffer) => decoder.push(chunk))
+    socket.on('error', reject)
+    socket.on('close', () => reject(new Error('the instance closed the connection before answering')))
+    writer.text(FrameType.Hello, 0, secret)
+    writer.request(1, { flags: 0, deadline: Date.now() + 10_000, method: 'GET', url, requestId: 'cold-start', headers: ['host', 'bench'] })
+  })
 }

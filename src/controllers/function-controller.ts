@@ -3,7 +3,7 @@ import { resolveLimits } from '../api/limits.js'
 import { effectiveTraffic, type VersionConfig } from '../api/version-config.js'
 import type { ScaledVersion } from '../autoscaler/index.js'
 import type { RoutedFunction, RoutingTable, TrafficTarget } from '../gateway/index.js'
-import { versionKey, type InstanceInfo, type VersionTarget } from '../instances/index.js'
+import { versionKey, type InstanceInfo, type InstanceRoute, type VersionTarget } from '../instances/index.js'
 import type { Store, StoredResource, StoredVersion } from '../store/index.js'
 import type { BundleFiles } from './bundle-files.js'
 
@@ -17,6 +17,8 @@ export interface RoutingSink {
 export interface InstanceTargets {
   setTargets (targets: VersionTarget[]): void
   list (): InstanceInfo[]
+  /** Listening instances with their socket and secret, for the routing table only. */
+  routes (): InstanceRoute[]
 }
 
 /** What the controller needs of the autoscaler: it owns the counts. */
@@ -237,7 +239,7 @@ export class FunctionController {
       result.targets.push({
         key,
         fn: { namespace, name, version: number },
-        bundlePath: this.bundles.pathOf(version.bundleHash),
+        bundlePath: this.bundles.pathOf(version.bundleHash, namespace),
         env: config.env,
         timeoutMs: config.timeoutMs,
         memoryMiB: config.memoryMiB
@@ -272,10 +274,7 @@ export class FunctionController {
     this.gateway.pushTable({
       revision: ++this.revision,
       functions: this.routed,
-      instances: this.instances.list()
-        .filter((instance) => instance.port > 0)
-        // TODO(lead): the instance manager's data socket and secret (docs/internal-protocol.md); the gateway no longer speaks HTTP to instances.
-        .map((instance) => ({ id: instance.id, versionKey: instance.versionKey, socketPath: '', secret: '', state: instance.state }))
+      instances: this.instances.routes()
     })
   }
 }

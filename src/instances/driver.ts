@@ -1,4 +1,4 @@
-import type { LoadMessage, RuntimeLogLine } from '../runtime/index.js'
+import type { ControlLogLine, LoadMessage } from './control-messages.js'
 
 // The seam between the instance manager and where instances run: local
 // processes now, Kubernetes pods later. A new driver is one new file that
@@ -11,13 +11,11 @@ export interface LaunchOptions {
    * anyone knows which instance it will become.
    */
   name: string
-  /** V8 heap limit of the process, in MiB: the one setting fixed at spawn. */
+  /** The process's memory class (`spec.memory`, MiB): fixes its V8 heap limit at spawn. */
   memoryMiB: number
   /**
-   * Warm the process's lazy parts (web Request/Response, streams, the HTTP
-   * parser) before it reports listening. Worth it for the warm pool, where
-   * that happens while idle; a plain spawn would only move the cost from the
-   * first request to the start.
+   * Warm the process's lazy parts before it reports listening. Worth it for
+   * the warm pool, where that happens while idle.
    */
   warmUp?: boolean
 }
@@ -30,30 +28,55 @@ export interface InstanceExit {
   outOfMemory: boolean
 }
 
+/** What one pong tells of the instance's load. */
+export interface PongReport {
+  /** Event-loop utilisation since the previous pong, 0…1. */
+  elu: number
+  /** User + system CPU time of the process so far, µs. */
+  cpuUs: number
+}
+
 /**
- * What a running instance reports back; its owner supplies these callbacks
- * (the warm pool while the process waits, then the manager).
+ * What a running instance reports back, every value already validated; its
+ * owner supplies these callbacks (the warm pool while the process waits,
+ * then the manager).
  */
 export interface InstanceEvents {
-  onListening (address: { host: string, port: number }): void
+  /** The data socket listens; `secret` opens connections to it. */
+  onListening (secret: string): void
   onReady (loadMs: number): void
   onLoadFailed (reason: string): void
-  onLogs (lines: RuntimeLogLine[], dropped: number): void
-  onPong (id: number): void
+  onLogs (lines: ControlLogLine[], dropped: number): void
+  onPong (id: number, report: PongReport): void
   onDrained (): void
+  /** The instance sent something the protocol does not allow; it is being killed (onExit follows). */
+  onProtocolViolation (what: string): void
   onExit (exit: InstanceExit): void
 }
 
 export interface RunningInstance {
   readonly pid: number | undefined
-  load (message: LoadMessage): void
+  /** Where the data socket listens (once `onListening` said so). */
+  readonly socketPath: string
+  /** Sets the process's bounds for `memoryMiB`, then sends `load`. */
+  load (message: LoadMessage, memoryMiB: number): void
   ping (id: number): void
   drain (): void
-  /** Ends the instance at once; onExit follows. */
+  /** Ends the instance and every process it started at once; onExit follows. */
   kill (): void
+}
+
+export interface DriverIsolation {
+  mode: string
+  details: string[]
+  /** `load` may carry a uid and gid to run as. */
+  switchesUids: boolean
 }
 
 export interface Driver {
   readonly name: string
   launch (options: LaunchOptions, events: InstanceEvents): RunningInstance
+  isolation (): DriverIsolation
+  /** Called once every instance has exited: removes what the driver made for itself. */
+  close? (): Promise<void>
 }

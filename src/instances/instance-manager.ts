@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import type { FunctionIdentity, LoadMessage, LogLevel, LogStream, RuntimeLogLine } from '../runtime/index.js'
+import { NamespaceIdentities, type Identity } from '../isolation/index.js'
 import { backoffDelay } from './backoff.js'
-import type { Driver, InstanceEvents, InstanceExit, RunningInstance } from './driver.js'
+import type { ControlLogLine, FunctionRef, LoadMessage, LogLevel, LogStream } from './control-messages.js'
+import type { Driver, InstanceEvents, InstanceExit, PongReport, RunningInstance } from './driver.js'
 import { DEFAULT_MEMORY_MIB, WarmPool, type WarmProcessInfo } from './warm-pool.js'
 
 /** What the controllers want running for one function version. */
 export interface VersionTarget {
   key: string
-  fn: FunctionIdentity
+  fn: FunctionRef
+  /** Readable by the namespace's uid (see controllers/bundle-files.ts). */
   bundlePath: string
   env: Record<string, string>
   timeoutMs: number
@@ -26,12 +28,25 @@ export interface InstanceInfo {
   versionKey: string
   state: InstanceState
   pid: number | null
-  host: string
-  port: number
+  /** The data socket, once the instance listens on it. */
+  socketPath: string | null
   startedAt: number
   readyAt: number | null
   /** The process came from the warm pool (false: spawned for this instance). */
   pooled: boolean
+  /** From its latest pong (null before one): event-loop utilisation since the pong before, 0…1. */
+  elu: number | null
+  /** From its latest pong: user + system CPU time of the process so far, µs. */
+  cpuUs: number | null
+}
+
+/** What the gateway needs to reach an instance; the secret is never shown to users. */
+export interface InstanceRoute {
+  id: string
+  versionKey: string
+  state: InstanceState
+  socketPath: string
+  secret: string
 }
 
 export interface InstanceCounts {
@@ -40,7 +55,7 @@ export interface InstanceCounts {
   draining: number
 }
 
-export interface InstanceLogLine extends RuntimeLogLine {
+export interface InstanceLogLine extends ControlLogLine {
   namespace: string
   function: string
   version: number
@@ -86,6 +101,13 @@ export interface InstanceManagerOptions {
   drainDelayMs?: number
   /** Idle processes kept ready per memory size (default 2); 0: every instance is a fresh spawn. */
   warmPool?: { size: number }
+  /** How long an instance may take from the decision to start it to ready (default 10000): a module that spins at load is killed. */
+  startTimeoutMs?: number
+  /**
+   * The uid and gid a namespace's instances run as, when the driver switches
+   * uids. Must be stable across restarts (default: assigned in memory, from 200000).
+   */
+  identityOf?: (namespace: string) => Identity
 }
 
 interface StartBackoff {
@@ -106,8 +128,13 @@ interface Ping {
 
 class ManagedInstance {
   state: InstanceState = 'starting'
-  port = 0
+  secret: string | null = null
+  loaded = false
   readyAt: number | null = null
+  pong: PongReport | null = null
+  startTimer: NodeJS.Timeout | null = null
+  /** Killed for what it sent on its control channel: the event said so already. */
+  violated = false
   handle!: RunningInstance
   pooled = false
   ping: Ping | null = null
@@ -131,15 +158,18 @@ class ManagedInstance {
       versionKey: this.target.key,
       state: this.state,
       pid: this.handle.pid ?? null,
-      host: '127.0.0.1',
-      port: this.port,
+      socketPath: this.secret === null ? null : this.handle.socketPath,
       startedAt: this.startedAt,
       readyAt: this.readyAt,
-      pooled: this.pooled
+      pooled: this.pooled,
+      elu: this.pong?.elu ?? null,
+      cpuUs: this.pong?.cpuUs ?? null
     }
   }
 
   clearTimers (): void {
+    if (this.startTimer !== null) clearTimeout(this.startTimer)
+    this.startTimer = null
     if (this.ping !== null) clearTimeout(this.ping.timer)
     if (this.drainTimer !== null) clearTimeout(this.drainTimer)
     if (this.killTimer !== null) clearTimeout(this.killTimer)
@@ -172,8 +202,17 @@ export class InstanceManager {
   private readonly livenessIntervalMs: number
   private readonly livenessTimeoutMs: number
   private readonly drainDelayMs: number
+  private readonly startTimeoutMs: number
+  private readonly identityOf: ((namespace: string) => Identity) | null
 
   constructor (private readonly driver: Driver, private readonly hooks: InstanceManagerHooks, options: InstanceManagerOptions = {}) {
+    this.startTimeoutMs = options.startTimeoutMs ?? 10_000
+    if (driver.isolation().switchesUids) {
+      const identities = options.identityOf === undefined ? new NamespaceIdentities() : null
+      this.identityOf = options.identityOf ?? ((namespace) => (identities as NamespaceIdentities).identityOf(namespace))
+    } else {
+      this.identityOf = null
+    }
     this.pingTimeoutMs = options.pingTimeoutMs ?? 1000
     this.livenessIntervalMs = options.livenessIntervalMs ?? 5000
     this.livenessTimeoutMs = options.livenessTimeoutMs ?? 10_000
@@ -235,6 +274,22 @@ export class InstanceManager {
     return [...this.instances.values()].map((instance) => instance.info())
   }
 
+  /** Every instance whose data socket listens, with its secret: for the gateway's routing table only. */
+  routes (): InstanceRoute[] {
+    const routes: InstanceRoute[] = []
+    for (const instance of this.instances.values()) {
+      if (instance.secret === null) continue
+      routes.push({ id: instance.id, versionKey: instance.target.key, state: instance.state, socketPath: instance.handle.socketPath, secret: instance.secret })
+    }
+    return routes
+  }
+
+  /** The isolation instances run under, for `roost up` and `roost describe`. */
+  isolation (): { mode: string, details: string[] } {
+    const { mode, details } = this.driver.isolation()
+    return { mode, details }
+  }
+
   counts (versionKey: string): InstanceCounts {
     const counts: InstanceCounts = { starting: 0, ready: 0, draining: 0 }
     for (const instance of this.instances.values()) {
@@ -292,42 +347,78 @@ export class InstanceManager {
     if (taken !== null) {
       instance.handle = taken.handle
       instance.pooled = true
-      instance.port = taken.port
+      instance.secret = taken.secret
       // At once: this message is most of what stands between a request and its function.
-      instance.handle.load(this.loadMessage(instance))
+      this.load(instance)
     } else {
       instance.handle = this.driver.launch({ name: id, memoryMiB: target.memoryMiB }, events)
     }
+    instance.startTimer = setTimeout(() => this.startTimedOut(instance), this.startTimeoutMs)
+    instance.startTimer.unref()
     this.hooks.onChange()
+  }
+
+  private load (instance: ManagedInstance): void {
+    if (instance.loaded) return
+    instance.loaded = true
+    instance.handle.load(this.loadMessage(instance), instance.target.memoryMiB)
+  }
+
+  private startTimedOut (instance: ManagedInstance): void {
+    instance.startTimer = null
+    if (instance.state !== 'starting' || instance.startFailed) return
+    const seconds = this.startTimeoutMs / 1000
+    const reason = instance.loaded
+      ? `the module did not finish loading within ${seconds} s (does it loop or wait forever at the top level?); the instance was killed`
+      : `the process did not start within ${seconds} s; it was killed`
+    this.onStartFailure(instance, reason, reason)
+    instance.handle.kill()
   }
 
   private eventsOf (instance: ManagedInstance): InstanceEvents {
     return {
       // Only a spawned process reports this; a pooled one listened before it was taken.
-      onListening: ({ port }) => {
-        instance.port = port
-        if (instance.state === 'starting') instance.handle.load(this.loadMessage(instance))
+      onListening: (secret) => {
+        instance.secret = secret
+        if (instance.state === 'starting') this.load(instance)
+        this.hooks.onChange()
       },
       onReady: (loadMs) => this.onReady(instance, loadMs),
       onLoadFailed: (reason) => this.onStartFailure(instance, `the module failed to load: ${firstLine(reason)}`, reason),
       onLogs: (lines, dropped) => this.forwardLogs(instance, lines, dropped),
-      onPong: (id) => {
+      onPong: (id, report) => {
+        instance.pong = report
         if (instance.ping === null || instance.ping.id !== id) return
         clearTimeout(instance.ping.timer)
         instance.ping = null
       },
       onDrained: () => {},
+      onProtocolViolation: (what) => {
+        instance.violated = true
+        const message = `instance ${instance.id} sent what the protocol does not allow and was killed: ${what}`
+        this.systemLog(instance, 'error', message)
+        this.event(instance, 'Warning', 'ProtocolViolation', message)
+        if (instance.state === 'starting') this.onStartFailure(instance, `the instance broke the control protocol: ${what}`, message, false)
+      },
       onExit: (exit) => this.onExit(instance, exit)
     }
   }
 
   private loadMessage (instance: ManagedInstance): LoadMessage {
     const target = instance.target
-    return { t: 'load', instanceId: instance.id, bundlePath: target.bundlePath, fn: target.fn, env: target.env, timeoutMs: target.timeoutMs }
+    const message: LoadMessage = { t: 'load', instanceId: instance.id, bundlePath: target.bundlePath, fn: target.fn, env: target.env, timeoutMs: target.timeoutMs }
+    if (this.identityOf !== null) {
+      const { uid, gid } = this.identityOf(target.fn.namespace)
+      message.uid = uid
+      message.gid = gid
+    }
+    return message
   }
 
   private onReady (instance: ManagedInstance, loadMs: number): void {
     if (instance.state !== 'starting') return
+    if (instance.startTimer !== null) clearTimeout(instance.startTimer)
+    instance.startTimer = null
     instance.state = 'ready'
     instance.readyAt = Date.now()
     const startMs = performance.now() - instance.decidedAt
@@ -338,14 +429,15 @@ export class InstanceManager {
     this.hooks.onStarted?.(instance.info(), startMs, instance.pooled)
   }
 
-  private onStartFailure (instance: ManagedInstance, reason: string, detail: string): void {
+  private onStartFailure (instance: ManagedInstance, reason: string, detail: string, log = true): void {
+    if (instance.startFailed) return
     instance.startFailed = true
     const key = instance.target.key
     const failures = (this.backoff.get(key)?.failures ?? 0) + 1
     // Retried while the version is wanted (replicas > 0), further apart each time.
     const delay = backoffDelay(failures)
     this.backoff.set(key, { failures, notBefore: Date.now() + delay, reason })
-    this.systemLog(instance, 'error', detail)
+    if (log) this.systemLog(instance, 'error', detail)
     this.event(instance, 'Warning', 'StartFailed', `instance ${instance.id}: ${reason}${delay > 0 ? `; retrying in ${delay} ms` : ''}`)
     this.hooks.onStartFailed(key, reason)
   }
@@ -358,7 +450,7 @@ export class InstanceManager {
       if (this.instances.size === 0) this.whenNoInstances?.()
       return
     }
-    if (instance.unhealthy) {
+    if (instance.unhealthy || instance.violated) {
       this.systemLog(instance, 'warn', `instance ${instance.id} stopped: ${exit.reason}`)
     } else if (instance.state === 'starting') {
       if (!instance.startFailed) this.onStartFailure(instance, `the instance exited while starting: ${exit.reason}`, `instance exited while starting: ${exit.reason}`)
@@ -472,9 +564,10 @@ export class InstanceManager {
       clearTimeout(timer)
     }
     await pool
+    await this.driver.close?.()
   }
 
-  private forwardLogs (instance: ManagedInstance, lines: RuntimeLogLine[], dropped: number): void {
+  private forwardLogs (instance: ManagedInstance, lines: ControlLogLine[], dropped: number): void {
     const fn = instance.target.fn
     const out: InstanceLogLine[] = lines.map((line) => ({ ...line, namespace: fn.namespace, function: fn.name, version: fn.version, instance: instance.id }))
     if (dropped > 0) out.push(this.logLine(instance, 'warn', 'system', `${dropped} log lines dropped: the function logs faster than they can be kept`))

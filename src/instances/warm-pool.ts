@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { backoffDelay, MAX_BACKOFF_MS } from './backoff.js'
-import type { Driver, InstanceEvents, InstanceExit, RunningInstance } from './driver.js'
+import type { Driver, InstanceEvents, InstanceExit, PongReport, RunningInstance } from './driver.js'
 
 // Cold starts come from here: generic runtime processes started ahead of need,
 // listening and warmed, that load a bundle when taken and become an instance
@@ -31,7 +31,8 @@ export interface WarmPoolHooks {
 /** A process handed over by `take`: already listening, it waits for `load`. */
 export interface TakenProcess {
   handle: RunningInstance
-  port: number
+  /** What opens its data socket (from its `listening`). */
+  secret: string
 }
 
 export type WarmProcessState = 'starting' | 'warming' | 'idle'
@@ -40,7 +41,7 @@ export interface WarmProcessInfo {
   pid: number | null
   memoryMiB: number
   state: WarmProcessState
-  port: number
+  socketPath: string
 }
 
 /**
@@ -58,12 +59,13 @@ class SwitchableEvents implements InstanceEvents {
     this.settled = settled
   }
 
-  onListening (address: { host: string, port: number }): void { this.target.onListening(address) }
+  onListening (secret: string): void { this.target.onListening(secret) }
   onReady (loadMs: number): void { this.target.onReady(loadMs); this.settle() }
   onLoadFailed (reason: string): void { this.target.onLoadFailed(reason); this.settle() }
   onLogs (lines: Parameters<InstanceEvents['onLogs']>[0], dropped: number): void { this.target.onLogs(lines, dropped) }
-  onPong (id: number): void { this.target.onPong(id) }
+  onPong (id: number, report: PongReport): void { this.target.onPong(id, report) }
   onDrained (): void { this.target.onDrained() }
+  onProtocolViolation (what: string): void { this.target.onProtocolViolation(what) }
   onExit (exit: InstanceExit): void { this.target.onExit(exit); this.settle() }
 
   private settle (): void {
@@ -75,7 +77,7 @@ class SwitchableEvents implements InstanceEvents {
 
 class WarmProcess {
   state: WarmProcessState = 'starting'
-  port = 0
+  secret = ''
   handle!: RunningInstance
   events!: SwitchableEvents
   startTimer: NodeJS.Timeout | null = null
@@ -83,7 +85,7 @@ class WarmProcess {
   constructor (readonly memoryClass: MemoryClass) {}
 
   info (): WarmProcessInfo {
-    return { pid: this.handle.pid ?? null, memoryMiB: this.memoryClass.memoryMiB, state: this.state, port: this.port }
+    return { pid: this.handle.pid ?? null, memoryMiB: this.memoryClass.memoryMiB, state: this.state, socketPath: this.handle.socketPath }
   }
 }
 
@@ -179,7 +181,7 @@ export class WarmPool {
         setTimeout(fill, REFILL_GRACE_MS).unref()
       })
     }
-    return { handle: taken.handle, port: taken.port }
+    return { handle: taken.handle, secret: taken.secret }
   }
 
   /** Idle processes ready to be taken, over all memory classes. */
@@ -235,8 +237,8 @@ export class WarmPool {
   private poolEvents (warm: WarmProcess): InstanceEvents {
     let pingId = 0
     return {
-      onListening: ({ port }) => {
-        warm.port = port
+      onListening: (secret) => {
+        warm.secret = secret
         warm.state = 'warming'
         // The first message a child receives costs about a millisecond more
         // than later ones: pay it now rather than with `load`. The pong also
@@ -256,7 +258,9 @@ export class WarmPool {
       onReady: () => {},
       onLoadFailed: () => {},
       onLogs: () => {},
-      onDrained: () => {}
+      onDrained: () => {},
+      // The driver kills it; its exit refills the pool.
+      onProtocolViolation: () => {}
     }
   }
 

@@ -6,6 +6,7 @@ import { BundleFiles, FunctionController } from '../controllers/index.js'
 import { StartupError } from '../errors/index.js'
 import { GatewayHandle } from '../gateway/index.js'
 import { InstanceManager, LocalProcessDriver, versionKey } from '../instances/index.js'
+import { NamespaceIdentities } from '../isolation/index.js'
 import { ControlPlaneMetrics, joinExpositions } from '../metrics/index.js'
 import { Store } from '../store/index.js'
 import { lockHome, readClientConfig, writeClientConfig, type ClientConfig, type RoostHome } from '../home/index.js'
@@ -88,7 +89,11 @@ export class Platform {
         // A Warning event is a problem someone should look at: it is logged as one.
         logger[type === 'Warning' ? 'warn' : 'info']({ event: { namespace, function: name, type, reason } }, message)
       }
-      const instances = new InstanceManager(new LocalProcessDriver(), {
+      const driver = new LocalProcessDriver({ home: home.root })
+      // In memory for now: the lead persists the assignments through the store (NamespaceIdentities takes `known` and `persist`).
+      const identities = new NamespaceIdentities()
+      const identityOf = driver.isolation().switchesUids ? (namespace: string) => identities.identityOf(namespace) : null
+      const instances = new InstanceManager(driver, {
         onChange: () => {
           controller?.instancesChanged()
           metrics.setInstances(instances.list())
@@ -101,7 +106,7 @@ export class Platform {
         },
         onStarted: (info, startMs, pooled) => metrics.coldStart({ namespace: info.namespace, name: info.function, version: info.version }, startMs / 1000, pooled),
         onPoolChange: (size) => metrics.warmPoolSize(size)
-      }, { warmPool: { size: options.warmPoolSize ?? DEFAULTS.warmPoolSize }, livenessIntervalMs: options.livenessIntervalMs })
+      }, { warmPool: { size: options.warmPoolSize ?? DEFAULTS.warmPoolSize }, livenessIntervalMs: options.livenessIntervalMs, identityOf: identityOf ?? undefined })
       cleanup.unshift(() => instances.stop())
       // The pool fills now, so that the first functions start from it.
       instances.start()
@@ -113,7 +118,7 @@ export class Platform {
         }
       })
       cleanup.unshift(() => autoscaler.stop())
-      controller = new FunctionController(store, instances, autoscaler, gateway, new BundleFiles(store.blobs, join(store.dir, 'bundles')), { queueLimit: options.queueLimit ?? DEFAULTS.queueLimit })
+      controller = new FunctionController(store, instances, autoscaler, gateway, new BundleFiles(store.blobs, { dir: driver.bundlesDir, identityOf }), { queueLimit: options.queueLimit ?? DEFAULTS.queueLimit })
       // In flight per instance, as of the gateway's last report: for `roost get instances`.
       let inFlight = new Map<string, number>()
       gateway.on('metrics', (report) => {
@@ -130,7 +135,7 @@ export class Platform {
       cleanup.unshift(() => controller?.stop())
 
       const live: LiveView = {
-        instances: () => instances.list().map((instance) => ({ ...instance, inFlight: inFlight.get(instance.id) ?? 0 })),
+        instances: () => instances.list().map((instance) => ({ ...instance, port: 0, inFlight: inFlight.get(instance.id) ?? 0 })),
         serving: (namespace, name) => controller?.serving(namespace, name),
         startFailure: (namespace, name, version) => controller?.startFailure(namespace, name, version),
         scaling: (namespace, name, version) => autoscaler.status(versionKey(namespace, name, version)),

@@ -1,108 +1,110 @@
-// The runtime host: the first code that runs in an instance process. It starts
-// an HTTP server at once (so a pool of hosts can wait, warm, before knowing
-// their function), then loads a bundle when told to. Only node built-ins and
-// this folder are imported: every millisecond here is cold-start time.
-import { createServer } from 'node:http'
+// The runtime host: the first code that runs in an instance process. It opens
+// the control channel (fd 3) and the data socket at once (so a pool of hosts
+// can wait, warm, before knowing their function), then loads a bundle when
+// told to. Only node built-ins, this folder and src/wire/ are imported:
+// every millisecond here is cold-start time.
 import { writeSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
+import { ControlChannel } from './control-channel.js'
+import { DataServer } from './data-server.js'
+import { Invoker } from './invoke.js'
+import { installLightResponse } from './light-response.js'
+import { loadBundle } from './load-bundle.js'
 import { LogCapture } from './log-capture.js'
-import { Invoker, type FetchHandler } from './invoke.js'
+import { CONTROL_FD, MAX_LOAD_FAILED_REASON_BYTES, RUNTIME_SOCKET_ENV, WARM_UP_ENV, type ChildMessage, type LoadMessage, type ParentMessage } from './protocol.js'
 import { RequestTracking } from './request-tracking.js'
 import { warmUp } from './warm-up.js'
-import { WARM_UP_ENV, type ChildMessage, type LoadMessage, type ParentMessage } from './protocol.js'
 
-const send = (message: ChildMessage): void => {
-  if (process.connected) process.send?.(message)
+const EXIT_CRASH = 70
+const EXIT_LOAD_FAILED = 71
+const EXIT_SETUP_FAILED = 72
+
+// A crash must reach `roost logs`. The control channel is asynchronous and
+// would be lost on exit, so the stack goes synchronously to stderr, which the
+// parent captures.
+const fatal = (code: number, kind: string) => (err: unknown): void => {
+  const stack = err instanceof Error ? (err.stack ?? err.message) : String(err)
+  try { capture.flush() } catch {}
+  try { writeSync(2, `${kind}: ${stack}\n`) } catch {}
+  process.exit(code)
 }
+process.on('uncaughtException', fatal(EXIT_CRASH, 'uncaught exception'))
+process.on('unhandledRejection', fatal(EXIT_CRASH, 'unhandled promise rejection'))
 
+// Nothing function-specific is known at spawn (a warm process does not know
+// its function yet): the function's env, identity and user come with `load`.
+const warm = process.env[WARM_UP_ENV] === '1'
+const socketPath = process.env[RUNTIME_SOCKET_ENV]
+delete process.env[WARM_UP_ENV]
+delete process.env[RUNTIME_SOCKET_ENV]
+
+installLightResponse()
+const control = new ControlChannel(CONTROL_FD, onMessage, () => process.exit(0), fatal(EXIT_SETUP_FAILED, 'control channel'))
+const send = (message: ChildMessage): void => control.send(message)
 const capture = new LogCapture(send)
 const requests = new RequestTracking()
 capture.patchConsole(requests)
 const invoker = new Invoker(capture, requests)
+const data = new DataServer(invoker)
+let lastElu = performance.eventLoopUtilization()
+let loading = false
 
-// An instance without its parent would be an orphan nobody routes to: when the
-// platform dies (even by SIGKILL) the IPC channel closes and we leave too.
-process.on('disconnect', () => process.exit(0))
+start().catch(fatal(EXIT_SETUP_FAILED, 'the runtime could not start'))
 
-// A crash must reach `roost logs`. IPC is asynchronous and would be lost on
-// exit, so the stack goes synchronously to stderr, which the parent captures.
-const die = (kind: string) => (err: unknown): void => {
-  const stack = err instanceof Error ? (err.stack ?? err.message) : String(err)
-  capture.flush()
-  try { writeSync(2, `${kind}: ${stack}\n`) } catch {}
-  process.exit(70)
+async function start (): Promise<void> {
+  if (socketPath === undefined || socketPath === '') throw new Error(`${RUNTIME_SOCKET_ENV} is not set: the runtime needs the path of its data socket`)
+  await data.listen(socketPath)
+  if (warm) await warmUp(invoker)
+  send({ t: 'listening', secret: data.secret })
 }
-process.on('uncaughtException', die('uncaught exception'))
-process.on('unhandledRejection', die('unhandled promise rejection'))
 
-// Nothing function-specific is known at spawn (a warm process does not know
-// its function yet): the function's env, identity and instance id come with
-// `load`. Only the V8 heap limit is fixed, by the parent's command line.
-const warm = process.env[WARM_UP_ENV] === '1'
-delete process.env[WARM_UP_ENV]
-
-const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 60_000 }, invoker.handle)
-server.listen(Number(process.env.ROOST_RUNTIME_PORT ?? 0), '127.0.0.1', () => {
-  const address = server.address()
-  if (address === null || typeof address !== 'object') return
-  // Nobody knows the port before `listening`, so the warm-up's request is the only one.
-  if (warm) void warmUp(address.port, invoker).then(() => send({ t: 'listening', port: address.port }))
-  else send({ t: 'listening', port: address.port })
-})
-
-process.on('message', (message: ParentMessage) => {
+function onMessage (message: ParentMessage): void {
   switch (message.t) {
     case 'load': void load(message); break
-    case 'ping': send({ t: 'pong', id: message.id }); break
+    case 'ping': pong(message.id); break
     case 'drain': drain(); break
   }
-})
+}
+
+function pong (id: number): void {
+  const now = performance.eventLoopUtilization()
+  const elu = performance.eventLoopUtilization(now, lastElu).utilization
+  lastElu = now
+  const cpu = process.cpuUsage()
+  send({ t: 'pong', id, elu: Number.isFinite(elu) ? elu : 0, cpuUs: cpu.user + cpu.system })
+}
 
 // On the cold-start path: between `load` and `ready` only what must happen
-// here happens (env, one import, one check), and `ready` leaves at once.
+// here happens (env, user, one import, one check), and `ready` leaves at once.
 async function load (message: LoadMessage): Promise<void> {
+  if (loading || invoker.loaded) return
+  loading = true
   const started = performance.now()
-  Object.assign(process.env, message.env, {
-    ROOST_FUNCTION: message.fn.name,
-    ROOST_NAMESPACE: message.fn.namespace,
-    ROOST_VERSION: String(message.fn.version),
-    ROOST_INSTANCE: message.instanceId
-  })
-  let handler: FetchHandler
   try {
-    const mod = await import(pathToFileURL(message.bundlePath).href) as { default?: unknown }
-    handler = resolveHandler(mod.default)
+    const handler = await loadBundle(message)
+    invoker.setHandler(handler, message.fn, message.timeoutMs)
   } catch (err) {
     const reason = err instanceof Error ? (err.stack ?? err.message) : String(err)
     capture.flush()
-    // Leave once the message is out (IPC is asynchronous), or soon regardless.
-    const leave = (): void => process.exit(71)
-    setTimeout(leave, 1000).unref()
-    if (process.connected) process.send?.({ t: 'load-failed', reason } satisfies ChildMessage, undefined, {}, () => setTimeout(leave, 20))
+    send({ t: 'load-failed', reason: cut(reason, MAX_LOAD_FAILED_REASON_BYTES) })
+    control.flush(() => process.exit(EXIT_LOAD_FAILED))
     return
   }
-  invoker.setHandler(handler, message.fn, message.timeoutMs)
   send({ t: 'ready', loadMs: performance.now() - started })
 }
 
-function resolveHandler (exported: unknown): FetchHandler {
-  if (typeof exported === 'function') return exported as FetchHandler
-  if (exported !== null && typeof exported === 'object') {
-    const fetch = (exported as { fetch?: unknown }).fetch
-    if (typeof fetch === 'function') return fetch.bind(exported) as FetchHandler
-  }
-  throw new TypeError(
-    `the module's default export must be a function (req, ctx) => Response or an object with a fetch method; got ${exported === null ? 'null' : typeof exported}`
-  )
+function drain (): void {
+  data.drain(() => {
+    invoker.whenIdle(() => {
+      capture.flush()
+      send({ t: 'drained' })
+      control.flush(() => process.exit(0))
+    })
+  })
 }
 
-function drain (): void {
-  server.close()
-  server.closeIdleConnections()
-  invoker.whenIdle(() => {
-    capture.flush()
-    send({ t: 'drained' })
-    // Give the IPC message a moment to leave before the process does.
-    setTimeout(() => process.exit(0), 20).unref()
-  })
+function cut (text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text
+  let cutText = Buffer.from(text).subarray(0, maxBytes - 16).toString('utf8')
+  while (Buffer.byteLength(cutText) > maxBytes - 16) cutText = cutText.slice(0, -1)
+  return cutText + ' …[truncated]'
 }

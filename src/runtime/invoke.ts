@@ -1,18 +1,26 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Context } from './context.js'
+import type { LazyRequest } from './lazy-request.js'
+import { LightResponse, NativeResponse } from './light-response.js'
 import type { LogCapture } from './log-capture.js'
+import type { FunctionIdentity } from './protocol.js'
 import type { RequestTracking } from './request-tracking.js'
-import { DEADLINE_HEADER, REQUEST_ID_HEADER, type FunctionIdentity } from './protocol.js'
+import type { ResponseSink } from './response-sink.js'
+import { writeResponse } from './response-writer.js'
 
 export type FetchHandler = (req: Request, ctx: Context) => unknown
 
 const PROBLEM_TYPE = 'application/problem+json'
 
-let localSequence = 0
+/** What a request brings besides its Request: who it is and until when it may run. */
+export interface InvocationInfo {
+  requestId: string
+  /** Epoch ms; 0 when the caller set none (the function's timeout applies). */
+  deadline: number
+}
 
 /**
- * Turns node's request into a web `Request`, calls the handler, and writes its
- * `Response` back. Holds the instance's in-flight count for draining.
+ * Calls the handler with a request and writes its Response to a sink,
+ * whatever the transport. Holds the instance's in-flight count for draining.
  */
 export class Invoker {
   inflight = 0
@@ -23,13 +31,17 @@ export class Invoker {
 
   constructor (private readonly capture: LogCapture, private readonly requests: RequestTracking) {}
 
+  get loaded (): boolean {
+    return this.handler !== null
+  }
+
   setHandler (handler: FetchHandler, fn: FunctionIdentity, timeoutMs: number): void {
     this.handler = handler
     this.fn = fn
     this.timeoutMs = timeoutMs
   }
 
-  /** Back to serving nothing (503), as before the first `setHandler`. */
+  /** Back to serving nothing, as before the first `setHandler`. */
   clearHandler (): void {
     this.handler = null
     this.fn = null
@@ -41,22 +53,65 @@ export class Invoker {
     else this.onIdle = callback
   }
 
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+  /** Runs `fn` as part of a request, so that what it logs carries the request's id (a cancel's abort listeners, say). */
+  within (requestId: string, fn: () => void): void {
+    this.requests.run(requestId, fn)
+  }
+
+  /** Serves one request; the caller checked `loaded`. */
+  serve (request: LazyRequest, info: InvocationInfo, sink: ResponseSink): void {
     this.inflight++
-    res.once('close', this.release)
-    if (this.handler === null) {
-      writeProblem(res, 503, 'ROOST_E_NOT_LOADED', 'this instance has not loaded a function yet', null)
+    const requestId = info.requestId
+    const deadline = info.deadline > 0 ? info.deadline : Date.now() + this.timeoutMs
+    const ctx = new Context(requestId, deadline, this.fn as FunctionIdentity, this.capture)
+    let result: unknown
+    try {
+      result = this.requests.run(requestId, this.handler as FetchHandler, request as unknown as Request, ctx)
+    } catch (err) {
+      this.fail(sink, requestId, 'the function threw an error', err)
+      this.release()
       return
     }
-    const method = req.method ?? 'GET'
-    if (method === 'GET' || method === 'HEAD') {
-      void this.invoke(req, res, method, null)
+    // A handler that answers synchronously is written without a turn of the promise machinery.
+    if (result instanceof NativeResponse) this.write(result, request, sink, requestId)
+    else if (isThenable(result)) {
+      result.then(
+        (response: unknown) => { this.write(response, request, sink, requestId) },
+        (err: unknown) => { this.fail(sink, requestId, 'the function threw an error', err); this.release() }
+      )
+    } else this.write(result, request, sink, requestId)
+  }
+
+  private write (response: unknown, request: LazyRequest, sink: ResponseSink, requestId: string): void {
+    if (!(response instanceof NativeResponse)) {
+      this.fail(sink, requestId, `the function returned ${describeValue(response)} instead of a Response`, null)
+      this.release()
       return
     }
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => { void this.invoke(req, res, method, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)) })
-    req.on('error', () => res.destroy())
+    if (sink.closed) {
+      // A light Response holds no stream to cancel; asking for its body would build one.
+      if (!LightResponse.is(response)) response.body?.cancel().catch(() => {})
+      this.release()
+      return
+    }
+    let pending: Promise<void> | undefined
+    try {
+      pending = writeResponse(response, sink, request.method === 'HEAD')
+    } catch (err) {
+      this.fail(sink, requestId, 'the response could not be sent', err)
+      this.release()
+      return
+    }
+    if (pending === undefined) {
+      this.release()
+      return
+    }
+    sink.pending()
+    pending.then(this.release, (err: unknown) => {
+      // The head is gone: the sink aborted the stream; the cause goes to the logs.
+      this.capture.write('error', 'system', requestId, ['error while streaming the response:', err])
+      this.release()
+    })
   }
 
   private readonly release = (): void => {
@@ -68,98 +123,25 @@ export class Invoker {
     }
   }
 
-  private async invoke (req: IncomingMessage, res: ServerResponse, method: string, body: Buffer | null): Promise<void> {
-    const headers = req.headers
-    const requestId = (headers[REQUEST_ID_HEADER] as string | undefined) ?? `local-${process.pid}-${++localSequence}`
-    const deadlineHeader = headers[DEADLINE_HEADER] as string | undefined
-    const deadline = deadlineHeader === undefined ? Date.now() + this.timeoutMs : Number(deadlineHeader)
-    const ctx = new Context(requestId, deadline, this.fn as FunctionIdentity, this.capture)
-    try {
-      let response: unknown
-      try {
-        const request = new Request(`http://${headers.host ?? 'localhost'}${req.url ?? '/'}`, {
-          method,
-          headers: headers as Record<string, string>,
-          body
-        })
-        response = await this.requests.run(requestId, this.handler as FetchHandler, request, ctx)
-      } catch (err) {
-        this.failRequest(res, requestId, 'the function threw an error', err)
-        return
-      }
-      if (!(response instanceof Response)) {
-        this.failRequest(res, requestId, `the function returned ${describeValue(response)} instead of a Response`, null)
-        return
-      }
-      try {
-        await writeResponse(res, response)
-      } catch (err) {
-        // Headers may be gone already: the only honest signal left is a broken connection.
-        this.capture.write('error', 'system', requestId, ['error while streaming the response:', err])
-        if (res.headersSent) res.destroy()
-        else this.failRequest(res, requestId, 'the response body failed', err)
-      }
-    } finally {
-      this.requests.end(requestId)
-    }
-  }
-
-  private failRequest (res: ServerResponse, requestId: string, detail: string, err: unknown): void {
+  private fail (sink: ResponseSink, requestId: string, detail: string, err: unknown): void {
     if (err !== null) this.capture.write('error', 'system', requestId, [`${detail}:`, err])
     else this.capture.write('error', 'system', requestId, [detail])
-    writeProblem(res, 500, 'ROOST_E_HANDLER', `${detail}; see \`roost logs ${this.fn?.name ?? ''}\` for request ${requestId}`, requestId)
+    if (sink.closed) return
+    const code = 'ROOST_E_HANDLER'
+    const body = JSON.stringify({
+      type: `https://roost.dev/errors/${code}`,
+      title: code,
+      status: 500,
+      code,
+      detail: `${detail}; see \`roost logs ${this.fn?.name ?? ''}\` for request ${requestId}`,
+      requestId
+    })
+    sink.whole(500, ['content-type', PROBLEM_TYPE], body, false)
   }
 }
 
-async function writeResponse (res: ServerResponse, response: Response): Promise<void> {
-  res.statusCode = response.status
-  for (const [name, value] of response.headers) {
-    if (name !== 'set-cookie') res.setHeader(name, value)
-  }
-  const cookies = response.headers.getSetCookie()
-  if (cookies.length > 0) res.setHeader('set-cookie', cookies)
-  const body = response.body
-  if (body === null) {
-    res.end()
-    return
-  }
-  // Most handlers answer with one chunk: end with it so node sends a
-  // Content-Length instead of chunked encoding.
-  const reader = body.getReader()
-  let next = await reader.read()
-  if (next.done) {
-    res.end()
-    return
-  }
-  const first = next.value
-  next = await reader.read()
-  if (next.done) {
-    res.end(first)
-    return
-  }
-  res.write(first)
-  while (!next.done) {
-    if (!res.write(next.value)) await waitForDrain(res)
-    next = await reader.read()
-  }
-  res.end()
-}
-
-function waitForDrain (res: ServerResponse): Promise<void> {
-  return new Promise((resolve, reject) => {
-    res.once('drain', resolve)
-    res.once('close', () => reject(new Error('client closed the connection')))
-  })
-}
-
-function writeProblem (res: ServerResponse, status: number, code: string, detail: string, requestId: string | null): void {
-  if (res.headersSent) {
-    res.destroy()
-    return
-  }
-  const body = JSON.stringify({ type: `https://roost.dev/errors/${code}`, title: code, status, code, detail, requestId })
-  res.writeHead(status, { 'content-type': PROBLEM_TYPE, 'content-length': Buffer.byteLength(body) })
-  res.end(body)
+function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
 }
 
 function describeValue (value: unknown): string {

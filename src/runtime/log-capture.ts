@@ -1,11 +1,14 @@
 import { format } from 'node:util'
-import type { LogLevel, LogStream, RuntimeLogLine, LogsMessage } from './protocol.js'
+import { MAX_LOG_BATCH_LINES, MAX_LOG_LINE_BYTES, type LogLevel, type LogStream, type RuntimeLogLine, type LogsMessage } from './protocol.js'
 
-// Lines are shipped to the parent in batches: one IPC message per flush, not
-// per line, so a chatty function costs one syscall every few milliseconds.
+// Lines are shipped to the parent in batches: one message per flush, not per
+// line, so a chatty function costs one write every few milliseconds.
 const FLUSH_DELAY_MS = 20
 const MAX_BUFFERED_LINES = 10_000
-const MAX_LINE_BYTES = 16 * 1024
+/** A batch's JSON stays well under the control channel's 1 MiB frame bound. */
+const MAX_BATCH_JSON_BYTES = 900 * 1024
+const TRUNCATED = ' …[truncated]'
+const TRUNCATED_BYTES = Buffer.byteLength(TRUNCATED)
 
 /** Tells which request a line belongs to; see request-tracking.ts. */
 export interface RequestSource {
@@ -27,9 +30,8 @@ export class LogCapture {
       this.dropped++
       return
     }
-    let message = args.length === 1 && typeof args[0] === 'string' ? args[0] : format(...args)
-    if (message.length > MAX_LINE_BYTES) message = message.slice(0, MAX_LINE_BYTES) + ' …[truncated]'
-    this.lines.push({ time: Date.now(), level, stream, requestId, message })
+    const message = args.length === 1 && typeof args[0] === 'string' ? args[0] : format(...args)
+    this.lines.push({ time: Date.now(), level, stream, requestId, message: boundLine(message) })
     if (this.timer === null) {
       this.timer = setTimeout(this.flush, FLUSH_DELAY_MS)
       this.timer.unref()
@@ -42,10 +44,30 @@ export class LogCapture {
       this.timer = null
     }
     if (this.lines.length === 0 && this.dropped === 0) return
-    const message: LogsMessage = { t: 'logs', lines: this.lines, dropped: this.dropped }
+    const lines = this.lines
+    let dropped = this.dropped
     this.lines = []
     this.dropped = 0
-    this.send(message)
+    if (lines.length === 0) {
+      this.send({ t: 'logs', lines, dropped })
+      return
+    }
+    for (let at = 0; at < lines.length; at += MAX_LOG_BATCH_LINES) {
+      this.sendBounded(lines.slice(at, at + MAX_LOG_BATCH_LINES), dropped)
+      dropped = 0
+    }
+  }
+
+  /** Halves a batch until its JSON fits a control frame (escaping can make a line's JSON six times its text). */
+  private sendBounded (lines: RuntimeLogLine[], dropped: number): void {
+    const message: LogsMessage = { t: 'logs', lines, dropped }
+    if (lines.length === 1 || Buffer.byteLength(JSON.stringify(message)) <= MAX_BATCH_JSON_BYTES) {
+      this.send(message)
+      return
+    }
+    const half = lines.length >> 1
+    this.sendBounded(lines.slice(0, half), dropped)
+    this.sendBounded(lines.slice(half), 0)
   }
 
   /** Routes console.* of user code into the capture, tagged with the current request. */
@@ -59,4 +81,17 @@ export class LogCapture {
       }
     }
   }
+}
+
+/** Cuts a message to MAX_LOG_LINE_BYTES of UTF-8, the mark included. */
+export function boundLine (message: string): string {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short strings need no count.
+  if (message.length * 3 <= MAX_LOG_LINE_BYTES) return message
+  const bytes = Buffer.from(message, 'utf8')
+  if (bytes.length <= MAX_LOG_LINE_BYTES) return message
+  let cut = bytes.subarray(0, MAX_LOG_LINE_BYTES - TRUNCATED_BYTES).toString('utf8')
+  // A character cut in half decodes as U+FFFD: drop it.
+  if (cut.endsWith('\ufffd')) cut = cut.slice(0, -1)
+  while (Buffer.byteLength(cut) + TRUNCATED_BYTES > MAX_LOG_LINE_BYTES) cut = cut.slice(0, -1)
+  return cut + TRUNCATED
 }

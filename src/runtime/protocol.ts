@@ -1,7 +1,7 @@
-// Messages between the instance manager (parent) and a runtime host (child),
-// carried over the child's IPC channel. Kept to plain JSON so that both sides
-// can be written in different languages later (a Kubernetes driver speaks the
-// same protocol over another transport).
+// Control messages between the instance manager (parent) and a runtime host
+// (child), one JSON object per Control frame on the child's fd 3 (see
+// docs/internal-protocol.md). Plain JSON so that another driver (Kubernetes)
+// can speak the same protocol over another transport.
 
 export interface FunctionIdentity {
   namespace: string
@@ -17,6 +17,9 @@ export interface LoadMessage {
   fn: FunctionIdentity
   env: Record<string, string>
   timeoutMs: number
+  /** With both, the runtime drops to this user and group before it imports the bundle. */
+  uid?: number
+  gid?: number
 }
 
 /** Parent → child: answer with a pong if the event loop is free. */
@@ -25,17 +28,17 @@ export interface PingMessage {
   id: number
 }
 
-/** Parent → child: stop taking requests, finish those in flight, then exit. */
+/** Parent → child: send GoAway on every data connection, finish what is in flight, then exit. */
 export interface DrainMessage {
   t: 'drain'
 }
 
 export type ParentMessage = LoadMessage | PingMessage | DrainMessage
 
-/** Child → parent: the HTTP server is listening (sent before any load). */
+/** Child → parent: the data socket listens (sent before any load); `secret` (64 hex characters) opens a data connection. */
 export interface ListeningMessage {
   t: 'listening'
-  port: number
+  secret: string
 }
 
 /** Child → parent: the bundle is loaded and the instance serves requests. */
@@ -50,9 +53,12 @@ export interface LoadFailedMessage {
   reason: string
 }
 
+/** Child → parent: `elu` is the event-loop utilisation (0…1) since the previous pong; `cpuUs` the process's user + system CPU so far. */
 export interface PongMessage {
   t: 'pong'
   id: number
+  elu: number
+  cpuUs: number
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
@@ -67,6 +73,7 @@ export interface RuntimeLogLine {
   message: string
 }
 
+/** Child → parent: at most MAX_LOG_BATCH_LINES lines, each message at most MAX_LOG_LINE_BYTES. */
 export interface LogsMessage {
   t: 'logs'
   lines: RuntimeLogLine[]
@@ -79,10 +86,14 @@ export interface DrainedMessage {
 
 export type ChildMessage = ListeningMessage | ReadyMessage | LoadFailedMessage | PongMessage | LogsMessage | DrainedMessage
 
-/** Header carrying the request id from the gateway to the instance. */
-export const REQUEST_ID_HEADER = 'x-request-id'
-/** Header carrying the absolute deadline (epoch ms) from the gateway to the instance. */
-export const DEADLINE_HEADER = 'x-roost-deadline'
+export const MAX_LOG_BATCH_LINES = 1000
+/** UTF-8 bytes of one line's message, the truncation mark included. */
+export const MAX_LOG_LINE_BYTES = 16 * 1024
+/** UTF-8 bytes of a load-failed reason. */
+export const MAX_LOAD_FAILED_REASON_BYTES = 64 * 1024
+
+/** The path of the data socket, in the child's environment at spawn; removed before user code runs. */
+export const RUNTIME_SOCKET_ENV = 'ROOST_RUNTIME_SOCKET'
 
 /**
  * Set to `1` in a process's environment at spawn: the host warms its lazy
@@ -90,3 +101,6 @@ export const DEADLINE_HEADER = 'x-roost-deadline'
  * so that user code never sees it.
  */
 export const WARM_UP_ENV = 'ROOST_RUNTIME_WARM_UP'
+
+/** The fd of the control channel in a runtime process. */
+export const CONTROL_FD = 3

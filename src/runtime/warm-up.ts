@@ -1,12 +1,15 @@
-import { connect } from 'node:net'
-import type { Invoker } from './invoke.js'
+import { FrameDecoder, FrameType, FrameWriter, MAX_DATA_PAYLOAD_BYTES, readRequestHead, RequestFlags, type FrameSink } from '../wire/index.js'
+import { DataStream, type StreamOwner } from './data-stream.js'
+import type { FetchHandler, Invoker } from './invoke.js'
+import { LazyRequest } from './lazy-request.js'
 import type { FunctionIdentity } from './protocol.js'
+import type { RequestBody } from './request-body.js'
 
 // Node loads much of what serving a request needs on first use: the web
-// Request/Response classes (undici), web streams, the HTTP parser. Measured
-// here that is about 30 ms on the first request against 1-3 ms on the next.
-// A process of the warm pool pays it while it waits, by sending itself one
-// request through the whole path, before it reports listening.
+// Request/Response classes (undici), web streams, Headers, and our own
+// paths through the frame codec. A process of the warm pool pays that while
+// it waits, by serving a few requests to itself in-process (no socket)
+// before it reports listening.
 //
 // Loading a bundle has first-use costs too, about 1 ms of a 2 ms load of a
 // small bundle: bundles import `node:module` (for `createRequire`, see
@@ -14,33 +17,40 @@ import type { FunctionIdentity } from './protocol.js'
 // at compile time under --enable-source-maps. Both are paid here as well.
 
 const WARM_UP_FN: FunctionIdentity = { namespace: 'roost-system', name: 'warm-up', version: 0 }
-const BODY = 'warm'
-const REQUEST = `POST /warm-up HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${BODY.length}\r\nConnection: close\r\n\r\n${BODY}`
 const GIVE_UP_MS = 2000
 const SOURCE_MAP = Buffer.from(JSON.stringify({ version: 3, sources: ['warm-up.js'], mappings: 'AAAA', names: [] })).toString('base64')
 const SOURCE_MAPPED_MODULE = 'data:text/javascript,' + encodeURIComponent(`export default 0\n//# sourceMappingURL=data:application/json;base64,${SOURCE_MAP}\n`)
 
+// The plain path (direct body read, a light Response), then the heavy one (a real Request, a streamed Response).
+const PLAIN: FetchHandler = async (req) => new Response(await req.text(), { headers: { 'content-type': req.headers.get('content-type') ?? 'text/plain' } })
+const HEAVY: FetchHandler = async (req) => {
+  const text = await req.clone().text()
+  const encoded = new TextEncoder().encode(text)
+  return new Response(new ReadableStream<Uint8Array>({ start (controller) { controller.enqueue(encoded); controller.close() } }), { status: 201 })
+}
+
 /**
- * Serves one request on `port` with a throw-away handler, then leaves the
- * invoker as it was (no handler). Never fails: a warm-up that goes wrong only
+ * Serves requests through the invoker with throw-away handlers, then leaves
+ * it as it was (no handler). Never fails: a warm-up that goes wrong only
  * leaves the work to the first real request.
  */
-export async function warmUp (port: number, invoker: Invoker): Promise<void> {
-  invoker.setHandler(async (req) => new Response(await req.text(), { headers: { 'content-type': 'text/plain' } }), WARM_UP_FN, GIVE_UP_MS)
-  let timer: NodeJS.Timeout | undefined
+export async function warmUp (invoker: Invoker): Promise<void> {
+  const sent: Buffer[] = []
+  // A copy of each write, as the kernel takes one: the writer reuses its buffer.
+  const sink: FrameSink = { write: (data) => { sent.push(Buffer.from(data)); return true }, cork () {}, uncork () {}, writableLength: 0 }
+  const writer = new FrameWriter(sink)
+  const owner: StreamOwner = { writer, writable: async () => {}, finished () {} }
   try {
-    await Promise.race([
-      new Promise<void>((resolve) => { timer = setTimeout(resolve, GIVE_UP_MS) }),
-      new Promise<void>((resolve) => {
-        const socket = connect(port, '127.0.0.1', () => socket.write(REQUEST))
-        socket.resume()
-        socket.on('error', () => {})
-        // The server closes the connection (Connection: close) once it answered.
-        socket.on('close', () => invoker.whenIdle(resolve))
-      })
-    ])
+    for (const [id, handler] of [[1, PLAIN], [2, HEAVY]] as const) {
+      invoker.setHandler(handler, WARM_UP_FN, GIVE_UP_MS)
+      await serveOne(invoker, owner, id, writer)
+    }
+    writer.flush()
+    const decoder = new FrameDecoder((type, _stream, payload) => { if (type === FrameType.Request) readRequestHead(payload) }, MAX_DATA_PAYLOAD_BYTES)
+    for (const part of sent) decoder.push(part)
+  } catch {
   } finally {
-    clearTimeout(timer)
+    writer.close()
     invoker.clearHandler()
   }
   try {
@@ -48,4 +58,25 @@ export async function warmUp (port: number, invoker: Invoker): Promise<void> {
     createRequire(import.meta.url)
     await import(SOURCE_MAPPED_MODULE)
   } catch {}
+}
+
+async function serveOne (invoker: Invoker, owner: StreamOwner, id: number, writer: FrameWriter): Promise<void> {
+  const headers = ['host', 'localhost', 'content-type', 'text/plain']
+  // The head goes through the codec too, as the gateway would send it.
+  writer.request(id, { flags: RequestFlags.HasBody, deadline: 0, method: 'POST', url: '/warm-up', requestId: `warm-up-${id}`, headers })
+  const stream = new DataStream(id, `warm-up-${id}`, owner, true)
+  const body = stream.body as RequestBody
+  const request = new LazyRequest('POST', '/warm-up', headers, body)
+  stream.request = request
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    new Promise<void>((resolve) => { timer = setTimeout(resolve, GIVE_UP_MS) }),
+    new Promise<void>((resolve) => {
+      invoker.serve(request, { requestId: `warm-up-${id}`, deadline: 0 }, stream)
+      body.push(Buffer.from('warm'))
+      body.end()
+      invoker.whenIdle(resolve)
+    })
+  ])
+  clearTimeout(timer)
 }

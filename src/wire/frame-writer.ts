@@ -66,18 +66,34 @@ export class FrameWriter {
     this.frame(type, stream, Buffer.from(text, 'utf8'))
   }
 
+  /** Throws RangeError for a head no frame can carry (a field or a count over its width); nothing of it is queued then. */
   request (stream: number, head: RequestHead): void {
     const size = requestHeadSize(head)
+    // A head is always written into the buffer, however large: room for all of it first.
+    this.reserve(FRAME_HEADER_BYTES + size)
     const at = this.header(FrameType.Request, stream, size)
-    writeRequestHead(this.buffer, at, head)
+    try {
+      writeRequestHead(this.buffer, at, head)
+    } catch (err) {
+      this.length = at - FRAME_HEADER_BYTES
+      throw err
+    }
     this.length += size
     this.schedule()
   }
 
+  /** Throws RangeError for a head no frame can carry; nothing of it is queued then. */
   response (stream: number, head: ResponseHead): void {
     const size = responseHeadSize(head)
+    this.reserve(FRAME_HEADER_BYTES + size)
     const at = this.header(FrameType.Response, stream, size)
-    writeResponseHead(this.buffer, at, head)
+    try {
+      writeResponseHead(this.buffer, at, head)
+    } catch (err) {
+      // The half-written frame is dropped: the peer must never see it.
+      this.length = at - FRAME_HEADER_BYTES
+      throw err
+    }
     this.length += size
     this.schedule()
   }

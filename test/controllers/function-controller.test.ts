@@ -22,11 +22,12 @@ let running: InstanceInfo[]
 
 const recorder = {
   setTargets (next: VersionTarget[]): void { targets = next },
-  list: () => running
+  list: () => running,
+  routes: () => running.map((i) => ({ id: i.id, versionKey: i.versionKey, state: i.state, socketPath: `/run/${i.id}.sock`, secret: 'a'.repeat(64) }))
 }
 
 function readyInstance (version: number): InstanceInfo {
-  return { id: `f-v${version}`, namespace: 'default', function: 'f', version, versionKey: `default/f@${version}`, state: 'ready', pid: 1, host: '127.0.0.1', port: 1000 + version, startedAt: 0, readyAt: 0, pooled: false }
+  return { id: `f-v${version}`, namespace: 'default', function: 'f', version, versionKey: `default/f@${version}`, state: 'ready', pid: 1, socketPath: `/run/f-v${version}.sock`, startedAt: 0, readyAt: 0, pooled: false, elu: null, cpuUs: null }
 }
 
 beforeEach(() => {
@@ -36,7 +37,7 @@ beforeEach(() => {
   tables = []
   running = []
   const autoscaler = new Autoscaler({ scale: () => {} }, { onDecision: () => {} })
-  controller = new FunctionController(store, recorder, autoscaler, { pushTable: (table) => tables.push(table) }, new BundleFiles(store.blobs, join(dir, 'bundles')), { queueLimit: 50 })
+  controller = new FunctionController(store, recorder, autoscaler, { pushTable: (table) => tables.push(table) }, new BundleFiles(store.blobs, { dir: join(dir, 'bundles'), identityOf: null }), { queueLimit: 50 })
 })
 
 afterEach(() => {

@@ -1,146 +1,147 @@
 // The behaviour every instance Driver must have, run against each one (local
 // processes now, Kubernetes later): a new driver passes these or is not done.
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { existsSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import type { Driver, InstanceEvents, InstanceExit, RunningInstance } from '../../src/instances/index.js'
-import type { RuntimeLogLine } from '../../src/runtime/index.js'
+import type { ControlLogLine } from '../../src/instances/index.js'
 import { until } from '../helpers/wait.js'
 // Whatever runtime process a test leaves running dies with the test process.
 import '../helpers/leave-nothing.js'
+import { bundle } from './fixtures.js'
 
 interface Observed {
-  port: number
+  secret: string | null
   ready: boolean
   loadFailed: string | null
-  logs: RuntimeLogLine[]
-  pongs: number[]
+  logs: ControlLogLine[]
+  pongs: Array<{ id: number, elu: number, cpuUs: number }>
   drained: boolean
+  violations: string[]
   exit: InstanceExit | null
 }
 
-function bundle (code: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'roost-driver-'))
-  const file = join(dir, 'bundle.mjs')
-  writeFileSync(file, code)
-  return file
-}
-
-function launch (driver: Driver, memoryMiB = 64, warmUp = false): { instance: RunningInstance, seen: Observed } {
-  const seen: Observed = { port: 0, ready: false, loadFailed: null, logs: [], pongs: [], drained: false, exit: null }
+export function launch (driver: Driver, memoryMiB = 128, warmUp = false): { instance: RunningInstance, seen: Observed } {
+  const seen: Observed = { secret: null, ready: false, loadFailed: null, logs: [], pongs: [], drained: false, violations: [], exit: null }
   const events: InstanceEvents = {
-    onListening: ({ port }) => { seen.port = port },
+    onListening: (secret) => { seen.secret = secret },
     onReady: () => { seen.ready = true },
     onLoadFailed: (reason) => { seen.loadFailed = reason },
     onLogs: (lines) => { seen.logs.push(...lines) },
-    onPong: (id) => { seen.pongs.push(id) },
+    onPong: (id, report) => { seen.pongs.push({ id, ...report }) },
     onDrained: () => { seen.drained = true },
+    onProtocolViolation: (what) => { seen.violations.push(what) },
     onExit: (exit) => { seen.exit = exit }
   }
   return { instance: driver.launch({ name: 'contract-1', memoryMiB, warmUp }, events), seen }
 }
 
-async function loaded (driver: Driver, code: string, memoryMiB = 64, warmUp = false): Promise<{ instance: RunningInstance, seen: Observed }> {
-  const launched = launch(driver, memoryMiB, warmUp)
-  await until(() => launched.seen.port > 0, 'listening')
-  launched.instance.load({ t: 'load', instanceId: 'contract-1', bundlePath: bundle(code), fn: { namespace: 'default', name: 'c', version: 1 }, env: { GREETING: 'hey' }, timeoutMs: 5000 })
-  await until(() => launched.seen.ready || launched.seen.loadFailed !== null, 'ready')
+export async function loaded (driver: Driver, code: string, memoryMiB = 128, identity?: { uid: number, gid: number }): Promise<{ instance: RunningInstance, seen: Observed }> {
+  const launched = launch(driver, memoryMiB)
+  // Where the driver switches uids, the process runs as one no other test uses.
+  identity ??= driver.isolation().switchesUids ? { uid: 200_999, gid: 200_999 } : undefined
+  await until(() => launched.seen.secret !== null || launched.seen.exit !== null, 'listening')
+  launched.instance.load({ t: 'load', instanceId: 'contract-1', bundlePath: bundle(withHandler(code)), fn: { namespace: 'default', name: 'c', version: 1 }, env: { GREETING: 'hey' }, timeoutMs: 5000, ...identity }, memoryMiB)
+  await until(() => launched.seen.ready || launched.seen.loadFailed !== null || launched.seen.exit !== null, 'ready')
   return launched
 }
 
+/** A bundle the real runtime accepts: one without a handler gets one that answers "ok". */
+export function withHandler (code: string): string {
+  return code.includes('export default') ? code : `${code}\nexport default () => new Response('ok')`
+}
+
+export async function ended (instance: RunningInstance, seen: Observed): Promise<void> {
+  instance.kill()
+  await until(() => seen.exit !== null, 'exit')
+}
+
+/** A driver for one test: whatever it launched is killed and the driver closed after the test, passed or not. */
+export function useDriver (t: TestContext, makeDriver: () => Driver): Driver {
+  const driver = makeDriver()
+  const launched: Array<{ instance: RunningInstance, exited: () => boolean }> = []
+  const launchOne = driver.launch.bind(driver)
+  driver.launch = (options, events) => {
+    let exited = false
+    const instance = launchOne(options, { ...events, onExit: (exit) => { exited = true; events.onExit(exit) } })
+    launched.push({ instance, exited: () => exited })
+    return instance
+  }
+  t.after(async () => {
+    for (const { instance } of launched) instance.kill()
+    await until(() => launched.every((l) => l.exited()), 'every process of the test ended')
+    await driver.close?.()
+  })
+  return driver
+}
+
 export function driverContract (name: string, makeDriver: () => Driver): void {
-  test(`${name}: an instance listens, loads a bundle, serves it with its env, and reports its logs`, async () => {
-    const { instance, seen } = await loaded(makeDriver(), 'export default (req, ctx) => { console.log("served", ctx.requestId); return new Response(process.env.GREETING + " " + ctx.function.name) }')
+  test(`${name}: a process listens on a socket only the platform can open, with a secret, loads a bundle with its env, and reports its logs`, async (t) => {
+    const driver = useDriver(t, makeDriver)
+    const { instance, seen } = await loaded(driver, 'console.log("greeting", process.env.GREETING, process.env.ROOST_FUNCTION)')
     try {
-      const response = await fetch(`http://127.0.0.1:${seen.port}/`, { headers: { 'x-request-id': 'r-1' } })
-      assert.equal(await response.text(), 'hey c')
-      await until(() => seen.logs.some((l) => l.message === 'served r-1' && l.requestId === 'r-1'), 'the log line')
+      assert.match(seen.secret ?? '', /^[0-9a-f]{64}$/)
+      assert.ok(existsSync(instance.socketPath), instance.socketPath)
+      assert.equal(statSync(dirname(instance.socketPath)).mode & 0o777, 0o700)
+      assert.equal(seen.ready, true)
+      await until(() => seen.logs.some((l) => l.message === 'greeting hey c'), 'the log line')
     } finally {
-      instance.kill()
-      await until(() => seen.exit !== null, 'exit')
+      await ended(instance, seen)
     }
+    assert.equal(existsSync(instance.socketPath), false, 'the socket is removed with the process')
   })
 
-  test(`${name}: a process launched to warm up serves its first request like any other, and its function sees only its own env`, async () => {
-    const { instance, seen } = await loaded(makeDriver(), 'export default async (req) => new Response(JSON.stringify({ body: await req.text(), env: Object.keys(process.env).filter((k) => k.startsWith("ROOST_")).sort(), greeting: process.env.GREETING }))', 64, true)
-    try {
-      const response = await fetch(`http://127.0.0.1:${seen.port}/`, { method: 'POST', body: 'hello' })
-      assert.deepEqual(await response.json(), { body: 'hello', env: ['ROOST_FUNCTION', 'ROOST_INSTANCE', 'ROOST_NAMESPACE', 'ROOST_VERSION'], greeting: 'hey' })
-      assert.deepEqual(seen.logs, [], 'the warm-up leaves nothing in the logs')
-    } finally {
-      instance.kill()
-      await until(() => seen.exit !== null, 'exit')
-    }
+  test(`${name}: ping is answered with the event loop's utilisation and the CPU time`, async (t) => {
+    const driver = useDriver(t, makeDriver)
+    const { instance, seen } = await loaded(driver, 'export default () => new Response("ok")')
+    instance.ping(7)
+    await until(() => seen.pongs.some((p) => p.id === 7), 'pong')
+    const pong = seen.pongs.find((p) => p.id === 7)
+    assert.ok(pong !== undefined && pong.elu >= 0 && pong.elu <= 1 && pong.cpuUs > 0, JSON.stringify(pong))
+    await ended(instance, seen)
   })
 
-  test(`${name}: the V8 heap limit is set at launch`, async () => {
-    const { instance, seen } = await loaded(makeDriver(), 'import v8 from "node:v8"; export default () => new Response(String(v8.getHeapStatistics().heap_size_limit / 1048576))', 96)
-    try {
-      const response = await fetch(`http://127.0.0.1:${seen.port}/`)
-      // The limit is the old space asked for plus the young generation.
-      const mib = Number(await response.text())
-      assert.ok(mib >= 96 && mib < 96 + 64, `heap limit ${mib} MiB for 96 MiB asked`)
-    } finally {
-      instance.kill()
-      await until(() => seen.exit !== null, 'exit')
-    }
-  })
-
-  test(`${name}: a bundle that throws at load is reported and the instance exits`, async () => {
-    const { seen } = await loaded(makeDriver(), 'throw new Error("broken at load")')
+  test(`${name}: a bundle that throws at load is reported and the process exits`, async (t) => {
+    const driver = useDriver(t, makeDriver)
+    const { seen } = await loaded(driver, 'throw new Error("broken at load")')
     assert.match(seen.loadFailed ?? '', /broken at load/)
     await until(() => seen.exit !== null, 'exit')
   })
 
-  test(`${name}: a default export that is not a handler is a load failure that says what is expected`, async () => {
-    const { seen } = await loaded(makeDriver(), 'export default 42')
-    assert.match(seen.loadFailed ?? '', /default export must be a function/)
-  })
-
-  test(`${name}: ping is answered while the event loop is free`, async () => {
-    const { instance, seen } = await loaded(makeDriver(), 'export default () => new Response("ok")')
-    instance.ping(7)
-    await until(() => seen.pongs.includes(7), 'pong')
-    instance.kill()
-    await until(() => seen.exit !== null, 'exit')
-  })
-
-  test(`${name}: drain lets the request in flight finish, then the instance exits cleanly`, async () => {
-    const { instance, seen } = await loaded(makeDriver(), 'export default async () => { await new Promise(r => setTimeout(r, 200)); return new Response("finished") }')
-    const inflight = fetch(`http://127.0.0.1:${seen.port}/`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+  test(`${name}: drain is answered with drained, then the process exits cleanly`, async (t) => {
+    const driver = useDriver(t, makeDriver)
+    const { instance, seen } = await loaded(driver, 'export default () => new Response("ok")')
     instance.drain()
-    assert.equal(await (await inflight).text(), 'finished')
     await until(() => seen.exit !== null, 'exit')
+    assert.equal(seen.drained, true)
     assert.equal(seen.exit?.code, 0)
   })
 
-  test(`${name}: a crash is reported with its cause and the output before it`, async () => {
-    const { seen } = await loaded(makeDriver(), 'export default () => { setTimeout(() => { throw new Error("kaboom later") }); return new Response("bye") }')
-    await fetch(`http://127.0.0.1:${seen.port}/`)
+  test(`${name}: a crash is reported with its cause and the output before it`, async (t) => {
+    const driver = useDriver(t, makeDriver)
+    const { seen } = await loaded(driver, 'setTimeout(() => { throw new Error("kaboom later") }, 50)')
     await until(() => seen.exit !== null, 'exit')
     assert.equal(seen.exit?.reason, 'uncaught exception')
-    assert.ok(seen.logs.some((l) => l.message.includes('kaboom later')), 'the stack reaches the logs')
+    assert.ok(seen.logs.some((l) => l.stream === 'stderr' && l.message.includes('kaboom later')), 'the stack reaches the logs')
   })
 
-  test(`${name}: running out of heap is reported as out of memory`, async () => {
-    const { seen } = await loaded(makeDriver(), 'const keep = []; export default () => { for (;;) keep.push(new Array(1e5).fill(Math.random())) }', 32)
-    fetch(`http://127.0.0.1:${seen.port}/`).catch(() => {})
+  test(`${name}: a growing heap ends with V8's out of memory, inside the process's memory`, async (t) => {
+    const driver = useDriver(t, makeDriver)
+    const { seen } = await loaded(driver, 'const keep = []; setInterval(() => { for (let i = 0; i < 200; i++) keep.push(new Array(1e4).fill(Math.random())) }, 1)', 64)
     await until(() => seen.exit !== null, 'exit', 30_000)
     assert.equal(seen.exit?.outOfMemory, true)
+    assert.equal(seen.exit?.reason, 'out of memory (V8 heap limit reached)')
   })
 
-  test(`${name}: kill ends a stuck instance`, async () => {
-    const { instance, seen } = await loaded(makeDriver(), 'export default () => { for (;;) {} }')
-    fetch(`http://127.0.0.1:${seen.port}/`).catch(() => {})
-    await new Promise((resolve) => setTimeout(resolve, 50))
+  test(`${name}: kill ends a stuck process`, async (t) => {
+    const driver = useDriver(t, makeDriver)
+    const { instance, seen } = await loaded(driver, 'setTimeout(() => { for (;;) {} }, 10)')
+    await new Promise((resolve) => setTimeout(resolve, 100))
     instance.ping(1)
     await new Promise((resolve) => setTimeout(resolve, 200))
-    assert.deepEqual(seen.pongs, [], 'a stuck instance cannot answer a ping')
-    instance.kill()
-    await until(() => seen.exit !== null, 'exit')
+    assert.deepEqual(seen.pongs, [], 'a stuck process cannot answer a ping')
+    await ended(instance, seen)
     assert.equal(seen.exit?.signal, 'SIGKILL')
   })
 }

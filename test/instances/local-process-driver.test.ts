@@ -1,4 +1,7 @@
 import { LocalProcessDriver } from '../../src/instances/index.js'
 import { driverContract } from './driver-contract.js'
+import { fakeRuntimeDriver } from './fixtures.js'
 
-driverContract('local processes', () => new LocalProcessDriver())
+driverContract('local processes, the runtime host (uid per namespace, cgroups)', () => new LocalProcessDriver())
+driverContract('local processes, the runtime host (permission model, measured RSS)', () => new LocalProcessDriver({ switchUids: false, cgroups: false }))
+driverContract('local processes, the stand-in runtime (uid per namespace, cgroups)', () => fakeRuntimeDriver())
