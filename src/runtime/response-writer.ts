@@ -13,8 +13,10 @@ interface BodyState {
 
 const noop = (): void => {}
 
-/** The handler returned something that cannot be sent. */
-export class UnsendableResponseError extends Error {}
+/** The handler returned a Response that cannot be sent (Response.error(), a status out of range). */
+export class UnsendableResponseError extends Error {
+  readonly code = 'ROOST_E_HANDLER'
+}
 
 /**
  * Writes a handler's Response to a sink. Plain bodies (a string or bytes,
