@@ -189,7 +189,11 @@ test('every console line of a request carries its id, from the first request on,
 })
 
 test('a handler that throws or returns no Response gets a 500 problem with the request id', async (t) => {
-  const host = await loaded(t, `export default (req) => { if (req.url.endsWith('/throw')) throw new Error('boom'); return 'not a response' }`)
+  const host = await loaded(t, `export default (req) => {
+    if (req.url.endsWith('/throw')) throw new Error('boom')
+    if (req.url.endsWith('/huge')) return new Response(new ReadableStream(), { headers: { ['x'.repeat(70000)]: 'v' } })
+    return 'not a response'
+  }`)
   const peer = await host.connect(await host.secret())
   peer.request(1, { url: '/throw', requestId: 'r-throw' })
   peer.request(3, { url: '/string', requestId: 'r-string' })
@@ -198,6 +202,10 @@ test('a handler that throws or returns no Response gets a 500 problem with the r
   assert.equal(thrown.head?.status, 500)
   assert.equal((JSON.parse(thrown.body) as { requestId: string }).requestId, 'r-throw')
   assert.match(wrong.body, /a string instead of a Response/)
+  peer.request(5, { url: '/huge' })
+  const huge = await peer.answer(5)
+  assert.equal(huge.head?.status, 500, 'a head no frame can carry becomes a 500, not a broken connection')
+  assert.equal(peer.closed, false)
   await until(() => logLines(host).some((l) => l.requestId === 'r-throw' && /boom/.test(l.message)), 'the error in the logs')
 })
 
