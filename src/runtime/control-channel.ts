@@ -48,6 +48,11 @@ export class ControlChannel {
     this.socket.on('error', () => onClose())
   }
 
+  /** Bytes written but not yet taken by the parent. */
+  get backlog (): number {
+    return this.writer.queuedBytes
+  }
+
   send (message: ChildMessage): void {
     this.writer.text(FrameType.Control, 0, JSON.stringify(message))
   }

@@ -44,11 +44,6 @@ export class DataConnection implements StreamOwner {
     })
   }
 
-  /** Open streams: requests not answered yet. */
-  get openStreams (): number {
-    return this.streams.size
-  }
-
   /** The instance drains: the gateway sends nothing new here and closes the connection when its streams are done. */
   goAway (): void {
     this.draining = true

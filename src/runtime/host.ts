@@ -40,7 +40,9 @@ delete process.env[RUNTIME_SOCKET_ENV]
 installLightResponse()
 const control = new ControlChannel(CONTROL_FD, onMessage, () => process.exit(0), fatal(EXIT_SETUP_FAILED, 'control channel'))
 const send = (message: ChildMessage): void => control.send(message)
-const capture = new LogCapture(send)
+// A function that logs faster than the parent reads loses lines (counted), not memory.
+const MAX_CONTROL_BACKLOG_BYTES = 4 * 1024 * 1024
+const capture = new LogCapture(send, () => control.backlog < MAX_CONTROL_BACKLOG_BYTES)
 const requests = new RequestTracking()
 capture.patchConsole(requests)
 const invoker = new Invoker(capture, requests)

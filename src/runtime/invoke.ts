@@ -69,7 +69,7 @@ export class Invoker {
       result = this.requests.run(requestId, this.handler as FetchHandler, request as unknown as Request, ctx)
     } catch (err) {
       this.fail(sink, requestId, 'the function threw an error', err)
-      this.release()
+      this.release(requestId)
       return
     }
     // A handler that answers synchronously is written without a turn of the promise machinery.
@@ -77,7 +77,7 @@ export class Invoker {
     else if (isThenable(result)) {
       result.then(
         (response: unknown) => { this.write(response, request, sink, requestId) },
-        (err: unknown) => { this.fail(sink, requestId, 'the function threw an error', err); this.release() }
+        (err: unknown) => { this.fail(sink, requestId, 'the function threw an error', err); this.release(requestId) }
       )
     } else this.write(result, request, sink, requestId)
   }
@@ -85,13 +85,13 @@ export class Invoker {
   private write (response: unknown, request: LazyRequest, sink: ResponseSink, requestId: string): void {
     if (!(response instanceof NativeResponse)) {
       this.fail(sink, requestId, `the function returned ${describeValue(response)} instead of a Response`, null)
-      this.release()
+      this.release(requestId)
       return
     }
     if (sink.closed) {
       // A light Response holds no stream to cancel; asking for its body would build one.
       if (!LightResponse.is(response)) response.body?.cancel().catch(() => {})
-      this.release()
+      this.release(requestId)
       return
     }
     let pending: Promise<void> | undefined
@@ -99,22 +99,23 @@ export class Invoker {
       pending = writeResponse(response, sink, request.method === 'HEAD')
     } catch (err) {
       this.fail(sink, requestId, 'the response could not be sent', err)
-      this.release()
+      this.release(requestId)
       return
     }
     if (pending === undefined) {
-      this.release()
+      this.release(requestId)
       return
     }
     sink.pending()
-    pending.then(this.release, (err: unknown) => {
+    pending.then(() => this.release(requestId), (err: unknown) => {
       // The head is gone: the sink aborted the stream; the cause goes to the logs.
       this.capture.write('error', 'system', requestId, ['error while streaming the response:', err])
-      this.release()
+      this.release(requestId)
     })
   }
 
-  private readonly release = (): void => {
+  private release (requestId: string): void {
+    this.requests.end(requestId)
     this.inflight--
     if (this.inflight === 0 && this.onIdle !== null) {
       const onIdle = this.onIdle

@@ -15,6 +15,7 @@ const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$/
 const PLAIN_HOST = /^[a-z0-9.-]+(?::[0-9]{1,5})?$/
 const DOT_SEGMENT = /\/\.|%2e/i
 const UTF8_BOM = 0xfeff
+const FORBIDDEN_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT'])
 
 // The members it forwards to the real Request, for the type checker.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
@@ -41,7 +42,7 @@ export class LazyRequest {
     this.#path = path
   }
 
-  get method (): string { return this.#real === null ? this.#method : this.#real.method }
+  get method (): string { return this.#method }
 
   get url (): string {
     if (this.#real !== null) return this.#real.url
@@ -88,8 +89,10 @@ export class LazyRequest {
     const controller = new AbortController()
     if (this.#abortReason !== null) controller.abort(this.#abortReason)
     this.#abort = controller
-    const init: RequestInit & { duplex?: 'half' } = { method: this.#method, headers: this.headers, signal: controller.signal }
-    if (this.#body !== null) {
+    // undici refuses to make a Request of TRACE, TRACK or CONNECT; the handler still sees the method that came.
+    const forbidden = FORBIDDEN_METHODS.has(this.#method.toUpperCase())
+    const init: RequestInit & { duplex?: 'half' } = { method: forbidden ? 'GET' : this.#method, headers: this.headers, signal: controller.signal }
+    if (this.#body !== null && !forbidden) {
       init.body = this.#bodyUsed ? new ReadableStream<Uint8Array>() : this.#body.stream()
       init.duplex = 'half'
     }

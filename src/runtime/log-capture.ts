@@ -20,9 +20,12 @@ export class LogCapture {
   private dropped = 0
   private timer: NodeJS.Timeout | null = null
   private readonly send: (message: LogsMessage) => void
+  private readonly canSend: () => boolean
 
-  constructor (send: (message: LogsMessage) => void) {
+  /** `canSend` false: the channel is backed up; lines wait here (and past the bound, are dropped and counted). */
+  constructor (send: (message: LogsMessage) => void, canSend: () => boolean = () => true) {
     this.send = send
+    this.canSend = canSend
   }
 
   write (level: LogLevel, stream: LogStream, requestId: string | null, args: unknown[]): void {
@@ -44,6 +47,11 @@ export class LogCapture {
       this.timer = null
     }
     if (this.lines.length === 0 && this.dropped === 0) return
+    if (!this.canSend()) {
+      this.timer = setTimeout(this.flush, FLUSH_DELAY_MS)
+      this.timer.unref()
+      return
+    }
     const lines = this.lines
     let dropped = this.dropped
     this.lines = []

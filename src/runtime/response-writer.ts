@@ -13,8 +13,10 @@ interface BodyState {
 
 const noop = (): void => {}
 
-/** The handler returned something that cannot be sent. */
-export class UnsendableResponseError extends Error {}
+/** The handler returned a Response that cannot be sent (Response.error(), a status out of range). */
+export class UnsendableResponseError extends Error {
+  readonly code = 'ROOST_E_HANDLER'
+}
 
 /**
  * Writes a handler's Response to a sink. Plain bodies (a string or bytes,
@@ -48,11 +50,12 @@ export function writeResponse (response: Response, sink: ResponseSink, omitBody:
     sink.whole(status, withoutLength(headers), null, omitBody)
     return undefined
   }
-  return pump(stream, status, headers, sink, omitBody)
+  // The head is written now: a head that cannot be sent throws here, while a 500 can still replace it.
+  sink.head(status, headers)
+  return pump(stream, sink, omitBody)
 }
 
-async function pump (stream: ReadableStream<Uint8Array>, status: number, headers: string[], sink: ResponseSink, omitBody: boolean): Promise<void> {
-  sink.head(status, headers)
+async function pump (stream: ReadableStream<Uint8Array>, sink: ResponseSink, omitBody: boolean): Promise<void> {
   if (omitBody) {
     sink.end()
     stream.cancel().catch(noop)

@@ -31,7 +31,7 @@ const capture = new LogCapture((message) => {
   for (const line of message.lines) process.stdout.write(`${new Date(line.time).toISOString()} ${line.level} ${line.requestId ?? '-'} ${line.message}\n`)
   if (message.dropped > 0) process.stdout.write(`… ${message.dropped} lines dropped\n`)
 })
-const requests = new RequestTracking()
+const requests = new RequestTracking({ lazy: true })
 capture.patchConsole(requests)
 const invoker = new Invoker(capture, requests)
 const bundlePath = resolve(values.bundle)

@@ -131,3 +131,10 @@ test('a body the handler does not read pauses its producer past the high-water m
   incoming.end()
   assert.equal((await reading).length, 5 * 256 * 1024 + 10)
 })
+
+test('a TRACE request can still build its real Request, and keeps its method', () => {
+  const req = new LazyRequest('TRACE', '/t', ['host', 'h'], null)
+  assert.ok(req.signal instanceof AbortSignal)
+  assert.equal(req.method, 'TRACE')
+  assert.equal(req.url, 'http://h/t')
+})

@@ -36,3 +36,16 @@ test('a line is cut to 16 KiB of UTF-8, the mark included, even with multi-byte 
   const exact = 'b'.repeat(MAX_LOG_LINE_BYTES)
   assert.equal(boundLine(exact), exact)
 })
+
+test('while the channel is backed up lines wait, past the bound they are dropped and counted', () => {
+  const sent: LogsMessage[] = []
+  let open = false
+  const capture = new LogCapture((message) => sent.push(message), () => open)
+  for (let i = 0; i < 10_500; i++) capture.write('info', 'console', null, [`line ${i}`])
+  capture.flush()
+  assert.equal(sent.length, 0, 'nothing sent into a backed-up channel')
+  open = true
+  capture.flush()
+  assert.equal(sent.reduce((sum, m) => sum + m.lines.length, 0), 10_000)
+  assert.equal(sent[0].dropped, 500)
+})

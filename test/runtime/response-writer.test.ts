@@ -214,3 +214,10 @@ test('Response.error() and other unsendable statuses throw before anything is se
   assert.throws(() => writeResponse(Response.error(), sink, false), /status 0/)
   assert.deepEqual(sink.events, [])
 })
+
+test('a streamed response whose head cannot be sent throws before anything is sent', () => {
+  const sink = new RecordingSink()
+  sink.head = () => { throw new RangeError('too many headers') }
+  assert.throws(() => writeResponse(new Response(new ReadableStream()), sink, false), RangeError)
+  assert.deepEqual(sink.events, [])
+})
