@@ -10,7 +10,6 @@ export interface InstanceSummary {
   version: number
   state: 'starting' | 'ready' | 'draining'
   pid: number | null
-  port: number
   startedAt: number
   readyAt: number | null
   /** Requests in flight on it, as the gateway last reported (each second). */
@@ -42,6 +41,14 @@ export interface FunctionLive {
   serving: TrafficTarget[] | undefined
   /** The version's last start failed and it has no ready instance. */
   startFailure?: (version: number) => StartFailure | undefined
+  /** The isolation its instances run under. */
+  isolation?: IsolationView
+}
+
+/** Which isolation instances run under, and what it means (one line each). */
+export interface IsolationView {
+  mode: string
+  details: string[]
 }
 
 type TrafficTarget = { version: number, percent: number, tag?: string }
@@ -76,6 +83,8 @@ export interface FunctionStatus {
   instances: { desired: number, ready: number, starting: number, draining: number }
   versions: VersionStatus[]
   conditions: Condition[]
+  /** The isolation in force for this function's instances. */
+  isolation?: IsolationView
 }
 
 export interface FunctionView {
@@ -132,7 +141,7 @@ export function viewFunction (
       updateTimestamp: fn.updatedAt
     },
     spec: fn.spec,
-    status: { latestVersion, traffic, serving, instances: counts, versions: perVersion, conditions: [readyCondition(fn.spec, counts, serving, failed), rolledOutCondition(traffic, serving, failed, unready(fn.spec, traffic, perVersion))] }
+    status: { latestVersion, traffic, serving, instances: counts, versions: perVersion, conditions: [readyCondition(fn.spec, counts, serving, failed), rolledOutCondition(traffic, serving, failed, unready(fn.spec, traffic, perVersion))], ...(live.isolation === undefined ? {} : { isolation: live.isolation }) }
   }
 }
 

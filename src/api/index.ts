@@ -22,5 +22,5 @@ export type { FunctionManifest, FunctionResource, FunctionSpec, FunctionSource, 
 export { versionConfigOf, versionConfigHash, effectiveTraffic } from './version-config.js'
 export type { VersionConfig } from './version-config.js'
 export { viewFunction } from './function-view.js'
-export type { FunctionView, FunctionStatus, InstanceSummary, Condition, FunctionLive, StartFailure, VersionScaling, VersionStatus } from './function-view.js'
+export type { FunctionView, FunctionStatus, InstanceSummary, Condition, FunctionLive, StartFailure, VersionScaling, VersionStatus, IsolationView } from './function-view.js'
 export type { EventItem, LogLineItem } from './records.js'

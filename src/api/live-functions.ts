@@ -1,6 +1,6 @@
 import type { Store, StoredResource } from '../store/index.js'
 import type { FunctionSpec } from './function-schema.js'
-import { viewFunction, type FunctionView, type InstanceSummary, type VersionScaling } from './function-view.js'
+import { viewFunction, type FunctionView, type InstanceSummary, type IsolationView, type VersionScaling } from './function-view.js'
 import type { VersionConfig } from './version-config.js'
 
 /** The part of the running platform the route files need (server.ts's LiveView has it all). */
@@ -8,6 +8,8 @@ export interface LiveFunctions {
   instances (): InstanceSummary[]
   serving (namespace: string, name: string): Array<{ version: number, percent: number, tag?: string }> | undefined
   scaling (namespace: string, name: string, version: number): VersionScaling | undefined
+  /** The isolation a namespace's instances run under. */
+  isolation? (namespace: string): IsolationView
 }
 
 /** What the route files beside server.ts are given. */
@@ -21,6 +23,7 @@ export function viewFunctions (store: Store, live: LiveFunctions, functions: Arr
   const instances = live.instances()
   return functions.map((fn) => viewFunction(fn, store.listVersions<VersionConfig>(fn.namespace, fn.name), instances, {
     scaling: (version) => live.scaling(fn.namespace, fn.name, version),
-    serving: live.serving(fn.namespace, fn.name)
+    serving: live.serving(fn.namespace, fn.name),
+    isolation: live.isolation?.(fn.namespace)
   }))
 }

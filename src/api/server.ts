@@ -9,7 +9,7 @@ import { DEFAULT_CONNECTION_CAPS, guardConnections, type ConnectionCaps } from '
 import { dryRunAnswer, dryRunQuery } from './dry-run.js'
 import { registerRoutes } from './routes.js'
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FunctionSpec } from './function-schema.js'
-import { viewFunction, type FunctionLive, type InstanceSummary, type StartFailure, type VersionScaling } from './function-view.js'
+import { viewFunction, type FunctionLive, type InstanceSummary, type IsolationView, type StartFailure, type VersionScaling } from './function-view.js'
 import { openApiDocument } from './openapi.js'
 import { parseDuration } from './quantities.js'
 import { checkReservationInput, reserveRoute } from './route-ownership.js'
@@ -24,6 +24,8 @@ export interface LiveView {
   startFailure? (namespace: string, name: string, version: number): StartFailure | undefined
   /** The autoscaler's view of a version, if it scales it. */
   scaling (namespace: string, name: string, version: number): VersionScaling | undefined
+  /** The isolation a namespace's instances run under. */
+  isolation? (namespace: string): IsolationView
   /** Prometheus text of the whole platform. */
   metrics (): Promise<string>
   /** Subscribes to log lines as they are stored; returns the unsubscribe function. */
@@ -238,7 +240,7 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
   }
 
   function liveOf (namespace: string, name: string): FunctionLive {
-    return { scaling: (v) => live.scaling(namespace, name, v), serving: live.serving(namespace, name), startFailure: (v) => live.startFailure?.(namespace, name, v) }
+    return { scaling: (v) => live.scaling(namespace, name, v), serving: live.serving(namespace, name), startFailure: (v) => live.startFailure?.(namespace, name, v), isolation: live.isolation?.(namespace) }
   }
 
   function versionsOf (namespace: string, name: string): Array<ReturnType<typeof store.listVersions<VersionConfig>>[number]> {

@@ -25,6 +25,8 @@ export interface InstanceTargets {
 export interface ScaleOwner {
   setVersions (versions: readonly ScaledVersion[]): void
   desired (versionKey: string): number
+  /** Takes a version from zero to one instance now. */
+  activate (versionKey: string): void
 }
 
 /** The last failed start of a version that has had no ready instance since. */
@@ -45,6 +47,8 @@ interface DesiredFunction {
   targets: Array<Omit<VersionTarget, 'replicas'>>
   /** Traffic wanted but not routed yet: a new version is still coming up. */
   pending: boolean
+  /** Versions with traffic that have never had a ready instance. */
+  unproven: string[]
 }
 
 /**
@@ -73,6 +77,8 @@ export class FunctionController {
   private readonly failures = new Map<string, StartFailure>()
   /** Version keys known to start: they had a ready instance, or existed when the controller started. */
   private proven = new Set<string>()
+  /** Unproven versions started once (as Knative's initial scale of 1), so their status can tell. */
+  private readonly tried = new Set<string>()
 
   constructor (
     private readonly store: Store,
@@ -164,6 +170,7 @@ export class FunctionController {
     const targets: Array<Omit<VersionTarget, 'replicas'>> = []
     const live = new Set<string>()
     let pending = false
+    const unproven: string[] = []
     const existing = new Set<string>()
     for (const fn of this.store.listResources<FunctionSpec>('Function')) {
       const desired = this.desiredFor(fn, ready, existing)
@@ -173,6 +180,7 @@ export class FunctionController {
       scaled.push(...desired.scaled)
       targets.push(...desired.targets)
       pending ||= desired.pending
+      unproven.push(...desired.unproven)
     }
     for (const key of this.served.keys()) if (!live.has(key)) this.served.delete(key)
     for (const key of this.failures.keys()) if (ready.has(key) || !targets.some((target) => target.key === key)) this.failures.delete(key)
@@ -180,6 +188,14 @@ export class FunctionController {
     this.routed = routed
     this.pending = pending
     this.autoscaler.setVersions(scaled)
+    // A new version starts one instance at once, even at min 0: until one has
+    // been ready nobody knows it can start, and status must not guess.
+    for (const key of unproven) {
+      if (this.tried.has(key)) continue
+      this.tried.add(key)
+      this.autoscaler.activate(key)
+    }
+    for (const key of this.tried) if (!existing.has(key)) this.tried.delete(key)
     // Routes first: a new version's instance must find its route when it is ready,
     // and a version leaving the routes must be gone from the gateway before it drains.
     this.pushTable()
@@ -209,7 +225,7 @@ export class FunctionController {
       versions: [],
       traffic: served
     }
-    const result: DesiredFunction = { route, scaled: [], targets: [], pending: served !== wanted }
+    const result: DesiredFunction = { route, scaled: [], targets: [], pending: served !== wanted, unproven: [] }
     const weightOf = (traffic: TrafficTarget[], version: number): number => traffic.find((t) => t.version === version)?.percent ?? 0
     const involved = new Set([...served, ...wanted].map((t) => t.version))
     for (const number of [...involved].sort((a, b) => a - b)) {
@@ -220,6 +236,7 @@ export class FunctionController {
         route.versions.push({ key, version: number, timeoutMs: config.timeoutMs, concurrency: config.concurrency, queueLimit: this.options.queueLimit })
       }
       const weighted = weightOf(served, number) > 0
+      if (weightOf(wanted, number) > 0 && !this.proven.has(key)) result.unproven.push(key)
       result.scaled.push({
         key,
         fn: { namespace, name, version: number },

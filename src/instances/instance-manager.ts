@@ -82,6 +82,10 @@ export interface InstanceManagerHooks {
    * decided to start it; `pooled` tells whether it came from the warm pool.
    */
   onStarted? (info: InstanceInfo, startMs: number, pooled: boolean): void
+  /** An instance reported its event-loop utilisation and CPU time (with each pong). */
+  onUsage? (instanceId: string, versionKey: string, elu: number, cpuUs: number): void
+  /** An instance is gone, for whatever reason. */
+  onGone? (instanceId: string): void
   /** The number of idle processes in the warm pool changed. */
   onPoolChange? (size: number): void
 }
@@ -270,6 +274,20 @@ export class InstanceManager {
     if (instance !== undefined) this.probe(instance, 'Unresponsive', 'sent after a request timed out')
   }
 
+  /**
+   * The gateway saw an instance break the data protocol: it is ended like one
+   * that broke the control protocol, with a ProtocolViolation event.
+   */
+  violation (instanceId: string, reason: string): void {
+    const instance = this.instances.get(instanceId)
+    if (instance === undefined || instance.violated) return
+    instance.violated = true
+    const message = `instance ${instance.id} sent the gateway what the data protocol does not allow and was killed: ${reason}`
+    this.systemLog(instance, 'error', message)
+    this.event(instance, 'Warning', 'ProtocolViolation', message)
+    instance.handle.kill()
+  }
+
   list (): InstanceInfo[] {
     return [...this.instances.values()].map((instance) => instance.info())
   }
@@ -388,6 +406,7 @@ export class InstanceManager {
       onLogs: (lines, dropped) => this.forwardLogs(instance, lines, dropped),
       onPong: (id, report) => {
         instance.pong = report
+        this.hooks.onUsage?.(instance.id, instance.target.key, report.elu, report.cpuUs)
         if (instance.ping === null || instance.ping.id !== id) return
         clearTimeout(instance.ping.timer)
         instance.ping = null
@@ -443,6 +462,7 @@ export class InstanceManager {
   }
 
   private onExit (instance: ManagedInstance, exit: InstanceExit): void {
+    this.hooks.onGone?.(instance.id)
     this.instances.delete(instance.id)
     instance.clearTimers()
     if (this.stopping !== null) {

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
 import { createApiServer, type LiveView } from '../api/index.js'
-import { Autoscaler, type ScalingDecision } from '../autoscaler/index.js'
+import { Autoscaler, MachineCpu, type ScalingDecision } from '../autoscaler/index.js'
 import { BundleFiles, FunctionController } from '../controllers/index.js'
 import { StartupError } from '../errors/index.js'
 import { GatewayHandle } from '../gateway/index.js'
@@ -9,7 +9,7 @@ import { InstanceManager, LocalProcessDriver, versionKey } from '../instances/in
 import { NamespaceIdentities } from '../isolation/index.js'
 import { ControlPlaneMetrics, joinExpositions } from '../metrics/index.js'
 import { Store } from '../store/index.js'
-import { lockHome, readClientConfig, writeClientConfig, type ClientConfig, type RoostHome } from '../home/index.js'
+import { lockHome, raiseFileLimit, readClientConfig, writeClientConfig, type ClientConfig, type FileLimitChange, type RoostHome } from '../home/index.js'
 import { LogWriter } from './log-writer.js'
 
 export interface PlatformOptions {
@@ -56,7 +56,9 @@ export class Platform {
     private readonly logs: LogWriter,
     private readonly api: Awaited<ReturnType<typeof createApiServer>>,
     private readonly unlock: () => void,
-    readonly logger: Logger
+    readonly logger: Logger,
+    /** What was done about the process's file-descriptor limit at start. */
+    readonly fileLimit: FileLimitChange
   ) {
     this.housekeeping = setInterval(() => store.pruneEvents(EVENTS_PER_FUNCTION), HOUSEKEEPING_INTERVAL_MS)
     this.housekeeping.unref()
@@ -69,7 +71,9 @@ export class Platform {
     const logger = pino({ level: options.logLevel ?? 'info', base: undefined }, pino.destination({ dest: home.logPath, mkdir: true, sync: false }))
     const cleanup: Array<() => Promise<void> | void> = [unlock]
     try {
-      const store = Store.open(options.dataDir ?? join(home.root, 'data'))
+      // The data key lives beside the data, not in it: a copy of the data folder alone reveals no env value.
+      const store = Store.open(options.dataDir ?? join(home.root, 'data'), { keyFile: home.keyPath })
+      const fileLimit = raiseFileLimit()
       cleanup.unshift(() => store.close())
       const logs = new LogWriter(store, LOG_LINES_PER_FUNCTION)
       cleanup.unshift(() => logs.close())
@@ -84,14 +88,16 @@ export class Platform {
       cleanup.unshift(() => gateway.close())
 
       let controller: FunctionController | undefined
+      // The instance manager reports usage before the autoscaler exists: its hooks reach it through this.
+      let scaler: Autoscaler | undefined
       const recordEvent = (namespace: string, name: string, type: 'Normal' | 'Warning', reason: string, message: string): void => {
         store.recordEvent({ namespace, kind: 'Function', name, type, reason, message })
         // A Warning event is a problem someone should look at: it is logged as one.
         logger[type === 'Warning' ? 'warn' : 'info']({ event: { namespace, function: name, type, reason } }, message)
       }
       const driver = new LocalProcessDriver({ home: home.root })
-      // In memory for now: the lead persists the assignments through the store (NamespaceIdentities takes `known` and `persist`).
-      const identities = new NamespaceIdentities()
+      // A namespace keeps its uid across restarts: files its instances wrote stay its own.
+      const identities = new NamespaceIdentities({ known: readNamespaceUids(store), persist: (namespace, uid) => writeNamespaceUid(store, namespace, uid) })
       const identityOf = driver.isolation().switchesUids ? (namespace: string) => identities.identityOf(namespace) : null
       const instances = new InstanceManager(driver, {
         onChange: () => {
@@ -105,7 +111,9 @@ export class Platform {
           controller?.startFailed(key, reason)
         },
         onStarted: (info, startMs, pooled) => metrics.coldStart({ namespace: info.namespace, name: info.function, version: info.version }, startMs / 1000, pooled),
-        onPoolChange: (size) => metrics.warmPoolSize(size)
+        onPoolChange: (size) => metrics.warmPoolSize(size),
+        onUsage: (instanceId, key, elu, cpuUs) => scaler?.observeInstance({ versionKey: key, instanceId, at: Date.now(), elu, cpuUs }),
+        onGone: (instanceId) => scaler?.forgetInstance(instanceId)
       }, { warmPool: { size: options.warmPoolSize ?? DEFAULTS.warmPoolSize }, livenessIntervalMs: options.livenessIntervalMs, identityOf: identityOf ?? undefined })
       cleanup.unshift(() => instances.stop())
       // The pool fills now, so that the first functions start from it.
@@ -117,11 +125,15 @@ export class Platform {
           metrics.scalingDecision(fn, decision.to > decision.from ? 'up' : 'down', decision.to)
         }
       })
+      scaler = autoscaler
       cleanup.unshift(() => autoscaler.stop())
       controller = new FunctionController(store, instances, autoscaler, gateway, new BundleFiles(store.blobs, { dir: driver.bundlesDir, identityOf }), { queueLimit: options.queueLimit ?? DEFAULTS.queueLimit })
       // In flight per instance, as of the gateway's last report: for `roost get instances`.
       let inFlight = new Map<string, number>()
+      const machineCpu = new MachineCpu()
       gateway.on('metrics', (report) => {
+        const machine = machineCpu.sample()
+        if (machine !== null) autoscaler.observeMachine(machine)
         autoscaler.observe(report)
         inFlight = new Map(report.instances.map((instance) => [instance.id, instance.inFlight]))
       })
@@ -130,15 +142,21 @@ export class Platform {
         autoscaler.activate(key)
       })
       gateway.on('suspect', (instanceId) => instances.suspect(instanceId))
+      gateway.on('violation', (instanceId, reason) => instances.violation(instanceId, reason))
       controller.start()
       autoscaler.start()
       cleanup.unshift(() => controller?.stop())
 
       const live: LiveView = {
-        instances: () => instances.list().map((instance) => ({ ...instance, port: 0, inFlight: inFlight.get(instance.id) ?? 0 })),
+        instances: () => instances.list().map((instance) => ({ ...instance, inFlight: inFlight.get(instance.id) ?? 0 })),
         serving: (namespace, name) => controller?.serving(namespace, name),
         startFailure: (namespace, name, version) => controller?.startFailure(namespace, name, version),
         scaling: (namespace, name, version) => autoscaler.status(versionKey(namespace, name, version)),
+        isolation: (namespace) => {
+          const { mode, details } = instances.isolation()
+          if (identityOf === null) return { mode, details }
+          return { mode, details: [`instances of namespace ${namespace} run as uid ${identityOf(namespace).uid}`, ...details] }
+        },
         metrics: async () => joinExpositions(await gateway.scrape(), await metrics.text()),
         onLogs: (listener) => logs.subscribe(listener)
       }
@@ -156,8 +174,8 @@ export class Platform {
       const boundApiPort = typeof address === 'object' && address !== null ? address.port : apiPort
       const config: ClientConfig = { api: `http://${host}:${boundApiPort}`, gateway: gateway.url, token: adminToken(store, home) }
       writeClientConfig(home, config)
-      logger.info({ api: config.api, gateway: config.gateway }, 'roost is up')
-      const platform = new Platform(config, store, gateway, instances, autoscaler, controller, logs, api, unlock, logger)
+      logger.info({ api: config.api, gateway: config.gateway, isolation: instances.isolation(), fileLimit }, 'roost is up')
+      const platform = new Platform(config, store, gateway, instances, autoscaler, controller, logs, api, unlock, logger, fileLimit)
       // Without its data plane the platform would take applies it can never serve: stop it all.
       gateway.on('exit', (code) => {
         if (platform.stopping !== null) return
@@ -170,6 +188,11 @@ export class Platform {
       for (const step of cleanup) await step()
       throw err
     }
+  }
+
+  /** Which isolation instances run under here: mode and what it means, for `roost up` and `describe`. */
+  isolation (): { mode: string, details: string[] } {
+    return this.instances.isolation()
   }
 
   /** Stops taking requests, stops every instance, then closes the store. Safe to call twice. */
@@ -204,4 +227,19 @@ function adminToken (store: Store, home: RoostHome): string {
   const created = store.createToken({ namespace: '*', description: 'admin token written by roost up' })
   store.setSetting(ADMIN_TOKEN_SETTING, created.id)
   return created.token
+}
+
+const NAMESPACE_UIDS_SETTING = 'namespaceUids'
+
+function readNamespaceUids (store: Store): Array<[string, number]> {
+  const text = store.getSetting(NAMESPACE_UIDS_SETTING)
+  if (text === undefined) return []
+  const parsed = JSON.parse(text) as Record<string, number>
+  return Object.entries(parsed)
+}
+
+function writeNamespaceUid (store: Store, namespace: string, uid: number): void {
+  const known = Object.fromEntries(readNamespaceUids(store))
+  known[namespace] = uid
+  store.setSetting(NAMESPACE_UIDS_SETTING, JSON.stringify(known))
 }

@@ -16,7 +16,7 @@ function versions (...numbers: number[]): Array<StoredVersion<VersionConfig>> {
 }
 
 function instance (version: number, state: InstanceSummary['state']): InstanceSummary {
-  return { id: `f-v${version}`, namespace: 'default', function: 'f', version, state, pid: 1, port: 1, startedAt: 0, readyAt: null, inFlight: 0, pooled: true }
+  return { id: `f-v${version}`, namespace: 'default', function: 'f', version, state, pid: 1, startedAt: 0, readyAt: null, inFlight: 0, pooled: true }
 }
 
 const scaled = (desired: number) => () => ({ desired, floor: desired, panic: false, observed: { stable: { concurrency: 0, rps: 0 }, panic: { concurrency: 0, rps: 0 } }, lastDecision: null })

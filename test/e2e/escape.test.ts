@@ -165,7 +165,7 @@ before(async () => {
   platform = await TestPlatform.start()
   project = writeProject({
     'victim.js': VICTIM_JS,
-    'victim.yaml': manifest('victim', `source: ./victim.js\nenv: { SECRET: ${VICTIM_SECRET} }\nscale: { min: 1, max: 1 }\nhttp: { path: /victim }`)
+    'victim.yaml': manifest('victim', `source: ./victim.js\nenv: { SECRET: ${VICTIM_SECRET} }\nscale: { min: 1, max: 1 }\nhttp: { path: /victim/app }`)
   })
   const applied = await platform.cli(['apply', '-f', join(project, 'victim.yaml'), '--wait'])
   assert.equal(applied.code, 0, applied.stderr)
@@ -210,7 +210,7 @@ async function victimStillServes (): Promise<void> {
   assert.ok(isAlive(platform.pid), 'the platform process is alive')
   const stat = readFileSync(`/proc/${platform.pid}/stat`, 'utf8')
   assert.notEqual(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3), 'T', 'the platform is not stopped')
-  const response = await platform.fetch('/victim')
+  const response = await platform.fetch('/victim/app')
   assert.equal(response.status, 200)
   assert.match(await response.text(), /^alive /)
   const api = await platform.api('/apis/roost.dev/v1/namespaces/default/functions/victim')
@@ -322,7 +322,7 @@ test('600 MiB on stdout without a newline and a flood of log lines do not stop t
 })
 
 test('a namespace cannot route under, over or at another namespace\'s path', async () => {
-  for (const path of ['/victim', '/victim/login', '/']) {
+  for (const path of ['/victim/app', '/victim/app/login', '/victim']) {
     const files = writeProject({
       'hello.js': 'export default () => new Response("mine")\n',
       'roost.yaml': manifest('squatter', `source: ./hello.js\nhttp: { path: ${path} }`, '  namespace: team-a\n')

@@ -73,6 +73,7 @@ export function describeFunction (fn: FunctionView, versions: VersionItem[], ins
     `Serving:        ${(status.serving ?? status.traffic).filter((t) => t.percent > 0).map((t) => `v${t.version} ${t.percent}%`).join(', ')}${rolledOut === undefined || rolledOut.status === 'True' ? '' : ` (${rolledOut.message})`}`,
     `Instances:      ${status.instances.desired} desired, ${status.instances.ready} ready, ${status.instances.starting} starting, ${status.instances.draining} draining`,
     `Ready:          ${ready === undefined ? 'Unknown' : `${ready.status} (${ready.reason}: ${ready.message})`}`,
+    ...isolationLines(status.isolation),
     '',
     'Versions:',
     indent(formatTable(['VERSION', 'TRAFFIC', 'TAG', 'BUNDLE', 'TIMEOUT', 'MEMORY', 'CONCURRENCY', 'AGE'], versionRows(versions))),
@@ -86,6 +87,11 @@ export function describeFunction (fn: FunctionView, versions: VersionItem[], ins
       : indent(formatTable(['AGE', 'TYPE', 'REASON', 'MESSAGE'], events.map((e) => [age(e.time), e.type, e.reason, e.message])))
   ]
   return lines.join('\n')
+}
+
+function isolationLines (isolation: FunctionView['status']['isolation']): string[] {
+  if (isolation === undefined) return []
+  return [`Isolation:      ${isolation.mode}`, ...isolation.details.map((line) => `                ${line}`)]
 }
 
 function scaleMetrics (scale: FunctionView['spec']['scale']): string {

@@ -255,10 +255,10 @@ export function versionRows (items: VersionItem[]): string[][] {
   ])
 }
 
-export const INSTANCE_COLUMNS = ['ID', 'FUNCTION', 'VERSION', 'STATE', 'IN-FLIGHT', 'PID', 'PORT', 'AGE']
+export const INSTANCE_COLUMNS = ['ID', 'FUNCTION', 'VERSION', 'STATE', 'IN-FLIGHT', 'PID', 'AGE']
 
 export function instanceRows (items: InstanceSummary[]): string[][] {
-  return items.map((i) => [i.id, `${i.function}.${i.namespace}`, `v${i.version}`, i.state, String(i.inFlight ?? 0), String(i.pid ?? ''), String(i.port), age(i.startedAt)])
+  return items.map((i) => [i.id, `${i.function}.${i.namespace}`, `v${i.version}`, i.state, String(i.inFlight ?? 0), String(i.pid ?? ''), age(i.startedAt)])
 }
 
 const INSTANCES: Printer<InstanceSummary> = {

@@ -71,6 +71,8 @@ Flags:
     process.on('SIGTERM', () => stop('SIGTERM'))
 
     process.stdout.write(`roost is up (home ${home.root})\n  API:     ${platform.config.api}\n  gateway: ${platform.config.gateway}\n`)
+    const isolation = platform.isolation()
+    process.stdout.write(`  isolation: ${isolation.mode}\n${isolation.details.map((line) => `    - ${line}\n`).join('')}  open files: ${platform.fileLimit.how}\n`)
     if (values.example === true) {
       await applyFiles(new ApiClient(platform.config), [EXAMPLE], (line) => process.stdout.write(`${line}\n`))
       // Quoted: `?` is a glob in zsh, which refuses an unquoted URL that matches no file.
