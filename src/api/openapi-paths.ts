@@ -1,9 +1,7 @@
+import { errors, json, ref } from './openapi-parts.js'
 // The OpenAPI paths of the route files beside server.ts (routes.ts): namespaces,
 // tokens, events and the watch feed. openapi.ts merges them into the document.
 
-const problem = { $ref: '#/components/responses/Problem' }
-const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 422: problem }
-const json = (schema: object): object => ({ content: { 'application/json': { schema } } })
 const namespace = { name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }
 const limit = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'the newest N (default 100)' }
 const items = (schema: object): object => ({ type: 'object', properties: { items: { type: 'array', items: schema } } })

@@ -1,3 +1,4 @@
+import { problem, errors, json, ref } from './openapi-parts.js'
 import { strictManifestSchema } from './schema-document.js'
 import { routeReservationPaths } from './route-reservation-openapi.js'
 import { DRY_RUN_PARAMETER, MORE_PATHS } from './openapi-paths.js'
@@ -5,10 +6,6 @@ import { DRY_RUN_PARAMETER, MORE_PATHS } from './openapi-paths.js'
 // The OpenAPI 3.1 description of the REST API, served at /openapi.json. 3.1
 // speaks JSON Schema 2020-12, so the manifest schema editors use is embedded unchanged.
 
-const problem = { $ref: '#/components/responses/Problem' }
-const errors = { 400: problem, 401: { $ref: '#/components/responses/Unauthorized' }, 403: problem, 404: problem, 409: problem, 413: problem, 422: problem }
-const json = (schema: object): object => ({ content: { 'application/json': { schema } } })
-const ref = (name: string): object => ({ $ref: `#/components/schemas/${name}` })
 const namespace = { name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }
 const name = { name: 'name', in: 'path', required: true, schema: { type: 'string' } }
 const list = (item: string): object => ({ type: 'object', properties: { items: { type: 'array', items: ref(item) } } })
@@ -65,7 +62,7 @@ export function openApiDocument (): object {
       },
       '/apis/roost.dev/v1/namespaces/{namespace}/functions/{name}/events': {
         parameters: [namespace, name, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 0 } }],
-        get: { operationId: 'listEvents', summary: 'Recent events of a function (versions, instances, scaling decisions, rollbacks)', responses: { 200: { description: 'events', ...json(list('Event')) }, ...errors } }
+        get: { operationId: 'listFunctionEvents', summary: 'Recent events of a function (versions, instances, scaling decisions, rollbacks)', responses: { 200: { description: 'events', ...json(list('Event')) }, ...errors } }
       },
       '/apis/roost.dev/v1/namespaces/{namespace}/functions/{name}/logs': {
         parameters: [

@@ -52,7 +52,8 @@ export function checkRouteIsFree (store: Store, owner: { namespace: string, name
     }
     const sameRoute = theirs === path && host === theirHost
     if (other.namespace === owner.namespace ? sameRoute : pathsOverlap(theirs, path)) {
-      throw new ConflictError(`spec.http.path ${path} ${relation(path, theirs)} routed to function ${other.name} in namespace ${other.namespace}`, {
+      const route = host === undefined ? `spec.http.path ${path}` : `spec.http.host ${host} with path ${path}`
+      throw new ConflictError(`${route} ${relation(path, theirs)} routed to function ${other.name} in namespace ${other.namespace}`, {
         field: FIELD,
         hint: other.namespace === owner.namespace
           ? 'choose another path, or remove it from the other function first'

@@ -1,8 +1,7 @@
+import { errors, json } from './openapi-parts.js'
 // The OpenAPI description of the route-reservation routes, spread into
 // openapi.ts's paths: a file of its own so that it changes apart from the rest.
 
-const problem = { $ref: '#/components/responses/Problem' }
-const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 422: problem }
 const reservation = {
   type: 'object',
   properties: {

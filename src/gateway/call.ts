@@ -76,7 +76,7 @@ export class Call implements Stream, BodyReceiver {
     private readonly owner: CallOwner,
     readonly req: CallRequest,
     readonly res: CallResponse,
-    public version: VersionState,
+    public version: VersionState<Call>,
     readonly requestId: string,
     readonly deadline: number,
     /** performance.now() at arrival, for the latency histograms. */

@@ -7,13 +7,14 @@
 import { formatValue } from '../metrics/text-format.js'
 export { EXPOSITION_CONTENT_TYPE, escapeLabelValue, joinExpositions } from '../metrics/text-format.js'
 import { LATENCY_BUCKETS_SECONDS, type LatencyHistogram } from './version-stats.js'
+import type { Call } from './call.js'
 import type { VersionState } from './version-state.js'
 
 const CODE_LABELS = ['1xx', '2xx', '3xx', '4xx', '5xx']
 const LE_LABELS = [...LATENCY_BUCKETS_SECONDS.map((seconds) => String(seconds)), '+Inf']
 
 /** Renders the gateway's series for these versions. */
-export function renderGatewayMetrics (versions: VersionState[]): string {
+export function renderGatewayMetrics (versions: Array<VersionState<Call>>): string {
   const lines: string[] = []
   family(lines, 'roost_requests_total', 'counter', 'Requests the gateway answered (proxied or its own errors), by status class.')
   for (const v of versions) {

@@ -55,7 +55,7 @@ interface RequestFacts {
 
 interface FunctionState {
   fn: RoutedFunction
-  split: TrafficSplit<VersionState>
+  split: TrafficSplit<VersionState<Call>>
 }
 
 /**
@@ -74,9 +74,9 @@ export class Gateway implements CallOwner {
   private readonly headersTimeoutMs: number
   private readonly tableWaitMs: number
   private router = new Router<FunctionState>([])
-  private versions = new Map<string, VersionState>()
+  private versions = new Map<string, VersionState<Call>>()
   /** Versions no longer routed that still have requests in flight. */
-  private readonly retired = new Map<string, VersionState>()
+  private readonly retired = new Map<string, VersionState<Call>>()
   private instances = new Map<string, UpstreamInstance>()
   private tableApplied = false
   /** Requests that arrived before the first routing table. */
@@ -281,7 +281,7 @@ export class Gateway implements CallOwner {
     return connection.open(call, head)
   }
 
-  private demand (version: VersionState): void {
+  private demand (version: VersionState<Call>): void {
     const now = Date.now()
     if (now - version.lastDemandAt < DEMAND_INTERVAL_MS) return
     version.lastDemandAt = now
@@ -289,7 +289,7 @@ export class Gateway implements CallOwner {
   }
 
   /** Sends waiting requests to instances with free slots. */
-  private pump (version: VersionState, now: number): void {
+  private pump (version: VersionState<Call>, now: number): void {
     while (version.queue.length > 0) {
       const instance = version.pick()
       if (instance === null) return
@@ -472,7 +472,7 @@ export class Gateway implements CallOwner {
 
   applyTable (table: RoutingTable): void {
     const now = performance.now()
-    const versions = new Map<string, VersionState>()
+    const versions = new Map<string, VersionState<Call>>()
     const functions: FunctionState[] = []
     for (const fn of table.functions) {
       for (const config of fn.versions) {
@@ -484,7 +484,7 @@ export class Gateway implements CallOwner {
       const split = new TrafficSplit(fn.traffic.map((target) => ({
         percent: target.percent,
         tag: target.tag,
-        value: versions.get(`${fn.namespace}/${fn.name}@${target.version}`) as VersionState
+        value: versions.get(`${fn.namespace}/${fn.name}@${target.version}`) as VersionState<Call>
       })))
       functions.push({ fn, split })
     }
@@ -528,7 +528,7 @@ export class Gateway implements CallOwner {
   }
 
   /** Requests waiting for a version that left the table move to what the function routes to now. */
-  private orphaned (version: VersionState, now: number): void {
+  private orphaned (version: VersionState<Call>, now: number): void {
     for (const call of version.queue.drain()) {
       version.unlink(call, now)
       const fnKey = version.key.slice(0, version.key.lastIndexOf('@'))
@@ -592,7 +592,7 @@ export class Gateway implements CallOwner {
     return this.scrapes.ask((id) => this.report({ t: 'scrape', id }))
   }
 
-  private routeAgain (fnKey: string): VersionState | undefined {
+  private routeAgain (fnKey: string): VersionState<Call> | undefined {
     const [namespace, name] = fnKey.split('/')
     const match = this.router.match(`/fn/${name}.${namespace}`)
     return match === null ? undefined : match.fn.split.pick(undefined)
@@ -678,7 +678,7 @@ function reservedPath (url: string): Reserved {
   return Reserved.None
 }
 
-function versionMetrics (version: VersionState, now: number, intervalMs: number): VersionMetrics {
+function versionMetrics (version: VersionState<Call>, now: number, intervalMs: number): VersionMetrics {
   const stats = version.stats
   const { concurrency, arrivals } = stats.take(now, intervalMs)
   return {

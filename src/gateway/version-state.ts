@@ -1,31 +1,38 @@
-import { escapeLabelValue } from './exposition.js'
+import { escapeLabelValue } from '../metrics/text-format.js'
 import { PendingQueue } from './pending-queue.js'
 import type { RoutedVersion } from './routing-table.js'
 import type { UpstreamInstance } from './upstream-instance.js'
-import type { Call } from './call.js'
 import { VersionStats } from './version-stats.js'
 
-const isWaiting = (call: Call): boolean => call.isWaiting()
+/** What a version keeps of an open call: its place in the deadline-ordered list. */
+export interface OpenCall<C> {
+  prev: C | null
+  next: C | null
+  readonly deadline: number
+  isWaiting (): boolean
+}
+
+const isWaiting = (call: OpenCall<unknown>): boolean => call.isWaiting()
 
 /**
  * Everything the gateway keeps per function version: its instances, the
  * requests waiting for one (the activator's buffer), and the open requests in
  * arrival order, which is also deadline order since they share one timeout.
  */
-export class VersionState {
+export class VersionState<C extends OpenCall<C>> {
   instances: UpstreamInstance[] = []
-  readonly queue: PendingQueue<Call>
+  readonly queue: PendingQueue<C>
   config: RoutedVersion
   lastDemandAt = 0
   readonly stats: VersionStats
   /** `namespace="…",function="…",version="…"`, escaped for the Prometheus text format. */
   readonly labels: string
-  private head: Call | null = null
-  private tail: Call | null = null
+  private head: C | null = null
+  private tail: C | null = null
 
   constructor (config: RoutedVersion, now: number) {
     this.config = config
-    this.queue = new PendingQueue<Call>(config.queueLimit, isWaiting)
+    this.queue = new PendingQueue<C>(config.queueLimit, isWaiting)
     this.stats = new VersionStats(now)
     this.labels = versionLabels(config.key)
   }
@@ -54,7 +61,7 @@ export class VersionState {
   }
 
   /** Adds an open call, keeping the list sorted by deadline (appending is the common case). */
-  link (call: Call, now: number): void {
+  link (call: C, now: number): void {
     this.stats.opened(now)
     let after = this.tail
     while (after !== null && after.deadline > call.deadline) after = after.prev
@@ -66,7 +73,7 @@ export class VersionState {
     else this.head = call
   }
 
-  unlink (call: Call, now: number): void {
+  unlink (call: C, now: number): void {
     if (call.prev === null && this.head !== call) return
     this.stats.closed(now)
     if (call.prev !== null) call.prev.next = call.next
@@ -78,7 +85,7 @@ export class VersionState {
   }
 
   /** Calls `expire` on every open call whose deadline has passed. */
-  expire (now: number, expire: (call: Call) => void): void {
+  expire (now: number, expire: (call: C) => void): void {
     while (this.head !== null && this.head.deadline <= now) expire(this.head)
   }
 }

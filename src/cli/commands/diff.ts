@@ -1,5 +1,5 @@
 import { stringify } from 'yaml'
-import type { Command } from '../main.js'
+import type { Command } from '../command.js'
 import type { FunctionView } from '../../api/index.js'
 import { parseCommandArgs } from '../args.js'
 import type { ApiClient } from '../client.js'

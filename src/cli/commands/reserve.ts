@@ -1,4 +1,4 @@
-import type { Command } from '../main.js'
+import type { Command } from '../command.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
 import { age, printTable } from '../output.js'
