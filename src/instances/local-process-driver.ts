@@ -28,6 +28,11 @@ export interface LocalProcessDriverOptions extends IsolationOptions {
   /** What the permission model lets the runtime read when uids are not switched (default: the entry's folder and src/wire). */
   runtimeReadPaths?: string[]
   clock?: Clock
+  /**
+   * Node's permission model for instances that keep the platform's uid
+   * (default true). Off only to measure what isolation costs (the bench).
+   */
+  permissionModel?: boolean
 }
 
 // Every process not ended yet, of every driver: if the platform exits without
@@ -45,9 +50,11 @@ export class LocalProcessDriver implements Driver {
   private readonly entry: string
   private readonly readPaths: string[]
   private readonly clock: Clock
+  private readonly permissionModel: boolean
 
   constructor (options: LocalProcessDriverOptions = {}) {
     this.isolated = new Isolation(options)
+    this.permissionModel = options.permissionModel ?? true
     this.entry = options.entry ?? RUNTIME_HOST_ENTRY
     this.readPaths = options.runtimeReadPaths ?? [dirname(this.entry), join(dirname(this.entry), '..', 'wire')]
     this.clock = options.clock ?? systemClock
@@ -59,7 +66,11 @@ export class LocalProcessDriver implements Driver {
   }
 
   isolation (): DriverIsolation {
-    return { ...this.isolated.report(), switchesUids: this.isolated.switchUids }
+    const report = this.isolated.report()
+    if (!this.isolated.switchUids && !this.permissionModel) {
+      return { mode: report.mode.replace('permission-model', 'no-sandbox'), details: ['no sandbox: instances run as the platform\'s uid, with its file access', ...report.details.slice(2)], switchesUids: false }
+    }
+    return { ...report, switchesUids: this.isolated.switchUids }
   }
 
   launch (options: LaunchOptions, events: InstanceEvents): RunningInstance {
@@ -69,7 +80,7 @@ export class LocalProcessDriver implements Driver {
     const budget = memoryBudget(options.memoryMiB)
     const args = [`--max-old-space-size=${budget.heapMiB}`, `--max-semi-space-size=${budget.semiSpaceMiB}`, '--enable-source-maps']
     // The permission model resolves its paths at start: the folder for the bundle exists before it arrives.
-    if (!this.isolated.switchUids) args.push(...this.permissionFlags(makeDir(runDir.procOf(id), 0o700), tmp, runDir.socketOf(id)))
+    if (!this.isolated.switchUids && this.permissionModel) args.push(...this.permissionFlags(makeDir(runDir.procOf(id), 0o700), tmp, runDir.socketOf(id)))
     args.push(this.entry)
     let group: ProcessCgroup | null = null
     let setupError: string | null = null

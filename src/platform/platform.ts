@@ -28,6 +28,8 @@ export interface PlatformOptions {
   warmPoolSize?: number
   /** Time between two liveness pings of an instance. */
   livenessIntervalMs?: number
+  /** How instances are isolated; by default as much as this machine allows (see docs/isolation.md). */
+  isolation?: { switchUids?: boolean, cgroups?: boolean, permissionModel?: boolean }
   /** Called when the platform cannot go on (its gateway thread died); it has stopped by then. */
   onFatal?: (err: Error) => void
 }
@@ -95,7 +97,7 @@ export class Platform {
         // A Warning event is a problem someone should look at: it is logged as one.
         logger[type === 'Warning' ? 'warn' : 'info']({ event: { namespace, function: name, type, reason } }, message)
       }
-      const driver = new LocalProcessDriver({ home: home.root })
+      const driver = new LocalProcessDriver({ home: home.root, ...options.isolation })
       // A namespace keeps its uid across restarts: files its instances wrote stay its own.
       const identities = new NamespaceIdentities({ known: readNamespaceUids(store), persist: (namespace, uid) => writeNamespaceUid(store, namespace, uid) })
       const identityOf = driver.isolation().switchesUids ? (namespace: string) => identities.identityOf(namespace) : null
