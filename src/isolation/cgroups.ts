@@ -39,6 +39,8 @@ export interface Cgroups {
   cleanStale (): Promise<void>
   /** Removes the group of this platform's instances if it is empty. */
   close (): void
+  /** The folders that hold this platform's process groups, one per hierarchy (the reaper empties them). */
+  readonly bases: string[]
 }
 
 /** The cgroups of this machine, or null when none can be used (not mounted, not writable, controllers missing). */
@@ -64,20 +66,20 @@ export function cgroupsAt (layout: CgroupLayout, platformKey: string): Cgroups {
 
 class CgroupsV1 implements Cgroups {
   readonly version = 1
-  private readonly bases: Record<string, string> = {}
+  private readonly byController: Record<string, string> = {}
 
   constructor (dirs: Record<typeof V1_CONTROLLERS[number], string>, group: string) {
     for (const controller of V1_CONTROLLERS) {
       const base = join(dirs[controller], group)
       mkdirSync(base, { recursive: true })
-      this.bases[controller] = base
+      this.byController[controller] = base
     }
-    writeFileSync(join(this.bases.cpu, 'cpu.shares'), String(INSTANCES_CPU_SHARES))
+    writeFileSync(join(this.byController.cpu, 'cpu.shares'), String(INSTANCES_CPU_SHARES))
   }
 
   create (processName: string, limits: ProcessLimits): ProcessCgroup {
     const name = processGroupName(processName)
-    const dirs = V1_CONTROLLERS.map((controller) => join(this.bases[controller], name))
+    const dirs = V1_CONTROLLERS.map((controller) => join(this.byController[controller], name))
     for (const dir of dirs) mkdirSync(dir)
     const group = new ProcessCgroupV1(name, dirs)
     try {
@@ -92,12 +94,16 @@ class CgroupsV1 implements Cgroups {
 
   async cleanStale (): Promise<void> {
     const names = new Set<string>()
-    for (const base of Object.values(this.bases)) for (const name of subdirs(base)) names.add(name)
-    await Promise.all([...names].map(async (name) => await new ProcessCgroupV1(name, V1_CONTROLLERS.map((c) => join(this.bases[c], name))).destroy()))
+    for (const base of Object.values(this.byController)) for (const name of subdirs(base)) names.add(name)
+    await Promise.all([...names].map(async (name) => await new ProcessCgroupV1(name, V1_CONTROLLERS.map((c) => join(this.byController[c], name))).destroy()))
   }
 
   close (): void {
-    for (const base of Object.values(this.bases)) tryRmdir(base)
+    for (const base of Object.values(this.byController)) tryRmdir(base)
+  }
+
+  get bases (): string[] {
+    return Object.values(this.byController)
   }
 }
 
@@ -197,6 +203,10 @@ class CgroupsV2 implements Cgroups {
 
   close (): void {
     tryRmdir(this.base)
+  }
+
+  get bases (): string[] {
+    return [this.base]
   }
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openCgroups, type Cgroups } from './cgroups.js'
 import { FIRST_NAMESPACE_UID } from './identities.js'
+import { startReaper } from './reaper.js'
 import { platformKey, RunDir, runDirFor } from './run-dir.js'
 
 // Which isolation instances get on this machine, decided once at start from
@@ -29,6 +30,7 @@ export interface IsolationReport {
 let unnamed = 0
 
 export class Isolation {
+  private readonly reaper: { stop (): void } | null
   readonly runDir: RunDir
   readonly cgroups: Cgroups | null
   readonly switchUids: boolean
@@ -42,6 +44,7 @@ export class Isolation {
     this.switchUids = options.switchUids ?? process.getuid?.() === 0
     this.cgroups = options.cgroups === false ? null : openCgroups(key)
     this.staleCleaned = this.cgroups?.cleanStale() ?? Promise.resolve()
+    this.reaper = this.cgroups === null ? null : startReaper(process.pid, this.cgroups.bases)
   }
 
   report (): IsolationReport {
@@ -62,6 +65,7 @@ export class Isolation {
 
   /** Once every instance has ended: the run dir (rebuilt at every start anyway) and the empty group of instances go. */
   close (): void {
+    this.reaper?.stop()
     rmSync(this.runDir.path, { recursive: true, force: true })
     this.cgroups?.close()
   }

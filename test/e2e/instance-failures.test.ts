@@ -2,7 +2,7 @@
 // crashes, throws, hangs, runs out of memory, cannot load, or is sent too much.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { TestPlatform, manifest, waitFor, writeProject } from '../helpers/platform.js'
 import { expectProblem } from '../helpers/problems.js'
@@ -87,6 +87,8 @@ before(async () => {
     ].join('---\n'),
     'fixed.yaml': manifest('broken', 'source: ./fixed.ts\nscale:\n  min: 0')
   })
+  // Instances run as their namespace's own uid: the release files of ?hold= must be visible to it.
+  chmodSync(dir, 0o755)
   const applied = await platform.cli(['apply', '-f', join(dir, 'roost.yaml')])
   assert.equal(applied.code, 0, applied.stderr)
   await waitForReady('crash', (pids) => pids.length === 2)

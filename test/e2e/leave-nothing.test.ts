@@ -9,7 +9,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { waitFor, writeProject } from '../helpers/platform.js'
-import { groupMembers, killGroup } from '../helpers/leave-nothing.js'
+import { killGroup, stillRunning } from '../helpers/leave-nothing.js'
 
 const dir = writeProject({})
 const seen: number[] = []
@@ -22,15 +22,15 @@ const helpers = pathToFileURL(join(import.meta.dirname, '../helpers/platform.js'
 const groups = pathToFileURL(join(import.meta.dirname, '../helpers/leave-nothing.js')).href
 
 /** A test process: starts a platform, waits for its warm pool, says its group, then does `ending`. */
-async function runTestProcess (ending: string): Promise<{ pgid: number, code: number | null, signal: NodeJS.Signals | null, members: number }> {
+async function runTestProcess (ending: string): Promise<{ pgid: number, code: number | null, signal: NodeJS.Signals | null, members: number[] }> {
   const script = join(dir, `test-${seen.length}.mjs`)
   writeFileSync(script, `
 import { TestPlatform, waitFor } from ${JSON.stringify(helpers)}
-import { groupMembers } from ${JSON.stringify(groups)}
+import { familyOf } from ${JSON.stringify(groups)}
 const platform = await TestPlatform.start({ args: ['--warm-pool', '2'] })
 // roost up and its two warm-pool runtimes
-await waitFor(() => groupMembers(platform.pid).length >= 3, 20_000, () => 'the warm pool did not fill')
-process.stdout.write('GROUP ' + platform.pid + ' ' + groupMembers(platform.pid).length + '\\n')
+await waitFor(() => familyOf(platform.pid).length >= 3, 20_000, () => 'the warm pool did not fill')
+process.stdout.write('GROUP ' + platform.pid + ' ' + familyOf(platform.pid).map((p) => p.pid).join(',') + '\\n')
 ${ending}
 `)
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -38,33 +38,34 @@ ${ending}
   child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
   child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString() })
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])))
-  await waitFor(() => /GROUP \d+ \d+/.test(out) || child.exitCode !== null, 30_000, () => out)
-  const [, pgid, members] = /GROUP (\d+) (\d+)/.exec(out) ?? assert.fail(`the test process did not start its platform:\n${out}`)
+  await waitFor(() => /GROUP \d+ [\d,]+/.test(out) || child.exitCode !== null, 30_000, () => out)
+  const [, pgid, members] = /GROUP (\d+) ([\d,]+)/.exec(out) ?? assert.fail(`the test process did not start its platform:\n${out}`)
   seen.push(Number(pgid))
   if (ending.includes('SIGTERM-ME')) child.kill('SIGTERM')
   const [code, signal] = await exited
-  return { pgid: Number(pgid), code, signal, members: Number(members) }
+  return { pgid: Number(pgid), code, signal, members: members.split(',').map(Number) }
 }
 
-async function assertGroupGone (pgid: number): Promise<void> {
-  await waitFor(() => groupMembers(pgid).length === 0, 5_000, () => `left behind: ${groupMembers(pgid).map((p) => `${p.pid} ${p.args}`).join('; ')}`)
+/** The platform and every process it had started are gone. */
+async function assertAllGone (pids: number[]): Promise<void> {
+  await waitFor(() => stillRunning(pids).length === 0, 5_000, () => `left behind: ${stillRunning(pids).map((p) => `${p.pid} ${p.args}`).join('; ')}`)
 }
 
 test('a test that fails with its platform running leaves none of its processes behind', { timeout: 60_000 }, async () => {
   const result = await runTestProcess("throw new Error('the test failed')")
   assert.notEqual(result.code, 0)
-  assert.ok(result.members >= 3)
-  await assertGroupGone(result.pgid)
+  assert.ok(result.members.length >= 3)
+  await assertAllGone(result.members)
 })
 
 test('a test process stopped by the runner (SIGTERM) leaves none of its processes behind', { timeout: 60_000 }, async () => {
   const result = await runTestProcess("// SIGTERM-ME\nsetInterval(() => {}, 1000)")
   assert.equal(result.signal, 'SIGTERM')
-  await assertGroupGone(result.pgid)
+  await assertAllGone(result.members)
 })
 
 test('the runtimes a platform killed with -9 left behind are gone once the test process ends', { timeout: 60_000 }, async () => {
   const result = await runTestProcess('await platform.kill()')
   assert.equal(result.code, 0)
-  await assertGroupGone(result.pgid)
+  await assertAllGone(result.members)
 })

@@ -34,6 +34,20 @@ export function processes (): ProcessEntry[] {
   return entries
 }
 
+/** A process and every live process below it (instances run in sessions of their own, so groups do not hold them). */
+export function familyOf (pid: number): ProcessEntry[] {
+  const all = processes()
+  const family = all.filter((p) => p.pid === pid)
+  for (let i = 0; i < family.length; i++) for (const p of all) if (p.ppid === family[i].pid) family.push(p)
+  return family
+}
+
+/** Which of these pids still run (zombies do not). */
+export function stillRunning (pids: number[]): ProcessEntry[] {
+  const wanted = new Set(pids)
+  return processes().filter((p) => wanted.has(p.pid))
+}
+
 /** The live processes of a process group. */
 export function groupMembers (pgid: number): ProcessEntry[] {
   return processes().filter((p) => p.pgid === pgid)

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isProcessAlive } from '../../src/home/index.js'
-import { groupMembers, killGroup, killGroupAtExit, type ProcessEntry } from './leave-nothing.js'
+import { familyOf, groupMembers, killGroup, killGroupAtExit, stillRunning, type ProcessEntry } from './leave-nothing.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const ROOST_BIN = join(REPO_ROOT, 'bin', 'roost')
@@ -99,26 +99,35 @@ export class TestPlatform {
    */
   async stop (options: { keepHome?: boolean } = {}): Promise<number | null> {
     const graceful = this.child.exitCode === null && this.child.signalCode === null && !this.killed
+    // Instances run in sessions of their own: the platform's family, not its group, is what must end.
+    const family = graceful ? familyOf(this.pid).map((p) => p.pid) : []
     if (graceful) this.child.kill('SIGTERM')
     const code = await this.exited
-    const left = await this.leftBehind(graceful ? LEFT_BEHIND_GRACE_MS : 0)
+    const left = await this.leftBehind(graceful ? LEFT_BEHIND_GRACE_MS : 0, family)
     if (options.keepHome !== true) rmSync(this.home, { recursive: true, force: true })
     if (graceful && left.length > 0) throw new Error(`roost up stopped but left processes behind (killed now):\n${left.map((p) => `  ${p.pid} ${p.args}`).join('\n')}`)
     return code
   }
 
-  /** Waits up to `graceMs` for the platform's process group to be empty, then kills what is left and returns it. */
-  async leftBehind (graceMs: number): Promise<ProcessEntry[]> {
+  /**
+   * Waits up to `graceMs` for the platform's process group and the processes
+   * it had started (`family`) to be gone, then kills what is left and returns it.
+   */
+  async leftBehind (graceMs: number, family: number[] = []): Promise<ProcessEntry[]> {
     const pgid = this.pid
     const deadline = Date.now() + graceMs
-    let left = groupMembers(pgid)
+    const survivors = (): ProcessEntry[] => [...groupMembers(pgid), ...stillRunning(family).filter((p) => p.pgid !== pgid)]
+    let left = survivors()
     while (left.length > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50))
-      left = groupMembers(pgid)
+      left = survivors()
     }
     if (left.length > 0) {
       killGroup(pgid)
-      await waitFor(() => groupMembers(pgid).length === 0, 5_000, () => `process group ${pgid} survives SIGKILL`)
+      for (const p of left) {
+        try { process.kill(p.pid, 'SIGKILL') } catch {}
+      }
+      await waitFor(() => survivors().length === 0, 5_000, () => `processes of ${pgid} survive SIGKILL`)
     }
     return left
   }

@@ -1,10 +1,13 @@
 // A platform that exits without stopping its instances (as a crash in its
-// own code would, or process.exit): run by local-process-driver-exit.test.ts.
+// own code would, or process.exit): run by platform-exit.test.ts. With the
+// argument `spin`, its instance then blocks its event loop for good and the
+// platform waits to be killed with -9 (nothing of it runs then).
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalProcessDriver } from '../../src/instances/index.js'
 
+const spin = process.argv[2] === 'spin'
 const dir = mkdtempSync(join(tmpdir(), 'roost-exiting-'))
 process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
 chmodSync(dir, 0o755)
@@ -14,6 +17,7 @@ writeFileSync(bundlePath, `
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' })
   child.unref()
   setTimeout(() => console.log('child ' + child.pid), 100)
+  ${spin ? 'setTimeout(() => { for (;;) {} }, 400)' : ''}
   export default () => new Response('ok')`, { mode: 0o644 })
 
 const driver = new LocalProcessDriver()
@@ -26,7 +30,8 @@ const instance = driver.launch({ name: 'exiting', memoryMiB: 128 }, {
     if (line === undefined) return
     console.log(`instance ${String(instance.pid)}`)
     console.log(line.message)
-    process.exit(0)
+    if (spin) setInterval(() => {}, 1000)
+    else process.exit(0)
   },
   onPong: () => {},
   onDrained: () => {},
