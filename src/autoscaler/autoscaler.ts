@@ -43,7 +43,7 @@ export interface ScalingDecision {
   fn: VersionIdentity
   from: number
   to: number
-  reason: ScaleReason | 'activation'
+  reason: ScaleReason | 'activation' | 'new-version'
   panic: boolean
   floor: number
   observed: { stable: MetricValues, panic: MetricValues }
@@ -223,14 +223,18 @@ export class Autoscaler {
     this.machine.observe(load)
   }
 
-  /** A request waits for a version with no instance: scale it from zero now, not at the next step. */
-  activate (versionKey: string): void {
+  /**
+   * A request waits for a version with no instance (or, with `why` 'new-version',
+   * a version was just made and must show it can start): scale it from zero now,
+   * not at the next step.
+   */
+  activate (versionKey: string, why: 'activation' | 'new-version' = 'activation'): void {
     const scaler = this.scalers.get(versionKey)
     if (scaler === undefined) return
     const now = this.now()
     scaler.lastActiveAt = now
     if (scaler.desired > 0) return
-    this.change(scaler, Math.min(scaler.spec.policy.max, 1), 'activation', now, { apply: true })
+    this.change(scaler, Math.min(scaler.spec.policy.max, 1), why, now, { apply: true })
   }
 
   /** One step for every version; runs every `tickMs` once started. */
@@ -324,6 +328,7 @@ function samplesIn (windowMs: number): number {
 
 const REASON_TEXT: Record<ScalingDecision['reason'], string> = {
   activation: 'a request arrived with no instance running',
+  'new-version': 'a new version starts once to show it can',
   stable: 'stable-window demand',
   panic: 'panic: the panic window saw at least twice the current capacity',
   floor: 'the floor (min, schedule or rollout) rose',

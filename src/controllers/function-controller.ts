@@ -26,7 +26,7 @@ export interface ScaleOwner {
   setVersions (versions: readonly ScaledVersion[]): void
   desired (versionKey: string): number
   /** Takes a version from zero to one instance now. */
-  activate (versionKey: string): void
+  activate (versionKey: string, why?: 'activation' | 'new-version'): void
 }
 
 /** The last failed start of a version that has had no ready instance since. */
@@ -193,7 +193,7 @@ export class FunctionController {
     for (const key of unproven) {
       if (this.tried.has(key)) continue
       this.tried.add(key)
-      this.autoscaler.activate(key)
+      this.autoscaler.activate(key, 'new-version')
     }
     for (const key of this.tried) if (!existing.has(key)) this.tried.delete(key)
     // Routes first: a new version's instance must find its route when it is ready,

@@ -22,6 +22,8 @@ export interface CallOwner {
   onCallRetry (call: Call, refused: boolean): void
   onCallerGone (call: Call): void
   onBodyTooLarge (call: Call): void
+  /** A body read whole before dispatch (`buffering`) is complete: the call may go to an instance now. */
+  onBodyBuffered (call: Call): void
 }
 
 // Response headers that describe the instance's connection, not the response,
@@ -58,6 +60,8 @@ export class Call implements Stream, BodyReceiver {
   bodyEnded: boolean
   /** Nothing of it ran on an instance that could not run it again: safe to send elsewhere. */
   retryable = true
+  /** A small body is read whole before the call takes an instance's slot (see the gateway's route). */
+  buffering = false
   /** Body chunks kept until the instance answers, for a retry; null once it answered or past KEEP_LIMIT_BYTES. */
   private kept: Buffer[] | null
   private keptBytes = 0
@@ -161,6 +165,11 @@ export class Call implements Stream, BodyReceiver {
 
   onBodyEnd (): void {
     this.bodyEnded = true
+    if (this.buffering) {
+      this.buffering = false
+      if (this.state === CallState.Waiting) this.owner.onBodyBuffered(this)
+      return
+    }
     if (this.state === CallState.Sent) this.connection?.end(this.stream)
   }
 

@@ -21,6 +21,8 @@ import type { GatewayMetricsReport, GatewayOptions, GatewayReport, InstanceMetri
 // The request headers the gateway sets itself or that describe the caller's
 // connection rather than the request; dropped before forwarding. The deadline
 // travels in the request head, so a caller's x-roost-deadline is dropped too.
+/** Bodies up to this size (with a Content-Length) are read whole before dispatch. */
+const BUFFERED_BODY_BYTES = 64 * 1024
 const DROPPED_REQUEST_HEADERS = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect',
   'x-request-id', 'x-roost-deadline', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-prefix'
@@ -214,11 +216,19 @@ export class Gateway implements CallOwner {
       res.writeContinue()
     }
     const call = new Call(this, req, res, version, requestId, deadline, arrivedAt, match.path, match.prefix, hasBody)
+    // A small body is read whole before it takes an instance's slot, as nginx
+    // buffers request bodies: a client that trickles one in holds only its own
+    // connection, not the function's concurrency. Larger and chunked bodies stream.
+    call.buffering = hasBody && !facts.transferEncoding && Number(length) <= BUFFERED_BODY_BYTES && !req.complete
     if (hasBody) attachBody(req, res, call)
     else attachCaller(res, call)
     version.stats.arrivals++
     version.link(call, now)
-    this.dispatch(call, now)
+    if (!call.buffering) this.dispatch(call, now)
+  }
+
+  onBodyBuffered (call: Call): void {
+    this.dispatch(call, performance.now())
   }
 
   private rejectTooLarge (req: CallRequest, res: CallResponse, requestId: string): void {

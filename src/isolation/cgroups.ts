@@ -44,7 +44,7 @@ export interface Cgroups {
 }
 
 /** The cgroups of this machine, or null when none can be used (not mounted, not writable, controllers missing). */
-export function openCgroups (platformKey: string): Cgroups | null {
+export function openCgroups (platformKey: string, run = process.pid): Cgroups | null {
   let layout: CgroupLayout | null
   try {
     layout = platformCgroups(readFileSync('/proc/self/cgroup', 'utf8'), readFileSync('/proc/self/mountinfo', 'utf8'), (dir) => readOrNull(join(dir, 'cgroup.controllers')))
@@ -53,22 +53,32 @@ export function openCgroups (platformKey: string): Cgroups | null {
   }
   if (layout === null) return null
   try {
-    return cgroupsAt(layout, platformKey)
+    return cgroupsAt(layout, platformKey, run)
   } catch {
     return null
   }
 }
 
 /** The cgroups of a layout found before; throws when they cannot be set up. */
-export function cgroupsAt (layout: CgroupLayout, platformKey: string): Cgroups {
-  return layout.version === 1 ? new CgroupsV1(layout.dirs, instanceGroupName(platformKey)) : new CgroupsV2(layout.dir, instanceGroupName(platformKey))
+export function cgroupsAt (layout: CgroupLayout, platformKey: string, run = process.pid): Cgroups {
+  // One group per run of the platform (its pid in the name): the reaper of a
+  // run killed with -9 empties that run's groups only, never those of the run
+  // that replaced it; stale runs of the same home are found by the prefix.
+  const family = instanceGroupName(platformKey)
+  const own = `${family}-${run}`
+  return layout.version === 1 ? new CgroupsV1(layout.dirs, own, family) : new CgroupsV2(layout.dir, own, family)
+}
+
+/** Groups of other runs of the same platform (same home) beside `own`, in `parent`. */
+function staleRuns (parent: string, own: string, family: string): string[] {
+  return subdirs(parent).filter((name) => name !== own && (name === family || (name.startsWith(`${family}-`) && /^\d+$/.test(name.slice(family.length + 1)))))
 }
 
 class CgroupsV1 implements Cgroups {
   readonly version = 1
   private readonly byController: Record<string, string> = {}
 
-  constructor (dirs: Record<typeof V1_CONTROLLERS[number], string>, group: string) {
+  constructor (private readonly dirs: Record<typeof V1_CONTROLLERS[number], string>, private readonly group: string, private readonly family: string) {
     for (const controller of V1_CONTROLLERS) {
       const base = join(dirs[controller], group)
       mkdirSync(base, { recursive: true })
@@ -93,9 +103,15 @@ class CgroupsV1 implements Cgroups {
   }
 
   async cleanStale (): Promise<void> {
-    const names = new Set<string>()
-    for (const base of Object.values(this.byController)) for (const name of subdirs(base)) names.add(name)
-    await Promise.all([...names].map(async (name) => await new ProcessCgroupV1(name, V1_CONTROLLERS.map((c) => join(this.byController[c], name))).destroy()))
+    const runs = new Set<string>()
+    for (const controller of V1_CONTROLLERS) for (const run of staleRuns(this.dirs[controller], this.group, this.family)) runs.add(run)
+    await Promise.all([...runs].map(async (run) => {
+      const bases = V1_CONTROLLERS.map((c) => join(this.dirs[c], run))
+      const names = new Set<string>()
+      for (const base of bases) for (const name of subdirs(base)) names.add(name)
+      await Promise.all([...names].map(async (name) => await new ProcessCgroupV1(name, bases.map((base) => join(base, name))).destroy()))
+      for (const base of bases) tryRmdir(base)
+    }))
   }
 
   close (): void {
@@ -172,7 +188,7 @@ class CgroupsV2 implements Cgroups {
   readonly version = 2
   private readonly base: string
 
-  constructor (platformDir: string, group: string) {
+  constructor (private readonly platformDir: string, private readonly group: string, private readonly family: string) {
     // Controllers reach a child only when its parent delegates them.
     writeFileSync(join(platformDir, 'cgroup.subtree_control'), '+memory +pids +cpu')
     this.base = join(platformDir, group)
@@ -198,7 +214,11 @@ class CgroupsV2 implements Cgroups {
   }
 
   async cleanStale (): Promise<void> {
-    await Promise.all(subdirs(this.base).map(async (name) => await new ProcessCgroupV2(name, join(this.base, name)).destroy()))
+    await Promise.all(staleRuns(this.platformDir, this.group, this.family).map(async (run) => {
+      const base = join(this.platformDir, run)
+      await Promise.all(subdirs(base).map(async (name) => await new ProcessCgroupV2(name, join(base, name)).destroy()))
+      tryRmdir(base)
+    }))
   }
 
   close (): void {

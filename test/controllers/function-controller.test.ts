@@ -125,15 +125,23 @@ test('a rollout keeps routing to the serving version until the new one has a rea
   deploy('f', {}, 'export default () => new Response("v2")')
   controller.reconcile()
   assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 1, percent: 100 }])
-  assert.deepEqual(targets.map((t) => [t.key, t.replicas]), [['default/f@1', 0], ['default/f@2', 1]], 'v2 is held at one instance while it comes up')
+  // v1 started once when it was new (and serves); v2 is held at one instance while it comes up.
+  assert.deepEqual(targets.map((t) => [t.key, t.replicas]), [['default/f@1', 1], ['default/f@2', 1]], 'v2 is held at one instance while it comes up')
   running = [readyInstance(1), readyInstance(2)]
   controller.reconcile()
   assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 2, percent: 100 }])
   assert.deepEqual(targets.map((t) => t.key), ['default/f@2'], 'v1 leaves the targets and drains')
 })
 
+test('a new version starts one instance at once, even at min 0, so its status can tell it starts', () => {
+  deploy('f', {})
+  controller.reconcile()
+  assert.deepEqual(targets.map((t) => [t.key, t.replicas]), [['default/f@1', 1]])
+})
+
 test('a rollout from a version at zero starts the new one at once and moves when it is ready', () => {
   deploy('f', {})
+  controller.start() // v1 existed before this start: it is taken to start, and idles at zero
   controller.reconcile()
   deploy('f', {}, 'export default () => new Response("v2")')
   controller.reconcile()

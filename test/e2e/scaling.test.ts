@@ -68,7 +68,9 @@ after(async () => {
 describe('scale to zero and the activator', () => {
   test('a request at zero is served, and an idle function goes back to zero after scaleDownDelay', async () => {
     await apply('zero', 'scale: { min: 0, scaleDownDelay: 1s, window: 6s }', handler('zero'))
-    assert.deepEqual(await instancesOf(platform, 'zero'), [], 'min 0 starts nothing before the first request')
+    // A new version starts once, even at min 0, so that its status can tell it starts; idle, it goes back to zero.
+    await waitFor(async () => (await events('zero')).some((e) => e.reason === 'ScaledUp' && e.message.includes('a new version starts once to show it can')), 15_000, () => 'the new version did not start once')
+    await waitFor(async () => (await instancesOf(platform, 'zero')).length === 0, 15_000, () => 'the new version did not go back to zero')
     assert.equal(await text(platform, '/fn/zero'), 'zero')
     assert.equal((await ready('zero')).length, 1)
     await waitFor(async () => (await instancesOf(platform, 'zero')).length === 0, 15_000, () => 'zero did not scale to zero')

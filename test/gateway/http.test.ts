@@ -152,10 +152,16 @@ test('Location headers under the stripped prefix are rewritten back under it', a
 test('a body still trickling at the deadline: 504 if it was sent to an instance, 408 if not; the connection is closed', async () => {
   const u = await fake((req) => { void req.body() })
   gateway.applyTable(table('trickle', u, { timeoutMs: 300 }))
-  const sent = problemOf(await raw('POST /fn/trickle HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nonly-a-part'))
+  // A chunked body streams to the instance as it arrives.
+  const sent = problemOf(await raw('POST /fn/trickle HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nb\r\nonly-a-part\r\n'))
   assert.equal(sent.status, 504)
   assert.match(sent.headers, /connection: close/)
   assert.equal(u.requests[0].received, 'only-a-part'.length, 'the instance had what arrived')
+  // A small body with a Content-Length is read whole first: trickling, it never takes the instance's slot.
+  const buffered = problemOf(await raw('POST /fn/trickle HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nonly-a-part'))
+  assert.equal(buffered.status, 408)
+  assert.equal(buffered.code, 'ROOST_E_REQUEST_TIMEOUT')
+  assert.equal(u.requests.length, 1, 'the instance never saw the trickling request')
   gateway.applyTable(table('trickle', null, { timeoutMs: 300 }))
   const waiting = problemOf(await raw('POST /fn/trickle HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nonly-a-part'))
   assert.equal(waiting.status, 408)

@@ -16,7 +16,7 @@ test('v2: controllers are delegated, the instances\' group weighs less, and each
     const cgroups = cgroupsAt({ version: 2, dir: platform }, 'abc')
     assert.equal(cgroups.version, 2)
     assert.equal(readFileSync(join(platform, 'cgroup.subtree_control'), 'utf8'), '+memory +pids +cpu')
-    const base = join(platform, 'roost-abc')
+    const base = join(platform, `roost-abc-${process.pid}`)
     assert.equal(readFileSync(join(base, 'cgroup.subtree_control'), 'utf8'), '+memory +pids +cpu')
     assert.equal(readFileSync(join(base, 'cpu.weight'), 'utf8'), '25')
 

@@ -40,7 +40,8 @@ test('what a platform that died left in its cgroups is killed and removed when a
   const home = mkdtempSync(join(tmpdir(), 'roost-home-'))
   const runDir = mkdtempSync(join(tmpdir(), 'roost-run-'))
   try {
-    const left = openCgroups(platformKey(home))
+    // The groups of an earlier run of the same home (its pid long gone).
+    const left = openCgroups(platformKey(home), 999_999)
     assert.ok(left !== null)
     const group = left.create('warm-128-dead', { memoryBytes: 128 * 1024 * 1024, pidsMax: 64 })
     const orphan = spawn('sleep', ['1000'], { stdio: 'ignore', detached: true })
