@@ -26,6 +26,8 @@ export interface LiveView {
   scaling (namespace: string, name: string, version: number): VersionScaling | undefined
   /** The isolation a namespace's instances run under. */
   isolation? (namespace: string): IsolationView
+  /** Resolves once the data plane routes what the store holds now (bounded; never rejects). */
+  settle? (): Promise<void>
   /** Prometheus text of the whole platform. */
   metrics (): Promise<string>
   /** Subscribes to log lines as they are stored; returns the unsubscribe function. */
@@ -128,6 +130,7 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
     const result = await applyFunction(store, { namespace, name }, body as unknown as ApplyBody, { dryRun })
     reply.code(result.outcome === 'created' ? 201 : 200)
     if (dryRun) return dryRunAnswer(result)
+    await live.settle?.()
     return { result: result.outcome, version: result.version.number, newVersion: result.newVersion, function: viewOne(namespace, name) }
   })
 
@@ -143,6 +146,7 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
       store.deleteVersions(namespace, name)
       store.deleteLogs(namespace, name)
     })
+    await live.settle?.()
     return { result: 'deleted', name, namespace }
   })
 
@@ -167,7 +171,9 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
   app.post<{ Params: FunctionParams, Body: { to?: unknown } }>(`${PREFIX}/namespaces/:namespace/functions/:name/rollback`, async (request) => {
     const { namespace, name } = checkedParams<FunctionParams>(request)
     const body = request.body === undefined || request.body === null ? {} : objectBody(request.body)
-    return rollback(namespace, name, body.to)
+    const answer = rollback(namespace, name, body.to)
+    await live.settle?.()
+    return answer
   })
 
   app.get<{ Params: FunctionParams, Querystring: { limit?: string } }>(`${PREFIX}/namespaces/:namespace/functions/:name/events`, async (request) => {

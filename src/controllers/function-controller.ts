@@ -11,6 +11,8 @@ export type StoredFunction = StoredResource<FunctionSpec>
 
 export interface RoutingSink {
   pushTable (table: RoutingTable): void
+  /** Resolves once the gateway applies the table of this revision (or a later one). */
+  tableApplied? (revision: number): Promise<void>
 }
 
 /** What the controller needs of the instance manager. */
@@ -160,6 +162,16 @@ export class FunctionController {
       this.tablePending = false
       this.pushTable()
     })
+  }
+
+  /**
+   * Reconciles now and resolves once the gateway routes what the store holds:
+   * an API write answers after this, so a caller that was told "created" is
+   * not answered 404 by the next request.
+   */
+  settle (): Promise<void> {
+    this.reconcile()
+    return this.gateway.tableApplied?.(this.revision) ?? Promise.resolve()
   }
 
   reconcile (): void {

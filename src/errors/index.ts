@@ -27,6 +27,16 @@ export interface RoostErrorOptions {
   cause?: unknown
 }
 
+/**
+ * The `title` of a problem document: the same short text for a code wherever
+ * it is answered (API, gateway, instance): `ROOST_E_INSTANCE_CRASHED` →
+ * "Instance crashed". The runtime repeats this rule (it imports no other part).
+ */
+export function problemTitle (code: string): string {
+  const words = code.replace(/^ROOST_E_/, '').toLowerCase().replace(/_/g, ' ')
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}
+
 export class RoostError extends Error {
   readonly code: string = 'ROOST_E_INTERNAL'
   readonly status: number = 500
@@ -43,7 +53,7 @@ export class RoostError extends Error {
   toProblem (): ProblemDetails {
     const problem: ProblemDetails = {
       type: `https://roost.dev/errors/${this.code}`,
-      title: this.name,
+      title: problemTitle(this.code),
       status: this.status,
       detail: this.message,
       code: this.code

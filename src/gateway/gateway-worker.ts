@@ -13,7 +13,10 @@ const gateway = new Gateway(workerData as GatewayOptions, report)
 
 port.on('message', (command: GatewayCommand) => {
   switch (command.t) {
-    case 'table': gateway.applyTable(command.table); break
+    case 'table':
+      gateway.applyTable(command.table)
+      report({ t: 'table-applied', revision: command.table.revision })
+      break
     case 'start-failed': gateway.startFailed(command.versionKey, command.reason); break
     case 'scrape-result': gateway.scrapeResult(command.id, command.text); break
     case 'expose': report({ t: 'exposition', id: command.id, text: gateway.exposition() }); break

@@ -34,6 +34,8 @@ const SCRAPE_TIMEOUT_MS = 2_000
 export class GatewayHandle extends EventEmitter<GatewayEvents> {
   private readonly expositions = new PendingAnswers<string>(SCRAPE_TIMEOUT_MS, '')
   private exited = false
+  private appliedRevision = 0
+  private tableWaiters: Array<{ revision: number, resolve: () => void }> = []
 
   private constructor (private readonly worker: Worker, readonly host: string, readonly port: number, private readonly scrapeControlPlane: (() => Promise<string>) | undefined) {
     super()
@@ -45,10 +47,13 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
         case 'metrics': this.emit('metrics', message); break
         case 'scrape': this.answerScrape(message.id); break
         case 'exposition': this.expositions.answer(message.id, message.text); break
+        case 'table-applied': this.onTableApplied(message.revision); break
       }
     })
     worker.on('exit', (code) => {
       this.exited = true
+      for (const waiter of this.tableWaiters) waiter.resolve()
+      this.tableWaiters = []
       this.expositions.abandon()
       this.emit('exit', code)
     })
@@ -74,6 +79,25 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
 
   pushTable (table: RoutingTable): void {
     this.send({ t: 'table', table })
+  }
+
+  /**
+   * Resolves once the gateway applies a table of `revision` or later (at once
+   * if it has, and if the gateway is gone); never rejects.
+   */
+  tableApplied (revision: number): Promise<void> {
+    if (this.exited || this.appliedRevision >= revision) return Promise.resolve()
+    return new Promise((resolve) => this.tableWaiters.push({ revision, resolve }))
+  }
+
+  private onTableApplied (revision: number): void {
+    this.appliedRevision = Math.max(this.appliedRevision, revision)
+    const waiting = this.tableWaiters
+    this.tableWaiters = []
+    for (const waiter of waiting) {
+      if (waiter.revision <= this.appliedRevision) waiter.resolve()
+      else this.tableWaiters.push(waiter)
+    }
   }
 
   startFailed (versionKey: string, reason: string): void {

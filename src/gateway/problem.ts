@@ -1,5 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { problemTitle } from '../errors/index.js'
 
 // Error answers of the data plane, as application/problem+json (RFC 9457).
 // Bodies are built only on the error path; the success path never sees this.
@@ -52,7 +53,7 @@ export function writeSocketProblem (socket: Socket, status: number, code: string
 }
 
 function problemBody (status: number, code: string, detail: string, requestId: string | null): string {
-  return JSON.stringify({ type: `https://roost.dev/errors/${code}`, title: code, status, code, detail, requestId })
+  return JSON.stringify({ type: `https://roost.dev/errors/${code}`, title: problemTitle(code), status, code, detail, requestId })
 }
 
 // A caller gone before reading the answer is no error of the gateway's.

@@ -121,4 +121,6 @@ export type GatewayReport =
   /** GET /metrics on the gateway port wants the control plane's exposition text. */
   | { t: 'scrape', id: number }
   | { t: 'exposition', id: number, text: string }
+  /** The routing table of this revision is in force. */
+  | { t: 'table-applied', revision: number }
   | { t: 'closed' }

@@ -160,6 +160,7 @@ export class Platform {
           return { mode, details: [`instances of namespace ${namespace} run as uid ${identityOf(namespace).uid}`, ...details] }
         },
         metrics: async () => joinExpositions(await gateway.scrape(), await metrics.text()),
+        settle: () => settled(controller?.settle() ?? Promise.resolve()),
         onLogs: (listener) => logs.subscribe(listener)
       }
       const api = await createApiServer({ store, live })
@@ -244,4 +245,15 @@ function writeNamespaceUid (store: Store, namespace: string, uid: number): void 
   const known = Object.fromEntries(readNamespaceUids(store))
   known[namespace] = uid
   store.setSetting(NAMESPACE_UIDS_SETTING, JSON.stringify(known))
+}
+
+/** A write waits this long at most for the data plane to route it: an answer is never held hostage by a stuck worker. */
+const SETTLE_TIMEOUT_MS = 2_000
+
+function settled (routed: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, SETTLE_TIMEOUT_MS)
+    timer.unref()
+    routed.then(() => { clearTimeout(timer); resolve() }, () => { clearTimeout(timer); resolve() })
+  })
 }

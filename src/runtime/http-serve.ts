@@ -20,7 +20,7 @@ export function createHttpServer (invoker: Invoker): Server {
 
 export function serveHttp (invoker: Invoker, req: IncomingMessage, res: ServerResponse): void {
   if (!invoker.loaded) {
-    const body = JSON.stringify({ type: 'https://roost.dev/errors/ROOST_E_NOT_LOADED', title: 'ROOST_E_NOT_LOADED', status: 503, code: 'ROOST_E_NOT_LOADED', detail: 'no function is loaded yet' })
+    const body = JSON.stringify({ type: 'https://roost.dev/errors/ROOST_E_NOT_LOADED', title: 'Not loaded', status: 503, code: 'ROOST_E_NOT_LOADED', detail: 'no function is loaded yet' })
     res.writeHead(503, { 'content-type': PROBLEM_TYPE, 'content-length': Buffer.byteLength(body) })
     res.end(body)
     return

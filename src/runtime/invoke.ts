@@ -131,7 +131,8 @@ export class Invoker {
     const code = 'ROOST_E_HANDLER'
     const body = JSON.stringify({
       type: `https://roost.dev/errors/${code}`,
-      title: code,
+      // problemTitle() of src/errors, which the runtime may not import.
+      title: 'Handler',
       status: 500,
       code,
       detail: `${detail}; see \`roost logs ${this.fn?.name ?? ''}\` for request ${requestId}`,

@@ -9,6 +9,7 @@ import { TestPlatform, manifest, writeProject } from '../helpers/platform.js'
 import { ok, text } from '../helpers/e2e.js'
 import { checkExposition } from '../metrics/exposition-rules.js'
 import { lintOpenApi } from '../api/openapi-lint.js'
+import { problemTitle } from '../../src/errors/index.js'
 
 let platform: TestPlatform
 let dir: string
@@ -48,4 +49,12 @@ test('a request without a token is answered 401 with WWW-Authenticate', async ()
   const response = await platform.api('/apis/roost.dev/v1/functions', { token: null })
   assert.equal(response.status, 401)
   assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="roost"')
+})
+
+test('problem documents title a code the same way in the API and in the gateway', async () => {
+  const fromApi = await (await platform.api('/apis/roost.dev/v1/namespaces/default/functions/nope')).json() as { code: string, title: string }
+  const fromGateway = await (await platform.fetch('/fn/nope')).json() as { code: string, title: string }
+  assert.deepEqual([fromApi.code, fromApi.title], ['ROOST_E_NOT_FOUND', problemTitle('ROOST_E_NOT_FOUND')])
+  assert.deepEqual([fromGateway.code, fromGateway.title], ['ROOST_E_ROUTE_NOT_FOUND', problemTitle('ROOST_E_ROUTE_NOT_FOUND')])
+  assert.equal(fromGateway.title, 'Route not found')
 })

@@ -34,8 +34,8 @@ function answering (body: string): string {
   return `export default () => new Response(${JSON.stringify(body)})\n`
 }
 
-async function apply (file: string): Promise<string> {
-  return ok(await platform.cli(['apply', '-f', file]), `roost apply -f ${file}`)
+async function apply (file: string, ...flags: string[]): Promise<string> {
+  return ok(await platform.cli(['apply', '-f', file, ...flags]), `roost apply -f ${file}`)
 }
 
 /** Deletes through the API: cleanup between tests, where the CLI is not what is tested. */
@@ -379,7 +379,8 @@ test('rollback moves traffic to the previous version at once, --to to a named on
   await apply(file)
   for (const body of ['two', 'three']) {
     writeFileSync(join(dir, 'rb.ts'), answering(body))
-    await apply(file)
+    // Routes move to a new version once it is ready: --wait returns then.
+    await apply(file, '--wait')
   }
   assert.equal(await text(platform, '/fn/rb'), 'three')
 
@@ -463,16 +464,18 @@ test('delete -f FILE deletes the functions the manifest declares', async () => {
   assert.notEqual(versions.code, 0, 'its versions are gone too')
 })
 
-test('with scale.min 0 no instance runs after apply and the first request starts one; with scale.min 2 two run', async () => {
+test('with scale.min 0 a new version starts once and idles back to zero, and a request at zero starts one; with scale.min 2 two run', async () => {
   const dir = project({
     'lazy.ts': answering('woken up'),
     'pair.ts': answering('pair'),
-    'roost.yaml': manifest('lazy', 'source: ./lazy.ts\nscale: { min: 0 }') + '---\n' + manifest('pair', 'source: ./pair.ts\nscale: { min: 2, max: 4 }')
+    'roost.yaml': manifest('lazy', 'source: ./lazy.ts\nscale: { min: 0, scaleDownDelay: 1s }') + '---\n' + manifest('pair', 'source: ./pair.ts\nscale: { min: 2, max: 4 }')
   })
   await apply(join(dir, 'roost.yaml'))
-  assert.deepEqual(await instancesOf(platform, 'lazy'), [], 'min 0: nothing runs before a request')
+  // A new version shows once that it starts (its status can then tell), then idles to zero.
+  await waitFor(async () => /Started\s+instance lazy-v1/.test(ok(await platform.cli(['describe', 'function', 'lazy']))), 15_000, () => 'lazy v1 did not start once')
+  await waitFor(async () => (await instancesOf(platform, 'lazy')).length === 0, 15_000, () => 'lazy did not go back to zero')
   const described = ok(await platform.cli(['describe', 'function', 'lazy']))
-  assert.match(described, /ScaledToZero/)
+  assert.match(described, /ScaledToZero|ScaledDown/)
 
   assert.equal(await text(platform, '/fn/lazy'), 'woken up', 'the first request is held until an instance is ready')
   const lazy = await instancesOf(platform, 'lazy')

@@ -88,7 +88,8 @@ test('after kill -9 the instances exit by themselves, and up on the same home an
   ok(await first.cli(['apply', '-f', file]))
   for (const body of ['two', 'three']) {
     writeFileSync(join(dir, 'keep.ts'), logging(body))
-    ok(await first.cli(['apply', '-f', file]))
+    // Each version becomes ready before the next (routes move only to a ready version).
+    ok(await first.cli(['apply', '-f', file, '--wait']))
   }
   ok(await first.cli(['apply', '-f', other]))
   assert.match(ok(await first.cli(['rollback', 'keep'])), /from v3 to v2/)

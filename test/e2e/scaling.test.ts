@@ -200,6 +200,32 @@ describe('changes under load', () => {
   })
 })
 
+describe('drain is a handshake', () => {
+  test('five rollouts and rollbacks in a row under 40 callers, min 2, fail no request', async () => {
+    await apply('flip', 'scale: { min: 2, max: 2 }', handler('v1'))
+    await waitFor(async () => (await ready('flip')).length >= 2, 20_000, () => 'flip did not start two instances')
+    await apply('flip', 'scale: { min: 2, max: 2 }', handler('v2'))
+    await waitFor(async () => (await ready('flip')).filter((i) => i.version === 2).length >= 2, 20_000, () => 'v2 did not start')
+    const load = new Load(`${platform.config.gateway}/fn/flip`)
+    load.setCallers(40)
+    try {
+      for (let round = 0; round < 5; round++) {
+        for (const to of ['v1', 'v2']) {
+          const before = load.outcome.bodies.get(to) ?? 0
+          ok(await platform.cli(['rollback', 'flip', '--to', to]), `rollback --to ${to}`)
+          await waitFor(() => (load.outcome.bodies.get(to) ?? 0) > before + 200, 20_000, () => `no request reached ${to} in round ${round}`)
+          // The other version drains while the load goes on: its instances close only after the gateway let go.
+          await waitFor(async () => (await instancesOf(platform, 'flip')).every((i) => `v${i.version}` === to || i.state === 'draining'), 20_000, () => `the other version did not drain in round ${round}`)
+        }
+      }
+    } finally {
+      const outcome = await load.stop()
+      assert.deepEqual(outcome.failures.slice(0, 5), [], `${outcome.failures.length} of ${load.total} requests failed`)
+      assert.ok(outcome.ok > 4000, `${outcome.ok} requests served`)
+    }
+  })
+})
+
 describe('metrics', () => {
   test('GET /metrics on the gateway and the API serves Prometheus text of requests, instances and scaling', async () => {
     const fromGateway = await (await platform.fetch('/metrics')).text()
