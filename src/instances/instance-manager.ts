@@ -6,6 +6,9 @@ import type { Driver, InstanceEvents, InstanceExit, PongReport, RunningInstance 
 import { DEFAULT_MEMORY_MIB, WarmPool, type WarmProcessInfo } from './warm-pool.js'
 
 /** What the controllers want running for one function version. */
+/** How long a spawned process may take to be ready for `load`, on a busy machine. */
+const SPAWN_TIMEOUT_MS = 30_000
+
 export interface VersionTarget {
   key: string
   fn: FunctionRef
@@ -93,7 +96,7 @@ export interface InstanceManagerHooks {
 export interface InstanceManagerOptions {
   /** How long a ping sent after a request timed out may go unanswered before the instance is taken as stuck (default 1000). */
   pingTimeoutMs?: number
-  /** Every ready instance is pinged this often (default 5000). */
+  /** Every ready instance is pinged this often (default 1000: the pongs carry the CPU use the autoscaler caps on). */
   livenessIntervalMs?: number
   /**
    * How long a periodic liveness ping may go unanswered (default 10000). Longer
@@ -218,7 +221,7 @@ export class InstanceManager {
       this.identityOf = null
     }
     this.pingTimeoutMs = options.pingTimeoutMs ?? 1000
-    this.livenessIntervalMs = options.livenessIntervalMs ?? 5000
+    this.livenessIntervalMs = options.livenessIntervalMs ?? 1000
     this.livenessTimeoutMs = options.livenessTimeoutMs ?? 10_000
     this.drainDelayMs = options.drainDelayMs ?? 100
     const poolSize = options.warmPool?.size ?? 2
@@ -361,6 +364,10 @@ export class InstanceManager {
     const instance = new ManagedInstance(id, target)
     this.instances.set(id, instance)
     const events = this.eventsOf(instance)
+    // Until `load` the process itself is starting (a spawn on a busy machine can
+    // take seconds); from `load` the module has startTimeoutMs to finish loading.
+    instance.startTimer = setTimeout(() => this.startTimedOut(instance), Math.max(this.startTimeoutMs, SPAWN_TIMEOUT_MS))
+    instance.startTimer.unref()
     const taken = this.pool?.take(target.memoryMiB, events) ?? null
     if (taken !== null) {
       instance.handle = taken.handle
@@ -371,24 +378,24 @@ export class InstanceManager {
     } else {
       instance.handle = this.driver.launch({ name: id, memoryMiB: target.memoryMiB }, events)
     }
-    instance.startTimer = setTimeout(() => this.startTimedOut(instance), this.startTimeoutMs)
-    instance.startTimer.unref()
     this.hooks.onChange()
   }
 
   private load (instance: ManagedInstance): void {
     if (instance.loaded) return
     instance.loaded = true
+    if (instance.startTimer !== null) clearTimeout(instance.startTimer)
+    instance.startTimer = setTimeout(() => this.startTimedOut(instance), this.startTimeoutMs)
+    instance.startTimer.unref()
     instance.handle.load(this.loadMessage(instance), instance.target.memoryMiB)
   }
 
   private startTimedOut (instance: ManagedInstance): void {
     instance.startTimer = null
     if (instance.state !== 'starting' || instance.startFailed) return
-    const seconds = this.startTimeoutMs / 1000
     const reason = instance.loaded
-      ? `the module did not finish loading within ${seconds} s (does it loop or wait forever at the top level?); the instance was killed`
-      : `the process did not start within ${seconds} s; it was killed`
+      ? `the module did not finish loading within ${this.startTimeoutMs / 1000} s (does it loop or wait forever at the top level?); the instance was killed`
+      : `the process did not start within ${Math.max(this.startTimeoutMs, SPAWN_TIMEOUT_MS) / 1000} s; it was killed`
     this.onStartFailure(instance, reason, reason)
     instance.handle.kill()
   }

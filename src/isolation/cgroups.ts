@@ -8,9 +8,9 @@ import { instanceGroupName, platformCgroups, processGroupName, V1_CONTROLLERS, t
 // each hierarchy. v1 (memory, pids, cpu, freezer hierarchies) and v2 (one
 // unified hierarchy) behind one interface.
 
-/** Instances together weigh a quarter of a task of the platform (v1 shares of 1024; v2 weight of 100). */
-const INSTANCES_CPU_SHARES = 256
-const INSTANCES_CPU_WEIGHT = 25
+/** Instances together weigh as much as one task of the platform (v1 shares of 1024; v2 weight of 100): a lower weight starves them on a busy machine. */
+const INSTANCES_CPU_SHARES = 1024
+const INSTANCES_CPU_WEIGHT = 100
 const EMPTY_ATTEMPTS = 200
 
 export interface ProcessLimits {

@@ -376,10 +376,11 @@ test('traffic sends default requests to the 100% version and x-roost-tag request
 test('rollback moves traffic to the previous version at once, --to to a named one, and a re-apply routes to the newest again', async () => {
   const dir = project({ 'rb.ts': answering('one'), 'roost.yaml': manifest('rb', 'source: ./rb.ts') })
   const file = join(dir, 'roost.yaml')
-  await apply(file)
+  // Routes move to a new version once it is ready (--wait returns then); a
+  // rollback to a version that was ready once moves at once.
+  await apply(file, '--wait')
   for (const body of ['two', 'three']) {
     writeFileSync(join(dir, 'rb.ts'), answering(body))
-    // Routes move to a new version once it is ready: --wait returns then.
     await apply(file, '--wait')
   }
   assert.equal(await text(platform, '/fn/rb'), 'three')

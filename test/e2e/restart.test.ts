@@ -85,7 +85,7 @@ test('after kill -9 the instances exit by themselves, and up on the same home an
   const other = join(dir, 'other.yaml')
   writeFileSync(other, manifest('other', 'source: ./other.ts\nhttp: { path: /other }', '  namespace: team-a\n'))
   const file = join(dir, 'roost.yaml')
-  ok(await first.cli(['apply', '-f', file]))
+  ok(await first.cli(['apply', '-f', file, '--wait']))
   for (const body of ['two', 'three']) {
     writeFileSync(join(dir, 'keep.ts'), logging(body))
     // Each version becomes ready before the next (routes move only to a ready version).

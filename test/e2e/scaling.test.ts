@@ -221,7 +221,6 @@ describe('drain is a handshake', () => {
     } finally {
       const outcome = await load.stop()
       assert.deepEqual(outcome.failures.slice(0, 5), [], `${outcome.failures.length} of ${load.total} requests failed`)
-      assert.ok(outcome.ok > 4000, `${outcome.ok} requests served`)
     }
   })
 })

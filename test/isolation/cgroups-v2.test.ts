@@ -18,7 +18,7 @@ test('v2: controllers are delegated, the instances\' group weighs less, and each
     assert.equal(readFileSync(join(platform, 'cgroup.subtree_control'), 'utf8'), '+memory +pids +cpu')
     const base = join(platform, `roost-abc-${process.pid}`)
     assert.equal(readFileSync(join(base, 'cgroup.subtree_control'), 'utf8'), '+memory +pids +cpu')
-    assert.equal(readFileSync(join(base, 'cpu.weight'), 'utf8'), '25')
+    assert.equal(readFileSync(join(base, 'cpu.weight'), 'utf8'), '100')
 
     const group = cgroups.create('f-v1-abc', { memoryBytes: 128 * 1024 * 1024, pidsMax: 64 })
     const dir = join(base, 'f-v1-abc')

@@ -29,7 +29,7 @@ test('an instance runs in a cgroup of its own with its limits, below the platfor
   assert.ok(memory.startsWith(cgroupDir(process.pid, 'memory') + '/roost-'), `${memory} is below the platform's own memory cgroup`)
   assert.equal(Number(readFileSync(join(memory, 'memory.limit_in_bytes'), 'utf8')), 256 * 1024 * 1024)
   assert.equal(readFileSync(join(cgroupDir(pid, 'pids'), 'pids.max'), 'utf8').trim(), String(PIDS_MAX))
-  assert.equal(readFileSync(join(cgroupDir(pid, 'cpu'), '..', 'cpu.shares'), 'utf8').trim(), '256', 'all instances together weigh a quarter of one platform task')
+  assert.equal(readFileSync(join(cgroupDir(pid, 'cpu'), '..', 'cpu.shares'), 'utf8').trim(), '1024', 'all instances together weigh as much as one platform task')
   assert.match(readFileSync(join(cgroupDir(pid, 'freezer'), 'freezer.state'), 'utf8'), /THAWED/)
   assert.deepEqual(h.manager.isolation().mode, 'uid+cgroup-v1')
   await h.manager.stop()
