@@ -1,19 +1,22 @@
 // Cold starts with real processes through the InstanceManager (no gateway):
 // from `scale(key, 1)` to the instance's `ready`, and to its first response,
-// with the warm pool (size 2) and with plain spawns (pool size 0), interleaved
-// in one run with the floor of any fresh process: `node -e 0`, spawn to exit.
+// with the warm pool (size 2) and with plain spawns (pool size 0), each with
+// the default isolation and with isolation off, interleaved in one run with
+// the floor of any fresh process: `node -e 0`, spawn to exit.
 //
-// Run alone: `node dist/bench/cold-start.js [--runs N]` prints JSON.
+// A suite of `npm run bench` (`--suite cold-start`); run alone,
+// `node dist/bench/cold-start.js [--runs N]` prints JSON.
 import { spawn } from 'node:child_process'
 import { connect } from 'node:net'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { bundleInline } from '../src/build/index.js'
 import { InstanceManager, LocalProcessDriver, versionKey, type InstanceInfo, type VersionTarget } from '../src/instances/index.js'
 import { FrameDecoder, FrameType, FrameWriter, MAX_DATA_PAYLOAD_BYTES } from '../src/wire/index.js'
+import { formatMs, formatRatio, markdownTable, textTable, type Suite, type SuiteOptions, type SuiteReport } from './suite.js'
 
 export interface Percentiles {
   p50: number
@@ -22,25 +25,34 @@ export interface Percentiles {
   max: number
 }
 
+export interface SubjectResult {
+  /** The driver's isolation mode, as `roost up` says it. */
+  isolation: string
+  /** `scale(key, 1)` to ready. */
+  ready: Percentiles
+  /** `scale(key, 1)` to the first response of the instance. */
+  firstResponse: Percentiles
+}
+
 export interface ColdStartResult {
   /** Samples per figure. */
   runs: number
   /** `node -e 0`, spawn to exit: what any fresh node process costs at least. */
   nodeFloor: Percentiles
-  /** `scale(key, 1)` to ready, the process taken from the warm pool (size 2). */
-  pooled: Percentiles
-  /** `scale(key, 1)` to ready, the process spawned for it (pool size 0). */
-  spawned: Percentiles
-  /** `scale(key, 1)` to the first response of the instance, warm pool. */
-  pooledFirstResponse: Percentiles
-  /** `scale(key, 1)` to the first response of the instance, plain spawn. */
-  spawnedFirstResponse: Percentiles
-  /** spawned.p50 / pooled.p50 */
-  readySpeedup: number
-  /** spawnedFirstResponse.p50 / pooledFirstResponse.p50 */
-  firstResponseSpeedup: number
+  /** The process taken from the warm pool (size 2), default isolation. */
+  pooled: SubjectResult
+  /** The same, isolation off. */
+  pooledOpen: SubjectResult
+  /** The process spawned for it (pool size 0), default isolation. */
+  spawned: SubjectResult
+  /** The same, isolation off. */
+  spawnedOpen: SubjectResult
 }
 
+/** What LocalProcessDriver takes to turn every isolation measure off. */
+const ISOLATION_OFF = { switchUids: false, cgroups: false, permissionModel: false }
+/** The aim of issue 8 for the pooled cold start with isolation. */
+const POOLED_P99_AIM_MS = 25
 const POOL_SIZE = 2
 const MEMORY_MIB = 128
 const HANDLER = 'export default (req: Request) => new Response("hello " + new URL(req.url).pathname)'
@@ -54,37 +66,86 @@ export async function coldStartBench (options: { runs: number }): Promise<ColdSt
   chmodSync(dir, 0o755)
   writeFileSync(bundlePath, built.code, { mode: 0o644 })
 
-  const pooled = new Subject(bundlePath, POOL_SIZE)
-  const spawned = new Subject(bundlePath, 0)
+  // Each driver its own home, so that their run dirs and cgroups do not meet.
+  const home = (name: string): string => join(dir, name)
+  const subjects = [
+    new Subject(bundlePath, POOL_SIZE, new LocalProcessDriver({ home: home('pooled') }), 'pooled'),
+    new Subject(bundlePath, POOL_SIZE, new LocalProcessDriver({ home: home('pooled-open'), ...ISOLATION_OFF }), 'pooledopen'),
+    new Subject(bundlePath, 0, new LocalProcessDriver({ home: home('spawned') }), 'spawned'),
+    new Subject(bundlePath, 0, new LocalProcessDriver({ home: home('spawned-open'), ...ISOLATION_OFF }), 'spawnedopen')
+  ]
   const floor: number[] = []
   try {
-    await pooled.settle()
+    for (const subject of subjects) await subject.settle()
     // One round each that is not counted: the bench's own lazy parts (fetch).
-    await pooled.once()
-    await spawned.once()
+    for (const subject of subjects) await subject.once()
     await nodeExit()
     for (let i = 0; i < runs; i++) {
       floor.push(await nodeExit())
-      await pooled.sample()
-      await spawned.sample()
+      for (const subject of subjects) await subject.sample()
     }
   } finally {
-    await Promise.all([pooled.manager.stop(), spawned.manager.stop()])
+    await Promise.all(subjects.map(async (subject) => await subject.manager.stop()))
     rmSync(dir, { recursive: true, force: true })
   }
-  const result: ColdStartResult = {
-    runs,
-    nodeFloor: percentiles(floor),
-    pooled: percentiles(pooled.ready),
-    spawned: percentiles(spawned.ready),
-    pooledFirstResponse: percentiles(pooled.firstResponse),
-    spawnedFirstResponse: percentiles(spawned.firstResponse),
-    readySpeedup: 0,
-    firstResponseSpeedup: 0
+  const [pooled, pooledOpen, spawned, spawnedOpen] = subjects.map((s) => s.result())
+  return { runs, nodeFloor: percentiles(floor), pooled, pooledOpen, spawned, spawnedOpen }
+}
+
+export const coldStart: Suite = {
+  name: 'cold-start',
+  title: 'Cold start: warm pool and plain spawn, isolation on and off',
+  run: async (options) => {
+    // --quick (a duration under the default 8 s) takes fewer samples.
+    const runs = options.durationSec >= 8 ? 100 : 30
+    options.log(`${runs} cold starts of each kind, interleaved: pooled, pooled isolation off, spawned, spawned isolation off, node -e 0`)
+    return coldStartReport(options, await coldStartBench({ runs }))
   }
-  result.readySpeedup = round(result.spawned.p50 / result.pooled.p50)
-  result.firstResponseSpeedup = round(result.spawnedFirstResponse.p50 / result.pooledFirstResponse.p50)
-  return result
+}
+
+function coldStartReport (options: SuiteOptions, result: ColdStartResult): SuiteReport {
+  const header = ['cold start (scale 0 → 1)', 'isolation', 'ready p50', 'ready p99', 'first response p50', 'first response p99', 'max']
+  const row = (label: string, s: SubjectResult): string[] =>
+    [label, s.isolation, formatMs(s.ready.p50), formatMs(s.ready.p99), formatMs(s.firstResponse.p50), formatMs(s.firstResponse.p99), formatMs(s.firstResponse.max)]
+  const rows = [
+    row('warm pool (2), isolation on', result.pooled),
+    row('warm pool (2), isolation off', result.pooledOpen),
+    row('plain spawn, isolation on', result.spawned),
+    row('plain spawn, isolation off', result.spawnedOpen),
+    ['floor: `node -e 0` spawn to exit', '-', formatMs(result.nodeFloor.p50), formatMs(result.nodeFloor.p99), '', '', formatMs(result.nodeFloor.max)]
+  ]
+  const ratioHeader = ['figure', 'value', 'aim']
+  const aimMet = result.pooled.firstResponse.p99 <= POOLED_P99_AIM_MS ? 'met' : 'not met'
+  const ratioRows = [
+    ['**pooled first response p99, isolation on**', formatMs(result.pooled.firstResponse.p99), `≤ ${POOLED_P99_AIM_MS} ms (${aimMet})`],
+    ['pooled first response, isolation on / off, p50', formatRatio(result.pooled.firstResponse.p50 / result.pooledOpen.firstResponse.p50), ''],
+    ['pooled first response, isolation on / off, p99', formatRatio(result.pooled.firstResponse.p99 / result.pooledOpen.firstResponse.p99), ''],
+    ['spawned first response, isolation on / off, p50', formatRatio(result.spawned.firstResponse.p50 / result.spawnedOpen.firstResponse.p50), ''],
+    ['spawn p50 / pool p50 (first response, isolation on)', formatRatio(result.spawned.firstResponse.p50 / result.pooled.firstResponse.p50), '']
+  ]
+  const machine = `${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ${process.platform} ${process.arch}, Node ${process.version}`
+  const method = `an InstanceManager per kind with a LocalProcessDriver (no gateway, no store), one version scaled 0 → 1 → 0 per sample; ` +
+    `the time from \`scale(key, 1)\` to the instance's ready, and to the answer of one request sent on its data socket as the gateway sends it; ` +
+    `${result.runs} samples per kind, interleaved pool on → pool off → spawn on → spawn off → \`node -e 0\`; isolation off is ` +
+    '`{ switchUids: false, cgroups: false, permissionModel: false }`'
+  const text = [
+    coldStart.title, `machine: ${machine}`, `method:  ${method}`, '',
+    textTable(header, rows), '', textTable(ratioHeader, ratioRows.map((r) => r.map((c) => c.replaceAll('**', ''))))
+  ].join('\n')
+  const markdown = [
+    'Cold starts of one function, from the decision to start an instance to its first response, with the warm pool and with a plain spawn, each with the default isolation of this machine and with isolation off. The aim: pooled p99 with isolation ≤ 25 ms.',
+    '',
+    `- Command: \`${options.command}\``,
+    `- Date: ${new Date().toISOString()}`,
+    `- Machine: ${machine}`,
+    `- Method: ${method}.`,
+    '',
+    markdownTable(header, rows),
+    '',
+    markdownTable(ratioHeader, ratioRows),
+    ''
+  ].join('\n')
+  return { text, markdown }
 }
 
 /** One manager with one version, scaled 0 → 1 → 0 per sample. */
@@ -95,17 +156,17 @@ class Subject {
   private readonly target: VersionTarget
   private waiting: { started: (info: InstanceInfo) => void, failed: (err: Error) => void } | null = null
 
-  constructor (bundlePath: string, private readonly poolSize: number) {
+  constructor (bundlePath: string, private readonly poolSize: number, private readonly driver: LocalProcessDriver, name: string) {
     this.target = {
-      key: versionKey('bench', `cold${poolSize}`, 1),
-      fn: { namespace: 'bench', name: `cold${poolSize}`, version: 1 },
+      key: versionKey('bench', name, 1),
+      fn: { namespace: 'bench', name, version: 1 },
       bundlePath,
       env: {},
       timeoutMs: 5000,
       memoryMiB: MEMORY_MIB,
       replicas: 0
     }
-    this.manager = new InstanceManager(new LocalProcessDriver(), {
+    this.manager = new InstanceManager(driver, {
       onChange: () => {},
       onLogs: () => {},
       onEvent: () => {},
@@ -113,6 +174,10 @@ class Subject {
       onStarted: (info) => this.waiting?.started(info)
     }, { warmPool: { size: poolSize }, drainDelayMs: 0 })
     this.manager.setTargets([this.target])
+  }
+
+  result (): SubjectResult {
+    return { isolation: this.driver.isolation().mode, ready: percentiles(this.ready), firstResponse: percentiles(this.firstResponse) }
   }
 
   async sample (): Promise<void> {

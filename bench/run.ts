@@ -4,12 +4,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { coldStart } from './cold-start.js'
 import { elasticScaling } from './elastic-scaling.js'
 import { gatewayThroughput } from './gateway-throughput.js'
 import { chooseLoadGenerator } from './load.js'
+import { runtimeFrames } from './runtime-frames.js'
 import { BenchFailure, type Suite, type SuiteOptions } from './suite.js'
 
-const SUITES: Suite[] = [gatewayThroughput, elasticScaling]
+const SUITES: Suite[] = [gatewayThroughput, runtimeFrames, coldStart, elasticScaling]
 
 const USAGE = `usage: npm run bench -- [options]
 

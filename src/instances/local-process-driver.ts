@@ -100,7 +100,7 @@ export class LocalProcessDriver implements Driver {
       id,
       socketPath: runDir.socketOf(id),
       tmp,
-      proc: runDir.procOf(id),
+      proc: !this.isolated.switchUids && this.permissionModel ? runDir.procOf(id) : null,
       group,
       memoryMiB: options.memoryMiB,
       switchUids: this.isolated.switchUids,
@@ -156,7 +156,8 @@ interface ProcessSetup {
   id: string
   socketPath: string
   tmp: string
-  proc: string
+  /** The folder the bundle is copied into under the permission model; null without it. */
+  proc: string | null
   group: ProcessCgroup | null
   memoryMiB: number
   switchUids: boolean
@@ -208,7 +209,7 @@ class LocalProcess implements RunningInstance {
       let bundlePath = message.bundlePath
       if (this.setup.switchUids) {
         if (message.uid !== undefined && message.gid !== undefined) chownSync(this.setup.tmp, message.uid, message.gid)
-      } else {
+      } else if (this.setup.proc !== null) {
         // Under the permission model the process may read only its own folder: the bundle is copied there.
         bundlePath = join(this.setup.proc, basename(message.bundlePath))
         copyFileSync(message.bundlePath, bundlePath)
@@ -328,7 +329,7 @@ class LocalProcess implements RunningInstance {
     for (const splitter of this.splitters) splitter.end()
     this.limit.flush()
     this.channel?.close()
-    for (const path of [this.setup.tmp, this.setup.proc, this.setup.socketPath]) {
+    for (const path of [this.setup.tmp, this.setup.proc ?? this.setup.tmp, this.setup.socketPath]) {
       try { rmSync(path, { recursive: true, force: true }) } catch {}
     }
     const outOfMemory = this.heapOutOfMemory || cgroupOutOfMemory || (this.endedBecause?.outOfMemory ?? false)
