@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import type { Command } from '../command.js'
 import { parseCommandArgs } from '../args.js'
 import { bundleInline, bundleSource, type BundleResult } from '../../build/index.js'
-import { StartupError, UsageError, isRoostError } from '../../errors/index.js'
+import { BuildError, StartupError, UsageError, isRoostError } from '../../errors/index.js'
 import { DevRuntime } from '../dev-runtime.js'
 import { findTarget, type DevTarget } from '../dev-target.js'
 import { FileSetWatcher } from '../dev-watch.js'
@@ -74,7 +74,9 @@ class DevSession {
 
   // The first build and start: what fails here ends `roost dev`, except a function that fails to load, which a save can fix.
   private async start (): Promise<void> {
-    const built = await this.build(this.target)
+    const built = await this.build(this.target).catch((err: unknown) => {
+      throw err instanceof BuildError ? new BuildError(err.message, { field: err.field, hint: 'fix the source and run roost dev again', cause: err.cause }) : err
+    })
     if (this.stopping) return
     this.watch(built.inputs)
     await this.serve(built, this.target, 'serving')
@@ -139,13 +141,13 @@ class DevSession {
     if (this.stopping) return
     if (!outcome.ok) {
       this.served = undefined
-      for (const line of outcome.output) process.stderr.write(`${line}\n`)
       if (outcome.portInUse) {
         const cause = `${this.host}:${this.port} is in use`
         if (verb === 'serving') throw new StartupError(`roost dev cannot listen on ${cause}`, { hint: 'stop what listens there, or pass --port N (0 picks a free one)' })
         report(`${target.name} could not restart: ${cause}`, 'free the port and save again')
         return
       }
+      for (const line of outcome.output) process.stderr.write(`${line}\n`)
       report(`${target.name} failed to start (${outcome.signal ?? `exit code ${String(outcome.code)}`})`, 'fix the function and save; roost dev starts it again')
       return
     }
