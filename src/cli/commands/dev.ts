@@ -52,6 +52,7 @@ class DevSession {
   private work: Promise<void> = Promise.resolve()
   private queued = false
   private stopping = false
+  private watchedInputs: string[] = []
 
   constructor (private target: DevTarget, private readonly host: string, private port: number) {
     mkdirSync(this.home, { mode: 0o700 })
@@ -63,7 +64,10 @@ class DevSession {
     const onSignal = (): void => { void this.stop().then(finish) }
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal)
     try {
-      await this.start()
+      // Saves during the first start wait for it, as they wait for each other.
+      const starting = this.start()
+      this.work = starting.catch(() => {})
+      await starting
       await stopped
       return 0
     } finally {
@@ -110,8 +114,6 @@ class DevSession {
     if (this.runtime?.running === true && this.served !== undefined && this.served.hash === built.hash && sameConfig(this.served.target, target)) return
     await this.serve(built, target, 'reloaded')
   }
-
-  private watchedInputs: string[] = []
 
   private watch (inputs: string[]): void {
     // node_modules changes only with npm install; watching it would cost a watch per folder of every package.
