@@ -158,3 +158,23 @@ test('roost dev says what is wrong, in one line of cause and one of hint', async
     taken.close()
   }
 })
+
+test('a function that throws at load is reported with its own file:line, and the save that fixes it serves it', async () => {
+  const dir = project({
+    'fn.ts': "const ready = false\nif (!ready) throw new Error('not ready')\nexport default () => new Response('never')\n",
+    'roost.yaml': manifest('loader', 'source: ./fn.ts')
+  })
+  const { dev, tmp } = startDev([dir, '--port', '0'])
+  await waitFor(() => dev.stderr.includes('error: loader failed to start') || !dev.running, 20_000, () => `no start failure; stderr: ${dev.stderr}`)
+  assert.ok(dev.running, `roost dev waits for a fix: ${dev.stderr}`)
+  assert.ok(dev.stderr.includes(`${join(dir, 'fn.ts')}:2:`), `the stack names the source file being edited: ${dev.stderr}`)
+
+  writeFileSync(join(dir, 'fn.ts'), "export default () => new Response('fixed')\n")
+  const url = await urlOf(dev)
+  assert.equal(await bodyOf(url), 'fixed')
+  const serving = runtimesOf(dev)
+  dev.child.kill('SIGTERM')
+  assert.equal(await dev.exited, 0)
+  await waitForExit(serving)
+  assert.deepEqual(readdirSync(tmp), [])
+})

@@ -7,6 +7,7 @@ import { bundleInline, bundleSource, type BundleResult } from '../../build/index
 import { BuildError, StartupError, UsageError, isRoostError } from '../../errors/index.js'
 import { DevRuntime } from '../dev-runtime.js'
 import { findTarget, type DevTarget } from '../dev-target.js'
+import { withAbsoluteSources } from '../dev-source-map.js'
 import { FileSetWatcher } from '../dev-watch.js'
 
 export const command: Command = {
@@ -53,6 +54,7 @@ class DevSession {
   private queued = false
   private stopping = false
   private watchedInputs: string[] = []
+  private servedOnce = false
 
   constructor (private target: DevTarget, private readonly host: string, private port: number) {
     mkdirSync(this.home, { mode: 0o700 })
@@ -83,7 +85,7 @@ class DevSession {
     })
     if (this.stopping) return
     this.watch(built.inputs)
-    await this.serve(built, this.target, 'serving')
+    await this.serve(built, this.target, true)
   }
 
   private queueReload (): void {
@@ -112,7 +114,7 @@ class DevSession {
     this.target = target
     this.watch(built.inputs)
     if (this.runtime?.running === true && this.served !== undefined && this.served.hash === built.hash && sameConfig(this.served.target, target)) return
-    await this.serve(built, target, 'reloaded')
+    await this.serve(built, target, false)
   }
 
   private watch (inputs: string[]): void {
@@ -130,10 +132,10 @@ class DevSession {
     return built
   }
 
-  private async serve (built: BundleResult, target: DevTarget, verb: string): Promise<void> {
+  private async serve (built: BundleResult, target: DevTarget, first: boolean): Promise<void> {
     const bundlePath = join(this.folder, `${target.name}.mjs`)
     // Written whole, then renamed: a runtime never imports half a bundle.
-    writeFileSync(`${bundlePath}.part`, built.code)
+    writeFileSync(`${bundlePath}.part`, typeof target.source === 'string' ? withAbsoluteSources(built.code, target.root) : built.code)
     renameSync(`${bundlePath}.part`, bundlePath)
     await this.runtime?.stop()
     if (this.stopping) return
@@ -145,7 +147,7 @@ class DevSession {
       this.served = undefined
       if (outcome.portInUse) {
         const cause = `${this.host}:${this.port} is in use`
-        if (verb === 'serving') throw new StartupError(`roost dev cannot listen on ${cause}`, { hint: 'stop what listens there, or pass --port N (0 picks a free one)' })
+        if (first) throw new StartupError(`roost dev cannot listen on ${cause}`, { hint: 'stop what listens there, or pass --port N (0 picks a free one)' })
         report(`${target.name} could not restart: ${cause}`, 'free the port and save again')
         return
       }
@@ -156,7 +158,8 @@ class DevSession {
     // Port 0 picks a free port once; every restart then keeps the URL.
     this.port = outcome.port
     this.served = { hash: built.hash, target }
-    process.stdout.write(`roost dev: ${verb} ${target.name} at '${urlOf(this.host, outcome.port)}'\n`)
+    process.stdout.write(`roost dev: ${this.servedOnce ? 'reloaded' : 'serving'} ${target.name} at '${urlOf(this.host, outcome.port)}'\n`)
+    this.servedOnce = true
     void runtime.closed.then(({ code, signal }) => {
       if (runtime.stopRequested || this.stopping) return
       report(`${target.name} stopped serving (${signal ?? `exit code ${String(code)}`})`, 'fix the function and save; roost dev starts it again')
