@@ -13,6 +13,7 @@ export interface BundleResult {
   entry: string // path of the entry file relative to root (for messages)
   warnings: string[] // esbuild warnings formatted `file:line:col: text`
   bytes: number
+  inputs: string[] // absolute paths of the files esbuild read (metafile inputs); none for inline code
 }
 
 export interface BundleSourceInput {
@@ -63,7 +64,8 @@ export async function bundleSource (input: BundleSourceInput): Promise<BundleRes
     metafile: true
   }, 'spec.source', missingPackageHint)
   assertInputsInside(result.metafile, entry.root, input.root)
-  return toResult(result.code, entry.relative, result.warnings, 'spec.source')
+  const inputs = Object.keys(result.metafile?.inputs ?? {}).map((file) => path.resolve(entry.root, file))
+  return toResult(result.code, entry.relative, result.warnings, 'spec.source', inputs)
 }
 
 export async function bundleInline (input: BundleInlineInput): Promise<BundleResult> {
@@ -79,7 +81,7 @@ export async function bundleInline (input: BundleInlineInput): Promise<BundleRes
     // Don't pick up a tsconfig.json from the platform's working directory.
     tsconfigRaw: {}
   }, 'spec.source.inline', inlineImportHint)
-  return toResult(result.code, sourcefile, result.warnings, 'spec.source.inline')
+  return toResult(result.code, sourcefile, result.warnings, 'spec.source.inline', [])
 }
 
 interface EsbuildOutput {
@@ -180,7 +182,7 @@ function importerOf (metafile: Metafile, input: string): { file: string, specifi
   return undefined
 }
 
-function toResult (code: string, entry: string, warnings: Message[], field: string): BundleResult {
+function toResult (code: string, entry: string, warnings: Message[], field: string, inputs: string[]): BundleResult {
   const bytes = Buffer.byteLength(code)
   if (bytes > MAX_BUNDLE_BYTES) {
     throw new BuildError(`the bundle of ${entry} is ${(bytes / 1024 / 1024).toFixed(1)} MiB, more than the limit of 50 MiB`, {
@@ -188,5 +190,5 @@ function toResult (code: string, entry: string, warnings: Message[], field: stri
       hint: 'drop large dependencies or assets from the function, then apply again'
     })
   }
-  return { code, hash: contentHash(code), entry: toPosix(entry), warnings: warnings.map(formatMessage), bytes }
+  return { code, hash: contentHash(code), entry: toPosix(entry), warnings: warnings.map(formatMessage), bytes, inputs }
 }
