@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { BadRequestError, ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors/index.js'
 import type { Store, StoredResource } from '../store/index.js'
 import { ENV_NAME_PATTERN, type FunctionSpec } from './function-schema.js'
@@ -134,9 +134,9 @@ function mustGet (store: Store, namespace: string, name: string): StoredResource
   return found
 }
 
-function secretParams (request: { params: SecretParams }): SecretParams {
+function secretParams (request: FastifyRequest<{ Params: SecretParams }>): SecretParams {
   const { namespace, name } = request.params
-  checkedNamespace(request as never, namespace)
+  checkedNamespace(request, namespace)
   checkName(name, 'name')
   return { namespace, name }
 }

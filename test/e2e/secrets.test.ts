@@ -62,6 +62,13 @@ function assertNotInDatabase (values: string[]): void {
   }
 }
 
+/** What the handler answers once it is routed: the routing table follows an apply within moments. */
+async function routedBody (path: string): Promise<Record<string, string | null>> {
+  const response = await platform.fetch(path)
+  const text = await response.text()
+  return response.status === 200 ? JSON.parse(text) as Record<string, string | null> : { status: String(response.status), text }
+}
+
 async function bodyOf (path: string): Promise<Record<string, string | null>> {
   const response = await platform.fetch(path)
   const text = await response.text()
@@ -77,7 +84,7 @@ test('a secret from literals and a dotenv file reaches the handler by valueFrom 
 
   await applied(await apply('default', 'reader', { env: { MODE: 'prod', DB_PASSWORD: secretRef('db', 'PASSWORD') }, envFrom: [{ secretRef: { name: 'db' } }] }))
   let seen: Record<string, string | null> = {}
-  await waitFor(async () => (seen = await bodyOf('/fn/reader')).password === PASSWORD, 20_000, () => `the handler saw ${JSON.stringify(seen)}`)
+  await waitFor(async () => (seen = await routedBody('/fn/reader')).password === PASSWORD, 20_000, () => `the handler saw ${JSON.stringify(seen)}`)
   assert.deepEqual(seen, { password: PASSWORD, apiKey: API_KEY, user: 'app', mode: 'prod' })
 
   const yaml = await platform.cli(['get', 'function', 'reader', '-o', 'yaml'])
@@ -178,7 +185,7 @@ test('a namespace token manages its own secrets and can neither read nor use ano
   assert.ok(refused.errors?.some((p) => p.field === 'spec.env.DB_PASSWORD.valueFrom.secretKeyRef' && /does not exist/.test(p.message)), JSON.stringify(refused))
   await applied(await apply('team-a', 'teamfn', { env: { DB_PASSWORD: secretRef('team', 'VALUE') } }, teamToken))
   let seen: Record<string, string | null> = {}
-  await waitFor(async () => (seen = await bodyOf('/fn/teamfn.team-a')).password === TEAM_VALUE, 20_000, () => `the handler saw ${JSON.stringify(seen)}`)
+  await waitFor(async () => (seen = await routedBody('/fn/teamfn.team-a')).password === TEAM_VALUE, 20_000, () => `the handler saw ${JSON.stringify(seen)}`)
   assertHidden(await (await platform.api(`${V1}/namespaces/team-a/secrets`, { token: teamToken })).text(), 'team list')
   assertNotInDatabase([PASSWORD, TEAM_VALUE])
 })
