@@ -41,7 +41,7 @@ export function resolveSecrets (spec: Pick<FunctionSpec, 'env' | 'envFrom'>, loo
   if (secretNamesOf(spec).length === 0) return undefined
   const problems: FieldProblem[] = []
   const refs: SecretRefs = { env: {}, envFrom: [], versions: {} }
-  const values: Record<string, string> = {}
+  const values = Object.create(null) as Record<string, string> // a key such as __proto__ stays a key
   const read = (name: string, field: string): Record<string, string> | undefined => {
     const secret = lookup(name)
     if (secret === undefined) {

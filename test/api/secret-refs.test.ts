@@ -60,7 +60,7 @@ test('resolution: env wins over envFrom, literals stay apart, the hash moves wit
   const spec = validateFunction(fn({ env: { USER: 'literal', DB_PASSWORD: ref('db', 'PASSWORD') }, envFrom: [{ secretRef: { name: 'extra' } }] })).spec
   const resolved = resolveSecrets(spec, lookup)
   assert.ok(resolved !== undefined)
-  assert.deepEqual(resolved.values, { TOKEN: 't', DB_PASSWORD: 'pw1' })
+  assert.deepEqual({ ...resolved.values }, { TOKEN: 't', DB_PASSWORD: 'pw1' })
   assert.deepEqual(resolved.refs.versions, { extra: 9, db: 7 })
   const config = versionConfigOf(spec, 'b'.repeat(64), resolved)
   assert.deepEqual(config.env, { USER: 'literal' })
