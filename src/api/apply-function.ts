@@ -4,7 +4,8 @@ import type { Store, StoredVersion } from '../store/index.js'
 import type { FunctionResource, FunctionSpec } from './function-schema.js'
 import { checkRouteIsFree } from './route-ownership.js'
 import { validateFunction } from './validate.js'
-import { versionConfigHash, versionConfigOf, type VersionConfig } from './version-config.js'
+import { versionFor } from './function-version.js'
+import type { VersionConfig } from './version-config.js'
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged'
 
@@ -39,16 +40,12 @@ export async function applyFunction (store: Store, path: { namespace: string, na
   checkPathMatches(resource, path)
   const code = await bundleCode(resource.spec, body.bundle)
   const bundleHash = options.dryRun === true ? contentHash(code) : store.blobs.put(code)
-  const config = versionConfigOf(resource.spec, bundleHash)
-  const configHash = versionConfigHash(config)
   const { namespace, name } = resource.metadata
 
   const write = (): ApplyResult => {
     checkRouteIsFree(store, resource.metadata, resource.spec.http.path, resource.spec.http.host)
-    const latest = store.latestVersion<VersionConfig>(namespace, name)
-    const existing = store.getResource('Function', namespace, name)
-    const reuse = existing !== undefined && latest !== undefined && latest.configHash === configHash
-    const version = reuse ? latest : store.insertVersion<VersionConfig>(namespace, name, { bundleHash, configHash, config })
+    const { version, created } = versionFor(store, namespace, name, resource.spec, bundleHash)
+    const reuse = !created
     checkTraffic(store, resource)
     const put = store.putResource<FunctionSpec>('Function', namespace, name, { spec: resource.spec, labels: resource.metadata.labels })
     if (!reuse) {

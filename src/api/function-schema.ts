@@ -138,16 +138,30 @@ export const TrafficTargetSchema = Type.Object({
   tag: Type.Optional(DnsLabel('A name that reaches this version directly, whatever its percent (a DNS label).'))
 }, { ...closed, description: 'A share of traffic sent to one version.' })
 
+export const SecretKeyRefSchema = Type.Object({
+  name: DnsLabel('Name of a Secret in the function\'s namespace.'),
+  key: Type.String({ description: 'Key of the value in that Secret.', pattern: ENV_NAME_PATTERN, maxLength: 253 })
+}, { ...closed, description: 'One value of a Secret.' })
+
+export const EnvVarSourceSchema = Type.Object({
+  valueFrom: Type.Object({ secretKeyRef: SecretKeyRefSchema }, { ...closed, description: 'Where the value comes from.' })
+}, { ...closed, description: 'A value taken from a Secret when the version is made; the API shows this reference, never the value.' })
+
+export const EnvFromSourceSchema = Type.Object({
+  secretRef: Type.Object({ name: DnsLabel('Name of a Secret in the function\'s namespace.') }, { ...closed, description: 'A Secret whose every key becomes a variable.' })
+}, { ...closed, description: 'Variables taken from every key of a Secret; `env` wins over them.' })
+
 export const FunctionSpecSchema = Type.Object({
   source: FunctionSourceSchema,
   env: Type.Optional(Type.Record(
     Type.String(),
-    Type.String({ description: 'Value of the environment variable.' }),
+    Type.Union([Type.String({ description: 'Value of the environment variable.' }), EnvVarSourceSchema]),
     {
       description: 'Environment variables of each instance. Names are letters, digits and "_", not starting with a digit; names starting with ROOST_ are reserved.',
       propertyNames: { pattern: ENV_NAME_PATTERN }
     }
   )),
+  envFrom: Type.Optional(Type.Array(EnvFromSourceSchema, { description: 'Secrets whose every key becomes an environment variable, later ones winning.', maxItems: 20 })),
   timeout: Type.Optional(Duration(`Longest a request may take, from ${FUNCTION_BOUNDS.timeout.min} to ${FUNCTION_BOUNDS.timeout.max}, such as "30s" or "500ms".`, FUNCTION_DEFAULTS.timeout)),
   memory: Type.Optional(Type.String({
     description: `Memory per instance (V8 heap limit), from ${FUNCTION_BOUNDS.memory.min} to ${FUNCTION_BOUNDS.memory.max}, such as "128Mi" or "1Gi".`,
@@ -203,9 +217,16 @@ export interface InlineSource {
 // A path (relative to the manifest) or inline code.
 export type FunctionSource = string | InlineSource
 
+export type EnvVarSource = Static<typeof EnvVarSourceSchema>
+export type EnvFromSource = Static<typeof EnvFromSourceSchema>
+/** A variable's value: a literal, or a reference to a Secret's key. */
+export type EnvValue = string | EnvVarSource
+
 export interface FunctionSpec {
   source: FunctionSource
-  env: Record<string, string>
+  env: Record<string, EnvValue>
+  // Absent when the manifest has none.
+  envFrom?: EnvFromSource[]
   timeout: string
   memory: string
   concurrency: number

@@ -76,6 +76,8 @@ function deleteNamespace (store: Store, caller: Caller, namespace: string, casca
       store.deleteVersions(namespace, fn.name)
       store.deleteLogs(namespace, fn.name)
     }
+    // its secrets go with it: a namespace made again under the name must not find old values
+    for (const secret of store.listResources('Secret', namespace)) store.deleteResource('Secret', namespace, secret.name)
     const tokens = store.listTokens().filter((token) => token.namespace === namespace && token.id !== caller.tokenId)
     for (const token of tokens) store.deleteToken(token.id)
     if (explicit) store.deleteResource(NAMESPACE_KIND, '', namespace)

@@ -1,6 +1,7 @@
 import { problem, errors, json, ref } from './openapi-parts.js'
 import { strictManifestSchema } from './schema-document.js'
 import { routeReservationPaths } from './route-reservation-openapi.js'
+import { secretPaths } from './secret-openapi.js'
 import { DRY_RUN_PARAMETER, MORE_PATHS } from './openapi-paths.js'
 
 // The OpenAPI 3.1 description of the REST API, served at /openapi.json. 3.1
@@ -96,7 +97,8 @@ export function openApiDocument (): object {
         parameters: [namespace],
         post: { operationId: 'createToken', summary: 'Create a token limited to one namespace (admin only)', requestBody: { required: false, ...json({ type: 'object', properties: { description: { type: 'string' } } }) }, responses: { 201: { description: 'the token, shown once', ...json({ type: 'object', properties: { id: { type: 'string' }, namespace: { type: 'string' }, token: { type: 'string' } } }) }, ...errors } }
       },
-      ...routeReservationPaths
+      ...routeReservationPaths,
+      ...secretPaths
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },

@@ -2,13 +2,15 @@ import type { FastifyInstance } from 'fastify'
 import { registerEventRoutes } from './event-routes.js'
 import type { RouteDeps } from './live-functions.js'
 import { registerNamespaceRoutes } from './namespace-routes.js'
+import { registerSecretRoutes } from './secret-routes.js'
 import { registerTokenRoutes } from './token-routes.js'
 import { registerWatchRoutes } from './watch-routes.js'
 
-/** The routes beside server.ts's own: namespaces, tokens, events and the watch feed. */
+/** The routes beside server.ts's own: namespaces, tokens, events, the watch feed and secrets. */
 export function registerRoutes (app: FastifyInstance, deps: RouteDeps): void {
   registerNamespaceRoutes(app, deps)
   registerTokenRoutes(app, deps)
   registerEventRoutes(app, deps)
   registerWatchRoutes(app, deps)
+  registerSecretRoutes(app, deps)
 }

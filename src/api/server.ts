@@ -13,7 +13,7 @@ import { viewFunction, type FunctionLive, type InstanceSummary, type IsolationVi
 import { openApiDocument } from './openapi.js'
 import { parseDuration } from './quantities.js'
 import { checkReservationInput, reserveRoute } from './route-ownership.js'
-import type { VersionConfig } from './version-config.js'
+import { publicVersionConfig, type VersionConfig } from './version-config.js'
 
 /** What the API needs to know of the running platform, without knowing processes. */
 export interface LiveView {
@@ -160,7 +160,7 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
         number: version.number,
         name: `v${version.number}`,
         bundleHash: version.bundleHash,
-        config: version.config,
+        config: publicVersionConfig(version.config),
         createdAt: version.createdAt,
         traffic: percent.get(version.number)?.percent ?? 0,
         tag: percent.get(version.number)?.tag ?? null

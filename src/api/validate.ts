@@ -436,6 +436,7 @@ function normalize (m: FunctionManifest): FunctionResource {
       http: normalizeHttp(spec.http ?? {})
     }
   }
+  if (spec.envFrom !== undefined && spec.envFrom.length > 0) resource.spec.envFrom = spec.envFrom.map((source) => ({ secretRef: { name: source.secretRef.name } }))
   if (spec.traffic !== undefined) resource.spec.traffic = spec.traffic.map((t) => ({ ...t }))
   return resource
 }

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   rollback: async () => await import('./commands/rollback.js'),
   delete: async () => await import('./commands/delete.js'),
   token: async () => await import('./commands/token.js'),
+  secret: async () => await import('./commands/secret.js'),
   reserve: async () => await import('./commands/reserve.js')
 }
 
@@ -36,6 +37,7 @@ const SUMMARIES: Record<string, string> = {
   rollback: 'move all traffic to another version at once',
   delete: 'delete functions, or a namespace',
   token: 'create, list and revoke API tokens',
+  secret: 'create, list and delete secrets',
   reserve: 'reserve a path prefix of the gateway for one namespace'
 }
 

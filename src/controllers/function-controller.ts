@@ -1,6 +1,6 @@
 import type { FunctionResource, FunctionSpec } from '../api/function-schema.js'
 import { resolveLimits } from '../api/limits.js'
-import { effectiveTraffic, type VersionConfig } from '../api/version-config.js'
+import { effectiveTraffic, instanceEnv, type VersionConfig } from '../api/version-config.js'
 import type { ScaledVersion } from '../autoscaler/index.js'
 import type { RoutedFunction, RoutingTable, TrafficTarget } from '../gateway/index.js'
 import { versionKey, type InstanceInfo, type InstanceRoute, type VersionTarget } from '../instances/index.js'
@@ -269,7 +269,7 @@ export class FunctionController {
         key,
         fn: { namespace, name, version: number },
         bundlePath: this.bundles.pathOf(version.bundleHash, namespace),
-        env: config.env,
+        env: instanceEnv(config),
         timeoutMs: config.timeoutMs,
         memoryMiB: config.memoryMiB
       })

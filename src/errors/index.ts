@@ -106,6 +106,18 @@ export class ManifestParseError extends RoostError {
   }
 }
 
+// A dotenv file (`roost secret create --from-env-file`) has a line that is not KEY=VALUE.
+export class EnvFileError extends RoostError {
+  override readonly code = 'ROOST_E_ENV_FILE'
+  override readonly status = 400
+  readonly line: number
+
+  constructor (message: string, position: { file: string, line: number }) {
+    super(`${position.file}:${position.line}: ${message}`, { hint: 'each line is KEY=VALUE, a # comment or blank; a value may be in "double" or \'single\' quotes' })
+    this.line = position.line
+  }
+}
+
 // A manifest's kind or apiVersion is not one Roost serves.
 export class UnknownKindError extends RoostError {
   override readonly code = 'ROOST_E_UNKNOWN_KIND'

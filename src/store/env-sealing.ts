@@ -3,10 +3,11 @@ import type { SecretBox } from './secret-box.js'
 import { SEALED_PREFIX } from './secret-box.js'
 
 // Which values the store seals: every string value of the `env` map at the
-// top of a resource's spec and of a version's config. A sealed value is stored
+// top of a resource's spec and of a version's config, of a Secret's `data`,
+// and of the `secretEnv` a version resolved from secrets. A sealed value is stored
 // as { "$sealed": "v1...." }: env values are strings, so an object can never be
 // mistaken for a plain value (and plain values of an old database still read).
-const SEALED_MAPS = ['env'] as const
+const SEALED_MAPS = ['env', 'data', 'secretEnv'] as const
 const MARK = '$sealed'
 
 export interface SealedPlace {

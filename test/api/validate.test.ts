@@ -227,7 +227,7 @@ describe('env and labels', () => {
   })
 
   test('environment values must be strings (quote numbers in YAML)', () => {
-    assert.deepEqual(reported(manifest({ env: { PORT: 8080 } })), ['spec.env.PORT: expected a string, got 8080'])
+    assert.deepEqual(reported(manifest({ env: { PORT: 8080 } })), ['spec.env.PORT: expected a string or a mapping with "valueFrom", got 8080'])
   })
 
   test('a label key must look like a Kubernetes label key', () => {

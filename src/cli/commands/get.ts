@@ -26,14 +26,15 @@ export interface NamespaceItem {
 }
 
 
-type Kind = 'functions' | 'versions' | 'instances' | 'events' | 'namespaces'
+type Kind = 'functions' | 'versions' | 'instances' | 'events' | 'namespaces' | 'secrets'
 
 const KINDS: Record<string, Kind> = {
   function: 'functions', functions: 'functions', fn: 'functions',
   version: 'versions', versions: 'versions',
   instance: 'instances', instances: 'instances',
   event: 'events', events: 'events', ev: 'events',
-  namespace: 'namespaces', namespaces: 'namespaces', ns: 'namespaces'
+  namespace: 'namespaces', namespaces: 'namespaces', ns: 'namespaces',
+  secret: 'secrets', secrets: 'secrets'
 }
 
 const V1 = '/apis/roost.dev/v1'
@@ -47,12 +48,13 @@ interface Printer<T> {
 }
 
 export const command: Command = {
-  summary: 'List functions, versions, instances, events or namespaces.',
+  summary: 'List functions, versions, instances, events, namespaces or secrets.',
   usage: `Usage: roost get functions [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT] [-w]
        roost get versions NAME [-n NS] [-o FORMAT]
        roost get instances [FUNCTION...] [-n NS | -A] [-o FORMAT]
        roost get events [NAME...] [-n NS | -A] [-o FORMAT]
        roost get namespaces [NAME...] [-l SELECTOR] [-o FORMAT]
+       roost get secrets [NAME...] [-n NS | -A] [-o FORMAT]   (keys, never values)
 
 With NAMEs, only those; one NAME with -o json or yaml prints that object alone.
 With -o jsonpath a list is { "kind": "List", "items": [...] }, as in kubectl.
@@ -76,7 +78,7 @@ Flags:
     })
     const kind = KINDS[positionals[0] ?? '']
     if (kind === undefined) {
-      throw new UsageError(`get what? "${positionals[0] ?? ''}" is not functions, versions, instances, events or namespaces`, { hint: 'e.g. `roost get functions`' })
+      throw new UsageError(`get what? "${positionals[0] ?? ''}" is not functions, versions, instances, events, namespaces or secrets`, { hint: 'e.g. `roost get functions`' })
     }
     const names = positionals.slice(1)
     const format = getFormat(values.output)
@@ -104,6 +106,10 @@ Flags:
       case 'events': {
         const { items } = await client.get<{ items: EventItem[] }>(scope.all ? `${V1}/events` : `${V1}/namespaces/${scope.namespace}/events`)
         return show(format, items.filter((e) => names.length === 0 || names.includes(e.name)), false, eventPrinter(scope.all), noneFound('events', scope))
+      }
+      case 'secrets': {
+        const { items } = await client.get<{ items: SecretItem[] }>(scope.all ? `${V1}/secrets` : `${V1}/namespaces/${scope.namespace}/secrets`)
+        return show(format, items.filter((s) => names.length === 0 || names.includes(s.metadata.name)), names.length === 1, SECRETS, noneFound('secrets', scope))
       }
       case 'namespaces': {
         const items = names.length > 0
@@ -275,6 +281,16 @@ function eventPrinter (all: boolean): Printer<EventItem> {
     row: (e) => [...(all ? [e.namespace] : []), age(e.time), e.type, e.reason, `${e.kind.toLowerCase()}/${e.name}`, e.message],
     name: (e) => `event/${e.id}`
   }
+}
+
+// Keys only: the API never answers a secret's values.
+interface SecretItem { metadata: { name: string, namespace: string, creationTimestamp: string }, keys: string[], usedBy: string[] }
+
+const SECRETS: Printer<SecretItem> = {
+  columns: ['NAME', 'KEYS', 'AGE'],
+  wide: ['USED BY'],
+  row: (s, wide) => [s.metadata.name, s.keys.join(',') || '<none>', age(s.metadata.creationTimestamp), ...(wide ? [s.usedBy.join(',') || '<none>'] : [])],
+  name: (s) => `secret/${s.metadata.name}`
 }
 
 const NAMESPACES: Printer<NamespaceItem> = {
