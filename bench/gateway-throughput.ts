@@ -523,7 +523,7 @@ function boundsParagraph (targets: Target[], of: (id: TargetId) => Measurement[]
   }
   const isolationDelta = us('gateway', 'path total') - us('gateway-open', 'path total')
   sentences.push(`With isolation off the gateway path costs ${n1(us('gateway-open', 'path total'))} µs per request (${isolationDelta >= 0 ? '+' : '−'}${n1(Math.abs(isolationDelta))} µs with it on) and the isolated path served ${(rps('gateway') / rps('gateway-open')).toFixed(2)}× as many requests. ` +
-    'Isolation is set up when the process starts (uid, cgroup limits, permission flags); per request what it changes is the CPU weight of the instances\' cgroup, a quarter of one of the machine\'s tasks (src/isolation/cgroups.ts), which matters only when other work contends for the cores: ' +
+    'Isolation is set up when the process starts (uid, cgroup limits, permission flags); per request what it changes is the CPU weight of the instances\' cgroup, as much as one of the machine\'s tasks (src/isolation/cgroups.ts), which matters only when other work contends for the cores: ' +
     `the isolated instance got ${n0(pct('gateway', 'node server'))}% of a core against ${n0(pct('gateway-open', 'node server'))}% with isolation off, while the rest of the machine took ${n0(pct('gateway', 'other'))}% and ${n0(pct('gateway-open', 'other'))}%` +
     (pct('gateway', 'node server') < 0.8 * pct('gateway-open', 'node server') && pct('gateway', 'other') > pct('gateway-open', 'other') + 20
       ? '. The other work on the machine took the cores that the instance\'s lower weight left it, and the gateway waited on the instance: that is isolation\'s cost on a contended machine (or a burst of other work in that run; more rounds tell them apart), not a cost per request on a quiet one.'
