@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { basename, dirname, extname, join, resolve } from 'node:path'
-import { parseDuration, parseMemory, type FunctionSource } from '../api/index.js'
+import { parseDuration, parseMemory, type FunctionSource, type FunctionSpec } from '../api/index.js'
 import { UsageError } from '../errors/index.js'
 import { readManifests } from './manifest-files.js'
 
@@ -44,12 +44,32 @@ function fromManifest (file: string): DevTarget {
     namespace: resource.metadata.namespace,
     source: resource.spec.source,
     root,
-    env: resource.spec.env,
+    env: localEnv(resource.spec.env, file),
     timeoutMs: parseDuration(resource.spec.timeout),
     memoryMiB: parseMemory(resource.spec.memory),
     manifest: file,
     where
   }
+}
+
+/**
+ * Secrets live on a platform, which roost dev does not talk to: an env value
+ * taken from a secret comes from roost dev's own environment instead.
+ */
+function localEnv (env: FunctionSpec['env'], file: string): Record<string, string> {
+  const local: Record<string, string> = {}
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value === 'string') {
+      local[name] = value
+      continue
+    }
+    const given = process.env[name]
+    if (given === undefined) {
+      throw new UsageError(`${file}: spec.env.${name} comes from secret ${value.valueFrom.secretKeyRef.name}, which roost dev cannot read`, { hint: `set it for the local run: ${name}=… roost dev` })
+    }
+    local[name] = given
+  }
+  return local
 }
 
 function fromSource (file: string): DevTarget {
