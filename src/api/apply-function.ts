@@ -1,4 +1,4 @@
-import { bundleInline, contentHash } from '../build/index.js'
+import { bundleInline, contentHash } from '../bundler/index.js'
 import { ValidationError } from '../errors/index.js'
 import type { Store, StoredVersion } from '../store/index.js'
 import type { FunctionResource, FunctionSpec } from './function-schema.js'

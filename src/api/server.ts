@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { BadRequestError, isRoostError, NotFoundError, PayloadTooLargeError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
+import { BadRequestError, ForbiddenError, isRoostError, NotFoundError, PayloadTooLargeError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
 import type { LogLine, Store } from '../store/index.js'
 import { applyFunction, type ApplyBody } from './apply-function.js'
 import { authenticate, authorize, isAdminRequest, requireAdmin, type Caller } from './auth.js'
@@ -127,6 +127,7 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
     const { namespace, name } = checkedParams<FunctionParams>(request)
     const body = objectBody(request.body)
     const dryRun = dryRunQuery(request.query.dryRun)
+    checkHostClaim(request.caller, namespace, name, body)
     const result = await applyFunction(store, { namespace, name }, body as unknown as ApplyBody, { dryRun })
     reply.code(result.outcome === 'created' ? 201 : 200)
     if (dryRun) return dryRunAnswer(result)
@@ -257,6 +258,24 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
     const fn = store.getResource<FunctionSpec>('Function', namespace, name)
     if (fn === undefined) throw notFound(namespace, name)
     return fn
+  }
+
+  /**
+   * A custom domain takes every request for its host, the /fn/ routes of other
+   * namespaces included: only the admin gives one to a function (or keeps the
+   * one it already has), or a namespace could take the traffic of a host others use.
+   */
+  function checkHostClaim (caller: Caller, namespace: string, name: string, body: Record<string, unknown>): void {
+    if (caller.namespace === '*') return
+    const manifest = body.manifest as { spec?: { http?: { host?: unknown } } } | undefined
+    const host = manifest?.spec?.http?.host
+    if (host === undefined) return
+    const stored = store.getResource<FunctionSpec>('Function', namespace, name)
+    if (stored?.spec.http?.host === host) return
+    throw new ForbiddenError('only the admin token may give a function spec.http.host: a custom domain takes every request for that host', {
+      field: 'spec.http.host',
+      hint: 'ask the platform\'s admin to apply the host; the function\'s paths need no admin'
+    })
   }
 
   function rollback (namespace: string, name: string, to: unknown): unknown {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, extname, join, relative, resolve } from 'node:path'
 import { locateField, parseManifests, validateFunction, type FunctionResource, type ManifestDocument } from '../api/index.js'
-import { bundleSource } from '../build/index.js'
+import { bundleSource } from '../bundler/index.js'
 import { UsageError, ValidationError, isRoostError } from '../errors/index.js'
 
 export interface LoadedManifest {

@@ -13,7 +13,7 @@ import type { RequestBody } from './request-body.js'
 //
 // Loading a bundle has first-use costs too, about 1 ms of a 2 ms load of a
 // small bundle: bundles import `node:module` (for `createRequire`, see
-// src/build/bundle.ts) and end with an inline source map, which node parses
+// src/bundler/bundle.ts) and end with an inline source map, which node parses
 // at compile time under --enable-source-maps. Both are paid here as well.
 
 const WARM_UP_FN: FunctionIdentity = { namespace: 'roost-system', name: 'warm-up', version: 0 }

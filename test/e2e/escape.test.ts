@@ -340,3 +340,18 @@ test('a namespace cannot route under, over or at another namespace\'s path', asy
   }
   await victimStillServes()
 })
+
+test('a namespace cannot claim a custom domain: only the admin gives a function spec.http.host', async () => {
+  const files = writeProject({
+    'hello.js': 'export default () => new Response("mine")\n',
+    'roost.yaml': manifest('hijacker', 'source: ./hello.js\nhttp: { host: 127.0.0.1 }', '  namespace: team-a\n')
+  })
+  try {
+    const applied = await platform.cli(['apply', '-f', join(files, 'roost.yaml')], { env: { ROOST_TOKEN: teamToken } })
+    assert.notEqual(applied.code, 0, 'team-a took the host every caller of the gateway uses')
+    assert.match(applied.stderr, /spec\.http\.host/)
+  } finally {
+    rmSync(files, { recursive: true, force: true })
+  }
+  await victimStillServes()
+})

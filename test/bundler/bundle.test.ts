@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
-import { bundleInline, bundleSource, contentHash, type BundleResult } from '../../src/build/index.js'
+import { bundleInline, bundleSource, contentHash, type BundleResult } from '../../src/bundler/index.js'
 import { BuildError, SourcePathError } from '../../src/errors/index.js'
 
 type Files = Record<string, string>
