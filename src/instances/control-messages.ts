@@ -3,50 +3,20 @@
 // user code that can write anything on fd 3: a message is data to validate
 // field by field, never a trusted object (docs/internal-protocol.md).
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
-export type LogStream = 'console' | 'ctx' | 'stdout' | 'stderr' | 'system'
+import {
+  MAX_LOAD_FAILED_REASON_BYTES, MAX_LOG_BATCH_LINES, MAX_LOG_LINE_BYTES,
+  type ChildMessage, type FunctionIdentity, type LogLevel, type LogStream, type RuntimeLogLine
+} from '../runtime/index.js'
 
-/** One line a function wrote; `time` is epoch milliseconds. */
-export interface ControlLogLine {
-  time: number
-  level: LogLevel
-  stream: LogStream
-  requestId: string | null
-  message: string
-}
+export type { ChildMessage, LoadMessage, LogLevel, LogStream, ParentMessage } from '../runtime/index.js'
+/** One line a function wrote, as a `logs` message carries it. */
+export type ControlLogLine = RuntimeLogLine
+export type FunctionRef = FunctionIdentity
 
-export type ChildMessage =
-  | { t: 'listening', secret: string }
-  | { t: 'ready', loadMs: number }
-  | { t: 'load-failed', reason: string }
-  | { t: 'pong', id: number, elu: number, cpuUs: number }
-  | { t: 'logs', lines: ControlLogLine[], dropped: number }
-  | { t: 'drained' }
-
-export interface FunctionRef {
-  namespace: string
-  name: string
-  version: number
-}
-
-/** Parent → child: become an instance of this function version, as `uid`/`gid` when given. */
-export interface LoadMessage {
-  t: 'load'
-  instanceId: string
-  bundlePath: string
-  fn: FunctionRef
-  env: Record<string, string>
-  timeoutMs: number
-  uid?: number
-  gid?: number
-}
-
-export type ParentMessage = LoadMessage | { t: 'ping', id: number } | { t: 'drain' }
-
-export const MAX_LOG_LINES_PER_MESSAGE = 1000
+export const MAX_LOG_LINES_PER_MESSAGE = MAX_LOG_BATCH_LINES
 /** 16 KiB of text, and room for the runtime's own truncation mark after it. */
-export const MAX_LOG_LINE_CHARS = 16 * 1024 + 32
-export const MAX_LOAD_FAILED_CHARS = 64 * 1024
+export const MAX_LOG_LINE_CHARS = MAX_LOG_LINE_BYTES + 32
+export const MAX_LOAD_FAILED_CHARS = MAX_LOAD_FAILED_REASON_BYTES
 export const MAX_REQUEST_ID_CHARS = 256
 const LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warn', 'error'])
 const STREAMS: ReadonlySet<string> = new Set(['console', 'ctx', 'stdout', 'stderr', 'system'])
