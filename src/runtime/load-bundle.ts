@@ -15,7 +15,8 @@ export async function loadBundle (message: LoadMessage): Promise<FetchHandler> {
     ROOST_VERSION: String(message.fn.version),
     ROOST_INSTANCE: message.instanceId
   })
-  process.chdir('/')
+  // The instance manager spawns at /; the permission model may refuse even a chdir to where the process already is.
+  if (process.cwd() !== '/') process.chdir('/')
   if (message.uid !== undefined || message.gid !== undefined) dropPrivileges(message.uid, message.gid)
   installLightResponse()
   const mod = await import(pathToFileURL(message.bundlePath).href) as { default?: unknown }
