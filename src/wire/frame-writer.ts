@@ -26,6 +26,8 @@ export class FrameWriter {
   private start = 0
   private length = 0
   private parts: Uint8Array[] = []
+  /** Bytes in `parts`, kept as they are added: back-pressure checks ask for it per chunk. */
+  private partsBytes = 0
   private scheduled = false
   private closed = false
 
@@ -33,9 +35,7 @@ export class FrameWriter {
 
   /** Bytes queued here or in the socket, not yet sent: for back-pressure. */
   get queuedBytes (): number {
-    let queued = this.length - this.start + this.sink.writableLength
-    for (const part of this.parts) queued += part.length
-    return queued
+    return this.length - this.start + this.partsBytes + this.sink.writableLength
   }
 
   frame (type: FrameType, stream: number, payload?: Uint8Array): void {
@@ -44,6 +44,7 @@ export class FrameWriter {
       this.header(type, stream, size)
       this.cut()
       this.parts.push(payload)
+      this.partsBytes += payload.length
     } else {
       const at = this.header(type, stream, size)
       if (payload !== undefined) this.buffer.set(payload, at)
@@ -106,6 +107,7 @@ export class FrameWriter {
     const parts = this.parts
     if (parts.length === 0) return
     this.parts = []
+    this.partsBytes = 0
     if (parts.length === 1) {
       this.sink.write(parts[0])
     } else {
@@ -129,6 +131,7 @@ export class FrameWriter {
   close (): void {
     this.closed = true
     this.parts = []
+    this.partsBytes = 0
   }
 
   /** Writes a frame header for a payload of `size` bytes; returns where the payload goes. */
@@ -148,6 +151,7 @@ export class FrameWriter {
   private cut (): void {
     if (this.length === this.start) return
     this.parts.push(this.buffer.subarray(this.start, this.length))
+    this.partsBytes += this.length - this.start
     this.start = this.length
   }
 
