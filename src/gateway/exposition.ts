@@ -13,9 +13,19 @@ import type { VersionState } from './version-state.js'
 const CODE_LABELS = ['1xx', '2xx', '3xx', '4xx', '5xx']
 const LE_LABELS = [...LATENCY_BUCKETS_SECONDS.map((seconds) => String(seconds)), '+Inf']
 
+/** The gateway's own load, apart from any function's. */
+export interface GatewayLoad {
+  shedTotal: number
+  lagMs: number
+}
+
 /** Renders the gateway's series for these versions. */
-export function renderGatewayMetrics (versions: Array<VersionState<Call>>): string {
+export function renderGatewayMetrics (versions: Array<VersionState<Call>>, load: GatewayLoad): string {
   const lines: string[] = []
+  family(lines, 'roost_gateway_shed_total', 'counter', 'New requests the gateway answered 503 itself because its event loop fell behind.')
+  lines.push(`roost_gateway_shed_total ${load.shedTotal}`)
+  family(lines, 'roost_gateway_event_loop_lag_seconds', 'gauge', 'How late the gateway\'s event loop runs its timers, averaged.')
+  lines.push(`roost_gateway_event_loop_lag_seconds ${formatValue(load.lagMs / 1000)}`)
   family(lines, 'roost_requests_total', 'counter', 'Requests the gateway answered (proxied or its own errors), by status class.')
   for (const v of versions) {
     for (let i = 0; i < CODE_LABELS.length; i++) lines.push(`roost_requests_total{${v.labels},code="${CODE_LABELS[i]}"} ${formatValue(v.stats.codes[i])}`)

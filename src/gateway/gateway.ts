@@ -12,6 +12,7 @@ import { EXPOSITION_CONTENT_TYPE, joinExpositions, renderGatewayMetrics } from '
 import type { InstanceConnection } from './instance-connection.js'
 import { sendProblem, writeSocketProblem } from './problem.js'
 import { PendingAnswers } from './pending-answers.js'
+import { LoadShedder } from './load-shedder.js'
 import { Router } from './router.js'
 import { TrafficSplit } from './traffic-split.js'
 import { UpstreamInstance, type InstanceEvents } from './upstream-instance.js'
@@ -84,6 +85,11 @@ export class Gateway implements CallOwner {
   /** Requests that arrived before the first routing table. */
   private early: CallResponse[] = []
   private readonly sweeper: NodeJS.Timeout
+  /** performance.now() of the last sweep: how late the next one runs is the event loop's lag. */
+  private lastSweepAt = performance.now()
+  private readonly shedder: LoadShedder
+  /** Requests shed since the gateway started (the metric). */
+  private shedTotal = 0
   private readonly reporter: NodeJS.Timeout | null = null
   /** performance.now() when the current metrics interval began. */
   private metricsFrom = performance.now()
@@ -118,6 +124,7 @@ export class Gateway implements CallOwner {
       unreachable: (instance) => this.report({ t: 'suspect', instanceId: instance.id }),
       violation: (instance, reason) => this.report({ t: 'violation', instanceId: instance.id, reason })
     }
+    this.shedder = new LoadShedder(options.loadShedding)
     this.sweeper = setInterval(this.sweep, SWEEP_INTERVAL_MS)
     this.sweeper.unref()
     const interval = options.metricsIntervalMs ?? METRICS_INTERVAL_MS
@@ -166,6 +173,11 @@ export class Gateway implements CallOwner {
       if (this.admission.isExempt(req.socket)) res.shouldKeepAlive = false
       if (reserved === Reserved.Health) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
       else this.serveMetrics(req, res)
+      return
+    }
+    if (this.shedder.overloaded && this.shedder.shouldShed()) {
+      this.shedTotal++
+      sendProblem(res, 503, 'ROOST_E_GATEWAY_OVERLOADED', `the gateway is overloaded (its event loop runs ${Math.round(this.shedder.lagMs)} ms late) and sheds part of the new requests; retry shortly`, null, { 'retry-after': '1' })
       return
     }
     if (!this.tableApplied) {
@@ -410,6 +422,9 @@ export class Gateway implements CallOwner {
   }
 
   private readonly sweep = (): void => {
+    const at = performance.now()
+    this.shedder.observeLag(at - this.lastSweepAt - SWEEP_INTERVAL_MS)
+    this.lastSweepAt = at
     const now = Date.now()
     for (const version of this.versions.values()) version.expire(now, this.expire)
     for (const [key, version] of this.retired) {
@@ -571,7 +586,7 @@ export class Gateway implements CallOwner {
 
   /** The gateway's series in the Prometheus text format: routed versions and retired ones with open requests. */
   exposition (): string {
-    return renderGatewayMetrics([...this.versions.values(), ...this.retired.values()])
+    return renderGatewayMetrics([...this.versions.values(), ...this.retired.values()], { shedTotal: this.shedTotal, lagMs: this.shedder.lagMs })
   }
 
   /** The control plane's answer to a `scrape` report. */

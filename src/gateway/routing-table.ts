@@ -1,5 +1,6 @@
 // The gateway's whole view of the world, pushed by the control plane as a
 // snapshot whenever something changes. The gateway never reads the store.
+import type { LoadShedderOptions } from './load-shedder.js'
 
 export interface TrafficTarget {
   version: number
@@ -61,6 +62,8 @@ export interface GatewayOptions {
   headersTimeoutMs?: number
   /** How long a request that arrives before the first routing table waits for it. Default 2,000 ms. */
   tableWaitMs?: number
+  /** When the gateway sheds new requests because its own event loop is late. */
+  loadShedding?: LoadShedderOptions
 }
 
 /** One function version's load over the last interval, for the autoscaler. */

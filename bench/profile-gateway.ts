@@ -1,0 +1,24 @@
+// Not a suite: `node dist/bench/profile-gateway.js` starts a platform with the
+// hello function, loads it with wrk for 10 s, and writes a CPU profile of the
+// gateway thread (run with --cpu-prof --cpu-prof-dir=DIR) for study.
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Platform } from '../src/platform/index.js'
+import { resolveHome } from '../src/home/index.js'
+
+const platform = await Platform.start({ home: resolveHome({ ROOST_HOME: mkdtempSync(join(tmpdir(), 'roost-prof-')) }), gatewayPort: 0, apiPort: 0, logLevel: 'warn' })
+const { api, token, gateway } = platform.config as unknown as { api: string, token: string, gateway: string }
+const manifest = { apiVersion: 'roost.dev/v1', kind: 'Function', metadata: { name: 'hello' }, spec: { source: { inline: "export default () => new Response('hello world')" }, scale: { min: 1, max: 1 }, concurrency: 1000 } }
+await fetch(`${api}/apis/roost.dev/v1/namespaces/default/functions/hello`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ manifest }) })
+for (;;) {
+  const r = await fetch(`${gateway}/fn/hello`)
+  if (r.status === 200) { await r.text(); break }
+  await r.text()
+  await new Promise((resolve) => setTimeout(resolve, 100))
+}
+const seconds = process.argv[2] ?? '10'
+const out = spawnSync('wrk', ['-t2', '-c32', `-d${seconds}s`, `${gateway}/fn/hello`], { encoding: 'utf8' })
+console.log(out.stdout)
+await platform.stop()
