@@ -15,7 +15,6 @@ export { createKeyedRateLimiter, createKeyedThrottle, createRateLimiter, createT
 export { FixedWindowLimiter } from './fixed-window.js'
 export { KeyedLimiter } from './keyed-limiter.js'
 export type { KeyedState } from './keyed-limiter.js'
-export { checkRate } from './rate-limiter.js'
 export type { RateLimiter } from './rate-limiter.js'
 export {
   delaySeconds, formatRateLimit, formatRateLimitPolicy, RateLimitHeaderItem, retryAfterSeconds, sfString, windowSeconds

@@ -4,9 +4,16 @@ import {
   createKeyedRateLimiter, createKeyedThrottle, FixedWindowLimiter, KeyedLimiter, SlidingWindowLimiter,
   type RateLimitPolicy, type RateLimiter
 } from '../../src/governance/index.js'
+import { arrivals, maxInAnyWindow, seededRandom } from './arrivals.js'
 
 function policy (algorithm: RateLimitPolicy['algorithm'], maxKeys: number): RateLimitPolicy {
   return { kind: 'rate-limit', name: 'per-caller', algorithm, limit: 3, windowMs: 1000, burst: 2, key: { by: 'caller' }, maxKeys }
+}
+
+function maxInAlignedWindow (times: readonly number[], windowMs: number): number {
+  const counts = new Map<number, number>()
+  for (const t of times) counts.set(Math.floor(t / windowMs), (counts.get(Math.floor(t / windowMs)) ?? 0) + 1)
+  return Math.max(0, ...counts.values())
 }
 
 function spend (limiter: RateLimiter, now: number, n: number): number {
@@ -44,6 +51,26 @@ describe('KeyedLimiter', () => {
       assert.equal(keyed.has('a'), false)
       assert.equal(keyed.get('a', 20).tryAcquire(20), false)
       assert.equal(keyed.get('a', 20).remaining(20), 0)
+    })
+  }
+
+  for (const algorithm of ['sliding-window', 'token-bucket', 'fixed-window'] as const) {
+    test(`${algorithm}: with 40 keys churning through 5 places, no key gets more in any window than it would tracked`, () => {
+      // What one tracked limiter allows: 3 per window for the log, 3 + burst 2 for the bucket, 3 per aligned window for the fixed one.
+      const most = (times: number[]): number => algorithm === 'fixed-window' ? maxInAlignedWindow(times, 1000) : maxInAnyWindow(times, 1000)
+      const bound = algorithm === 'token-bucket' ? 5 : 3
+      for (const seed of [1, 2, 3]) {
+        const keyed = createKeyedRateLimiter(policy(algorithm, 5))
+        const pick = seededRandom(seed * 7)
+        const byKey = new Map<string, number[]>()
+        for (const now of arrivals(seed, 6000)) {
+          const key = `k${Math.floor(pick() * 40)}`
+          if (!keyed.get(key, now).tryAcquire(now)) continue
+          byKey.set(key, [...(byKey.get(key) ?? []), now])
+        }
+        assert.ok(keyed.evictions > 1000)
+        for (const [key, times] of byKey) assert.ok(most(times) <= bound, `seed ${seed} key ${key}`)
+      }
     })
   }
 
