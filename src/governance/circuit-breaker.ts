@@ -105,6 +105,7 @@ export class CircuitBreaker {
     checkPolicy(policy)
     this.window = new BucketWindow(policy.buckets, policy.windowMs / policy.buckets, 3)
     this.countsSlow = policy.trigger === 'slow-ratio' || policy.slowMs > 0
+    // At least one probe: with none, half-open could never close.
     this.probes = Math.max(1, Math.floor(policy.probes))
     this.ramps = policy.rampPercent > 0 && policy.rampPercent < 100 && policy.rampIntervalMs > 0
     this.random = options.random ?? Math.random

@@ -2,9 +2,11 @@
 // limiter per value in a map bounded to `maxKeys`, least recently used first
 // out. Forgetting a key must not hand it a full quota when it comes back (the
 // bypass of evicting one's own exhausted key with a spray of fresh ones), so an
-// evicted limiter's state is folded into one shared overflow state, and every
-// key that enters the map starts from that overflow: at least as used as the
-// most used key evicted within its window, never fuller than it was.
+// evicted limiter's state is folded into one shared overflow state (the
+// maximum of all evicted use), and every key that enters the map starts from
+// it: as used as the most used key evicted, until that use leaves its window.
+// A returning key is never fuller than it left. The price, paid only when more
+// than `maxKeys` keys are active at once: a new key may start partly used.
 
 /** A limiter state that can be bounded by another of its kind and emptied, for the keyed map. */
 export interface KeyedState {

@@ -35,7 +35,7 @@ export interface RateLimitPolicy {
   /** Token bucket only: extra requests that may pass at once above the rate (the bucket holds burst + 1); any window admits at most limit + burst. */
   burst: number
   key: LimitKey
-  /** Distinct keys tracked at once for keyed limits; over it the least recently seen share one overflow counter. */
+  /** Distinct keys tracked at once for keyed limits; over it the least recently seen is folded into one shared overflow state that new keys start from, so an evicted key never comes back to a full quota. */
   maxKeys: number
 }
 
