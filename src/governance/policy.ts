@@ -32,10 +32,10 @@ export interface RateLimitPolicy {
   /** Requests admitted per window (token bucket: tokens added per window). */
   limit: number
   windowMs: number
-  /** Token bucket only: extra requests that may pass at once above the rate. */
+  /** Token bucket only: extra requests that may pass at once above the rate (the bucket holds burst + 1); any window admits at most limit + burst. */
   burst: number
   key: LimitKey
-  /** Distinct keys tracked at once for keyed limits; over it the least recently seen share one overflow counter. */
+  /** Distinct keys tracked at once for keyed limits; over it the least recently seen is folded into one shared overflow state that new keys start from, so an evicted key never comes back to a full quota. */
   maxKeys: number
 }
 
@@ -72,7 +72,7 @@ export interface BreakerPolicy {
   minRequests: number
   /** Open this long after the first trip; half-open after it. */
   recoveryMs: number
-  /** Each consecutive trip doubles the open time (with jitter) up to this. */
+  /** Each consecutive trip doubles the open time (less up to 20% jitter) up to this; reset once fully closed again. */
   maxRecoveryMs: number
   /** Probe calls admitted in half-open, at most this many at once. */
   probes: number
@@ -102,10 +102,10 @@ export interface GovernanceRule {
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
   attempts: number
-  /** Full-jitter backoff: a random wait in [0, min(capMs, baseMs × 2^attempt)). */
+  /** Full-jitter backoff: a random wait in [0, min(capMs, baseMs × 2^attempt)), attempt 0 before the first retry. */
   baseMs: number
   capMs: number
-  /** Retries may be at most this share of the function's recent requests... */
+  /** Retries may be at most this share of the function's recent first attempts (the last ~10 s)... */
   budgetRatio: number
   /** ...but this many per second are always allowed. */
   budgetMinPerSecond: number
