@@ -1,0 +1,317 @@
+import {
+  BREAKER_REFUSED, CircuitBreaker, ConcurrencyLimiter, KeyedLimiter, RateLimitHeaderItem, RetryBudget, RouteTable, THROTTLE_REFUSED,
+  Throttle, createRateLimiter, createThrottle, retryAfterSeconds,
+  type BreakerSnapshot, type BreakerTransition, type CallOutcome, type Fallback, type FunctionPolicy, type GovernanceRule, type LimitKey,
+  type KeyedState, type RateLimitPolicy, type RateLimiter, type RejectCause, type ThrottlePolicy
+} from '../governance/index.js'
+
+// The gateway's side of governance for one function: the live limiters,
+// breakers and budgets built from its compiled policy, kept across routing
+// table pushes while a rule stays the same (a push must not refill a limiter
+// or close a breaker), and asked once per request. The algorithms themselves
+// are in governance/; this file only decides which apply and in what order.
+
+/** What a request offers the limits as keys. */
+export interface GovernedRequest {
+  method: string
+  /** The path as the caller sent it, and as the function sees it: a rule's route may name either. */
+  url: string
+  functionPath: string
+  caller: string
+  ip: string
+  rawHeaders: string[]
+}
+
+/** A request the rules refused, and how to answer it. */
+export interface Rejection {
+  cause: RejectCause
+  /** The rule's id (the metric's `rule` label). */
+  rule: string
+  /** The strategy that refused. */
+  strategy: string
+  retryAfterMs: number
+  fallback: Fallback | undefined
+  /** `RateLimit-Policy` and `RateLimit` values for a refused rate limit, else undefined. */
+  rateLimitPolicy: string | undefined
+  rateLimit: string | undefined
+}
+
+/** What an admitted request holds until it finishes: concurrency slots and breaker permits. */
+export interface Admission {
+  slots: ConcurrencyLimiter[]
+  breakers: CircuitBreaker[]
+  permits: number[]
+  /** Ms the request waits (throttling) before it may go on. */
+  waitMs: number
+}
+
+export interface GovernanceEvents {
+  breaker (fn: string, rule: string, transition: BreakerTransition): void
+  /** The first rejection of a burst (none of this rule and cause for BURST_GAP_MS before). */
+  burst (fn: string, rejection: Rejection): void
+}
+
+/** Rejections of one rule and cause closer together than this are one burst: one event. */
+const BURST_GAP_MS = 10_000
+const NO_RULES: readonly RuleRuntime[] = []
+
+interface Limit<L extends KeyedState> {
+  name: string
+  key: LimitKey
+  /** One limiter, or one per key value. */
+  single: L | null
+  keyed: KeyedLimiter<L> | null
+}
+
+/** The live parts of one rule. */
+class RuleRuntime {
+  readonly rates: Array<Limit<RateLimiter> & { header: RateLimitHeaderItem }> = []
+  readonly throttles: Array<Limit<Throttle>> = []
+  readonly concurrency: Array<{ name: string, limiter: ConcurrencyLimiter }> = []
+  readonly breakers: CircuitBreaker[] = []
+  /** Last rejection per cause, for burst events. */
+  readonly lastRejection = new Map<RejectCause, number>()
+  rejected = 0
+
+  constructor (readonly rule: GovernanceRule, readonly signature: string, fn: string, events: GovernanceEvents, now: number) {
+    for (const strategy of rule.strategies) {
+      switch (strategy.kind) {
+        case 'rate-limit':
+          this.rates.push({ ...limitOf(strategy, () => createRateLimiter(strategy)), header: new RateLimitHeaderItem({ name: strategy.name, quota: strategy.limit, windowMs: strategy.windowMs }) })
+          break
+        case 'throttle':
+          this.throttles.push(limitOf(strategy, () => createThrottle(strategy)))
+          break
+        case 'concurrency':
+          this.concurrency.push({ name: strategy.name, limiter: new ConcurrencyLimiter(strategy.limit) })
+          break
+        case 'breaker':
+          this.breakers.push(new CircuitBreaker(strategy, { now, onTransition: (transition) => events.breaker(fn, rule.id, transition) }))
+          break
+      }
+    }
+  }
+}
+
+function limitOf<L extends KeyedState> (policy: RateLimitPolicy | ThrottlePolicy, create: () => L): Limit<L> {
+  if (policy.key.by === 'function') return { name: policy.name, key: policy.key, single: create(), keyed: null }
+  return { name: policy.name, key: policy.key, single: null, keyed: new KeyedLimiter(policy.maxKeys, create) }
+}
+
+/** The limiter a request counts against: the one of the limit, or the one of its key's value. */
+function limiterFor<L extends KeyedState> (limit: Limit<L>, request: GovernedRequest, now: number): L {
+  return limit.single ?? (limit.keyed as KeyedLimiter<L>).get(keyOf(limit.key, request), now)
+}
+
+/** The live state of one rule, for `roost describe function`. */
+export interface RuleState {
+  rule: string
+  rejected: number
+  rateLimits: Array<{ name: string, limit: number, windowMs: number, remaining: number | null, keys: number | null }>
+  throttles: Array<{ name: string, queued: number | null, keys: number | null }>
+  concurrency: Array<{ name: string, limit: number, inFlight: number }>
+  breakers: BreakerSnapshot[]
+}
+
+export interface FunctionGovernanceState {
+  rules: RuleState[]
+  retryBudget: { requests: number, retries: number, remaining: number }
+}
+
+export class FunctionGovernance {
+  private rules: RuleRuntime[] = []
+  private table = new RouteTable<RuleRuntime>([])
+  retryBudget: RetryBudget
+  policy: FunctionPolicy
+
+  constructor (readonly fn: string, policy: FunctionPolicy, private readonly events: GovernanceEvents, now: number) {
+    this.policy = policy
+    this.retryBudget = RetryBudget.of(policy.retry)
+    this.update(policy, now)
+  }
+
+  get hasRules (): boolean {
+    return this.rules.length > 0
+  }
+
+  /** A new policy from a table push: rules that did not change keep their state. */
+  update (policy: FunctionPolicy, now: number): void {
+    const previous = new Map(this.rules.map((rule) => [rule.signature, rule]))
+    const rules: RuleRuntime[] = []
+    for (const rule of policy.rules) {
+      const signature = JSON.stringify(rule)
+      rules.push(previous.get(signature) ?? new RuleRuntime(rule, signature, this.fn, this.events, now))
+    }
+    if (JSON.stringify(policy.retry) !== JSON.stringify(this.policy.retry)) this.retryBudget = RetryBudget.of(policy.retry)
+    this.policy = policy
+    this.rules = rules
+    this.table = new RouteTable(rules.map((rule) => ({ routes: rule.rule.routes, value: rule })))
+  }
+
+  /**
+   * Runs the request through every rule that applies: breakers first (an open
+   * one refuses before any quota is taken), then rate limits, throttles and
+   * concurrency. Returns the admission to hand back through `finish`, or the
+   * rejection; a refused request gives back what earlier strategies lent it.
+   */
+  admit (request: GovernedRequest, now: number, admission: Admission): Rejection | null {
+    let rules = this.table.match(request.method, request.functionPath)
+    if (rules.length === 0 && request.url !== request.functionPath) rules = this.table.match(request.method, request.url)
+    if (rules === NO_RULES || rules.length === 0) return null
+    for (let r = 0; r < rules.length; r++) {
+      const rule = rules[r]
+      for (let i = 0; i < rule.breakers.length; i++) {
+        const breaker = rule.breakers[i]
+        const permit = breaker.tryAcquire(now)
+        if (permit === BREAKER_REFUSED) return this.refuse(rule, 'breaker-open', breaker.policy.name, breaker.retryInMs(now), admission, now, undefined)
+        admission.breakers.push(breaker)
+        admission.permits.push(permit)
+      }
+      for (let i = 0; i < rule.rates.length; i++) {
+        const limit = rule.rates[i]
+        const limiter = limiterFor(limit, request, now)
+        if (!limiter.tryAcquire(now)) {
+          const waitMs = limiter.msUntilMore(now)
+          return this.refuse(rule, 'rate-limited', limit.name, waitMs, admission, now, { policy: limit.header.policy, limit: limit.header.serviceLimit(0, waitMs) })
+        }
+      }
+      for (let i = 0; i < rule.throttles.length; i++) {
+        const limit = rule.throttles[i]
+        const throttle = limiterFor(limit, request, now)
+        const wait = throttle.acquire(now)
+        if (wait === THROTTLE_REFUSED) return this.refuse(rule, 'rate-limited', limit.name, throttle.msUntilMore(now), admission, now, undefined)
+        if (wait > admission.waitMs) admission.waitMs = wait
+      }
+      for (let i = 0; i < rule.concurrency.length; i++) {
+        const { name, limiter } = rule.concurrency[i]
+        if (!limiter.tryAcquire()) return this.refuse(rule, 'concurrency-limited', name, 1000, admission, now, undefined)
+        admission.slots.push(limiter)
+      }
+    }
+    return null
+  }
+
+  /** Hands back what an admitted request held; `durationMs` is its own time on an instance (cold-start wait excluded). */
+  finish (admission: Admission, outcome: CallOutcome, durationMs: number, now: number): void {
+    const slots = admission.slots
+    for (let i = 0; i < slots.length; i++) slots[i].release()
+    slots.length = 0
+    const breakers = admission.breakers
+    for (let i = 0; i < breakers.length; i++) breakers[i].record(admission.permits[i], now, outcome, durationMs)
+    breakers.length = 0
+    admission.permits.length = 0
+  }
+
+  /** The rule's fallback for a cause the gateway met itself (overloaded, timed out), if any rule of the route names one. */
+  fallbackFor (cause: RejectCause, method: string, path: string): Fallback | undefined {
+    const rules = this.table.match(method, path)
+    for (let i = 0; i < rules.length; i++) {
+      const fallback = rules[i].rule.fallbacks[cause]
+      if (fallback !== undefined) return fallback
+    }
+    return undefined
+  }
+
+  state (now: number): FunctionGovernanceState {
+    return {
+      rules: this.rules.map((rule) => ({
+        rule: rule.rule.id,
+        rejected: rule.rejected,
+        rateLimits: rule.rates.map((limit) => ({
+          name: limit.name,
+          limit: (limit.single ?? (limit.keyed as KeyedLimiter<RateLimiter>).overflow).limit,
+          windowMs: (limit.single ?? (limit.keyed as KeyedLimiter<RateLimiter>).overflow).windowMs,
+          remaining: limit.single === null ? null : limit.single.remaining(now),
+          keys: limit.keyed === null ? null : limit.keyed.size
+        })),
+        throttles: rule.throttles.map((limit) => ({
+          name: limit.name,
+          queued: limit.single === null ? null : limit.single.queued(now),
+          keys: limit.keyed === null ? null : limit.keyed.size
+        })),
+        concurrency: rule.concurrency.map(({ name, limiter }) => ({ name, limit: limiter.limit, inFlight: limiter.inFlight })),
+        breakers: rule.breakers.map((breaker) => breaker.snapshot(now))
+      })),
+      retryBudget: this.retryBudget.snapshot(now)
+    }
+  }
+
+  /** Breaker states and limiter key counts, for the metrics. */
+  forEachRule (visit: (rule: string, breakers: CircuitBreaker[], keys: number, rejected: number) => void): void {
+    for (const rule of this.rules) {
+      let keys = 0
+      for (const limit of rule.rates) keys += limit.keyed?.size ?? 0
+      for (const limit of rule.throttles) keys += limit.keyed?.size ?? 0
+      visit(rule.rule.id, rule.breakers, keys, rule.rejected)
+    }
+  }
+
+  private refuse (rule: RuleRuntime, cause: RejectCause, strategy: string, retryAfterMs: number, admission: Admission, now: number, headers: { policy: string, limit: string } | undefined): Rejection {
+    // What earlier strategies lent this request goes back; its breaker permits count for nothing.
+    this.finish(admission, 'ignored', 0, now)
+    admission.waitMs = 0
+    rule.rejected++
+    const rejection: Rejection = {
+      cause,
+      rule: rule.rule.id,
+      strategy,
+      retryAfterMs,
+      fallback: rule.rule.fallbacks[cause],
+      rateLimitPolicy: headers?.policy,
+      rateLimit: headers?.limit
+    }
+    const last = rule.lastRejection.get(cause)
+    rule.lastRejection.set(cause, now)
+    if (last === undefined || now - last > BURST_GAP_MS) this.events.burst(this.fn, rejection)
+    return rejection
+  }
+}
+
+/** The value a keyed limit counts by. */
+function keyOf (key: LimitKey, request: GovernedRequest): string {
+  switch (key.by) {
+    case 'function': return ''
+    case 'route': return pathOf(request.functionPath)
+    case 'caller': return request.caller
+    case 'ip': return request.ip
+    case 'header': return headerValue(request.rawHeaders, key.name) ?? ''
+    case 'query': return queryValue(request.url, key.name) ?? ''
+  }
+}
+
+function pathOf (url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}
+
+/** `name` is lower case. */
+function headerValue (raw: string[], name: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === name.length && raw[i].toLowerCase() === name) return raw[i + 1]
+  }
+  return undefined
+}
+
+function queryValue (url: string, name: string): string | undefined {
+  const query = url.indexOf('?')
+  if (query === -1) return undefined
+  const value = new URLSearchParams(url.slice(query + 1)).get(name)
+  return value ?? undefined
+}
+
+/** Seconds for Retry-After: whole, at least 1, never earlier than the quota comes back. */
+export function retryAfterHeader (ms: number): string {
+  return String(retryAfterSeconds(ms))
+}
+
+/** The breaker outcome of a finished call, by what the caller was answered. */
+export function outcomeOf (status: number, byGateway: boolean, callerGone: boolean): CallOutcome {
+  if (callerGone) return 'ignored'
+  // The gateway's own answers (429, 503 overloaded, not ready) say nothing of the function, but its 502 (crashed) and 504 (timed out) do.
+  if (byGateway) return status === 502 || status === 504 ? 'failure' : 'ignored'
+  return status >= 500 ? 'failure' : 'success'
+}
+
+export function newAdmission (): Admission {
+  return { slots: [], breakers: [], permits: [], waitMs: 0 }
+}
