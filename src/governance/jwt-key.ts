@@ -43,11 +43,13 @@ export function readHmacSecret (secret: string): KeyReading {
 /** A public key in PEM; `alg` absent: the one its type implies. */
 export function readPem (pem: string, alg?: JwtAlg): KeyReading {
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) return refused('this is a private key: give the public key (openssl pkey -pubout) and keep the private key with the issuer')
+  if (!/-----BEGIN [A-Z0-9 ]+-----/.test(pem)) return refused('expected a public key in PEM, from -----BEGIN PUBLIC KEY----- to -----END PUBLIC KEY-----')
   let key: KeyObject
   try {
     key = pem.includes('-----BEGIN CERTIFICATE-----') ? new X509Certificate(pem).publicKey : createPublicKey(pem)
-  } catch (err) {
-    return refused(`not a public key in PEM: ${(err as Error).message}`)
+  } catch {
+    // OpenSSL's own message ("DECODER routines::unsupported") says nothing to a reader.
+    return refused('not a public key in PEM: what is between the BEGIN and END lines does not decode as a public key or certificate')
   }
   return checked(key, alg)
 }
