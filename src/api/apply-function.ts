@@ -2,6 +2,7 @@ import { bundleInline, contentHash } from '../bundler/index.js'
 import { ValidationError } from '../errors/index.js'
 import type { Store, StoredVersion } from '../store/index.js'
 import type { FunctionResource, FunctionSpec } from './function-schema.js'
+import { checkAuthReferences } from './caller-auth.js'
 import { checkRouteIsFree } from './route-ownership.js'
 import { validateFunction } from './validate.js'
 import { versionFor } from './function-version.js'
@@ -44,6 +45,7 @@ export async function applyFunction (store: Store, path: { namespace: string, na
 
   const write = (): ApplyResult => {
     checkRouteIsFree(store, resource.metadata, resource.spec.http.path, resource.spec.http.host)
+    checkAuthReferences(store, namespace, resource.spec)
     const { version, created } = versionFor(store, namespace, name, resource.spec, bundleHash)
     const reuse = !created
     checkTraffic(store, resource)

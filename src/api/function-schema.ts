@@ -113,8 +113,75 @@ export const ScaleSchema = Type.Object({
   schedule: Type.Optional(Type.Array(ScheduleEntrySchema, { description: 'Floors raised at known times (scheduled scaling).', maxItems: 20 }))
 }, { ...closed, description: 'How the number of instances follows traffic.' })
 
-export const HttpAuthSchema = StringEnum(['none'], {
-  description: 'Who may call the function over HTTP: "none" (anyone). "key" and "hmac" are planned.',
+export const SecretKeyRefSchema = Type.Object({
+  name: DnsLabel('Name of a Secret in the function\'s namespace.'),
+  key: Type.String({ description: 'Key of the value in that Secret.', pattern: ENV_NAME_PATTERN, maxLength: 253 })
+}, { ...closed, description: 'One value of a Secret.' })
+
+export const AUTH_MODES = ['none', 'key', 'hmac', 'jwt', 'private'] as const
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const
+export const AUTH_DEFAULTS = { tolerance: '5m', clockSkew: '30s', replayCacheSize: 50_000 } as const
+// Ranges a pattern cannot express; auth-rules.ts checks them after the schema.
+export const AUTH_BOUNDS = {
+  tolerance: { min: '1s', max: '1h' },
+  clockSkew: { min: '0s', max: '10m' },
+  replayCacheSize: { min: 100, max: 1_000_000 }
+} as const
+
+export const AuthModeSchema = StringEnum(AUTH_MODES, {
+  description: 'Who may call the function over HTTP: "none" (anyone), "key" (an API key made with `roost key create`), "hmac" (requests signed as Standard Webhooks sign them), "jwt" (a bearer JWT of a trusted issuer) or "private" (only functions of its namespace, through the gateway).'
+})
+
+export const SigningSecretRefSchema = Type.Object({
+  name: DnsLabel('Name of a Secret in the function\'s namespace holding `whsec_…` signing secrets.'),
+  key: Type.Optional(Type.String({
+    description: 'The key of the signing secret in that Secret. Absent: every key of the Secret is a signing secret, so a new one can be added beside the old (rotation) and the old removed later.',
+    pattern: ENV_NAME_PATTERN,
+    maxLength: 253
+  }))
+}, { ...closed, description: 'Where the signing secrets are: never in the manifest.' })
+
+// A JWK is foreign to this schema: its fields depend on its kty, so it is left open.
+export const JwkSchema = Type.Unsafe<Record<string, unknown>>({
+  type: 'object',
+  minProperties: 1,
+  description: 'A public JSON Web Key (RFC 7517): kty RSA (RS256), EC on P-256 (ES256) or OKP Ed25519 (EdDSA), with its kid and alg when it has them.'
+})
+
+export const JwtKeySchema = Type.Object({
+  kid: Type.Optional(Type.String({ description: 'The `kid` of the tokens this key verifies; absent: the key is tried for every token of its alg.', minLength: 1, maxLength: 256 })),
+  alg: Type.Optional(StringEnum(JWT_ALGORITHMS, { description: 'The algorithm of the tokens: HS256, RS256, ES256 or EdDSA. Absent: the one the key implies.' })),
+  pem: Type.Optional(Type.String({ description: 'A public key (or an X.509 certificate) in PEM: -----BEGIN PUBLIC KEY----- …', minLength: 1, maxLength: 16384 })),
+  jwk: Type.Optional(JwkSchema),
+  secretRef: Type.Optional(SecretKeyRefSchema)
+}, { ...closed, description: 'One key that verifies tokens: a public key as `pem` or `jwk`, or an HS256 secret from a Secret as `secretRef`; exactly one of the three.' })
+
+export const HttpAuthObjectSchema = Type.Object({
+  mode: AuthModeSchema,
+  secretRef: Type.Optional(SigningSecretRefSchema),
+  tolerance: Type.Optional(Duration(`hmac: how far webhook-timestamp may be from the platform's clock, either way (${AUTH_BOUNDS.tolerance.min} to ${AUTH_BOUNDS.tolerance.max}); a signed request is accepted once within it.`, AUTH_DEFAULTS.tolerance)),
+  replayCacheSize: Type.Optional(Type.Integer({
+    description: 'hmac: how many signed requests within the tolerance are remembered to refuse replays; beyond it new ones get 503 until old ones expire.',
+    minimum: AUTH_BOUNDS.replayCacheSize.min,
+    maximum: AUTH_BOUNDS.replayCacheSize.max,
+    default: AUTH_DEFAULTS.replayCacheSize
+  })),
+  issuer: Type.Optional(Type.String({ description: 'jwt: the `iss` every token must have. Absent: not checked.', minLength: 1, maxLength: 1024 })),
+  audience: Type.Optional(Type.String({ description: 'jwt: the value `aud` must be or hold. Absent: not checked.', minLength: 1, maxLength: 1024 })),
+  clockSkew: Type.Optional(Duration(`jwt: leeway for exp and nbf against the platform's clock (up to ${AUTH_BOUNDS.clockSkew.max}).`, AUTH_DEFAULTS.clockSkew)),
+  keys: Type.Optional(Type.Array(JwtKeySchema, { description: 'jwt: the keys that verify tokens.', minItems: 1, maxItems: 20 })),
+  jwks: Type.Optional(Type.Object({
+    keys: Type.Array(JwkSchema, { description: 'The public keys.', minItems: 1, maxItems: 20 })
+  }, { ...closed, description: 'jwt: a JSON Web Key Set written inline, as an issuer publishes it at its jwks_uri.' })),
+  keysFile: Type.Optional(Type.String({
+    description: 'jwt: a file next to the manifest with the keys: a JWKS or a JWK (JSON), or PEM public keys. `roost apply` reads it and sends the keys inline.',
+    minLength: 1,
+    maxLength: 4096
+  }))
+}, { ...closed, description: 'Caller authentication with its settings; `mode` says which fields apply.' })
+
+export const HttpAuthSchema = Type.Union([AuthModeSchema, HttpAuthObjectSchema], {
+  description: 'Who may call the function over HTTP: a mode ("none", "key" or "private"), or a mapping with `mode` and its settings ("hmac" needs secretRef, "jwt" needs keys, jwks or keysFile). A refused caller gets 401 with WWW-Authenticate, one without the right 403; neither reaches the function.',
   default: FUNCTION_DEFAULTS.auth
 })
 
@@ -137,11 +204,6 @@ export const TrafficTargetSchema = Type.Object({
   percent: Type.Integer({ description: 'Share of requests, 0 to 100; the shares add up to 100.', minimum: 0, maximum: 100 }),
   tag: Type.Optional(DnsLabel('A name that reaches this version directly, whatever its percent (a DNS label).'))
 }, { ...closed, description: 'A share of traffic sent to one version.' })
-
-export const SecretKeyRefSchema = Type.Object({
-  name: DnsLabel('Name of a Secret in the function\'s namespace.'),
-  key: Type.String({ description: 'Key of the value in that Secret.', pattern: ENV_NAME_PATTERN, maxLength: 253 })
-}, { ...closed, description: 'One value of a Secret.' })
 
 export const EnvVarSourceSchema = Type.Object({
   valueFrom: Type.Object({ secretKeyRef: SecretKeyRefSchema }, { ...closed, description: 'Where the value comes from.' })
@@ -192,7 +254,9 @@ export type SourceLoader = Static<typeof SourceLoaderSchema>
 export type ScaleMetric = Static<typeof ScaleMetricSchema>
 export type ScaleMetricTarget = Static<typeof ScaleMetricTargetSchema>
 export type ScheduleEntry = Static<typeof ScheduleEntrySchema>
-export type HttpAuth = Static<typeof HttpAuthSchema>
+export type HttpAuthManifest = Static<typeof HttpAuthSchema>
+export type AuthMode = Static<typeof AuthModeSchema>
+export type JwtKeySpec = Static<typeof JwtKeySchema>
 export type TrafficTarget = Static<typeof TrafficTargetSchema>
 
 // The normalized resource: every default filled in, so no consumer needs to know them.
@@ -255,4 +319,25 @@ export interface HttpSpec {
   // Absent: the routes answer on every host. Present: `path` (or every path) on this host only.
   host?: string
   auth: HttpAuth
+}
+
+/** Normalized: the modes without settings as their name, hmac and jwt as a mapping with its defaults filled. */
+export type HttpAuth = 'none' | 'key' | 'private' | HmacAuthSpec | JwtAuthSpec
+
+export interface HmacAuthSpec {
+  mode: 'hmac'
+  secretRef: { name: string, key?: string }
+  tolerance: string
+  replayCacheSize: number
+}
+
+export interface JwtAuthSpec {
+  mode: 'jwt'
+  issuer?: string
+  audience?: string
+  clockSkew: string
+  keys?: JwtKeySpec[]
+  jwks?: { keys: Array<Record<string, unknown>> }
+  // Present only until `roost apply` has read it; the platform refuses a manifest that still has it.
+  keysFile?: string
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { BadRequestError, ConflictError, NotFoundError } from '../errors/index.js'
 import type { Store, StoredResource } from '../store/index.js'
 import { requireAdmin, type Caller } from './auth.js'
+import { API_KEY_KIND } from './caller-auth.js'
 import type { FunctionSpec } from './function-schema.js'
 import type { RouteDeps } from './live-functions.js'
 import { booleanQuery, callerOf, checkName, checkedNamespace } from './route-params.js'
@@ -9,8 +10,8 @@ import { booleanQuery, callerOf, checkName, checkedNamespace } from './route-par
 // Namespaces as objects. One exists once it is created, or once a function is
 // applied into it (so applying into a new namespace keeps working); `default`
 // always exists. They are stored as resources of kind Namespace, cluster-wide
-// (namespace ''). Deleting one takes its tokens with it, so that a namespace
-// created again later under the same name does not inherit old credentials.
+// (namespace ''). Deleting one takes its tokens, secrets and API keys with it, so
+// that a namespace created again later under the same name does not inherit old credentials.
 
 const PREFIX = '/apis/roost.dev/v1'
 export const NAMESPACE_KIND = 'Namespace'
@@ -76,8 +77,8 @@ function deleteNamespace (store: Store, caller: Caller, namespace: string, casca
       store.deleteVersions(namespace, fn.name)
       store.deleteLogs(namespace, fn.name)
     }
-    // its secrets go with it: a namespace made again under the name must not find old values
-    for (const secret of store.listResources('Secret', namespace)) store.deleteResource('Secret', namespace, secret.name)
+    // its secrets and API keys go with it: a namespace made again under the name must not find old values or keys
+    for (const kind of ['Secret', API_KEY_KIND]) for (const object of store.listResources(kind, namespace)) store.deleteResource(kind, namespace, object.name)
     const tokens = store.listTokens().filter((token) => token.namespace === namespace && token.id !== caller.tokenId)
     for (const token of tokens) store.deleteToken(token.id)
     if (explicit) store.deleteResource(NAMESPACE_KIND, '', namespace)

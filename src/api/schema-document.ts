@@ -6,9 +6,10 @@
 // that an editor flags what the platform would reject. What it cannot say stays in the
 // descriptions and in validate.ts: min ≤ max when both are given (a schema cannot compare
 // two values), percents adding up to 100, versions and tags listed twice, whether a cron
-// expression's values are in range and whether a time zone exists.
+// expression's values are in range, whether a time zone exists and whether a JWT key is a
+// public key of its alg.
 
-import { FunctionManifestSchema, FUNCTION_BOUNDS, FUNCTION_DEFAULTS, RESERVED_HTTP_PATHS } from './function-schema.js'
+import { AUTH_BOUNDS, FunctionManifestSchema, FUNCTION_BOUNDS, FUNCTION_DEFAULTS, RESERVED_HTTP_PATHS } from './function-schema.js'
 import { parseDuration, parseMemory } from './quantities.js'
 import { quantityRangePattern } from './range-pattern.js'
 
@@ -40,6 +41,7 @@ export function strictManifestSchema (): Node {
     description: 'paths the gateway serves itself, and "." or ".." segments (URLs resolve them away)',
     anyOf: [{ enum: [...RESERVED_HTTP_PATHS] }, { pattern: '^/fn/' }, { pattern: '/\\.\\.?(/|$)' }]
   }
+  tightenAuth(spec.http.properties.auth)
   const scale = spec.scale
   scale.properties.window.pattern = durationPattern(FUNCTION_BOUNDS.window)
   scale.properties.scaleDownDelay.pattern = durationPattern(FUNCTION_BOUNDS.scaleDownDelay)
@@ -64,6 +66,35 @@ export function strictManifestSchema (): Node {
     }))
   ]
   return body
+}
+
+// The settings each mode of spec.http.auth takes (auth-rules.ts says the same in messages).
+const HMAC_SETTINGS = ['secretRef', 'tolerance', 'replayCacheSize']
+const JWT_SETTINGS = ['issuer', 'audience', 'clockSkew', 'keys', 'jwks', 'keysFile']
+const refuse = (names: string[]): Node => Object.fromEntries(names.map((name) => [name, false]))
+
+/** What each auth mode needs and takes, the ranges of its durations, and the one source of each JWT key. */
+function tightenAuth (auth: Node): void {
+  const [names, settings] = auth.anyOf as [Node, Node]
+  names.enum = ['none', 'key', 'private']
+  names.description = `${String(names.description)} As a bare name only "none", "key" and "private": hmac and jwt need their settings.`
+  settings.properties.tolerance.pattern = durationPattern(AUTH_BOUNDS.tolerance)
+  settings.properties.clockSkew.pattern = `^0+(?:ms|s|m|h)$|${durationPattern({ min: '1ms', max: AUTH_BOUNDS.clockSkew.max })}`
+  const mode = (values: string[]): Node => ({ required: ['mode'], properties: { mode: { enum: values } } })
+  settings.allOf = [
+    { description: 'hmac needs secretRef and takes the hmac settings only', if: mode(['hmac']), then: { required: ['secretRef'], properties: refuse(JWT_SETTINGS) } },
+    {
+      description: 'jwt needs keys, jwks or keysFile and takes the jwt settings only',
+      if: mode(['jwt']),
+      then: { anyOf: [{ required: ['keys'] }, { required: ['jwks'] }, { required: ['keysFile'] }], properties: refuse(HMAC_SETTINGS) }
+    },
+    { description: 'none, key and private take no settings', if: mode(['none', 'key', 'private']), then: { properties: refuse([...HMAC_SETTINGS, ...JWT_SETTINGS]) } }
+  ]
+  settings.properties.keys.items.allOf = [
+    { description: 'exactly one of pem, jwk and secretRef', oneOf: [{ required: ['pem'] }, { required: ['jwk'] }, { required: ['secretRef'] }] },
+    { description: 'a secretRef is an HS256 secret', if: { required: ['secretRef'] }, then: { properties: { alg: { const: 'HS256' } } } },
+    { description: 'an HS256 key comes from a Secret', if: { required: ['alg'], properties: { alg: { const: 'HS256' } } }, then: { required: ['secretRef'] } }
+  ]
 }
 
 export function functionJsonSchema (): object {

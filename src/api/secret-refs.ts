@@ -34,7 +34,7 @@ export function secretNamesOf (spec: Pick<FunctionSpec, 'env' | 'envFrom'>): str
   return [...names]
 }
 
-type SecretLookup = (name: string) => { data: Record<string, string>, resourceVersion: number } | undefined
+export type SecretLookup = (name: string) => { data: Record<string, string>, resourceVersion: number } | undefined
 
 /** Reads the values a spec refers to; undefined when it refers to no secret. Throws a ValidationError naming each bad reference. */
 export function resolveSecrets (spec: Pick<FunctionSpec, 'env' | 'envFrom'>, lookup: SecretLookup): ResolvedSecrets | undefined {

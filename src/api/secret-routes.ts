@@ -5,13 +5,16 @@ import { ENV_NAME_PATTERN, type FunctionSpec } from './function-schema.js'
 import { versionFor } from './function-version.js'
 import type { RouteDeps } from './live-functions.js'
 import { callerOf, checkName, checkedNamespace } from './route-params.js'
-import { SECRET_KIND, secretNamesOf, type SecretSpec } from './secret-refs.js'
+import { authReferenceProblems, authSecretNamesOf } from './caller-auth.js'
+import { SECRET_KIND, secretNamesOf, storeSecrets, type SecretSpec } from './secret-refs.js'
 
 // Secrets of a namespace. Their values go in and never come out: every answer
 // shows names and keys only, to the admin too. The store seals the values as it
 // seals env values. Changing a secret makes, in the same transaction, a new
 // version of every function that uses it, so the usual rollout carries the new
-// values; a secret that a function uses cannot be deleted.
+// values; a secret that a function uses cannot be deleted. A function's auth
+// (signing secrets, HS256 keys) reads its secrets when the gateway's policy is
+// compiled, so a change reaches the gateway without a new version.
 
 const PREFIX = '/apis/roost.dev/v1'
 const MAX_KEYS = 100
@@ -80,7 +83,7 @@ export function registerSecretRoutes (app: FastifyInstance, { store }: RouteDeps
       const users = usersOf(store, namespace, name).map((fn) => fn.name)
       if (users.length > 0) {
         throw new ConflictError(`secret ${name} is used by function(s) ${users.join(', ')} in namespace ${namespace}`, {
-          hint: 'remove the references from their spec.env and spec.envFrom (and apply them) first'
+          hint: 'remove the references from their spec.env, spec.envFrom and spec.http.auth (and apply them) first'
         })
       }
       store.deleteResource(SECRET_KIND, namespace, name)
@@ -93,6 +96,14 @@ export function registerSecretRoutes (app: FastifyInstance, { store }: RouteDeps
 function rollUsers (store: Store, namespace: string, name: string, resourceVersion: number): Array<{ function: string, version: number }> {
   const rolled = []
   for (const fn of usersOf(store, namespace, name)) {
+    // auth reads the secret when the gateway's policy is compiled, not into a version: only check it still fits
+    const broken = authReferenceProblems(fn.spec, storeSecrets(store, namespace))
+    if (broken.length > 0) {
+      throw new ConflictError(`function ${fn.name} authenticates callers with secret ${name}, which this change would break: ${broken[0].message}`, {
+        field: 'data',
+        hint: `keep the key and its whsec_ value, or change spec.http.auth of function ${fn.name} first`
+      })
+    }
     const latest = store.latestVersion(namespace, fn.name)
     if (latest === undefined) continue
     let made
@@ -114,8 +125,9 @@ function rollUsers (store: Store, namespace: string, name: string, resourceVersi
   return rolled
 }
 
+/** The functions whose env or auth (signing secrets, HS256 keys) refers to the secret. */
 function usersOf (store: Store, namespace: string, name: string): Array<StoredResource<FunctionSpec>> {
-  return store.listResources<FunctionSpec>('Function', namespace).filter((fn) => secretNamesOf(fn.spec).includes(name))
+  return store.listResources<FunctionSpec>('Function', namespace).filter((fn) => secretNamesOf(fn.spec).includes(name) || authSecretNamesOf(fn.spec).includes(name))
 }
 
 function viewOf (store: Store, secret: StoredResource<SecretSpec>): SecretView {

@@ -7,6 +7,7 @@ import { authenticate, authorize, isAdminRequest, requireAdmin, type Caller } fr
 import { answerClientError, DEFAULT_CLIENT_TIMEOUTS, timeoutOptions, type ClientTimeouts } from './client-timeouts.js'
 import { DEFAULT_CONNECTION_CAPS, guardConnections, type ConnectionCaps } from './connection-guard.js'
 import { dryRunAnswer, dryRunQuery } from './dry-run.js'
+import { deleteKeysOf } from './key-routes.js'
 import { registerRoutes } from './routes.js'
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FunctionSpec } from './function-schema.js'
 import { viewFunction, type FunctionLive, type InstanceSummary, type IsolationView, type StartFailure, type VersionScaling } from './function-view.js'
@@ -146,6 +147,7 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
       if (!store.deleteResource('Function', namespace, name)) throw notFound(namespace, name)
       store.deleteVersions(namespace, name)
       store.deleteLogs(namespace, name)
+      deleteKeysOf(store, namespace, name)
     })
     await live.settle?.()
     return { result: 'deleted', name, namespace }

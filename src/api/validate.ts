@@ -9,6 +9,7 @@ import {
   FUNCTION_KIND, FunctionManifestSchema, HTTP_PATH_PATTERN, LABEL_KEY_PATTERN, MEMORY_PATTERN, RESERVED_HTTP_PATHS, TIME_OF_DAY_PATTERN,
   type FunctionManifest, type FunctionResource, type FunctionSource, type HttpSpec, type ScaleSpec
 } from './function-schema.js'
+import { authProblems, normalizeAuth } from './auth-rules.js'
 import { parseDuration, parseMemory } from './quantities.js'
 import { scheduleProblems } from './schedule-rules.js'
 
@@ -70,10 +71,6 @@ function unsupportedFeatures (doc: Doc): FieldProblem[] {
   const problems: FieldProblem[] = []
   if (spec?.triggers !== undefined) {
     problems.push({ field: 'spec.triggers', message: 'triggers (cron, queue) are not supported yet; remove spec.triggers and call the function over HTTP' })
-  }
-  const auth = recordAt(spec, 'http')?.auth
-  if (auth === 'key' || auth === 'hmac') {
-    problems.push({ field: 'spec.http.auth', message: `"${auth}" is not supported yet; use "none"` })
   }
   if (recordAt(spec, 'scale')?.metric === 'queue') {
     problems.push({ field: 'spec.scale.metric', message: '"queue" is not supported yet (it needs queue triggers); use "concurrency" or "rps"' })
@@ -311,6 +308,7 @@ function ruleProblems (doc: Doc): FieldProblem[] {
     ...metricsRules(scale),
     ...scheduleRules(scale),
     ...httpPathRules(recordAt(spec, 'http')?.path),
+    ...authProblems(recordAt(spec, 'http')?.auth),
     ...trafficRules(spec.traffic)
   ]
 }
@@ -468,7 +466,7 @@ function normalizeScale (scale: NonNullable<FunctionManifest['spec']['scale']>):
 
 // `path` stays absent rather than undefined, so the resource round-trips through JSON unchanged.
 function normalizeHttp (http: NonNullable<FunctionManifest['spec']['http']>): HttpSpec {
-  const normalized: HttpSpec = { auth: http.auth ?? FUNCTION_DEFAULTS.auth }
+  const normalized: HttpSpec = { auth: normalizeAuth(http.auth) }
   if (http.path !== undefined) normalized.path = http.path
   if (http.host !== undefined) normalized.host = http.host
   return normalized

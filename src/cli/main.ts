@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   delete: async () => await import('./commands/delete.js'),
   token: async () => await import('./commands/token.js'),
   secret: async () => await import('./commands/secret.js'),
+  key: async () => await import('./commands/key.js'),
   reserve: async () => await import('./commands/reserve.js')
 }
 
@@ -38,6 +39,7 @@ const SUMMARIES: Record<string, string> = {
   delete: 'delete functions, or a namespace',
   token: 'create, list and revoke API tokens',
   secret: 'create, list and delete secrets',
+  key: 'create, list and revoke API keys of functions',
   reserve: 'reserve a path prefix of the gateway for one namespace'
 }
 

@@ -124,13 +124,34 @@ export interface LaneMatch {
   path?: StringMatch
 }
 
+/**
+ * Who may call a function, compiled from `spec.http.auth` with every reference
+ * resolved (Secrets read, key files inlined, API keys listed). The gateway's
+ * `CallerAuthenticator` (authenticate.ts) is built from it.
+ */
 export type CallerAuth =
   | { mode: 'none' }
   /** Keys made with `roost key create`; only their SHA-256 hashes reach the gateway. */
   | { mode: 'key', keys: ApiKeyRecord[] }
-  | { mode: 'hmac', toleranceMs: number, secrets: string[] }
+  | HmacAuth
   | { mode: 'jwt', issuer?: string, audience?: string, keys: JwtKey[], clockSkewMs: number }
-  | { mode: 'private' }
+  /** Only functions of this namespace, calling through the gateway with their platform call token. */
+  | { mode: 'private', namespace: string }
+
+/** Standard Webhooks signatures (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
+export interface HmacAuth {
+  mode: 'hmac'
+  /** How far `webhook-timestamp` may be from now, either way. */
+  toleranceMs: number
+  /** `whsec_…` secrets, all accepted at once so that a new one can be added before the old one goes. */
+  secrets: string[]
+  /** The caller's identity: the Secret the signing secrets come from (unchanged across a rotation). */
+  signer: string
+  /** Signed attempts remembered for replay detection; when full, new messages are refused (503) until some expire. */
+  replayCacheSize: number
+  /** The body is signed, so the gateway reads it whole before authenticating; longer bodies are refused (413). */
+  maxBodyBytes: number
+}
 
 export interface ApiKeyRecord {
   /** The public part of the key (its prefix), the caller's identity. */
@@ -141,11 +162,13 @@ export interface ApiKeyRecord {
   expiresAt?: number
 }
 
+export type JwtAlg = 'HS256' | 'RS256' | 'ES256' | 'EdDSA'
+
 export interface JwtKey {
   /** `kid` header to match; absent: tried for every token. */
   kid?: string
-  alg: 'HS256' | 'RS256' | 'ES256' | 'EdDSA'
-  /** The HMAC secret, or a public key in PEM or JWK JSON. */
+  alg: JwtAlg
+  /** HS256: the secret (UTF-8); the others: a public key as PEM (or an X.509 certificate) or as JWK JSON. */
   key: string
 }
 

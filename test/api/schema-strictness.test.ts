@@ -43,7 +43,22 @@ const BAD: Array<[string, Record<string, unknown>]> = [
   ['a cron of six fields', schedule({ cron: '0 0 9 * * 1-5' })],
   ['a cron with a stray character', schedule({ cron: '0 9 * * 1-5!' })],
   ['a time zone with a space', schedule({ timezone: 'Europe Paris' })],
-  ['a time zone as an offset', schedule({ timezone: '+02:00' })]
+  ['a time zone as an offset', schedule({ timezone: '+02:00' })],
+  ['auth hmac as a bare name', { http: { auth: 'hmac' } }],
+  ['auth jwt as a bare name', { http: { auth: 'jwt' } }],
+  ['auth hmac without secretRef', { http: { auth: { mode: 'hmac' } } }],
+  ['auth jwt without keys', { http: { auth: { mode: 'jwt', issuer: 'https://issuer.test' } } }],
+  ['auth key with a tolerance', { http: { auth: { mode: 'key', tolerance: '5m' } } }],
+  ['auth hmac with an issuer', { http: { auth: { mode: 'hmac', secretRef: { name: 'h' }, issuer: 'i' } } }],
+  ['auth jwt with a secretRef of hmac', { http: { auth: { mode: 'jwt', keysFile: 'k.json', secretRef: { name: 'h' } } } }],
+  ['auth tolerance above 1h', { http: { auth: { mode: 'hmac', secretRef: { name: 'h' }, tolerance: '61m' } } }],
+  ['auth tolerance below 1s', { http: { auth: { mode: 'hmac', secretRef: { name: 'h' }, tolerance: '999ms' } } }],
+  ['auth clockSkew above 10m', { http: { auth: { mode: 'jwt', keysFile: 'k.json', clockSkew: '601s' } } }],
+  ['auth replayCacheSize below 100', { http: { auth: { mode: 'hmac', secretRef: { name: 'h' }, replayCacheSize: 99 } } }],
+  ['a jwt key with two sources', { http: { auth: { mode: 'jwt', keys: [{ pem: '-----BEGIN PUBLIC KEY-----', secretRef: { name: 's', key: 'K' } }] } } }],
+  ['a jwt key with none', { http: { auth: { mode: 'jwt', keys: [{ kid: 'k' }] } } }],
+  ['an HS256 key inline', { http: { auth: { mode: 'jwt', keys: [{ alg: 'HS256', jwk: { kty: 'oct', k: 'c2VjcmV0' } }] } } }],
+  ['a secretRef key of RS256', { http: { auth: { mode: 'jwt', keys: [{ alg: 'RS256', secretRef: { name: 's', key: 'K' } }] } } }]
 ]
 
 const GOOD: Array<[string, Record<string, unknown>]> = [
@@ -71,6 +86,11 @@ const GOOD: Array<[string, Record<string, unknown>]> = [
   ['two metrics', { scale: { metrics: [{ metric: 'rps', target: 5 }, { metric: 'concurrency', target: 9 }] } }],
   ['a cron with names and steps', schedule({ cron: '*/15 9-17 * JAN-MAR MON-FRI' })],
   ['a cron with L and #', schedule({ cron: '0 0 L * ?' })],
+  ['auth key', { http: { auth: 'key' } }],
+  ['auth private as a mapping', { http: { auth: { mode: 'private' } } }],
+  ['auth hmac with a Secret and a tolerance', { http: { auth: { mode: 'hmac', secretRef: { name: 'h', key: 'CURRENT' }, tolerance: '1h', replayCacheSize: 100 } } }],
+  ['auth jwt with a keys file and no skew', { http: { auth: { mode: 'jwt', keysFile: './jwks.json', clockSkew: '0s', issuer: 'https://issuer.test', audience: 'orders' } } }],
+  ['auth jwt with an HS256 secret', { http: { auth: { mode: 'jwt', keys: [{ kid: 'h', alg: 'HS256', secretRef: { name: 's', key: 'K' } }], clockSkew: '10m' } } }],
   ['time zones', { scale: { schedule: ['UTC', 'Europe/Paris', 'America/Argentina/Buenos_Aires', 'Etc/GMT+5', 'EST5EDT'].map((timezone) => ({ cron: '0 9 * * *', min: 1, until: '10:00', timezone })) } }]
 ]
 

@@ -172,7 +172,7 @@ describe('messages name the field and say what was expected', () => {
 
   test('a value outside a closed set lists the allowed values', () => {
     assertReports(manifest({ scale: { metric: 'cpu' } }), 'spec.scale.metric: expected "concurrency" or "rps", got "cpu"')
-    assertReports(manifest({ http: { auth: 'bogus' } }), 'spec.http.auth: expected "none", got "bogus"')
+    assertReports(manifest({ http: { auth: 'bogus' } }), 'spec.http.auth: expected "none", "key", "hmac", "jwt" or "private" or a mapping with "mode", got "bogus"')
   })
 
   test('a malformed duration shows what a duration looks like', () => {
@@ -256,9 +256,8 @@ describe('http', () => {
     assert.match(reported(manifest({ http: { path: '/a/../b' } }))[0]!, /^spec\.http\.path: "\/a\/\.\.\/b" has a "\." or "\.\." segment/)
   })
 
-  test('auth "key" and "hmac" are planned but not supported yet', () => {
-    assert.deepEqual(reported(manifest({ http: { auth: 'key' } })), ['spec.http.auth: "key" is not supported yet; use "none"'])
-    assert.deepEqual(reported(manifest({ http: { auth: 'hmac' } })), ['spec.http.auth: "hmac" is not supported yet; use "none"'])
+  test('auth takes every mode; the rules of each are in auth-rules.test.ts', () => {
+    for (const auth of ['none', 'key', 'private'] as const) assert.equal(validateFunction(manifest({ http: { auth } })).spec.http.auth, auth)
   })
 })
 

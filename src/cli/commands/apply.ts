@@ -1,6 +1,7 @@
 import type { Command } from '../command.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
+import { inlineKeysFile } from '../keys-file.js'
 import { bundleFor, inNamespace, located, readManifests, type LoadedManifest } from '../manifest-files.js'
 import { outputFormat, printData } from '../output.js'
 import { StartFailedError, TimeoutError, UsageError } from '../../errors/index.js'
@@ -83,6 +84,7 @@ export async function applyFiles (client: ApiClient, targets: string[], print: (
 
 export async function prepareFiles (targets: string[], namespace?: string): Promise<Prepared> {
   const manifests = inNamespace(targets.flatMap((target) => readManifests(target)), namespace)
+  for (const manifest of manifests) inlineKeysFile(manifest)
   const bundles = await Promise.all(manifests.map(async (manifest) => await bundleFor(manifest)))
   return { manifests, bundles }
 }
