@@ -2,15 +2,17 @@ import type { FastifyInstance } from 'fastify'
 import { registerEventRoutes } from './event-routes.js'
 import type { RouteDeps } from './live-functions.js'
 import { registerNamespaceRoutes } from './namespace-routes.js'
+import { registerRuleRoutes } from './rule-routes.js'
 import { registerSecretRoutes } from './secret-routes.js'
 import { registerTokenRoutes } from './token-routes.js'
 import { registerWatchRoutes } from './watch-routes.js'
 
-/** The routes beside server.ts's own: namespaces, tokens, events, the watch feed and secrets. */
+/** The routes beside server.ts's own: namespaces, tokens, events, the watch feed, secrets and governance rules. */
 export function registerRoutes (app: FastifyInstance, deps: RouteDeps): void {
   registerNamespaceRoutes(app, deps)
   registerTokenRoutes(app, deps)
   registerEventRoutes(app, deps)
   registerWatchRoutes(app, deps)
   registerSecretRoutes(app, deps)
+  registerRuleRoutes(app, deps)
 }

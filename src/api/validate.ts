@@ -3,28 +3,28 @@
 // field and a message written for a person, not for a schema author.
 
 import { Ajv2020 } from 'ajv/dist/2020.js'
-import { UnknownKindError, ValidationError, type FieldProblem } from '../errors/index.js'
+import { ValidationError, type FieldProblem } from '../errors/index.js'
+import { compileInline } from '../governance/index.js'
 import {
   API_VERSION, DNS_LABEL_PATTERN, DURATION_PATTERN, ENV_NAME_PATTERN, FUNCTION_BOUNDS, FUNCTION_DEFAULTS,
   FUNCTION_KIND, FunctionManifestSchema, HTTP_PATH_PATTERN, LABEL_KEY_PATTERN, MEMORY_PATTERN, RESERVED_HTTP_PATHS, TIME_OF_DAY_PATTERN,
   type FunctionManifest, type FunctionResource, type FunctionSource, type HttpSpec, type ScaleSpec
 } from './function-schema.js'
+import { GOVERNANCE_EXPLAINERS } from './governance-schema.js'
 import { parseDuration, parseMemory } from './quantities.js'
 import { scheduleProblems } from './schedule-rules.js'
+import { checkKind, FUNCTION_SERVED } from './served-kinds.js'
 import { appendKey, isRecord, ProblemList, recordAt, schemaProblems, show, type Doc, type Explainers } from './schema-problems.js'
 
 // Compiled once: compiling costs milliseconds, validating microseconds.
 const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true })
 const checkFunctionManifest = ajv.compile(FunctionManifestSchema)
 
-// The (apiVersion, kind) pairs validate* accept; named in UnknownKindError messages.
-const SUPPORTED_KINDS = [{ apiVersion: API_VERSION, kind: FUNCTION_KIND }] as const
-
 export function validateFunction (doc: unknown): FunctionResource {
   if (!isRecord(doc)) {
     throw new ValidationError([{ field: '', message: `expected a mapping with apiVersion, kind, metadata and spec, got ${show(doc)}` }])
   }
-  checkKind(doc)
+  checkKind(doc, [FUNCTION_SERVED])
   // A planned feature's own message replaces the schema's "unknown field" or "expected ...".
   const unsupported = unsupportedFeatures(doc)
   const planned = new Set(unsupported.map((p) => p.field))
@@ -33,32 +33,10 @@ export function validateFunction (doc: unknown): FunctionResource {
   if (!valid) problems.add(schemaProblems(doc, checkFunctionManifest.errors ?? [], explainers).filter((p) => !planned.has(p.field)))
   problems.add(unsupported)
   problems.add(ruleProblems(doc))
+  // What the schema cannot say of spec.governance, read as the compiler reads it; on shapes the schema passed.
+  if (valid) problems.add(governanceProblems(doc as FunctionManifest))
   if (problems.size > 0) throw new ValidationError(problems.list())
   return normalize(doc as FunctionManifest)
-}
-
-// ---------------------------------------------------------------------------
-// kind and apiVersion
-
-// A document of another kind must not be judged by the Function schema: its errors
-// would all be noise. Missing values are left to the schema, which reports them as required.
-function checkKind (doc: Doc): void {
-  const { apiVersion, kind } = doc
-  const served = SUPPORTED_KINDS.some((k) =>
-    (typeof apiVersion !== 'string' || apiVersion === k.apiVersion) && (typeof kind !== 'string' || kind === k.kind))
-  if (served) return
-  const found = `kind ${showOptional(kind)} in apiVersion ${showOptional(apiVersion)}`
-  const supported = SUPPORTED_KINDS.map((k) => `${k.kind} in ${k.apiVersion}`).join(', ')
-  const field = SUPPORTED_KINDS.some((k) => kind === k.kind) ? 'apiVersion' : 'kind'
-  const nearKind = SUPPORTED_KINDS.find((k) => typeof kind === 'string' && kind.toLowerCase() === k.kind.toLowerCase())
-  const hint = nearKind !== undefined && kind !== nearKind.kind
-    ? `kinds are case-sensitive: write kind: ${nearKind.kind}`
-    : `write apiVersion: ${API_VERSION} and kind: ${FUNCTION_KIND}`
-  throw new UnknownKindError(`${found} is not served; supported: ${supported}`, { field, hint })
-}
-
-function showOptional (value: unknown): string {
-  return value === undefined ? '(none)' : show(value)
 }
 
 // ---------------------------------------------------------------------------
@@ -90,12 +68,14 @@ const explainers: Explainers = {
     [DURATION_PATTERN]: (got) => `expected a duration such as "30s" or "500ms", got ${got}`,
     [MEMORY_PATTERN]: (got) => `expected a memory size such as "128Mi" or "1Gi", got ${got}`,
     [TIME_OF_DAY_PATTERN]: (got) => `expected a time of day as HH:MM (24-hour), such as "18:00", got ${got}`,
-    [HTTP_PATH_PATTERN]: (got) => `${got} is not a valid path: use "/" and segments of letters, digits, ".", "_", "~" and "-", without a trailing "/" (at most 256 characters)`
+    [HTTP_PATH_PATTERN]: (got) => `${got} is not a valid path: use "/" and segments of letters, digits, ".", "_", "~" and "-", without a trailing "/" (at most 256 characters)`,
+    ...GOVERNANCE_EXPLAINERS.strings
   },
   // The same for keys of a mapping (propertyNames).
   keys: {
     [ENV_NAME_PATTERN]: (got) => `${got} is not a valid environment variable name: use letters, digits and "_", not starting with a digit`,
-    [LABEL_KEY_PATTERN]: (got) => `${got} is not a valid label key: use an optional DNS prefix and "/", then at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit`
+    [LABEL_KEY_PATTERN]: (got) => `${got} is not a valid label key: use an optional DNS prefix and "/", then at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit`,
+    ...GOVERNANCE_EXPLAINERS.keys
   }
 }
 
@@ -204,6 +184,7 @@ function trafficRules (traffic: unknown): FieldProblem[] {
   }
   problems.push(...duplicates(entries, 'version', (v) => `version ${String(v)} is listed twice`))
   problems.push(...duplicates(entries, 'tag', (v) => `tag ${show(v)} is used twice`))
+  problems.push(...duplicates(entries, 'lane', (v) => `lane ${show(v)} is used twice`))
   return problems
 }
 
@@ -217,6 +198,12 @@ function duplicates (entries: Doc[], key: string, message: (value: unknown) => s
     if (first === undefined) firstAt.set(value, i)
     else problems.push({ field: `spec.traffic[${i}].${key}`, message: `${message(value)} (also at spec.traffic[${first}])` })
   })
+  return problems
+}
+
+function governanceProblems (m: FunctionManifest): FieldProblem[] {
+  const problems: FieldProblem[] = []
+  if (m.spec.governance !== undefined) compileInline(m.spec.governance, (field, message) => problems.push({ field, message }))
   return problems
 }
 
@@ -245,6 +232,7 @@ function normalize (m: FunctionManifest): FunctionResource {
   }
   if (spec.envFrom !== undefined && spec.envFrom.length > 0) resource.spec.envFrom = spec.envFrom.map((source) => ({ secretRef: { name: source.secretRef.name } }))
   if (spec.traffic !== undefined) resource.spec.traffic = spec.traffic.map((t) => ({ ...t }))
+  if (spec.governance !== undefined) resource.spec.governance = structuredClone(spec.governance)
   return resource
 }
 
