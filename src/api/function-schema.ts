@@ -3,23 +3,23 @@
 // (additionalProperties: false) so that a typo is reported instead of silently ignored,
 // and every property has a description because editors show it as help.
 
-import { Type, type Static, type SchemaOptions } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
+import type { GovernanceSpec } from '../governance/index.js'
+import { GovernanceSchema } from './governance-schema.js'
 import { DURATION_PATTERN, MEMORY_PATTERN } from './quantities.js'
+import { closed, DNS_LABEL_PATTERN, DnsLabel, LABEL_KEY_PATTERN, LabelsSchema, LANE_NAME_PATTERN, StringEnum } from './schema-parts.js'
 
 export const API_VERSION = 'roost.dev/v1'
 export const FUNCTION_KIND = 'Function'
 
 // validate.ts recognises a failing string by its pattern and explains that pattern in
 // words; these constants are the shared key.
-export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$'
-// A Kubernetes label key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters.
-export const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'
 export const HTTP_PATH_PATTERN = '^(/[A-Za-z0-9._~-]+)+$'
 // A lower-case DNS name such as api.example.com (matched against Host without its port).
 export const HTTP_HOST_PATTERN = '^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$'
 export const TIME_OF_DAY_PATTERN = '^([01][0-9]|2[0-3]):[0-5][0-9]$'
-export { DURATION_PATTERN, MEMORY_PATTERN }
+export { DNS_LABEL_PATTERN, DURATION_PATTERN, LABEL_KEY_PATTERN, MEMORY_PATTERN }
 
 export const FUNCTION_DEFAULTS = {
   namespace: 'default',
@@ -42,16 +42,8 @@ export const FUNCTION_BOUNDS = {
 // Paths the gateway serves itself; a function may not claim them.
 export const RESERVED_HTTP_PATHS = ['/fn', '/healthz', '/metrics'] as const
 
-// A closed set of strings as `enum` (one keyword, clean in editors) rather than anyOf of consts.
-function StringEnum<const T extends readonly string[]> (values: T, options: SchemaOptions) {
-  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] })
-}
-
-const DnsLabel = (description: string, options: SchemaOptions = {}) =>
-  Type.String({ ...options, description, pattern: DNS_LABEL_PATTERN, maxLength: 63 })
 const Duration = (description: string, defaultValue: string) =>
   Type.String({ description, pattern: DURATION_PATTERN, default: defaultValue, examples: [defaultValue] })
-const closed = { additionalProperties: false } as const
 
 export const MetadataSchema = Type.Object({
   name: DnsLabel('Name of the function, unique in its namespace: lower-case letters, digits and "-" (a DNS label, at most 63 characters). The function answers at /fn/<name>.'),
@@ -59,14 +51,7 @@ export const MetadataSchema = Type.Object({
     'Namespace the function lives in (a DNS label). It answers at /fn/<name>.<namespace> as well.',
     { default: FUNCTION_DEFAULTS.namespace }
   )),
-  labels: Type.Optional(Type.Record(
-    Type.String(),
-    Type.String({ description: 'Label value, at most 63 characters.', maxLength: 63 }),
-    {
-      description: 'Labels to select the function by, as in Kubernetes. Governance rules match the `app` label.',
-      propertyNames: { pattern: LABEL_KEY_PATTERN, maxLength: 317 }
-    }
-  ))
+  labels: Type.Optional(LabelsSchema('Labels to select the function by, as in Kubernetes. Governance rules match the `app` label.'))
 }, { ...closed, description: 'Identity of the function.' })
 
 export const SourceLoaderSchema = StringEnum(['ts', 'js'], {
@@ -202,7 +187,12 @@ export const HttpSchema = Type.Object({
 export const TrafficTargetSchema = Type.Object({
   version: Type.Integer({ description: 'Version number (the N of vN) that receives this share.', minimum: 1 }),
   percent: Type.Integer({ description: 'Share of requests, 0 to 100; the shares add up to 100.', minimum: 0, maximum: 100 }),
-  tag: Type.Optional(DnsLabel('A name that reaches this version directly, whatever its percent (a DNS label).'))
+  tag: Type.Optional(DnsLabel('A name that reaches this version directly, whatever its percent (a DNS label).')),
+  lane: Type.Optional(Type.String({
+    description: 'A lane whose requests (labelled by spec.governance.lanes or a TrafficLabelRule) go to this version, whatever its percent.',
+    pattern: LANE_NAME_PATTERN,
+    maxLength: 63
+  }))
 }, { ...closed, description: 'A share of traffic sent to one version.' })
 
 export const EnvVarSourceSchema = Type.Object({
@@ -238,7 +228,8 @@ export const FunctionSpecSchema = Type.Object({
     description: 'How requests are split between versions; the percents add up to 100. Absent: all traffic goes to the latest version.',
     minItems: 1,
     maxItems: 10
-  }))
+  })),
+  governance: Type.Optional(GovernanceSchema)
 }, { ...closed, description: 'What the function runs and how it is served.' })
 
 export const FunctionManifestSchema = Type.Object({
@@ -298,6 +289,8 @@ export interface FunctionSpec {
   http: HttpSpec
   // Absent: all traffic goes to the latest version.
   traffic?: TrafficTarget[]
+  // As written (the governance part fills the defaults when it compiles); absent when the manifest has none.
+  governance?: GovernanceSpec
 }
 
 export interface ScaleSpec {

@@ -10,6 +10,8 @@ export interface LiveFunctions {
   scaling (namespace: string, name: string, version: number): VersionScaling | undefined
   /** The isolation a namespace's instances run under. */
   isolation? (namespace: string): IsolationView
+  /** Resolves once the data plane routes what the store holds now (bounded; never rejects). */
+  settle? (): Promise<void>
 }
 
 /** What the route files beside server.ts are given. */

@@ -6,12 +6,14 @@ import { API_KEY_KIND } from './caller-auth.js'
 import type { FunctionSpec } from './function-schema.js'
 import type { RouteDeps } from './live-functions.js'
 import { booleanQuery, callerOf, checkName, checkedNamespace } from './route-params.js'
+import { listRules } from './rule-store.js'
 
-// Namespaces as objects. One exists once it is created, or once a function is
-// applied into it (so applying into a new namespace keeps working); `default`
-// always exists. They are stored as resources of kind Namespace, cluster-wide
-// (namespace ''). Deleting one takes its tokens, secrets and API keys with it, so
-// that a namespace created again later under the same name does not inherit old credentials.
+// Namespaces as objects. One exists once it is created, or once a function or
+// a governance rule is applied into it (so applying into a new namespace keeps
+// working), until its last such object is deleted; `default` always exists.
+// They are stored as resources of kind Namespace, cluster-wide (namespace '').
+// Deleting one takes its tokens, secrets and API keys with it, so that a
+// namespace created again later under the same name does not inherit old credentials.
 
 const PREFIX = '/apis/roost.dev/v1'
 export const NAMESPACE_KIND = 'Namespace'
@@ -23,7 +25,7 @@ export interface NamespaceView {
   apiVersion: 'roost.dev/v1'
   kind: 'Namespace'
   metadata: { name: string, labels: Record<string, string>, creationTimestamp: string | null }
-  status: { phase: 'Active', functions: number, tokens: number }
+  status: { phase: 'Active', functions: number, rules: number, tokens: number }
 }
 
 export function registerNamespaceRoutes (app: FastifyInstance, { store }: RouteDeps): void {
@@ -65,13 +67,19 @@ function deleteNamespace (store: Store, caller: Caller, namespace: string, casca
   if (namespace === DEFAULT_NAMESPACE) throw new BadRequestError('namespace default cannot be deleted', { hint: 'delete its functions one by one with `roost delete function NAME`' })
   return store.transaction(() => {
     const functions = store.listResources<FunctionSpec>('Function', namespace)
+    const rules = listRules(store, namespace)
     const explicit = store.getResource(NAMESPACE_KIND, '', namespace) !== undefined
-    if (!explicit && functions.length === 0) throw notFound(namespace)
-    if (functions.length > 0 && !cascade) {
-      throw new ConflictError(`namespace ${namespace} holds ${functions.length} function(s): ${functions.map((fn) => fn.name).join(', ')}`, {
+    if (!explicit && functions.length === 0 && rules.length === 0) throw notFound(namespace)
+    if ((functions.length > 0 || rules.length > 0) && !cascade) {
+      const held = [
+        ...(functions.length > 0 ? [`${functions.length} function(s): ${functions.map((fn) => fn.name).join(', ')}`] : []),
+        ...(rules.length > 0 ? [`${rules.length} rule(s): ${rules.map((r) => `${r.kind}/${r.name}`).join(', ')}`] : [])
+      ]
+      throw new ConflictError(`namespace ${namespace} holds ${held.join(' and ')}`, {
         hint: `delete them first, or delete the namespace with them: \`roost delete namespace ${namespace} --force\``
       })
     }
+    for (const rule of rules) store.deleteResource(rule.kind, namespace, rule.name)
     for (const fn of functions) {
       store.deleteResource('Function', namespace, fn.name)
       store.deleteVersions(namespace, fn.name)
@@ -82,26 +90,30 @@ function deleteNamespace (store: Store, caller: Caller, namespace: string, casca
     const tokens = store.listTokens().filter((token) => token.namespace === namespace && token.id !== caller.tokenId)
     for (const token of tokens) store.deleteToken(token.id)
     if (explicit) store.deleteResource(NAMESPACE_KIND, '', namespace)
-    return { result: 'deleted', name: namespace, functions: functions.map((fn) => fn.name), tokens: tokens.length }
+    return { result: 'deleted', name: namespace, functions: functions.map((fn) => fn.name), rules: rules.map((r) => `${r.kind}/${r.name}`), tokens: tokens.length }
   })
 }
 
-/** Every namespace: the created ones, those that hold functions, and default. */
+/** Every namespace: the created ones, those that hold functions or rules, and default. */
 export function listNamespaces (store: Store): NamespaceView[] {
   const objects = new Map(store.listResources(NAMESPACE_KIND, '').map((ns) => [ns.name, ns]))
   const functions = new Map<string, Array<StoredResource<FunctionSpec>>>()
   for (const fn of store.listResources<FunctionSpec>('Function')) functions.set(fn.namespace, [...(functions.get(fn.namespace) ?? []), fn])
+  const rules = new Map<string, StoredResource[]>()
+  for (const rule of listRules(store)) rules.set(rule.namespace, [...(rules.get(rule.namespace) ?? []), rule])
   const tokens = store.listTokens()
-  const names = [...new Set([DEFAULT_NAMESPACE, ...objects.keys(), ...functions.keys()])].sort()
+  const names = [...new Set([DEFAULT_NAMESPACE, ...objects.keys(), ...functions.keys(), ...rules.keys()])].sort()
   return names.map((name) => {
     const object = objects.get(name)
     const own = functions.get(name) ?? []
-    const created = object?.createdAt ?? (own.length > 0 ? own.map((fn) => fn.createdAt).sort()[0] : tokens.find((t) => t.namespace === '*')?.createdAt)
+    const ownRules = rules.get(name) ?? []
+    const held = [...own, ...ownRules]
+    const created = object?.createdAt ?? (held.length > 0 ? held.map((r) => r.createdAt).sort()[0] : tokens.find((t) => t.namespace === '*')?.createdAt)
     return {
       apiVersion: 'roost.dev/v1',
       kind: 'Namespace',
       metadata: { name, labels: object?.labels ?? {}, creationTimestamp: created ?? null },
-      status: { phase: 'Active', functions: own.length, tokens: tokens.filter((t) => t.namespace === name).length }
+      status: { phase: 'Active', functions: own.length, rules: ownRules.length, tokens: tokens.filter((t) => t.namespace === name).length }
     }
   })
 }

@@ -12,7 +12,7 @@ const namespaceView = {
     apiVersion: { const: 'roost.dev/v1' },
     kind: { const: 'Namespace' },
     metadata: { type: 'object', properties: { name: { type: 'string' }, labels: { type: 'object', additionalProperties: { type: 'string' } }, creationTimestamp: { type: ['string', 'null'] } } },
-    status: { type: 'object', properties: { phase: { const: 'Active' }, functions: { type: 'integer' }, tokens: { type: 'integer' } } }
+    status: { type: 'object', properties: { phase: { const: 'Active' }, functions: { type: 'integer' }, rules: { type: 'integer' }, tokens: { type: 'integer' } } }
   }
 }
 const tokenView = {
@@ -42,7 +42,7 @@ export const MORE_PATHS: Record<string, object> = {
     get: { operationId: 'readNamespace', summary: 'Read a namespace', responses: { 200: { description: 'the namespace', ...json(namespaceView) }, ...errors } },
     delete: {
       operationId: 'deleteNamespace',
-      summary: 'Delete a namespace and its tokens (admin only); refused while it holds functions unless cascade=true, which deletes them too',
+      summary: 'Delete a namespace and its tokens (admin only); refused while it holds functions or governance rules unless cascade=true, which deletes them too',
       parameters: [{ name: 'cascade', in: 'query', schema: { type: 'boolean' } }],
       responses: { 200: { description: 'deleted' }, ...errors }
     }

@@ -3,11 +3,12 @@ import { registerEventRoutes } from './event-routes.js'
 import { registerKeyRoutes } from './key-routes.js'
 import type { RouteDeps } from './live-functions.js'
 import { registerNamespaceRoutes } from './namespace-routes.js'
+import { registerRuleRoutes } from './rule-routes.js'
 import { registerSecretRoutes } from './secret-routes.js'
 import { registerTokenRoutes } from './token-routes.js'
 import { registerWatchRoutes } from './watch-routes.js'
 
-/** The routes beside server.ts's own: namespaces, tokens, events, the watch feed, secrets and API keys. */
+/** The routes beside server.ts's own: namespaces, tokens, events, the watch feed, secrets, API keys and governance rules. */
 export function registerRoutes (app: FastifyInstance, deps: RouteDeps): void {
   registerNamespaceRoutes(app, deps)
   registerTokenRoutes(app, deps)
@@ -15,4 +16,5 @@ export function registerRoutes (app: FastifyInstance, deps: RouteDeps): void {
   registerWatchRoutes(app, deps)
   registerSecretRoutes(app, deps)
   registerKeyRoutes(app, deps)
+  registerRuleRoutes(app, deps)
 }

@@ -9,11 +9,15 @@
 // expression's values are in range, whether a time zone exists and whether a JWT key is a
 // public key of its alg.
 
+import { RULE_KINDS } from '../governance/index.js'
 import { AUTH_BOUNDS, FunctionManifestSchema, FUNCTION_BOUNDS, FUNCTION_DEFAULTS, RESERVED_HTTP_PATHS } from './function-schema.js'
 import { parseDuration, parseMemory } from './quantities.js'
 import { quantityRangePattern } from './range-pattern.js'
+import { ruleManifestSchema } from './rule-schemas.js'
+import { SERVED_KINDS } from './served-kinds.js'
 
 export const FUNCTION_SCHEMA_ID = 'https://roost.dev/schemas/function.json'
+export const RULES_SCHEMA_ID = 'https://roost.dev/schemas/opensergo-rules.json'
 
 // Five fields of the characters cron-parser reads (digits, names, * , / - ? L #).
 export const CRON_SHAPE_PATTERN = '^\\s*[0-9A-Za-z*,/?#-]+(\\s+[0-9A-Za-z*,/?#-]+){4}\\s*$'
@@ -111,4 +115,31 @@ export function functionJsonSchema (): object {
 // The exact text of schema/function.schema.json: the writer and the staleness test share it.
 export function functionJsonSchemaText (): string {
   return `${JSON.stringify(functionJsonSchema(), null, 2)}\n`
+}
+
+/**
+ * The OpenSergo kinds Roost accepts, as one schema for editors: a document's
+ * `kind` picks its schema, so an editor reports the errors of that kind only.
+ * Which spellings go together and what durations mean stay in validation.
+ */
+export function rulesJsonSchema (): object {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: RULES_SCHEMA_ID,
+    title: 'Roost OpenSergo rules',
+    description: 'RateLimitStrategy, ThrottlingStrategy, ConcurrencyLimitStrategy, CircuitBreakerStrategy, HttpRequestFallbackAction and FaultToleranceRule (fault-tolerance.opensergo.io/v1alpha1), and TrafficLabelRule (traffic.opensergo.io/v1alpha1), as `roost apply -f` takes them.',
+    type: 'object',
+    required: ['apiVersion', 'kind', 'metadata', 'spec'],
+    properties: {
+      kind: { description: 'Kind of the rule.', enum: SERVED_KINDS.filter((k) => k.kind !== 'Function').map((k) => k.kind) }
+    },
+    allOf: RULE_KINDS.map((kind) => ({
+      if: { properties: { kind: { const: kind } }, required: ['kind'] },
+      then: JSON.parse(JSON.stringify(ruleManifestSchema(kind))) as Node
+    }))
+  }
+}
+
+export function rulesJsonSchemaText (): string {
+  return `${JSON.stringify(rulesJsonSchema(), null, 2)}\n`
 }

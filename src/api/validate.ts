@@ -2,65 +2,42 @@
 // express. Every problem found is reported at once, each with the dotted path of its
 // field and a message written for a person, not for a schema author.
 
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js'
-import { UnknownKindError, ValidationError, type FieldProblem } from '../errors/index.js'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import { ValidationError, type FieldProblem } from '../errors/index.js'
+import { compileInline } from '../governance/index.js'
 import {
   API_VERSION, DNS_LABEL_PATTERN, DURATION_PATTERN, ENV_NAME_PATTERN, FUNCTION_BOUNDS, FUNCTION_DEFAULTS,
   FUNCTION_KIND, FunctionManifestSchema, HTTP_PATH_PATTERN, LABEL_KEY_PATTERN, MEMORY_PATTERN, RESERVED_HTTP_PATHS, TIME_OF_DAY_PATTERN,
   type FunctionManifest, type FunctionResource, type FunctionSource, type HttpSpec, type ScaleSpec
 } from './function-schema.js'
 import { authProblems, normalizeAuth } from './auth-rules.js'
+import { GOVERNANCE_EXPLAINERS } from './governance-schema.js'
 import { parseDuration, parseMemory } from './quantities.js'
 import { scheduleProblems } from './schedule-rules.js'
+import { checkKind, FUNCTION_SERVED } from './served-kinds.js'
+import { appendKey, isRecord, ProblemList, recordAt, schemaProblems, show, type Doc, type Explainers } from './schema-problems.js'
 
 // Compiled once: compiling costs milliseconds, validating microseconds.
 const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true })
 const checkFunctionManifest = ajv.compile(FunctionManifestSchema)
 
-// The (apiVersion, kind) pairs validate* accept; named in UnknownKindError messages.
-const SUPPORTED_KINDS = [{ apiVersion: API_VERSION, kind: FUNCTION_KIND }] as const
-
-type Doc = Record<string, unknown>
-
 export function validateFunction (doc: unknown): FunctionResource {
   if (!isRecord(doc)) {
     throw new ValidationError([{ field: '', message: `expected a mapping with apiVersion, kind, metadata and spec, got ${show(doc)}` }])
   }
-  checkKind(doc)
+  checkKind(doc, [FUNCTION_SERVED])
   // A planned feature's own message replaces the schema's "unknown field" or "expected ...".
   const unsupported = unsupportedFeatures(doc)
   const planned = new Set(unsupported.map((p) => p.field))
   const problems = new ProblemList()
   const valid = checkFunctionManifest(doc)
-  if (!valid) problems.add(schemaProblems(doc, checkFunctionManifest.errors ?? []).filter((p) => !planned.has(p.field)))
+  if (!valid) problems.add(schemaProblems(doc, checkFunctionManifest.errors ?? [], explainers).filter((p) => !planned.has(p.field)))
   problems.add(unsupported)
   problems.add(ruleProblems(doc))
+  // What the schema cannot say of spec.governance, read as the compiler reads it; on shapes the schema passed.
+  if (valid) problems.add(governanceProblems(doc as FunctionManifest))
   if (problems.size > 0) throw new ValidationError(problems.list())
   return normalize(doc as FunctionManifest)
-}
-
-// ---------------------------------------------------------------------------
-// kind and apiVersion
-
-// A document of another kind must not be judged by the Function schema: its errors
-// would all be noise. Missing values are left to the schema, which reports them as required.
-function checkKind (doc: Doc): void {
-  const { apiVersion, kind } = doc
-  const served = SUPPORTED_KINDS.some((k) =>
-    (typeof apiVersion !== 'string' || apiVersion === k.apiVersion) && (typeof kind !== 'string' || kind === k.kind))
-  if (served) return
-  const found = `kind ${showOptional(kind)} in apiVersion ${showOptional(apiVersion)}`
-  const supported = SUPPORTED_KINDS.map((k) => `${k.kind} in ${k.apiVersion}`).join(', ')
-  const field = SUPPORTED_KINDS.some((k) => kind === k.kind) ? 'apiVersion' : 'kind'
-  const nearKind = SUPPORTED_KINDS.find((k) => typeof kind === 'string' && kind.toLowerCase() === k.kind.toLowerCase())
-  const hint = nearKind !== undefined && kind !== nearKind.kind
-    ? `kinds are case-sensitive: write kind: ${nearKind.kind}`
-    : `write apiVersion: ${API_VERSION} and kind: ${FUNCTION_KIND}`
-  throw new UnknownKindError(`${found} is not served; supported: ${supported}`, { field, hint })
-}
-
-function showOptional (value: unknown): string {
-  return value === undefined ? '(none)' : show(value)
 }
 
 // ---------------------------------------------------------------------------
@@ -79,214 +56,24 @@ function unsupportedFeatures (doc: Doc): FieldProblem[] {
 }
 
 // ---------------------------------------------------------------------------
-// Ajv errors → field problems, all in this section
-
-// The subset of JSON Schema our messages read.
-interface SchemaNode {
-  type?: string
-  enum?: unknown[]
-  const?: unknown
-  pattern?: string
-  minLength?: number
-  maxLength?: number
-  minimum?: number
-  maximum?: number
-  exclusiveMinimum?: number
-  exclusiveMaximum?: number
-  minItems?: number
-  maxItems?: number
-  anyOf?: SchemaNode[]
-  properties?: Record<string, SchemaNode>
-  required?: string[]
-  propertyNames?: SchemaNode
-}
+// Ajv errors → field problems (schema-problems.ts), with the Function's patterns in words
 
 // Strings whose pattern is better explained in words than as a regular expression.
-const explainString: Record<string, (got: string) => string> = {
-  [DNS_LABEL_PATTERN]: (got) => `${got} is not a valid name: use lower-case letters, digits and "-" (a DNS label, at most 63 characters)`,
-  [DURATION_PATTERN]: (got) => `expected a duration such as "30s" or "500ms", got ${got}`,
-  [MEMORY_PATTERN]: (got) => `expected a memory size such as "128Mi" or "1Gi", got ${got}`,
-  [TIME_OF_DAY_PATTERN]: (got) => `expected a time of day as HH:MM (24-hour), such as "18:00", got ${got}`,
-  [HTTP_PATH_PATTERN]: (got) => `${got} is not a valid path: use "/" and segments of letters, digits, ".", "_", "~" and "-", without a trailing "/" (at most 256 characters)`
-}
-
-// The same for keys of a mapping (propertyNames).
-const explainKey: Record<string, (got: string) => string> = {
-  [ENV_NAME_PATTERN]: (got) => `${got} is not a valid environment variable name: use letters, digits and "_", not starting with a digit`,
-  [LABEL_KEY_PATTERN]: (got) => `${got} is not a valid label key: use an optional DNS prefix and "/", then at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit`
-}
-
-function schemaProblems (doc: Doc, errors: ErrorObject[]): FieldProblem[] {
-  return resolveUnions(errors)
-    .filter((e) => !e.schemaPath.includes('/propertyNames/')) // reported once by their propertyNames error
-    .map((e) => problemOf(doc, e))
-}
-
-function problemOf (doc: Doc, e: ErrorObject): FieldProblem {
-  const schema = (e.parentSchema ?? {}) as SchemaNode
-  const params = e.params as Record<string, unknown>
-  switch (e.keyword) {
-    case 'required':
-      return { field: fieldPath(doc, e.instancePath, String(params.missingProperty)), message: 'required' }
-    case 'additionalProperties': {
-      const key = String(params.additionalProperty)
-      const suggestion = closest(key, Object.keys(schema.properties ?? {}))
-      return {
-        field: fieldPath(doc, e.instancePath, key),
-        message: suggestion === undefined ? 'unknown field' : `unknown field; did you mean "${suggestion}"?`
-      }
-    }
-    case 'propertyNames': {
-      const key = String(params.propertyName)
-      const explain = explainKey[schema.propertyNames?.pattern ?? '']
-      return {
-        field: fieldPath(doc, e.instancePath, key),
-        message: explain !== undefined ? explain(show(key)) : `${show(key)} is not a valid key`
-      }
-    }
-    default: {
-      const explain = explainString[schema.pattern ?? '']
-      return {
-        field: fieldPath(doc, e.instancePath),
-        message: explain !== undefined ? explain(show(e.data)) : `expected ${describe(schema)}, got ${show(e.data)}`
-      }
-    }
+const explainers: Explainers = {
+  strings: {
+    [DNS_LABEL_PATTERN]: (got) => `${got} is not a valid name: use lower-case letters, digits and "-" (a DNS label, at most 63 characters)`,
+    [DURATION_PATTERN]: (got) => `expected a duration such as "30s" or "500ms", got ${got}`,
+    [MEMORY_PATTERN]: (got) => `expected a memory size such as "128Mi" or "1Gi", got ${got}`,
+    [TIME_OF_DAY_PATTERN]: (got) => `expected a time of day as HH:MM (24-hour), such as "18:00", got ${got}`,
+    [HTTP_PATH_PATTERN]: (got) => `${got} is not a valid path: use "/" and segments of letters, digits, ".", "_", "~" and "-", without a trailing "/" (at most 256 characters)`,
+    ...GOVERNANCE_EXPLAINERS.strings
+  },
+  // The same for keys of a mapping (propertyNames).
+  keys: {
+    [ENV_NAME_PATTERN]: (got) => `${got} is not a valid environment variable name: use letters, digits and "_", not starting with a digit`,
+    [LABEL_KEY_PATTERN]: (got) => `${got} is not a valid label key: use an optional DNS prefix and "/", then at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit`,
+    ...GOVERNANCE_EXPLAINERS.keys
   }
-}
-
-// A failed anyOf comes with the errors of every branch. The useful ones are those of the
-// branch the value was meant for: the first whose type fits. If none fits, the anyOf error
-// alone stays, and reads "expected A or B".
-function resolveUnions (errors: ErrorObject[]): ErrorObject[] {
-  const unions = errors.filter((e) => e.keyword === 'anyOf').sort((a, b) => b.schemaPath.length - a.schemaPath.length)
-  let result = errors
-  for (const union of unions) {
-    const prefix = `${union.schemaPath}/`
-    const branches = new Map<string, ErrorObject[]>()
-    for (const e of result) {
-      if (!e.schemaPath.startsWith(prefix)) continue
-      const branch = e.schemaPath.slice(prefix.length).split('/')[0] as string
-      branches.set(branch, [...(branches.get(branch) ?? []), e])
-    }
-    const fitting = [...branches.values()].find((errs) => !errs.some((e) => isShapeMismatch(e, union.instancePath)))
-    result = result.flatMap((e) => {
-      if (e.schemaPath.startsWith(prefix)) return []
-      return e === union && fitting !== undefined ? fitting : [e]
-    })
-  }
-  return result
-}
-
-function isShapeMismatch (e: ErrorObject, instancePath: string): boolean {
-  return e.instancePath === instancePath && (e.keyword === 'type' || e.keyword === 'enum' || e.keyword === 'const')
-}
-
-// "an integer ≥ 1", "a list of 1 to 10 entries", "\"ts\" or \"js\"": what a schema accepts, in words.
-function describe (schema: SchemaNode): string {
-  if (schema.anyOf !== undefined) return joinList(schema.anyOf.map(describe), 'or')
-  if (schema.enum !== undefined) return joinList(schema.enum.map((v) => JSON.stringify(v)), 'or')
-  if (schema.const !== undefined) return JSON.stringify(schema.const)
-  switch (schema.type) {
-    case 'integer': return withRange('an integer', schema)
-    case 'number': return withRange('a number', schema)
-    case 'string': return describeString(schema)
-    case 'array': return describeList(schema)
-    case 'object': return schema.required !== undefined && schema.required.length > 0
-      ? `a mapping with ${joinList(schema.required.map((k) => JSON.stringify(k)), 'and')}`
-      : 'a mapping'
-    case 'boolean': return 'true or false'
-    default: return 'a value'
-  }
-}
-
-function withRange (noun: string, s: SchemaNode): string {
-  if (s.minimum !== undefined && s.maximum !== undefined) return `${noun} from ${s.minimum} to ${s.maximum}`
-  const bounds = [
-    s.minimum !== undefined ? `≥ ${s.minimum}` : undefined,
-    s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : undefined,
-    s.maximum !== undefined ? `≤ ${s.maximum}` : undefined,
-    s.exclusiveMaximum !== undefined ? `< ${s.exclusiveMaximum}` : undefined
-  ].filter((b) => b !== undefined)
-  return bounds.length === 0 ? noun : `${noun} ${bounds.join(' and ')}`
-}
-
-function describeString (s: SchemaNode): string {
-  if (s.maxLength !== undefined) return `a string of at most ${s.maxLength} characters`
-  if (s.minLength !== undefined && s.minLength > 0) return 'a non-empty string'
-  return 'a string'
-}
-
-function describeList (s: SchemaNode): string {
-  if (s.minItems !== undefined && s.maxItems !== undefined) return `a list of ${s.minItems} to ${s.maxItems} entries`
-  if (s.minItems !== undefined) return `a list of at least ${s.minItems} entries`
-  if (s.maxItems !== undefined) return `a list of at most ${s.maxItems} entries`
-  return 'a list'
-}
-
-// ['a', 'b', 'c'] → 'a, b or c'
-function joinList (items: string[], conjunction: 'or' | 'and'): string {
-  if (items.length <= 1) return items[0] ?? 'nothing'
-  return `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1] as string}`
-}
-
-// A value as it appears after "got": short, and for containers their shape only.
-function show (value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
-  if (value === null) return 'null'
-  if (value === undefined) return 'nothing'
-  if (Array.isArray(value)) return value.length === 1 ? 'a list of 1 entry' : `a list of ${value.length} entries`
-  if (typeof value === 'object') return 'a mapping'
-  return String(value)
-}
-
-// JSON pointer "/spec/traffic/1/percent" → "spec.traffic[1].percent". The document decides
-// whether a segment is an index: a label key may well be "1".
-function fieldPath (doc: Doc, pointer: string, lastKey?: string): string {
-  const segments = pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-  let path = ''
-  let node: unknown = doc
-  for (const segment of segments) {
-    if (Array.isArray(node)) {
-      path += `[${segment}]`
-      node = node[Number(segment)]
-    } else {
-      path = appendKey(path, segment)
-      node = isRecord(node) ? node[segment] : undefined
-    }
-  }
-  return lastKey === undefined ? path : appendKey(path, lastKey)
-}
-
-function appendKey (path: string, key: string): string {
-  if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `${path}[${JSON.stringify(key)}]`
-  return path === '' ? key : `${path}.${key}`
-}
-
-// The known name a typo was probably meant as: same letters in another case, or at most
-// two edits away.
-function closest (word: string, candidates: string[]): string | undefined {
-  const lower = word.toLowerCase()
-  const sameLetters = candidates.find((c) => c.toLowerCase() === lower)
-  if (sameLetters !== undefined) return sameLetters
-  let best: { name: string, distance: number } | undefined
-  for (const c of candidates) {
-    const distance = editDistance(lower, c.toLowerCase())
-    if (distance <= 2 && distance < c.length && (best === undefined || distance < best.distance)) best = { name: c, distance }
-  }
-  return best?.name
-}
-
-function editDistance (a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)
-      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution))
-    }
-    previous = current
-  }
-  return previous[b.length] as number
 }
 
 // ---------------------------------------------------------------------------
@@ -395,6 +182,7 @@ function trafficRules (traffic: unknown): FieldProblem[] {
   }
   problems.push(...duplicates(entries, 'version', (v) => `version ${String(v)} is listed twice`))
   problems.push(...duplicates(entries, 'tag', (v) => `tag ${show(v)} is used twice`))
+  problems.push(...duplicates(entries, 'lane', (v) => `lane ${show(v)} is used twice`))
   return problems
 }
 
@@ -408,6 +196,12 @@ function duplicates (entries: Doc[], key: string, message: (value: unknown) => s
     if (first === undefined) firstAt.set(value, i)
     else problems.push({ field: `spec.traffic[${i}].${key}`, message: `${message(value)} (also at spec.traffic[${first}])` })
   })
+  return problems
+}
+
+function governanceProblems (m: FunctionManifest): FieldProblem[] {
+  const problems: FieldProblem[] = []
+  if (m.spec.governance !== undefined) compileInline(m.spec.governance, (field, message) => problems.push({ field, message }))
   return problems
 }
 
@@ -436,6 +230,7 @@ function normalize (m: FunctionManifest): FunctionResource {
   }
   if (spec.envFrom !== undefined && spec.envFrom.length > 0) resource.spec.envFrom = spec.envFrom.map((source) => ({ secretRef: { name: source.secretRef.name } }))
   if (spec.traffic !== undefined) resource.spec.traffic = spec.traffic.map((t) => ({ ...t }))
+  if (spec.governance !== undefined) resource.spec.governance = structuredClone(spec.governance)
   return resource
 }
 
@@ -472,32 +267,3 @@ function normalizeHttp (http: NonNullable<FunctionManifest['spec']['http']>): Ht
   return normalized
 }
 
-// ---------------------------------------------------------------------------
-// small helpers
-
-// Problems in the order found, one per field: the first found is the most specific
-// (two errors of one field, such as pattern and maxLength of a name, say the same thing).
-class ProblemList {
-  private readonly byField = new Map<string, FieldProblem>()
-
-  add (problems: FieldProblem[]): void {
-    for (const p of problems) if (!this.byField.has(p.field)) this.byField.set(p.field, p)
-  }
-
-  get size (): number {
-    return this.byField.size
-  }
-
-  list (): FieldProblem[] {
-    return [...this.byField.values()]
-  }
-}
-
-function isRecord (value: unknown): value is Doc {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function recordAt (parent: Doc | undefined, key: string): Doc | undefined {
-  const value = parent?.[key]
-  return isRecord(value) ? value : undefined
-}

@@ -1,4 +1,6 @@
 import type { FunctionResource, FunctionSpec } from '../api/function-schema.js'
+import { governedFunctionOf, listRules, ruleOf } from '../api/index.js'
+import { compilePolicies, type CompiledPolicy } from '../governance/index.js'
 import { resolveLimits } from '../api/limits.js'
 import { effectiveTraffic, instanceEnv, type VersionConfig } from '../api/version-config.js'
 import type { ScaledVersion } from '../autoscaler/index.js'
@@ -81,6 +83,8 @@ export class FunctionController {
   private proven = new Set<string>()
   /** Unproven versions started once (as Knative's initial scale of 1), so their status can tell. */
   private readonly tried = new Set<string>()
+  /** The last compiled governance, and what it was compiled from (every resourceVersion involved). */
+  private policies: { from: string, compiled: Map<string, CompiledPolicy> } = { from: '', compiled: new Map() }
 
   constructor (
     private readonly store: Store,
@@ -184,8 +188,10 @@ export class FunctionController {
     let pending = false
     const unproven: string[] = []
     const existing = new Set<string>()
-    for (const fn of this.store.listResources<FunctionSpec>('Function')) {
-      const desired = this.desiredFor(fn, ready, existing)
+    const functions = this.store.listResources<FunctionSpec>('Function')
+    const policies = this.compiledPolicies(functions)
+    for (const fn of functions) {
+      const desired = this.desiredFor(fn, ready, existing, policies.get(`${fn.namespace}/${fn.name}`))
       if (desired === null) continue
       live.add(desired.route.key)
       routed.push(desired.route)
@@ -214,8 +220,21 @@ export class FunctionController {
     this.instances.setTargets(targets.map((target) => ({ ...target, replicas: this.autoscaler.desired(target.key) })))
   }
 
+  /**
+   * Every function's governance, compiled from the functions and rules the
+   * store holds. A reconcile runs on every change of anything, most of them
+   * not of a rule or a function's spec: the last result is kept until one of
+   * those changes, so rules are compiled once per change of rules.
+   */
+  private compiledPolicies (functions: StoredFunction[]): Map<string, CompiledPolicy> {
+    const rules = listRules(this.store)
+    const from = [...functions, ...rules].map((r) => `${r.kind}/${r.namespace}/${r.name}@${r.generation}:${r.uid}`).join('\n')
+    if (from !== this.policies.from) this.policies = { from, compiled: compilePolicies(functions.map(governedFunctionOf), rules.map(ruleOf)) }
+    return this.policies.compiled
+  }
+
   /** What one function wants running and routed; `existing` collects the keys of its versions. */
-  private desiredFor (fn: StoredFunction, ready: Set<string>, existing: Set<string>): DesiredFunction | null {
+  private desiredFor (fn: StoredFunction, ready: Set<string>, existing: Set<string>, governance: CompiledPolicy | undefined): DesiredFunction | null {
     const { namespace, name } = fn
     const fnKey = `${namespace}/${name}`
     const versions = new Map(this.store.listVersions<VersionConfig>(namespace, name).map((v) => [v.number, v]))
@@ -235,7 +254,8 @@ export class FunctionController {
       paths: spec.http.path === undefined ? [] : [spec.http.path],
       ...(spec.http.host === undefined ? {} : { host: spec.http.host }),
       versions: [],
-      traffic: served
+      traffic: served,
+      ...(governance === undefined ? {} : { governance: governance.policy })
     }
     const result: DesiredFunction = { route, scaled: [], targets: [], pending: served !== wanted, unproven: [] }
     const weightOf = (traffic: TrafficTarget[], version: number): number => traffic.find((t) => t.version === version)?.percent ?? 0

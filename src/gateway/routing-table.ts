@@ -2,10 +2,14 @@
 // snapshot whenever something changes. The gateway never reads the store.
 import type { LoadShedderOptions } from './load-shedder.js'
 
+import type { FunctionPolicy } from '../governance/index.js'
+
 export interface TrafficTarget {
   version: number
   percent: number
   tag?: string
+  /** Requests labelled with this lane (FunctionPolicy.lanes) go to this version, whatever its percent. */
+  lane?: string
 }
 
 export interface RoutedVersion {
@@ -29,6 +33,8 @@ export interface RoutedFunction {
   versions: RoutedVersion[]
   /** Never empty; percents add up to 100. */
   traffic: TrafficTarget[]
+  /** Every governance rule that applies, compiled (src/governance); absent: none, as before governance. */
+  governance?: FunctionPolicy
 }
 
 export interface RoutedInstance {

@@ -336,7 +336,9 @@ describe('kind and apiVersion', () => {
   test('an unknown kind is an UnknownKindError naming what was found and what is supported', () => {
     assert.throws(() => validateFunction({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: {}, spec: 7 }), (err: unknown) => {
       assert.ok(err instanceof UnknownKindError)
-      assert.equal(err.message, 'kind "Deployment" in apiVersion "apps/v1" is not served; supported: Function in roost.dev/v1')
+      assert.equal(err.message, 'kind "Deployment" in apiVersion "apps/v1" is not served; supported: Function in roost.dev/v1; ' +
+        'RateLimitStrategy, ThrottlingStrategy, ConcurrencyLimitStrategy, CircuitBreakerStrategy, HttpRequestFallbackAction, FaultToleranceRule in fault-tolerance.opensergo.io/v1alpha1; ' +
+        'TrafficLabelRule in traffic.opensergo.io/v1alpha1')
       assert.equal(err.code, 'ROOST_E_UNKNOWN_KIND')
       assert.equal(err.field, 'kind')
       return true

@@ -211,3 +211,18 @@ test('a rollback waits for the old version to be ready again, then moves', () =>
   controller.reconcile()
   assert.deepEqual(tables.at(-1)?.functions[0].traffic, [{ version: 1, percent: 100 }])
 })
+
+test('each routed function carries its compiled governance, recompiled when a rule changes', () => {
+  deploy('f', { governance: { retries: { attempts: 2 } } })
+  const fn = store.getResource<FunctionSpec>('Function', 'default', 'f')
+  store.putResource<FunctionSpec>('Function', 'default', 'f', { spec: fn?.spec as FunctionSpec, labels: { app: 'foo-app' } })
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].governance, { rules: [], retry: { attempts: 2, baseMs: 25, capMs: 1000, budgetRatio: 0.2, budgetMinPerSecond: 3 }, lanes: [], auth: { mode: 'none' } })
+  store.putResource('RateLimitStrategy', 'default', 'ten', { spec: { threshold: 10, statDuration: '1s' }, labels: {} })
+  store.putResource('FaultToleranceRule', 'default', 'r', { spec: { selector: { app: 'foo-app' }, targets: [{ targetResourceName: '/foo' }], strategies: [{ name: 'ten' }] }, labels: {} })
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].governance?.rules.map((r) => [r.id, r.strategies.map((s) => s.name)]), [['FaultToleranceRule/r', ['ten']]])
+  store.deleteResource('FaultToleranceRule', 'default', 'r')
+  controller.reconcile()
+  assert.deepEqual(tables.at(-1)?.functions[0].governance?.rules, [])
+})
