@@ -2,6 +2,8 @@ import { WireError, type ResponseHead } from '../wire/index.js'
 import type { BodyReceiver, CallRequest, CallResponse } from './call-messages.js'
 import { Loss, type InstanceConnection, type Stream } from './instance-connection.js'
 import { rewriteLocation } from './location.js'
+import type { CallerAuthenticator } from '../governance/index.js'
+import type { Admission, FunctionGovernance } from './function-governance.js'
 import type { UpstreamInstance } from './upstream-instance.js'
 import type { VersionState } from './version-state.js'
 
@@ -24,6 +26,12 @@ export interface CallOwner {
   onBodyTooLarge (call: Call): void
   /** A body read whole before dispatch (`buffering`) is complete: the call may go to an instance now. */
   onBodyBuffered (call: Call): void
+  /**
+   * The instance answered 502/503 or died after it began the request: true
+   * when the gateway takes it back to try again (an idempotent request within
+   * its retry policy and budget); the call's stream is then given up.
+   */
+  retryStarted (call: Call): boolean
 }
 
 // Response headers that describe the instance's connection, not the response,
@@ -34,6 +42,9 @@ const INSPECTED_LENGTHS = new Set([...HOP_BY_HOP_RESPONSE, 'content-length', 'lo
 const KEEP_LIMIT_BYTES = 1024 * 1024
 /** Bytes the caller's socket may hold after the gateway sent Pause before the instance counts as flooding. */
 const FLOOD_LIMIT_BYTES = 16 * 1024 * 1024
+
+/** The `x-roost-attempts` values of the common cases, made once. */
+const ATTEMPTS = ['0', '1', '2', '3', '4', '5']
 
 const enum Paused { Peer = 1, Congested = 2, Waiting = 4 }
 
@@ -62,6 +73,19 @@ export class Call implements Stream, BodyReceiver {
   retryable = true
   /** A small body is read whole before the call takes an instance's slot (see the gateway's route). */
   buffering = false
+  /** Its function's caller check needs the whole body (signed requests): it runs once the body is in. */
+  authPending = false
+  /** Its function's governance (null: none), what it lent the call (concurrency slots, breaker permits, handed back once answered), and the caller check a signed request waits for. */
+  governance: FunctionGovernance | null = null
+  admission: Admission | null = null
+  auth: CallerAuthenticator | null = null
+  /** Who called, as authentication found it; and the lane it runs in. */
+  caller = ''
+  lane: string | undefined = undefined
+  /** It may run twice without harm: an idempotent method, or an Idempotency-Key. */
+  idempotent = false
+  /** performance.now() when it was last sent to an instance: its own time excludes the wait for one. */
+  sentAt = 0
   /** Body chunks kept until the instance answers, for a retry; null once it answered or past KEEP_LIMIT_BYTES. */
   private kept: Buffer[] | null
   private keptBytes = 0
@@ -108,6 +132,7 @@ export class Call implements Stream, BodyReceiver {
     this.state = CallState.Sent
     this.instance = instance
     this.attempts++
+    this.sentAt = now
     instance.acquire(now)
     this.version.stats.inFlight++
     const connection = instance.connect()
@@ -127,6 +152,18 @@ export class Call implements Stream, BodyReceiver {
     this.connection = null
     this.stream = 0
     this.resumeBody(Paused.Peer | Paused.Congested)
+  }
+
+  /** Whether the whole request could be sent again: its body was kept (or it has none). */
+  get canResend (): boolean {
+    return !this.hasBody || this.kept !== null
+  }
+
+  /** The body read so far, whole (for a signed request, read before dispatch). */
+  bodyBytes (): Buffer {
+    const kept = this.kept
+    if (kept === null || kept.length === 0) return Buffer.alloc(0)
+    return kept.length === 1 ? kept[0] : Buffer.concat(kept)
   }
 
   /** Stops the call's stream (caller gone, deadline, body too large); later frames are ignored. */
@@ -184,6 +221,8 @@ export class Call implements Stream, BodyReceiver {
     if (this.headers !== null) throw new WireError('ROOST_E_WIRE_MALFORMED', 'a second response head on one stream')
     const status = head.status
     if (status < 200 || status > 599) throw new WireError('ROOST_E_WIRE_MALFORMED', `a response status of ${status}`)
+    // A 502/503 of the handler is not passed on when the gateway tries the request again.
+    if ((status === 502 || status === 503) && this.idempotent && this.owner.retryStarted(this)) return
     this.status = status
     // The instance started the request: it can no longer go elsewhere.
     this.retryable = false
@@ -271,6 +310,7 @@ export class Call implements Stream, BodyReceiver {
     if (loss === Loss.Unsent) this.owner.onCallRetry(this, false)
     else if (this.headWritten) this.owner.onCallCutOff(this)
     else if (loss === Loss.Crashed) {
+      if (this.idempotent && this.owner.retryStarted(this)) return
       this.owner.onCallFailed(this, 502, 'ROOST_E_INSTANCE_CRASHED', `instance ${id} ${detail} before answering (it crashed or was killed, see \`roost describe function\`); it is being replaced`)
     } else {
       this.owner.onCallFailed(this, 502, 'ROOST_E_INSTANCE_PROTOCOL', `instance ${id} broke the data protocol (${detail}); it is being replaced`)
@@ -308,7 +348,7 @@ export class Call implements Stream, BodyReceiver {
       }
       headers.push(name, value)
     }
-    headers.push('x-request-id', this.requestId)
+    headers.push('x-request-id', this.requestId, 'x-roost-attempts', ATTEMPTS[this.attempts] ?? String(this.attempts))
     return headers
   }
 

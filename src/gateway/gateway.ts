@@ -3,13 +3,19 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { GatewayError } from '../errors/index.js'
+import {
+  ANONYMOUS, CallerAuthenticator, PlatformCallKey, emptyAuthFacts, fullJitterBackoffMs, scanAuthHeaders,
+  type AuthFacts, type AuthResult, type BreakerTransition, type CallingFunction, type Fallback, type FunctionPolicy
+} from '../governance/index.js'
 import { MAX_DATA_PAYLOAD_BYTES, RequestFlags, type RequestHead } from '../wire/index.js'
 import { Call, CallState, type CallOwner } from './call.js'
 import { CallRequest, CallResponse, attachBody, attachCaller } from './call-messages.js'
 import { answerClientError } from './client-error.js'
 import { ConnectionAdmission } from './connection-admission.js'
-import { EXPOSITION_CONTENT_TYPE, joinExpositions, renderGatewayMetrics } from './exposition.js'
+import { EXPOSITION_CONTENT_TYPE, joinExpositions, renderGatewayMetrics, type GovernedFunctionMetrics } from './exposition.js'
+import { FunctionGovernance, newAdmission, outcomeOf, retryAfterHeader, type Admission, type FunctionGovernanceState, type GovernedRequest, type Rejection } from './function-governance.js'
 import type { InstanceConnection } from './instance-connection.js'
+import { LaneMatcher } from './lane-matcher.js'
 import { sendProblem, writeSocketProblem } from './problem.js'
 import { PendingAnswers } from './pending-answers.js'
 import { LoadShedder } from './load-shedder.js'
@@ -26,8 +32,13 @@ import type { GatewayMetricsReport, GatewayOptions, GatewayReport, InstanceMetri
 const BUFFERED_BODY_BYTES = 64 * 1024
 const DROPPED_REQUEST_HEADERS = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect',
-  'x-request-id', 'x-roost-deadline', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-prefix'
+  'x-request-id', 'x-roost-deadline', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-prefix',
+  // What the gateway itself tells a function: who called, in which lane; and the call token, never passed on.
+  'x-roost-caller', 'x-roost-lane', 'x-roost-call'
 ])
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+/** Longest header or query value a keyed limit counts by; longer ones are cut (a key is not a store). */
+const MAX_KEY_LENGTH = 256
 // Only names of these lengths need the lower-casing below.
 const INSPECTED_HEADER_LENGTHS = new Set([...DROPPED_REQUEST_HEADERS, 'host'].map((name) => name.length))
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/
@@ -54,11 +65,21 @@ interface RequestFacts {
   transferEncoding: boolean
   tag: string | undefined
   requestId: string | undefined
+  /** `x-roost-lane`: a lane a calling function passes on. */
+  lane: string | undefined
+  /** `x-roost-deadline` and `x-roost-call`: honoured only from a function of the platform. */
+  deadline: string | undefined
+  callToken: string | undefined
+  idempotencyKey: boolean
 }
 
 interface FunctionState {
   fn: RoutedFunction
   split: TrafficSplit<VersionState<Call>>
+  /** Null for a function with no governance in its table entry. */
+  governance: FunctionGovernance | null
+  auth: CallerAuthenticator | null
+  lanes: LaneMatcher | null
 }
 
 /**
@@ -99,10 +120,24 @@ export class Gateway implements CallOwner {
   /** The request head written for every stream: filled, written synchronously, reused. */
   private readonly head: RequestHead = { flags: 0, deadline: 0, method: '', url: '', requestId: '', headers: [] }
   private readonly instanceEvents: InstanceEvents
-  private readonly facts: RequestFacts = { contentLength: undefined, transferEncoding: false, tag: undefined, requestId: undefined }
+  private readonly governanceEvents = {
+    breaker: (fn: string, rule: string, transition: BreakerTransition): void => this.report({ t: 'governance', function: fn, event: { kind: 'breaker', rule, breaker: transition.breaker, from: transition.from, to: transition.to, reason: transition.reason, openMs: transition.openMs } }),
+    burst: (fn: string, rejection: Rejection): void => this.report({ t: 'governance', function: fn, event: { kind: 'rejected', rule: rejection.rule, strategy: rejection.strategy, cause: rejection.cause } })
+  }
+  private readonly facts: RequestFacts = { contentLength: undefined, transferEncoding: false, tag: undefined, requestId: undefined, lane: undefined, deadline: undefined, callToken: undefined, idempotencyKey: false }
+  private readonly authFacts: AuthFacts = emptyAuthFacts()
+  private readonly governed: GovernedRequest = { method: '', url: '', functionPath: '', caller: '', ip: '', rawHeaders: [] }
+  /** Checks the call tokens functions send on calls through the gateway (private functions, deadlines). */
+  private readonly callKey: PlatformCallKey | undefined
+  /** Governance state by function key, kept across routing tables. */
+  private governance = new Map<string, { governance: FunctionGovernance, auth: CallerAuthenticator }>()
+  /** Governance series: rejections by function, cause and rule; retries. */
+  private readonly rejections = new Map<string, number>()
+  private retriesTotal = 0
 
   constructor (private readonly options: GatewayOptions, private readonly report: (message: GatewayReport) => void) {
     this.bodyLimit = options.bodyLimit
+    this.callKey = options.callKey === undefined ? undefined : PlatformCallKey.fromBytes(options.callKey)
     this.headersTimeoutMs = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS
     this.tableWaitMs = options.tableWaitMs ?? TABLE_WAIT_MS
     // requestTimeout is off: a request's body is bounded by its function's timeout, swept here.
@@ -204,47 +239,242 @@ export class Gateway implements CallOwner {
 
   private route (req: CallRequest, res: CallResponse): void {
     const url = req.url ?? '/'
-        const match = this.router.match(url, this.router.hasHosts ? req.headers.host : undefined)
+    const match = this.router.match(url, this.router.hasHosts ? req.headers.host : undefined)
     if (match === null) {
       sendProblem(res, 404, 'ROOST_E_ROUTE_NOT_FOUND', `no function is routed at ${url.split('?')[0]}`, null)
       return
     }
+    const state = match.fn
     const facts = this.scan(req.rawHeaders)
-    const version = match.fn.split.pick(facts.tag)
     const requestId = this.requestIdFor(facts.requestId)
-    const arrivedAt = res.arrivedAt
-    const now = performance.now()
-    // The timeout runs from arrival: reading the body and waiting for an instance count.
-    const deadline = Date.now() - (now - arrivedAt) + version.config.timeoutMs
     const length = facts.contentLength
     if (length !== undefined && Number(length) > this.bodyLimit) {
       this.rejectTooLarge(req, res, requestId)
       return
     }
     const hasBody = facts.transferEncoding || (length !== undefined && length !== '0')
+    // A function of the platform calling through the gateway proves it with its call token.
+    const from = facts.callToken !== undefined && this.callKey !== undefined ? this.callKey.verify(facts.callToken) : undefined
+    let caller = from?.caller ?? ANONYMOUS
+    const auth = state.auth
+    // A signed request is checked once its body is in.
+    const authAfterBody = auth !== null && auth.needsBody && hasBody
+    if (auth !== null && !authAfterBody) {
+      const result = auth.authenticate(scanAuthHeaders(req.rawHeaders, this.authFacts), Date.now())
+      if (!result.ok) {
+        this.refuseCaller(req, res, result, requestId)
+        return
+      }
+      caller = result.caller
+    } else if (authAfterBody && length !== undefined && Number(length) > (auth as CallerAuthenticator).maxBodyBytes) {
+      this.rejectTooLarge(req, res, requestId, (auth as CallerAuthenticator).maxBodyBytes)
+      return
+    }
+    const lane = facts.lane ?? state.lanes?.match(req as { url: string, rawHeaders: string[] })
+    const version = (lane === undefined ? undefined : state.split.pickLane(lane)) ?? state.split.pick(facts.tag)
+    const now = performance.now()
+    // The timeout runs from arrival: reading the body and waiting for an instance count.
+    let deadline = Date.now() - (now - res.arrivedAt) + version.config.timeoutMs
+    if (from !== undefined && facts.deadline !== undefined) {
+      // A calling function passes its own deadline on: the call cannot outlive the request it serves.
+      const given = Number(facts.deadline)
+      if (given > 0 && given < deadline) deadline = given
+    }
+    const governance = state.governance
+    let admission: Admission | null = null
+    if (governance !== null) {
+      governance.retryBudget.recordRequest(now)
+      if (governance.hasRules && !authAfterBody) {
+        admission = newAdmission()
+        const rejection = governance.admit(this.governedRequest(req, match.path, caller), now, admission)
+        if (rejection !== null) {
+          this.reject(req, res, state, rejection, requestId, match.path, match.prefix, caller, lane, deadline)
+          return
+        }
+      }
+    }
+    const call = this.startCall(req, res, version, requestId, deadline, match.path, match.prefix, hasBody, facts, now)
+    call.caller = caller
+    call.lane = lane
+    call.governance = governance
+    call.admission = admission
+    if (authAfterBody) {
+      call.auth = auth
+      call.authPending = true
+      call.buffering = true
+    }
+    if (!call.buffering) this.go(call, now)
+  }
+
+  /** Makes the call of a request routed to `version` and links it there; the caller dispatches it. */
+  private startCall (req: CallRequest, res: CallResponse, version: VersionState<Call>, requestId: string, deadline: number, path: string, prefix: string, hasBody: boolean, facts: RequestFacts, now: number): Call {
     if (res.expectContinue) {
       res.expectContinue = false
       res.shouldKeepAlive = res.keepAliveAfterContinue
       res.writeContinue()
     }
-    const call = new Call(this, req, res, version, requestId, deadline, arrivedAt, match.path, match.prefix, hasBody)
+    const call = new Call(this, req, res, version, requestId, deadline, res.arrivedAt, path, prefix, hasBody)
+    call.idempotent = facts.idempotencyKey || IDEMPOTENT_METHODS.has(req.method ?? 'GET')
     // A small body is read whole before it takes an instance's slot, as nginx
     // buffers request bodies: a client that trickles one in holds only its own
     // connection, not the function's concurrency. Larger and chunked bodies stream.
-    call.buffering = hasBody && !facts.transferEncoding && Number(length) <= BUFFERED_BODY_BYTES && !req.complete
+    call.buffering = hasBody && !facts.transferEncoding && Number(facts.contentLength) <= BUFFERED_BODY_BYTES && !req.complete
     if (hasBody) attachBody(req, res, call)
     else attachCaller(res, call)
     version.stats.arrivals++
     version.link(call, now)
-    if (!call.buffering) this.dispatch(call, now)
+    return call
+  }
+
+  /** The reused facts a function's rules read of a request. */
+  private governedRequest (req: CallRequest, functionPath: string, caller: string): GovernedRequest {
+    const governed = this.governed
+    governed.method = req.method ?? 'GET'
+    governed.url = req.url ?? '/'
+    governed.functionPath = functionPath
+    governed.caller = caller
+    governed.ip = req.socket.remoteAddress ?? ''
+    governed.rawHeaders = req.rawHeaders
+    return governed
+  }
+
+  /** Dispatches a call once the wait its throttling rule gave it is over. */
+  private go (call: Call, now: number): void {
+    const admission = call.admission
+    const wait = admission === null ? 0 : admission.waitMs
+    if (wait <= 0) {
+      this.dispatch(call, now)
+      return
+    }
+    (admission as Admission).waitMs = 0
+    setTimeout(() => {
+      // It may have timed out, or its caller left, while it waited its turn.
+      if (call.state === CallState.Waiting && !call.res.destroyed) this.dispatch(call, performance.now())
+    }, wait)
   }
 
   onBodyBuffered (call: Call): void {
-    this.dispatch(call, performance.now())
+    const now = performance.now()
+    if (call.authPending && !this.authenticateBuffered(call, now)) return
+    this.go(call, now)
   }
 
-  private rejectTooLarge (req: CallRequest, res: CallResponse, requestId: string): void {
-    sendProblem(res, 413, 'ROOST_E_PAYLOAD_TOO_LARGE', `the request body is larger than the limit of ${this.bodyLimit} bytes`, requestId)
+  /** A signed request whose body is in: checks its caller, then its rules; false when it was answered. */
+  private authenticateBuffered (call: Call, now: number): boolean {
+    call.authPending = false
+    const auth = call.auth as CallerAuthenticator
+    if (call.received > auth.maxBodyBytes) {
+      this.finish(call, now)
+      this.answered(call, 413, now, true)
+      this.rejectTooLarge(call.req, call.res, call.requestId, auth.maxBodyBytes)
+      return false
+    }
+    const facts = scanAuthHeaders(call.req.rawHeaders, this.authFacts)
+    facts.body = call.bodyBytes()
+    const result = auth.authenticate(facts, Date.now())
+    facts.body = undefined
+    if (!result.ok) {
+      this.finish(call, now)
+      call.state = CallState.Done
+      this.refuseCaller(call.req, call.res, result, call.requestId)
+      return false
+    }
+    call.caller = result.caller
+    const governance = call.governance
+    if (governance === null || !governance.hasRules) return true
+    const admission = newAdmission()
+    const rejection = governance.admit(this.governedRequest(call.req, call.path, call.caller), now, admission)
+    if (rejection === null) {
+      call.admission = admission
+      return true
+    }
+    this.finish(call, now)
+    this.countRejection(governance.fn, rejection)
+    this.answerRejection(call.res, rejection, call.requestId)
+    this.linger(call.req)
+    return false
+  }
+
+  /** 401/403 (or 503 when signed requests outrun the replay cache); never counted against the function. */
+  private refuseCaller (req: CallRequest, res: CallResponse, result: Extract<AuthResult, { ok: false }>, requestId: string): void {
+    const headers: Record<string, string> = {}
+    if (result.wwwAuthenticate !== '') headers['www-authenticate'] = result.wwwAuthenticate
+    if (result.retryAfterSeconds !== undefined) headers['retry-after'] = String(result.retryAfterSeconds)
+    sendProblem(res, result.status, result.code, result.detail, requestId, headers)
+    this.linger(req)
+  }
+
+  /** A request its rules refused: the rule's fallback for the cause, or the gateway's own answer. */
+  private reject (req: CallRequest, res: CallResponse, state: FunctionState, rejection: Rejection, requestId: string, path: string, prefix: string, caller: string, lane: string | undefined, deadline: number): void {
+    this.countRejection(state.fn.key, rejection)
+    const fallback = rejection.fallback
+    if (fallback?.kind === 'function') {
+      const target = this.fallbackVersion(state.fn.namespace, fallback)
+      if (target !== undefined) {
+        const facts = this.scan(req.rawHeaders)
+        const hasBody = facts.transferEncoding || (facts.contentLength !== undefined && facts.contentLength !== '0')
+        const now = performance.now()
+        const call = this.startCall(req, res, target, requestId, deadline, path, prefix, hasBody, facts, now)
+        call.caller = caller
+        call.lane = lane
+        if (!call.buffering) this.dispatch(call, now)
+        return
+      }
+    }
+    this.answerRejection(res, rejection, requestId)
+    this.linger(req)
+  }
+
+  /** The version a function fallback names, in the same namespace; undefined when it is not routed. */
+  private fallbackVersion (namespace: string, fallback: Extract<Fallback, { kind: 'function' }>): VersionState<Call> | undefined {
+    const match = this.router.match(`/fn/${fallback.name}.${namespace}`)
+    if (match === null) return undefined
+    if (fallback.version !== undefined) return this.versions.get(`${namespace}/${fallback.name}@${fallback.version}`) ?? match.fn.split.pick(undefined)
+    return match.fn.split.pick(undefined)
+  }
+
+  private answerRejection (res: CallResponse, rejection: Rejection, requestId: string): void {
+    const headers: Record<string, string> = { 'retry-after': retryAfterHeader(rejection.retryAfterMs) }
+    if (rejection.rateLimitPolicy !== undefined) headers['ratelimit-policy'] = rejection.rateLimitPolicy
+    if (rejection.rateLimit !== undefined) headers.ratelimit = rejection.rateLimit
+    const fallback = rejection.fallback
+    if (fallback?.kind === 'response') {
+      writeFallback(res, fallback, headers, requestId)
+      return
+    }
+    const problem = REJECTION_PROBLEMS[rejection.cause]
+    sendProblem(res, problem.status, problem.code, `${problem.detail} (${rejection.rule}, ${rejection.strategy}); retry after ${headers['retry-after']} s`, requestId, headers)
+  }
+
+  private countRejection (fn: string, rejection: Rejection): void {
+    const key = `${fn}\u0000${rejection.cause}\u0000${rejection.rule}`
+    this.rejections.set(key, (this.rejections.get(key) ?? 0) + 1)
+  }
+
+  retryStarted (call: Call): boolean {
+    const governance = call.governance
+    if (governance === null || call.res.headersSent || !call.canResend) return false
+    const retry = governance.policy.retry
+    if (call.attempts >= retry.attempts) return false
+    const now = performance.now()
+    const backoff = fullJitterBackoffMs(call.attempts - 1, retry.baseMs, retry.capMs, Math.random)
+    // One deadline for every attempt: a retry that could not finish in time is not tried.
+    if (Date.now() + backoff >= call.deadline) return false
+    if (!governance.retryBudget.tryRetry(now)) return false
+    this.retriesTotal++
+    call.cancel()
+    this.finish(call, now)
+    call.requeue()
+    call.version.link(call, now)
+    setTimeout(() => {
+      if (call.state === CallState.Waiting && !call.res.destroyed) this.dispatch(call, performance.now())
+    }, backoff)
+    return true
+  }
+
+  private rejectTooLarge (req: CallRequest, res: CallResponse, requestId: string, limit = this.bodyLimit): void {
+    const what = limit === this.bodyLimit ? 'the limit' : 'the limit of a signed request (its body is read whole to check the signature)'
+    sendProblem(res, 413, 'ROOST_E_PAYLOAD_TOO_LARGE', `the request body is larger than ${what} of ${limit} bytes`, requestId)
     this.linger(req)
   }
 
@@ -299,7 +529,7 @@ export class Gateway implements CallOwner {
     head.method = call.req.method ?? 'GET'
     head.url = call.path
     head.requestId = call.requestId
-    this.forwardHeaders(call.req, call.requestId, call.prefix, head.headers)
+    this.forwardHeaders(call, head.headers)
     return connection.open(call, head)
   }
 
@@ -342,16 +572,34 @@ export class Gateway implements CallOwner {
     }
   }
 
-  /** Counts the response a call was sent, `status` being the one the caller saw. */
-  private answered (call: Call, status: number, now: number): void {
+  /** Counts the response a call was sent, `status` being the one the caller saw; hands back what governance lent it. */
+  private answered (call: Call, status: number, now: number, byGateway = false): void {
     call.status = status
     call.version.stats.completed(status, now - call.arrivedAt, call.cold)
+    const admission = call.admission
+    if (admission !== null) {
+      call.admission = null
+      // The call's own time: a wait for a cold start is not the function being slow.
+      const duration = call.sentAt > 0 ? now - call.sentAt : 0
+      call.governance?.finish(admission, outcomeOf(status, byGateway, false), duration, now)
+    }
   }
 
-  /** Answers a call the gateway gave up on (already finished) with its own problem. */
+  /** A call that ends with no answer (its caller left): what governance lent it comes back, counting for nothing. */
+  private abandoned (call: Call, now: number): void {
+    const admission = call.admission
+    if (admission === null) return
+    call.admission = null
+    call.governance?.finish(admission, 'ignored', 0, now)
+  }
+
+  /** Answers a call the gateway gave up on (already finished) with its own problem, or its rule's fallback for the cause. */
   private fail (call: Call, status: number, code: string, detail: string, now: number, headers?: Record<string, string>): void {
-    this.answered(call, status, now)
-    sendProblem(call.res, status, code, detail, call.requestId, headers)
+    this.answered(call, status, now, true)
+    const cause = status === 504 ? 'timed-out' : code === 'ROOST_E_OVERLOADED' ? 'overloaded' : undefined
+    const fallback = cause === undefined ? undefined : call.governance?.fallbackFor(cause, call.req.method ?? 'GET', call.path)
+    if (fallback?.kind === 'response') writeFallback(call.res, fallback, headers ?? {}, call.requestId)
+    else sendProblem(call.res, status, code, detail, call.requestId, headers)
     this.linger(call.req)
   }
 
@@ -404,6 +652,7 @@ export class Gateway implements CallOwner {
     this.finish(call, now)
     // A caller that left mid-response saw the instance's status; one that left before saw none.
     if (call.res.headersSent) this.answered(call, call.status, now)
+    else this.abandoned(call, now)
     if (call.version.queue.length > 0) this.pump(call.version, now)
   }
 
@@ -452,17 +701,17 @@ export class Gateway implements CallOwner {
     const seconds = call.version.config.timeoutMs / 1000
     if (bodyLate) {
       const status = wasSent ? 504 : 408
-      this.answered(call, status, now)
+      this.answered(call, status, now, true)
       if (wasSent) sendProblem(res, 504, 'ROOST_E_TIMEOUT', `the request's body did not arrive within the function's timeout of ${seconds}s`, call.requestId, { connection: 'close' })
       else sendProblem(res, 408, 'ROOST_E_REQUEST_TIMEOUT', `the request's body did not arrive within the function's timeout of ${seconds}s`, call.requestId, { connection: 'close' })
       call.req.call = null
       setTimeout(() => res.socket?.destroy(), CLOSE_AFTER_MS).unref()
     } else if (wasSent && instance !== null) {
-      this.answered(call, 504, now)
+      this.answered(call, 504, now, true)
       this.report({ t: 'suspect', instanceId: instance.id })
       sendProblem(res, 504, 'ROOST_E_TIMEOUT', `the function did not answer within its timeout of ${seconds}s`, call.requestId)
     } else {
-      this.answered(call, 504, now)
+      this.answered(call, 504, now, true)
       sendProblem(res, 504, 'ROOST_E_TIMEOUT', `no instance could take the request within the function's timeout of ${seconds}s`, call.requestId)
     }
     if (call.version.queue.length > 0) this.pump(call.version, now)
@@ -499,6 +748,7 @@ export class Gateway implements CallOwner {
     const now = performance.now()
     const versions = new Map<string, VersionState<Call>>()
     const functions: FunctionState[] = []
+    const governance = new Map<string, { governance: FunctionGovernance, auth: CallerAuthenticator }>()
     for (const fn of table.functions) {
       for (const config of fn.versions) {
         const existing = this.versions.get(config.key) ?? this.retired.get(config.key)
@@ -509,10 +759,14 @@ export class Gateway implements CallOwner {
       const split = new TrafficSplit(fn.traffic.map((target) => ({
         percent: target.percent,
         tag: target.tag,
+        lane: target.lane,
         value: versions.get(`${fn.namespace}/${fn.name}@${target.version}`) as VersionState<Call>
       })))
-      functions.push({ fn, split })
+      const state: FunctionState = { fn, split, governance: null, auth: null, lanes: null }
+      if (fn.governance !== undefined) this.governFunction(state, fn.governance, governance, now)
+      functions.push(state)
     }
+    this.governance = governance
     const previous = this.versions
     this.versions = versions
     this.router = new Router(functions.map((state) => ({ name: state.fn.name, namespace: state.fn.namespace, paths: state.fn.paths, host: state.fn.host, value: state })))
@@ -525,6 +779,21 @@ export class Gateway implements CallOwner {
     }
     for (const version of versions.values()) if (version.queue.length > 0) this.pump(version, now)
     if (!this.tableApplied) this.releaseEarly()
+  }
+
+  /** A function's governance from its table entry; limiters, breakers and replay caches of the last table stay. */
+  private governFunction (state: FunctionState, policy: FunctionPolicy, next: Map<string, { governance: FunctionGovernance, auth: CallerAuthenticator }>, now: number): void {
+    let kept = this.governance.get(state.fn.key)
+    if (kept === undefined) {
+      kept = { governance: new FunctionGovernance(state.fn.key, policy, this.governanceEvents, now), auth: new CallerAuthenticator(policy.auth, { callKey: this.callKey }) }
+    } else {
+      kept.governance.update(policy, now)
+      kept.auth.update(policy.auth)
+    }
+    next.set(state.fn.key, kept)
+    state.governance = kept.governance
+    state.auth = policy.auth.mode === 'none' ? null : kept.auth
+    state.lanes = policy.lanes.length > 0 ? new LaneMatcher(policy.lanes) : null
   }
 
   /** The first table is in place: the requests that waited for it are routed now. */
@@ -581,12 +850,19 @@ export class Gateway implements CallOwner {
     for (const instance of this.instances.values()) {
       instances.push({ id: instance.id, versionKey: instance.versionKey, inFlight: instance.inflight, concurrency: instance.takeConcurrency(now, intervalMs) })
     }
-    return { t: 'metrics', at: Date.now(), intervalMs, versions, instances }
+    const governance: Record<string, FunctionGovernanceState> = {}
+    for (const [key, kept] of this.governance) if (kept.governance.hasRules) governance[key] = kept.governance.state(now)
+    return { t: 'metrics', at: Date.now(), intervalMs, versions, instances, governance }
   }
 
   /** The gateway's series in the Prometheus text format: routed versions and retired ones with open requests. */
   exposition (): string {
-    return renderGatewayMetrics([...this.versions.values(), ...this.retired.values()], { shedTotal: this.shedTotal, lagMs: this.shedder.lagMs })
+    const now = performance.now()
+    const governed: GovernedFunctionMetrics[] = []
+    for (const [key, kept] of this.governance) governed.push({ key, governance: kept.governance, budgetLeft: kept.governance.retryBudget.remaining(now) })
+    return renderGatewayMetrics([...this.versions.values(), ...this.retired.values()], { shedTotal: this.shedTotal, lagMs: this.shedder.lagMs }, {
+      rejections: this.rejections, retriesTotal: this.retriesTotal, functions: governed, now
+    })
   }
 
   /** The control plane's answer to a `scrape` report. */
@@ -635,6 +911,10 @@ export class Gateway implements CallOwner {
     facts.transferEncoding = false
     facts.tag = undefined
     facts.requestId = undefined
+    facts.lane = undefined
+    facts.deadline = undefined
+    facts.callToken = undefined
+    facts.idempotencyKey = false
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]
       const length = name.length
@@ -645,14 +925,22 @@ export class Gateway implements CallOwner {
       } else if (length === 11) {
         if (facts.tag === undefined && name.toLowerCase() === 'x-roost-tag') facts.tag = raw[i + 1]
       } else if (length === 12) {
-        if (facts.requestId === undefined && name.toLowerCase() === 'x-request-id') facts.requestId = raw[i + 1]
+        const lower = name.toLowerCase()
+        if (lower === 'x-request-id') facts.requestId ??= raw[i + 1]
+        else if (lower === 'x-roost-lane') facts.lane ??= raw[i + 1]
+        else if (lower === 'x-roost-call') facts.callToken ??= raw[i + 1]
+      } else if (length === 16) {
+        if (name.toLowerCase() === 'x-roost-deadline') facts.deadline ??= raw[i + 1]
+      } else if (length === 15) {
+        if (name.toLowerCase() === 'idempotency-key') facts.idempotencyKey = true
       }
     }
     return facts
   }
 
   /** Fills `headers` with what the instance is sent; throws GatewayError if the head would not fit a frame. */
-  private forwardHeaders (req: CallRequest, requestId: string, prefix: string, headers: string[]): void {
+  private forwardHeaders (call: Call, headers: string[]): void {
+    const { req, requestId, prefix } = call
     const raw = req.rawHeaders
     let n = 0
     let size = 0
@@ -687,10 +975,43 @@ export class Gateway implements CallOwner {
       headers[n++] = 'x-forwarded-host'
       headers[n++] = host
     }
+    if (call.caller !== '' && call.caller !== ANONYMOUS) {
+      headers[n++] = 'x-roost-caller'
+      headers[n++] = call.caller
+    }
+    if (call.lane !== undefined) {
+      headers[n++] = 'x-roost-lane'
+      headers[n++] = call.lane
+    }
     headers.length = n
     if (n / 2 > MAX_FIELD || size + (req.url?.length ?? 0) + 3 * n > MAX_DATA_PAYLOAD_BYTES) {
       throw new GatewayError(`the request's head (${n / 2} headers) is larger than an instance accepts`)
     }
+  }
+}
+
+/** The gateway's own answer per cause, when the rule names no fallback for it. */
+const REJECTION_PROBLEMS = {
+  'rate-limited': { status: 429, code: 'ROOST_E_RATE_LIMITED', detail: 'the request is over a rate limit of the function' },
+  'concurrency-limited': { status: 429, code: 'ROOST_E_CONCURRENCY_LIMITED', detail: 'the function has as many requests in flight as a rule allows' },
+  'breaker-open': { status: 503, code: 'ROOST_E_BREAKER_OPEN', detail: 'the function\'s circuit breaker is open: it failed too often lately' },
+  overloaded: { status: 503, code: 'ROOST_E_OVERLOADED', detail: 'the function is overloaded' },
+  'timed-out': { status: 504, code: 'ROOST_E_TIMEOUT', detail: 'the function did not answer in time' }
+} as const
+
+/** A rule's provided response (OpenSergo HttpRequestFallbackAction); its own headers win over the gateway's. */
+function writeFallback (res: CallResponse, fallback: Extract<Fallback, { kind: 'response' }>, headers: Record<string, string>, requestId: string): void {
+  const out: Record<string, string | number> = { ...headers, 'x-request-id': requestId }
+  for (const [name, value] of fallback.headers) out[name.toLowerCase()] = value
+  if (out['content-type'] === undefined) out['content-type'] = 'text/plain; charset=utf-8'
+  const body = Buffer.from(fallback.body, 'utf8')
+  out['content-length'] = body.length
+  try {
+    res.writeHead(fallback.status, out)
+    res.end(body)
+  } catch {
+    // A header value node refuses was checked at apply; a caller gone meanwhile is nobody's fault.
+    res.destroy()
   }
 }
 

@@ -3,6 +3,7 @@
 import type { LoadShedderOptions } from './load-shedder.js'
 
 import type { FunctionPolicy } from '../governance/index.js'
+import type { FunctionGovernanceState } from './function-governance.js'
 
 export interface TrafficTarget {
   version: number
@@ -70,6 +71,8 @@ export interface GatewayOptions {
   tableWaitMs?: number
   /** When the gateway sheds new requests because its own event loop is late. */
   loadShedding?: LoadShedderOptions
+  /** The platform run's call key (PlatformCallKey.bytes()): checks the tokens functions call with. */
+  callKey?: Uint8Array
 }
 
 /** One function version's load over the last interval, for the autoscaler. */
@@ -106,7 +109,13 @@ export interface GatewayMetricsReport {
   intervalMs: number
   versions: VersionMetrics[]
   instances: InstanceMetrics[]
+  /** The live state of every function with governance rules, by function key (`roost describe function`). */
+  governance: Record<string, FunctionGovernanceState>
 }
+
+export type GovernanceEvent =
+  | { kind: 'breaker', rule: string, breaker: string, from: string, to: string, reason: string, openMs?: number }
+  | { kind: 'rejected', rule: string, strategy: string, cause: string }
 
 /** Control plane → gateway. */
 export type GatewayCommand =
@@ -132,4 +141,6 @@ export type GatewayReport =
   | { t: 'exposition', id: number, text: string }
   /** The routing table of this revision is in force. */
   | { t: 'table-applied', revision: number }
+  /** A breaker changed state, or a rule began refusing requests (the first rejection of a burst). */
+  | { t: 'governance', function: string, event: GovernanceEvent }
   | { t: 'closed' }

@@ -1,6 +1,8 @@
 export interface SplitTarget<T> {
   percent: number
   tag?: string
+  /** Requests in this lane go to this target, whatever its percent. */
+  lane?: string
   value: T
 }
 
@@ -9,11 +11,13 @@ export class TrafficSplit<T> {
   private readonly thresholds: number[] = []
   private readonly values: T[] = []
   private readonly tags = new Map<string, T>()
+  private readonly lanes = new Map<string, T>()
 
   constructor (targets: Array<SplitTarget<T>>) {
     let total = 0
     for (const target of targets) {
       if (target.tag !== undefined) this.tags.set(target.tag, target.value)
+      if (target.lane !== undefined) this.lanes.set(target.lane, target.value)
       if (target.percent <= 0) continue
       total += target.percent
       this.thresholds.push(total)
@@ -23,6 +27,11 @@ export class TrafficSplit<T> {
       this.thresholds.push(100)
       this.values.push(targets[0].value)
     }
+  }
+
+  /** The target of a lane; undefined when no target serves it (the request takes the default split). */
+  pickLane (lane: string): T | undefined {
+    return this.lanes.size === 0 ? undefined : this.lanes.get(lane)
   }
 
   pick (tag: string | undefined): T {
