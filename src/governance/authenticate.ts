@@ -1,6 +1,6 @@
 import { ApiKeyVerifier } from './api-key.js'
 import { CALL_TOKEN_HEADER, type PlatformCallKey } from './call-token.js'
-import { DEFAULT_REPLAY_CACHE_SIZE, WebhookVerifier } from './hmac.js'
+import { WebhookVerifier } from './hmac.js'
 import { JwtVerifier } from './jwt.js'
 import type { CallerAuth, HmacAuth } from './policy.js'
 
@@ -99,7 +99,7 @@ const CHALLENGE = {
 } as const
 // RFC 6750 §3.1: a challenge names the error once credentials were presented.
 const INVALID_TOKEN = `Bearer ${REALM}, error="invalid_token"`
-const BEARER = /^Bearer[ \t]+([^ \t]+)[ \t]*$/i
+const BEARER_SCHEME = 'bearer'
 /** How long a signer is asked to wait when the replay cache is full. */
 const REPLAY_FULL_RETRY_SECONDS = 1
 /** Default bound of a signed body read before authentication. */
@@ -173,17 +173,29 @@ export class CallerAuthenticator {
   }
 
   private webhookVerifier (auth: HmacAuth): WebhookVerifier {
-    const options = { secrets: auth.secrets, toleranceMs: auth.toleranceMs, replayCacheSize: auth.replayCacheSize ?? DEFAULT_REPLAY_CACHE_SIZE }
+    const options = { secrets: auth.secrets, toleranceMs: auth.toleranceMs, replayCacheSize: auth.replayCacheSize }
     if (this.webhooks === undefined) this.webhooks = new WebhookVerifier(options)
     else this.webhooks.configure(options)
     return this.webhooks
   }
 }
 
-/** The bearer token of an Authorization header, or undefined. */
+/** The bearer token of an Authorization header (`Bearer` in any case, then blanks), or undefined; read by hand, as a RegExp match would allocate its array per request. */
 function bearerToken (authorization: string | undefined): string | undefined {
-  if (authorization === undefined) return undefined
-  return BEARER.exec(authorization)?.[1]
+  if (authorization === undefined || authorization.length < 8) return undefined
+  // ASCII letters compare case-insensitively with their 0x20 bit set
+  for (let i = 0; i < 6; i++) if ((authorization.charCodeAt(i) | 0x20) !== BEARER_SCHEME.charCodeAt(i)) return undefined
+  let start = 6
+  while (start < authorization.length && isBlank(authorization.charCodeAt(start))) start++
+  if (start === 6) return undefined
+  let end = authorization.length
+  while (end > start && isBlank(authorization.charCodeAt(end - 1))) end--
+  for (let i = start; i < end; i++) if (isBlank(authorization.charCodeAt(i))) return undefined
+  return end > start ? authorization.slice(start, end) : undefined
+}
+
+function isBlank (code: number): boolean {
+  return code === 32 || code === 9
 }
 
 function keyCheck (keys: ApiKeyVerifier): Check {

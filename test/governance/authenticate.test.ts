@@ -186,3 +186,17 @@ test('update switches modes: the same authenticator follows the pushed policy', 
   assert.equal(a.authenticate(facts(), NOW).ok, false)
   assert.equal(a.authenticate(facts({ apiKey: key.key }), NOW).ok, true)
 })
+
+describe('the bearer token of Authorization', () => {
+  const key = generateApiKey()
+  const a = new CallerAuthenticator({ mode: 'key', keys: [{ id: key.id, sha256: key.sha256 }] })
+  const accepted = (authorization: string): boolean => a.authenticate(facts({ authorization }), NOW).ok
+
+  test('is read after "Bearer" in any case and blanks, trailing blanks ignored', () => {
+    for (const header of [`Bearer ${key.key}`, `BEARER ${key.key}`, `bEaReR\t${key.key}`, `Bearer    ${key.key} \t`]) assert.equal(accepted(header), true, header)
+  })
+
+  test('is not read from another scheme, without a blank after the scheme, or with a second word', () => {
+    for (const header of [`Basic ${key.key}`, `Bearer${key.key}`, `Bearers ${key.key}`, `Bearer ${key.key} extra`, 'Bearer ', 'Bearer', key.key]) assert.equal(accepted(header), false, header)
+  })
+})
