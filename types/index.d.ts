@@ -30,6 +30,21 @@ export interface Context {
   readonly log: Logger
   /** Milliseconds left before the deadline. */
   remainingMs (): number
+  /**
+   * Who called, as the function's `spec.http.auth` check found it: `key:<id>`,
+   * `jwt:<sub>`, `hmac:<secret name>`, `fn:<namespace>/<name>` (another
+   * function); null for a function any caller may call.
+   */
+  readonly caller: string | null
+  /** The lane this request runs in (a lane rule matched it, or the calling function's request ran in it); null: none. */
+  readonly lane: string | null
+  /**
+   * fetch() for calling other functions: a path such as `/fn/other` goes to the
+   * gateway, and every call to the gateway carries this request's deadline, its
+   * lane and the proof of which function calls (private functions take only
+   * such calls). Other URLs are fetched as given.
+   */
+  fetch (input: string | URL | Request, init?: RequestInit): Promise<Response>
 }
 
 export type Handler = (req: Request, ctx: Context) => Response | Promise<Response>

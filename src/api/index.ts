@@ -20,6 +20,7 @@ export { functionJsonSchema } from './schema-document.js'
 export { API_VERSION, FUNCTION_KIND, FunctionManifestSchema } from './function-schema.js'
 export type { FunctionManifest, FunctionResource, FunctionSpec, FunctionSource, ScaleSpec, HttpSpec, HttpAuth, HmacAuthSpec, JwtAuthSpec, TrafficTarget } from './function-schema.js'
 // Caller identity: what the control plane puts in a function's FunctionPolicy.auth.
+export { SECRET_KIND } from './secret-refs.js'
 export { API_KEY_KIND, apiKeyRecordsOf, authSecretNamesOf, callerAuthOf, compileCallerAuth } from './caller-auth.js'
 export type { ApiKeySpec } from './caller-auth.js'
 export { versionConfigOf, versionConfigHash, effectiveTraffic, instanceEnv, publicVersionConfig } from './version-config.js'

@@ -16,6 +16,8 @@ import { parseDuration } from './quantities.js'
 import { checkReservationInput, reserveRoute } from './route-ownership.js'
 import { publicVersionConfig, type VersionConfig } from './version-config.js'
 
+import type { FunctionGovernanceState } from '../gateway/index.js'
+
 /** What the API needs to know of the running platform, without knowing processes. */
 export interface LiveView {
   instances (): InstanceSummary[]
@@ -27,6 +29,8 @@ export interface LiveView {
   scaling (namespace: string, name: string, version: number): VersionScaling | undefined
   /** The isolation a namespace's instances run under. */
   isolation? (namespace: string): IsolationView
+  /** The live state of the function's governance rules (limiter fill, breaker state and why), as of the gateway's last report. */
+  governance? (namespace: string, name: string): FunctionGovernanceState | undefined
   /** Resolves once the data plane routes what the store holds now (bounded; never rejects). */
   settle? (): Promise<void>
   /** Prometheus text of the whole platform. */

@@ -1,6 +1,6 @@
 import type { FunctionResource, FunctionSpec } from '../api/function-schema.js'
-import { governedFunctionOf, listRules, ruleOf } from '../api/index.js'
-import { compilePolicies, type CompiledPolicy } from '../governance/index.js'
+import { API_KEY_KIND, SECRET_KIND, callerAuthOf, governedFunctionOf, listRules, ruleOf } from '../api/index.js'
+import { compilePolicies, type CallerAuth, type CompiledPolicy, type GovernedFunction } from '../governance/index.js'
 import { resolveLimits } from '../api/limits.js'
 import { effectiveTraffic, instanceEnv, type VersionConfig } from '../api/version-config.js'
 import type { ScaledVersion } from '../autoscaler/index.js'
@@ -228,8 +228,17 @@ export class FunctionController {
    */
   private compiledPolicies (functions: StoredFunction[]): Map<string, CompiledPolicy> {
     const rules = listRules(this.store)
-    const from = [...functions, ...rules].map((r) => `${r.kind}/${r.namespace}/${r.name}@${r.generation}:${r.uid}`).join('\n')
-    if (from !== this.policies.from) this.policies = { from, compiled: compilePolicies(functions.map(governedFunctionOf), rules.map(ruleOf)) }
+    // A function's caller check reads its API keys and the Secrets it names: a key revoked or a secret rotated must reach the gateway too.
+    const credentials = [...this.store.listResources(API_KEY_KIND), ...this.store.listResources(SECRET_KIND)]
+    const from = [...functions, ...rules, ...credentials].map((r) => `${r.kind}/${r.namespace}/${r.name}@${r.generation}:${r.uid}`).join('\n')
+    if (from !== this.policies.from) {
+      const byKey = new Map(functions.map((fn) => [`${fn.namespace}/${fn.name}`, fn]))
+      const authOf = (governed: GovernedFunction): CallerAuth => {
+        const fn = byKey.get(`${governed.namespace}/${governed.name}`)
+        return fn === undefined ? { mode: 'none' } : callerAuthOf(this.store, fn)
+      }
+      this.policies = { from, compiled: compilePolicies(functions.map(governedFunctionOf), rules.map(ruleOf), { authOf }) }
+    }
     return this.policies.compiled
   }
 

@@ -2,12 +2,13 @@ import { Worker } from 'node:worker_threads'
 import { EventEmitter, once } from 'node:events'
 import { StartupError } from '../errors/index.js'
 import { PendingAnswers } from './pending-answers.js'
-import type { GatewayCommand, GatewayMetricsReport, GatewayOptions, GatewayReport, RoutingTable } from './routing-table.js'
+import type { GatewayCommand, GatewayMetricsReport, GatewayOptions, GatewayReport, GovernanceEvent, RoutingTable } from './routing-table.js'
 
 export { Gateway } from './gateway.js'
 export type {
-  GatewayMetricsReport, GatewayOptions, InstanceMetrics, RoutingTable, RoutedFunction, RoutedInstance, RoutedVersion, TrafficTarget, VersionMetrics
+  GatewayMetricsReport, GatewayOptions, GovernanceEvent, InstanceMetrics, RoutingTable, RoutedFunction, RoutedInstance, RoutedVersion, TrafficTarget, VersionMetrics
 } from './routing-table.js'
+export type { FunctionGovernanceState, RuleState } from './function-governance.js'
 
 export interface GatewayStartOptions extends GatewayOptions {
   /**
@@ -24,6 +25,8 @@ export interface GatewayEvents {
   violation: [instanceId: string, reason: string]
   /** Every `metricsIntervalMs` (1 s by default): the load per version and instance, for the autoscaler. */
   metrics: [report: GatewayMetricsReport]
+  /** A breaker changed state, or a rule began refusing requests. */
+  governance: [fn: string, event: GovernanceEvent]
   exit: [code: number]
 }
 
@@ -45,6 +48,7 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
         case 'suspect': this.emit('suspect', message.instanceId); break
         case 'violation': this.emit('violation', message.instanceId, message.reason); break
         case 'metrics': this.emit('metrics', message); break
+        case 'governance': this.emit('governance', message.function, message.event); break
         case 'scrape': this.answerScrape(message.id); break
         case 'exposition': this.expositions.answer(message.id, message.text); break
         case 'table-applied': this.onTableApplied(message.revision); break

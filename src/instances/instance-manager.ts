@@ -115,6 +115,8 @@ export interface InstanceManagerOptions {
    * uids. Must be stable across restarts (default: assigned in memory, from 200000).
    */
   identityOf?: (namespace: string) => Identity
+  /** Where functions call other functions, and the call token each function's instances call with (docs/caller-identity.md). */
+  calls?: { gatewayUrl: string, tokenOf: (namespace: string, name: string) => string }
 }
 
 interface StartBackoff {
@@ -211,9 +213,11 @@ export class InstanceManager {
   private readonly drainDelayMs: number
   private readonly startTimeoutMs: number
   private readonly identityOf: ((namespace: string) => Identity) | null
+  private readonly calls: NonNullable<InstanceManagerOptions['calls']> | null
 
   constructor (private readonly driver: Driver, private readonly hooks: InstanceManagerHooks, options: InstanceManagerOptions = {}) {
     this.startTimeoutMs = options.startTimeoutMs ?? 10_000
+    this.calls = options.calls ?? null
     if (driver.isolation().switchesUids) {
       const identities = options.identityOf === undefined ? new NamespaceIdentities() : null
       this.identityOf = options.identityOf ?? ((namespace) => (identities as NamespaceIdentities).identityOf(namespace))
@@ -433,6 +437,10 @@ export class InstanceManager {
   private loadMessage (instance: ManagedInstance): LoadMessage {
     const target = instance.target
     const message: LoadMessage = { t: 'load', instanceId: instance.id, bundlePath: target.bundlePath, fn: target.fn, env: target.env, timeoutMs: target.timeoutMs }
+    if (this.calls !== null) {
+      message.gatewayUrl = this.calls.gatewayUrl
+      message.callToken = this.calls.tokenOf(target.fn.namespace, target.fn.name)
+    }
     if (this.identityOf !== null) {
       const { uid, gid } = this.identityOf(target.fn.namespace)
       message.uid = uid

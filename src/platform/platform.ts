@@ -4,7 +4,8 @@ import { createApiServer, type LiveView } from '../api/index.js'
 import { Autoscaler, MachineCpu, type ScalingDecision } from '../autoscaler/index.js'
 import { BundleFiles, FunctionController } from '../controllers/index.js'
 import { StartupError } from '../errors/index.js'
-import { GatewayHandle } from '../gateway/index.js'
+import { GatewayHandle, type FunctionGovernanceState } from '../gateway/index.js'
+import { PlatformCallKey } from '../governance/index.js'
 import { InstanceManager, LocalProcessDriver, versionKey } from '../instances/index.js'
 import { NamespaceIdentities } from '../isolation/index.js'
 import { ControlPlaneMetrics, joinExpositions } from '../metrics/index.js'
@@ -33,6 +34,9 @@ export interface PlatformOptions {
   /** Called when the platform cannot go on (its gateway thread died); it has stopped by then. */
   onFatal?: (err: Error) => void
 }
+
+/** The event reasons of breaker transitions, by the state entered. */
+const BREAKER_REASONS: Record<string, string> = { open: 'CircuitBreakerOpened', 'half-open': 'CircuitBreakerHalfOpen', closed: 'CircuitBreakerClosed' }
 
 const DEFAULTS = { host: '127.0.0.1', gatewayPort: 8080, apiPort: 7070, bodyLimit: 6 * 1024 * 1024, queueLimit: 1000, warmPoolSize: 2 }
 const LOG_LINES_PER_FUNCTION = 10_000
@@ -81,8 +85,11 @@ export class Platform {
       cleanup.unshift(() => logs.close())
 
       const metrics = new ControlPlaneMetrics()
+      // One key per run proves a request came from a function of this platform (private functions, passed-on deadlines).
+      const callKey = PlatformCallKey.generate()
       const gateway = await GatewayHandle.start({
         host,
+        callKey: callKey.bytes(),
         port: options.gatewayPort ?? DEFAULTS.gatewayPort,
         bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
         scrapeControlPlane: () => metrics.text()
@@ -116,7 +123,9 @@ export class Platform {
         onPoolChange: (size) => metrics.warmPoolSize(size),
         onUsage: (instanceId, key, elu, cpuUs) => scaler?.observeInstance({ versionKey: key, instanceId, at: Date.now(), elu, cpuUs }),
         onGone: (instanceId) => scaler?.forgetInstance(instanceId)
-      }, { warmPool: { size: options.warmPoolSize ?? DEFAULTS.warmPoolSize }, livenessIntervalMs: options.livenessIntervalMs, identityOf: identityOf ?? undefined })
+      }, {
+        calls: { gatewayUrl: gateway.url, tokenOf: (namespace, name) => callKey.mint(namespace, name) },
+        warmPool: { size: options.warmPoolSize ?? DEFAULTS.warmPoolSize }, livenessIntervalMs: options.livenessIntervalMs, identityOf: identityOf ?? undefined })
       cleanup.unshift(() => instances.stop())
       // The pool fills now, so that the first functions start from it.
       instances.start()
@@ -138,10 +147,21 @@ export class Platform {
         if (machine !== null) autoscaler.observeMachine(machine)
         autoscaler.observe(report)
         inFlight = new Map(report.instances.map((instance) => [instance.id, instance.inFlight]))
+        governance = report.governance
       })
       gateway.on('demand', (key) => {
         instances.demand(key)
         autoscaler.activate(key)
+      })
+      // The live state of each function's rules, as of the gateway's last report: for `roost describe function`.
+      let governance: Record<string, FunctionGovernanceState> = {}
+      gateway.on('governance', (fn, event) => {
+        const [namespace, name] = fn.split('/')
+        if (event.kind === 'breaker') {
+          recordEvent(namespace, name, event.to === 'open' ? 'Warning' : 'Normal', BREAKER_REASONS[event.to] ?? 'CircuitBreaker', `${event.rule}: breaker ${event.breaker} ${event.from} → ${event.to}: ${event.reason}`)
+        } else {
+          recordEvent(namespace, name, 'Warning', 'RequestsRejected', `${event.rule}: ${event.strategy} began refusing requests (${event.cause}); further refusals of this burst are counted in roost_governance_rejected_total, not recorded`)
+        }
       })
       gateway.on('suspect', (instanceId) => instances.suspect(instanceId))
       gateway.on('violation', (instanceId, reason) => instances.violation(instanceId, reason))
@@ -154,6 +174,7 @@ export class Platform {
         serving: (namespace, name) => controller?.serving(namespace, name),
         startFailure: (namespace, name, version) => controller?.startFailure(namespace, name, version),
         scaling: (namespace, name, version) => autoscaler.status(versionKey(namespace, name, version)),
+        governance: (namespace, name) => governance[`${namespace}/${name}`],
         isolation: (namespace) => {
           const { mode, details } = instances.isolation()
           if (identityOf === null) return { mode, details }

@@ -83,7 +83,7 @@ async function load (message: LoadMessage): Promise<void> {
   const started = performance.now()
   try {
     const handler = await loadBundle(message)
-    invoker.setHandler(handler, message.fn, message.timeoutMs)
+    invoker.setHandler(handler, message.fn, message.timeoutMs, { gatewayUrl: message.gatewayUrl ?? null, callToken: message.callToken ?? null })
   } catch (err) {
     const reason = err instanceof Error ? (err.stack ?? err.message) : String(err)
     capture.flush()

@@ -1,4 +1,4 @@
-import { Context } from './context.js'
+import { Context, type CallSettings } from './context.js'
 import type { LazyRequest } from './lazy-request.js'
 import { LightResponse, NativeResponse } from './light-response.js'
 import type { LogCapture } from './log-capture.js'
@@ -28,6 +28,7 @@ export class Invoker {
   private fn: FunctionIdentity | null = null
   private timeoutMs = 30_000
   private onIdle: (() => void) | null = null
+  private calls: CallSettings = { gatewayUrl: null, callToken: null }
 
   constructor (private readonly capture: LogCapture, private readonly requests: RequestTracking) {}
 
@@ -35,10 +36,11 @@ export class Invoker {
     return this.handler !== null
   }
 
-  setHandler (handler: FetchHandler, fn: FunctionIdentity, timeoutMs: number): void {
+  setHandler (handler: FetchHandler, fn: FunctionIdentity, timeoutMs: number, calls?: CallSettings): void {
     this.handler = handler
     this.fn = fn
     this.timeoutMs = timeoutMs
+    if (calls !== undefined) this.calls = calls
   }
 
   /** Back to serving nothing, as before the first `setHandler`. */
@@ -63,7 +65,7 @@ export class Invoker {
     this.inflight++
     const requestId = info.requestId
     const deadline = info.deadline > 0 ? info.deadline : Date.now() + this.timeoutMs
-    const ctx = new Context(requestId, deadline, this.fn as FunctionIdentity, this.capture)
+    const ctx = new Context(requestId, deadline, this.fn as FunctionIdentity, this.capture, request, this.calls)
     let result: unknown
     try {
       result = this.requests.run(requestId, this.handler as FetchHandler, request as unknown as Request, ctx)

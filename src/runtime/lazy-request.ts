@@ -58,6 +58,15 @@ export class LazyRequest {
 
   get bodyUsed (): boolean { return this.#real === null ? this.#bodyUsed : this.#real.bodyUsed }
 
+  /** The first value of a header (`name` lower case), read from the raw list: no Headers object is made. */
+  rawHeader (name: string): string | null {
+    const raw = this.#rawHeaders
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i].length === name.length && raw[i].toLowerCase() === name) return raw[i + 1]
+    }
+    return null
+  }
+
   /** True while nothing forced the real Request into being (for tests and the curious). */
   get isLight (): boolean { return this.#real === null }
 

@@ -17,6 +17,10 @@ export interface LoadMessage {
   fn: FunctionIdentity
   env: Record<string, string>
   timeoutMs: number
+  /** The gateway's URL, for ctx.fetch and relative URLs. */
+  gatewayUrl?: string
+  /** Sent as `x-roost-call` on calls through the gateway: proves the caller is this function. */
+  callToken?: string
   /** With both, the runtime drops to this user and group before it imports the bundle. */
   uid?: number
   gid?: number
