@@ -35,9 +35,32 @@ export interface SchemaNode {
 
 /** Ajv's errors of a document as field problems, with patterns explained by `explain`. */
 export function schemaProblems (doc: Doc, errors: ErrorObject[], explain: Explainers): FieldProblem[] {
-  return resolveUnions(errors)
+  const problems = resolveUnions(errors)
     .filter((e) => !e.schemaPath.includes('/propertyNames/')) // reported once by their propertyNames error
     .map((e) => problemOf(doc, e, explain))
+  return typosFirst(problems)
+}
+
+// `treshold: 10` is one mistake, not two: the unknown field that is a near miss of a
+// required one is the problem to show, and the required field it was meant as is not missing.
+function typosFirst (problems: FieldProblem[]): FieldProblem[] {
+  const meant = new Set<string>()
+  const typos: FieldProblem[] = []
+  for (const p of problems) {
+    const suggestion = /^unknown field; did you mean "([^"]+)"\?$/.exec(p.message)?.[1]
+    if (suggestion === undefined) continue
+    typos.push(p)
+    meant.add(`${p.field.slice(0, p.field.length - lastKeyLength(p.field))}${suggestion}`)
+  }
+  if (typos.length === 0) return problems
+  return [...typos, ...problems.filter((p) => !typos.includes(p) && !(p.message === 'required' && meant.has(p.field)))]
+}
+
+// 'spec.treshold' → 8 ('treshold'); 'spec["a b"]' → 7.
+function lastKeyLength (field: string): number {
+  const bracket = /\["(?:[^"\\]|\\.)*"\]$/.exec(field)
+  if (bracket !== null) return bracket[0].length
+  return field.length - field.lastIndexOf('.') - 1
 }
 
 function problemOf (doc: Doc, e: ErrorObject, explainers: Explainers): FieldProblem {

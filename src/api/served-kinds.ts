@@ -5,7 +5,7 @@
 // own, whose errors would all be noise.
 
 import {
-  FAULT_TOLERANCE_API_VERSION, RULE_KINDS, TRAFFIC_API_VERSION, apiVersionOf, isRuleKind, type RuleKind
+  FAULT_TOLERANCE_API_VERSION, RULE_KINDS, RULE_NAMES, TRAFFIC_API_VERSION, isRuleKind, rulePath, type RuleKind
 } from '../governance/index.js'
 import { UnknownKindError } from '../errors/index.js'
 import { API_VERSION, FUNCTION_KIND } from './function-schema.js'
@@ -22,39 +22,9 @@ export interface ServedKind {
 
 export const FUNCTION_SERVED: ServedKind = { apiVersion: API_VERSION, kind: FUNCTION_KIND, plural: 'functions', singular: 'function', shortNames: ['fn'] }
 
-const SHORT_NAMES: Record<RuleKind, string[]> = {
-  RateLimitStrategy: ['rls'],
-  ThrottlingStrategy: ['throttling'],
-  ConcurrencyLimitStrategy: ['cls'],
-  CircuitBreakerStrategy: ['cbs'],
-  HttpRequestFallbackAction: ['fallbacks', 'hrfa'],
-  FaultToleranceRule: ['ftr'],
-  TrafficLabelRule: ['tlr']
-}
-
-export const RULE_RESOURCES: Record<RuleKind, ServedKind> = Object.fromEntries(RULE_KINDS.map((kind) => {
-  const singular = kind.toLowerCase()
-  const plural = singular.endsWith('y') ? `${singular.slice(0, -1)}ies` : `${singular}s`
-  return [kind, { apiVersion: apiVersionOf(kind), kind, plural, singular, shortNames: SHORT_NAMES[kind] }]
-})) as Record<RuleKind, ServedKind>
+export const RULE_RESOURCES: Record<RuleKind, ServedKind> = RULE_NAMES
 
 export const SERVED_KINDS: readonly ServedKind[] = [FUNCTION_SERVED, ...RULE_KINDS.map((kind) => RULE_RESOURCES[kind])]
-
-/** `/apis/fault-tolerance.opensergo.io/v1alpha1/namespaces/prod/ratelimitstrategies/rate-limit-foo`; without a name, the list. */
-export function rulePath (kind: RuleKind, namespace?: string, name?: string): string {
-  const served = RULE_RESOURCES[kind]
-  const scope = namespace === undefined ? '' : `/namespaces/${namespace}`
-  return `/apis/${served.apiVersion}${scope}/${served.plural}${name === undefined ? '' : `/${name}`}`
-}
-
-/** The rule kind a CLI word names: a plural, a singular, a short name or the kind itself, in any case. */
-export function ruleKindNamed (word: string): RuleKind | undefined {
-  const lower = word.toLowerCase()
-  return RULE_KINDS.find((kind) => {
-    const served = RULE_RESOURCES[kind]
-    return lower === served.plural || lower === served.singular || served.shortNames.includes(lower)
-  })
-}
 
 /**
  * Throws UnknownKindError unless the document is of one of `accepted`.

@@ -34,8 +34,9 @@ export function findTarget (arg: string): DevTarget {
 }
 
 function fromManifest (file: string): DevTarget {
-  const manifests = readManifests(file)
-  if (manifests.length > 1) {
+  // Rules beside the function are the platform's to apply; roost dev runs the function alone.
+  const manifests = readManifests(file).filter((m) => m.type === 'function')
+  if (manifests.length !== 1) {
     throw new UsageError(`${file} holds ${manifests.length} functions; roost dev runs one`, { hint: 'pass a manifest with one Function document' })
   }
   const { resource, root, where } = manifests[0]

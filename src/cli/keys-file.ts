@@ -18,6 +18,7 @@ type Doc = Record<string, unknown>
 
 /** Replaces a manifest's keysFile with the keys the file holds, and validates the result again. */
 export function inlineKeysFile (manifest: LoadedManifest): void {
+  if (manifest.type !== 'function') return
   const auth = authOf(manifest.doc)
   if (auth === undefined || typeof auth.keysFile !== 'string') return
   located(manifest.where, () => {

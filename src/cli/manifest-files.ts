@@ -1,24 +1,36 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, extname, join, relative, resolve } from 'node:path'
-import { locateField, parseManifests, validateFunction, type FunctionResource, type ManifestDocument } from '../api/index.js'
+import { locateField, parseManifests, validateManifest, type FunctionResource, type ManifestDocument, type RuleManifest, type ValidatedManifest } from '../api/index.js'
 import { bundleSource } from '../bundler/index.js'
 import { UsageError, ValidationError, isRoostError } from '../errors/index.js'
 
-export interface LoadedManifest {
+interface LoadedDocument {
   /** Where the document came from, for messages: `path/roost.yaml:12`. */
   where: string
   /** The folder source paths are relative to. */
   root: string
   doc: unknown
+}
+
+export interface LoadedFunction extends LoadedDocument {
+  type: 'function'
   resource: FunctionResource
 }
+
+/** An OpenSergo rule, applied beside the functions of the same files. */
+export interface LoadedRule extends LoadedDocument {
+  type: 'rule'
+  resource: RuleManifest
+}
+
+export type LoadedManifest = LoadedFunction | LoadedRule
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json'])
 
 /**
- * Reads and validates every Function document of FILE, of each manifest in
- * DIR, or of standard input (`-`). Nothing is sent anywhere: a bad document
- * anywhere stops the whole apply before it changes anything.
+ * Reads and validates every document of FILE, of each manifest in DIR, or of
+ * standard input (`-`): Functions and OpenSergo rules. Nothing is sent
+ * anywhere: a bad document anywhere stops the whole apply before it changes anything.
  */
 export function readManifests (target: string): LoadedManifest[] {
   const sources = target === '-' ? [{ file: '<stdin>', root: process.cwd(), text: readFileSync(0, 'utf8') }] : manifestFiles(target)
@@ -26,15 +38,19 @@ export function readManifests (target: string): LoadedManifest[] {
   for (const source of sources) {
     for (const document of parseManifests(source.text, displayPath(source.file))) {
       const where = `${displayPath(source.file)}:${document.line}`
-      manifests.push({ where, root: source.root, doc: document.doc, resource: validated(displayPath(source.file), document) })
+      const validatedDoc = validated(displayPath(source.file), document)
+      manifests.push(validatedDoc.type === 'function'
+        ? { type: 'function', where, root: source.root, doc: document.doc, resource: validatedDoc.resource }
+        : { type: 'rule', where, root: source.root, doc: document.doc, resource: validatedDoc.resource })
     }
   }
-  if (manifests.length === 0) throw new UsageError(`${target} holds no manifest`, { hint: 'a manifest is YAML with apiVersion: roost.dev/v1 and kind: Function' })
+  if (manifests.length === 0) throw new UsageError(`${target} holds no manifest`, { hint: 'a manifest is YAML with apiVersion: roost.dev/v1 and kind: Function, or an OpenSergo rule' })
   return manifests
 }
 
-/** Builds a manifest's source path into one ES module; inline sources are built by the API. */
+/** Builds a function's source path into one ES module; inline sources are built by the API, and rules have none. */
 export async function bundleFor (manifest: LoadedManifest): Promise<{ code: string } | undefined> {
+  if (manifest.type !== 'function') return undefined
   const source = manifest.resource.spec.source
   if (typeof source !== 'string') return undefined
   const built = await located(manifest.where, async () => await bundleSource({ source, root: manifest.root }))
@@ -61,10 +77,10 @@ function displayPath (file: string): string {
   return rel.startsWith('..') ? file : rel
 }
 
-/** Validates a document; a failure names the file, line and column of its first bad field. */
-function validated (file: string, document: ManifestDocument): FunctionResource {
+/** Validates a document of any kind; a failure names the file, line and column of its first bad field. */
+function validated (file: string, document: ManifestDocument): ValidatedManifest {
   try {
-    return validateFunction(document.doc)
+    return validateManifest(document.doc)
   } catch (err) {
     const field = err instanceof ValidationError ? err.errors[0]?.field : isRoostError(err) ? err.field : undefined
     if (field === undefined) throw prefix(`${file}:${document.line}`, err)

@@ -55,6 +55,8 @@ export type {
   TrafficLabelRuleSpec, HttpMatchSpec, StringMatchSpec, GovernanceSpec, InlineRuleSpec, RateLimitSpec, ThrottleSpec,
   BreakerSpec, FallbackSpec, FallbacksSpec, FallbackCause, RetriesSpec, LaneSpec, GovernedFunction
 } from './rule-kinds.js'
+export { RULE_NAMES, rulePath, ruleKindNamed } from './rule-names.js'
+export type { RuleNames } from './rule-names.js'
 export { GOVERNANCE_DEFAULTS, GOVERNANCE_BOUNDS } from './defaults.js'
 export { OPENSERGO_DURATION_PATTERN, MAX_RULE_DURATION_MS, formatMs } from './durations.js'
 export type { Report } from './durations.js'

@@ -2,9 +2,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { Ajv2020 } from 'ajv/dist/2020.js'
-import { functionJsonSchema, functionJsonSchemaText } from '../../src/api/schema-document.js'
+import { functionJsonSchema, functionJsonSchemaText, rulesJsonSchemaText } from '../../src/api/schema-document.js'
 import { parseManifests } from '../../src/api/manifest.js'
 import { designExample } from '../fixtures/design-example.js'
+import { issueExample } from '../fixtures/issue-11-example.js'
 
 // Compiled to dist/test/api/, three folders below the repository root.
 const committedPath = new URL('../../../schema/function.schema.json', import.meta.url)
@@ -76,4 +77,25 @@ test('the document shares nothing with the live schema: changing it changes no l
   const first = functionJsonSchema() as Node
   first.title = 'changed'
   assert.notEqual((functionJsonSchema() as Node).title, 'changed')
+})
+
+const rulesPath = new URL('../../../schema/opensergo-rules.schema.json', import.meta.url)
+
+test('the committed schema/opensergo-rules.schema.json is what the code generates (run `npm run schema` after a change)', () => {
+  assert.equal(readFileSync(rulesPath, 'utf8'), rulesJsonSchemaText())
+})
+
+test('the issue example validates under a plain Ajv 2020 compile of the rules schema, and a typo of it does not', () => {
+  const validate = new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(rulesPath, 'utf8')) as object)
+  const documents = parseManifests(issueExample).map((d) => d.doc as Node)
+  for (const doc of documents) assert.equal(validate(doc), true, JSON.stringify(validate.errors))
+  const typo = structuredClone(documents[0]) as Node
+  ;(typo.spec as Node).treshold = 10
+  assert.equal(validate(typo), false)
+})
+
+test('spec.governance is in the Function schema, described and closed like the rest', () => {
+  const spec = (functionJsonSchema() as Node & { properties: { spec: { properties: Record<string, Node> } } }).properties.spec.properties
+  assert.equal(typeof spec.governance?.description, 'string')
+  assert.equal(spec.governance?.additionalProperties, false)
 })

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { validateFunction } from '../../src/api/index.js'
 import { inlineKeysFile } from '../../src/cli/keys-file.js'
-import type { LoadedManifest } from '../../src/cli/manifest-files.js'
+import type { LoadedFunction } from '../../src/cli/manifest-files.js'
 import { ValidationError } from '../../src/errors/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'roost-keys-file-'))
@@ -18,9 +18,9 @@ const ecPem = ec.publicKey.export({ type: 'spki', format: 'pem' }) as string
 const edPem = ed.publicKey.export({ type: 'spki', format: 'pem' }) as string
 const ecJwk = { ...ec.publicKey.export({ format: 'jwk' }), kid: 'ec-1' }
 
-function loaded (auth: Record<string, unknown>): LoadedManifest {
+function loaded (auth: Record<string, unknown>): LoadedFunction {
   const doc = { apiVersion: 'roost.dev/v1', kind: 'Function', metadata: { name: 'f' }, spec: { source: './f.ts', http: { auth: { mode: 'jwt', ...auth } } } }
-  return { where: 'roost.yaml:1', root: dir, doc, resource: validateFunction(doc) }
+  return { type: 'function', where: 'roost.yaml:1', root: dir, doc, resource: validateFunction(doc) }
 }
 
 function file (name: string, text: string): string {

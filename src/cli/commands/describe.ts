@@ -1,37 +1,49 @@
 import type { Command } from '../command.js'
-import type { EventItem, FunctionView, InstanceSummary } from '../../api/index.js'
+import type { EventItem, FunctionGovernanceView, FunctionView, InstanceSummary, RuleView } from '../../api/index.js'
+import { describeConditions, describeFallback, describeRetry, describeRoutes, describeStrategy, ruleKindNamed, rulePath, summarizeRule, type RuleKind } from '../../governance/index.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
 import { age, formatTable, outputFormat, printData } from '../output.js'
+import { stringify } from 'yaml'
 import { UsageError } from '../../errors/index.js'
-import { INSTANCE_COLUMNS, instanceRows, routesOf, versionRows, type VersionItem } from './get.js'
+import { INSTANCE_COLUMNS, instanceRows, routesOf, ruleResource, ruleStatusWord, versionRows, type VersionItem } from './get.js'
+import type { ApiClient } from '../client.js'
 
 const FUNCTION_KINDS = new Set(['function', 'functions', 'fn'])
 
 export const command: Command = {
-  summary: 'Show a function: spec, versions, instances and recent events.',
+  summary: 'Show a function (spec, governance, versions, instances, events) or a governance rule (status, problems, spec).',
   usage: `Usage: roost describe [function] NAME [-n NS] [-o json|yaml]
+       roost describe KIND NAME [-n NS] [-o json|yaml]   (a rule kind: ratelimitstrategy, ftr, tlr, ...)
+
+A function's Governance section lists every rule that applies to it (its own
+spec.governance and the OpenSergo rules that select its app label), as the
+gateway applies them, and the problems found; a rule's, what it applies to and
+what it names that does not exist.
 
 Flags:
   -n, --namespace   namespace (default: default)
-  -o, --output      json or yaml: the function, its versions, instances and events as one object`,
+  -o, --output      json or yaml: the function, its governance, versions, instances and events as one object`,
 
   async run (argv) {
     const { values, positionals } = parseCommandArgs('describe', argv, { namespace: { type: 'string', short: 'n' }, output: { type: 'string', short: 'o' } })
-    const name = functionName(positionals)
     const format = values.output === undefined ? 'table' : outputFormat(values.output)
     const namespace = values.namespace ?? 'default'
+    const ruleKind = positionals.length >= 2 ? ruleKindNamed(positionals[0] as string) : undefined
+    if (ruleKind !== undefined) return await describeRuleCommand(connect(), ruleKind, positionals, namespace, format)
+    const name = functionName(positionals)
     const client = connect()
     const base = `/apis/roost.dev/v1/namespaces/${namespace}/functions/${name}`
     const fn = await client.get<FunctionView>(base)
-    const [versions, instances, events] = await Promise.all([
+    const [versions, instances, events, governance] = await Promise.all([
       client.get<{ items: VersionItem[] }>(`${base}/versions`),
       client.get<{ items: InstanceSummary[] }>(`/apis/roost.dev/v1/instances?namespace=${namespace}`),
-      client.get<{ items: EventItem[] }>(`${base}/events?limit=20`)
+      client.get<{ items: EventItem[] }>(`${base}/events?limit=20`),
+      client.get<FunctionGovernanceView>(`${base}/governance`)
     ])
     const own = instances.items.filter((i) => i.function === name)
-    if (format !== 'table') return printData(format, { function: fn, versions: versions.items, instances: own, events: events.items }), 0
-    process.stdout.write(describeFunction(fn, versions.items, own, events.items))
+    if (format !== 'table') return printData(format, { function: fn, governance, versions: versions.items, instances: own, events: events.items }), 0
+    process.stdout.write(describeFunction(fn, versions.items, own, events.items, governance))
     return 0
   }
 }
@@ -48,7 +60,7 @@ function functionName (positionals: string[]): string {
   return name
 }
 
-export function describeFunction (fn: FunctionView, versions: VersionItem[], instances: InstanceSummary[], events: EventItem[]): string {
+export function describeFunction (fn: FunctionView, versions: VersionItem[], instances: InstanceSummary[], events: EventItem[], governance?: FunctionGovernanceView): string {
   const spec = fn.spec
   const status = fn.status
   const ready = status.conditions.find((c) => c.type === 'Ready')
@@ -75,6 +87,7 @@ export function describeFunction (fn: FunctionView, versions: VersionItem[], ins
     `Ready:          ${ready === undefined ? 'Unknown' : `${ready.status} (${ready.reason}: ${ready.message})`}`,
     ...isolationLines(status.isolation),
     '',
+    ...(governance === undefined ? [] : ['Governance:', governanceSection(governance)]),
     'Versions:',
     indent(formatTable(['VERSION', 'TRAFFIC', 'TAG', 'BUNDLE', 'TIMEOUT', 'MEMORY', 'CONCURRENCY', 'AGE'], versionRows(versions))),
     'Instances:',
@@ -118,4 +131,59 @@ function scalingSection (status: FunctionView['status']): string {
 
 function indent (text: string): string {
   return text.split('\n').map((line) => line === '' ? line : `  ${line}`).join('\n')
+}
+
+/** Every rule that applies, as compiled: routes, strategies, fallbacks per cause; then retries, lanes, where they came from and what is wrong. */
+export function governanceSection (governance: FunctionGovernanceView): string {
+  const { policy, problems, sources } = governance
+  const rules = policy.rules.length === 0
+    ? '  Rules:      <none>\n'
+    : indent(formatTable(['RULE', 'ROUTES', 'STRATEGIES', 'FALLBACKS'], policy.rules.map((rule) => [
+      rule.id,
+      describeRoutes(rule),
+      rule.strategies.map((s) => describeStrategy(s)).join('; ') || '<none>',
+      Object.entries(rule.fallbacks).map(([cause, fallback]) => `${cause}: ${describeFallback(fallback)}`).join('; ') || '<none>'
+    ])))
+  const lines = [
+    rules.trimEnd(),
+    `  Retries:    ${describeRetry(policy.retry)}`,
+    `  Lanes:      ${policy.lanes.length === 0 ? '<none>' : ''}`.trimEnd(),
+    ...policy.lanes.map((lane) => `    ${lane.lane} when ${describeConditions(lane)} (${lane.id})`),
+    `  Caller:     ${policy.auth.mode}`,
+    `  From:       ${sources.length === 0 ? '<none>' : sources.map((s) => s.field === undefined ? `${s.kind}/${s.name}` : `${s.field}`).join(', ')}`,
+    `  Problems:   ${problems.length === 0 ? '<none>' : ''}`.trimEnd(),
+    ...problems.map((p) => `    ${p.rule}: ${p.message}`)
+  ]
+  return lines.join('\n') + '\n'
+}
+
+async function describeRuleCommand (client: ApiClient, kind: RuleKind, positionals: string[], namespace: string, format: 'table' | 'json' | 'yaml'): Promise<number> {
+  const [word, name, ...rest] = positionals
+  if (rest.length > 0) throw new UsageError(`describe takes one name, got ${positionals.join(' ')}`, { hint: `e.g. \`roost describe ${word as string} ${name as string}\`` })
+  const rule = await client.get<RuleView>(rulePath(kind, namespace, name as string))
+  if (format !== 'table') return printData(format, rule), 0
+  process.stdout.write(describeRule(rule))
+  return 0
+}
+
+export function describeRule (rule: RuleView): string {
+  const labels = Object.entries(rule.metadata.labels).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'
+  const lines = [
+    `Name:           ${rule.metadata.name}`,
+    `Namespace:      ${rule.metadata.namespace}`,
+    `Kind:           ${rule.kind} (${rule.apiVersion})`,
+    `Labels:         ${labels}`,
+    `Created:        ${rule.metadata.creationTimestamp} (${age(rule.metadata.creationTimestamp)} ago)`,
+    `Summary:        ${summarizeRule(ruleResource(rule))}`,
+    `Status:         ${ruleStatusWord(rule)}`,
+    `Applies to:     ${rule.status.functions.length === 0 ? '<none>' : rule.status.functions.join(', ')}`,
+    '',
+    'Conditions:',
+    indent(formatTable(['TYPE', 'STATUS', 'REASON', 'MESSAGE'], rule.status.conditions.map((c) => [c.type, c.status, c.reason, c.message]))),
+    'Problems:',
+    rule.status.problems.length === 0 ? '  <none>\n' : rule.status.problems.map((p) => `  ${p.message}\n`).join(''),
+    'Spec:',
+    indent(stringify(rule.spec))
+  ]
+  return lines.join('\n')
 }

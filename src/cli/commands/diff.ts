@@ -1,12 +1,13 @@
 import { stringify } from 'yaml'
 import type { Command } from '../command.js'
-import type { FunctionView } from '../../api/index.js'
+import type { FunctionView, RuleView } from '../../api/index.js'
+import { rulePath, type RuleKind } from '../../governance/index.js'
 import { parseCommandArgs } from '../args.js'
 import type { ApiClient } from '../client.js'
 import { connect } from '../config.js'
 import { unifiedDiff } from '../unified-diff.js'
 import { ApiError, UsageError } from '../../errors/index.js'
-import { dryRunPrepared, prepareFiles, type DryRunResponse } from './apply.js'
+import { dryRunPrepared, prepareFiles, type DryRunResponse, type RuleDryRun } from './apply.js'
 import type { VersionItem } from './get.js'
 
 export const command: Command = {
@@ -16,7 +17,7 @@ export const command: Command = {
 Every document is validated and built, and the platform checks it as apply
 would (a server dry run) without storing anything. The diff is of the stored
 function (metadata, spec with its defaults, and the sha256 of its latest
-bundle) against what applying the file would store. As kubectl diff: exit 0
+bundle), or rule (metadata and spec), against what applying the file would store. As kubectl diff: exit 0
 when nothing would change, 1 when something would, 2 or more on an error.
 
 Flags:
@@ -36,6 +37,13 @@ Flags:
     const answers = await dryRunPrepared(client, prepared)
     let different = false
     for (const answer of answers) {
+      if (answer.type === 'rule') {
+        const text = await ruleDiff(client, answer)
+        if (text === '') continue
+        different = true
+        process.stdout.write(text)
+        continue
+      }
       const live = await liveDocument(client, answer.namespace, answer.function)
       const next = documentText(answer.manifest, answer.bundleHash)
       const text = unifiedDiff(live?.text ?? '', next, {
@@ -48,6 +56,27 @@ Flags:
     }
     return different ? 1 : 0
   }
+}
+
+/** The stored rule against what applying it would store; '' when they are the same. */
+async function ruleDiff (client: ApiClient, answer: RuleDryRun): Promise<string> {
+  const kind = answer.kind as RuleKind
+  let live: RuleView | undefined
+  try {
+    live = await client.get<RuleView>(rulePath(kind, answer.namespace, answer.name))
+  } catch (err) {
+    if (!(err instanceof ApiError && err.problem.status === 404)) throw err
+  }
+  const label = `${kind.toLowerCase()}/${answer.name}`
+  return unifiedDiff(live === undefined ? '' : ruleText(live), ruleText(answer.rule), {
+    from: `${label} (${answer.namespace}, ${live === undefined ? 'absent' : 'live'})`,
+    to: `${label} (${answer.namespace}, ${answer.where})`
+  })
+}
+
+function ruleText (rule: RuleView): string {
+  const { name, namespace, labels } = rule.metadata
+  return stringify({ apiVersion: rule.apiVersion, kind: rule.kind, metadata: { name, namespace, labels }, spec: rule.spec }, { sortMapEntries: true })
 }
 
 /** The stored function as the diff shows it, or undefined when there is none. */

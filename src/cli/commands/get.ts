@@ -1,6 +1,7 @@
 import { stringify } from 'yaml'
 import type { Command } from '../command.js'
-import type { FunctionView, InstanceSummary } from '../../api/index.js'
+import type { FunctionView, InstanceSummary, RuleView } from '../../api/index.js'
+import { RULE_NAMES, ruleKindNamed, rulePath, summarizeRule, type RuleKind, type RuleResource } from '../../governance/index.js'
 import type { EventItem } from '../../api/records.js'
 import { parseCommandArgs } from '../args.js'
 import { connect } from '../config.js'
@@ -22,11 +23,11 @@ export interface VersionItem {
 export interface NamespaceItem {
   kind: 'Namespace'
   metadata: { name: string, labels: Record<string, string>, creationTimestamp: string | null }
-  status: { phase: string, functions: number, tokens: number }
+  status: { phase: string, functions: number, rules?: number, tokens: number }
 }
 
 
-type Kind = 'functions' | 'versions' | 'instances' | 'events' | 'namespaces' | 'secrets'
+type Kind = 'functions' | 'versions' | 'instances' | 'events' | 'namespaces' | 'secrets' | 'rules'
 
 const KINDS: Record<string, Kind> = {
   function: 'functions', functions: 'functions', fn: 'functions',
@@ -34,7 +35,8 @@ const KINDS: Record<string, Kind> = {
   instance: 'instances', instances: 'instances',
   event: 'events', events: 'events', ev: 'events',
   namespace: 'namespaces', namespaces: 'namespaces', ns: 'namespaces',
-  secret: 'secrets', secrets: 'secrets'
+  secret: 'secrets', secrets: 'secrets',
+  rule: 'rules', rules: 'rules'
 }
 
 const V1 = '/apis/roost.dev/v1'
@@ -48,13 +50,22 @@ interface Printer<T> {
 }
 
 export const command: Command = {
-  summary: 'List functions, versions, instances, events, namespaces or secrets.',
+  summary: 'List functions, versions, instances, events, namespaces, secrets or governance rules.',
   usage: `Usage: roost get functions [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT] [-w]
        roost get versions NAME [-n NS] [-o FORMAT]
        roost get instances [FUNCTION...] [-n NS | -A] [-o FORMAT]
        roost get events [NAME...] [-n NS | -A] [-o FORMAT]
        roost get namespaces [NAME...] [-l SELECTOR] [-o FORMAT]
        roost get secrets [NAME...] [-n NS | -A] [-o FORMAT]   (keys, never values)
+       roost get rules [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT]   (every kind, with a KIND column)
+       roost get KIND [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT]
+
+KIND is an OpenSergo kind, by plural, singular or short name:
+ratelimitstrategies (rls), throttlingstrategies (throttling),
+concurrencylimitstrategies (cls), circuitbreakerstrategies (cbs),
+httprequestfallbackactions (fallbacks, hrfa), faulttolerancerules (ftr),
+trafficlabelrules (tlr). A rule's STATUS is Unresolved while it names
+something that does not exist (-o yaml shows what, under status.problems).
 
 With NAMEs, only those; one NAME with -o json or yaml prints that object alone.
 With -o jsonpath a list is { "kind": "List", "items": [...] }, as in kubectl.
@@ -76,14 +87,15 @@ Flags:
       selector: { type: 'string', short: 'l' },
       watch: { type: 'boolean', short: 'w' }
     })
-    const kind = KINDS[positionals[0] ?? '']
+    const ruleKind = ruleKindNamed(positionals[0] ?? '')
+    const kind = ruleKind === undefined ? KINDS[positionals[0] ?? ''] : 'rules'
     if (kind === undefined) {
-      throw new UsageError(`get what? "${positionals[0] ?? ''}" is not functions, versions, instances, events, namespaces or secrets`, { hint: 'e.g. `roost get functions`' })
+      throw new UsageError(`get what? "${positionals[0] ?? ''}" is not functions, versions, instances, events, namespaces, secrets, rules or a rule kind`, { hint: 'e.g. `roost get functions` or `roost get rules`' })
     }
     const names = positionals.slice(1)
     const format = getFormat(values.output)
     const selector = values.selector === undefined ? undefined : parseLabelSelector(values.selector)
-    if (selector !== undefined && kind !== 'functions' && kind !== 'namespaces') throw new UsageError(`-l selects by labels, which ${kind} do not have`, { hint: 'use -l with `get functions` or `get namespaces`' })
+    if (selector !== undefined && kind !== 'functions' && kind !== 'namespaces' && kind !== 'rules') throw new UsageError(`-l selects by labels, which ${kind} do not have`, { hint: 'use -l with `get functions`, `get namespaces` or `get rules`' })
     if (values.watch === true && kind !== 'functions') throw new UsageError(`-w watches functions only, not ${kind}`, { hint: 'e.g. `roost get functions -w`' })
     const scope: Scope = { namespace: values.namespace ?? 'default', all: values['all-namespaces'] === true }
     const client = connect()
@@ -111,6 +123,11 @@ Flags:
         const { items } = await client.get<{ items: SecretItem[] }>(scope.all ? `${V1}/secrets` : `${V1}/namespaces/${scope.namespace}/secrets`)
         return show(format, items.filter((s) => names.length === 0 || names.includes(s.metadata.name)), names.length === 1, SECRETS, noneFound('secrets', scope))
       }
+      case 'rules': {
+        const items = (await rulesOf(client, scope, ruleKind, names)).filter((r) => selector === undefined || selector.matches(r.metadata.labels))
+        const what = ruleKind === undefined ? 'rules' : RULE_NAMES[ruleKind].plural
+        return show(format, items, names.length === 1 && ruleKind !== undefined, rulePrinter(scope.all, ruleKind === undefined), noneFound(what, scope))
+      }
       case 'namespaces': {
         const items = names.length > 0
           ? await Promise.all(names.map(async (name) => await client.get<NamespaceItem>(`${V1}/namespaces/${name}`)))
@@ -132,6 +149,18 @@ async function functionsOf (client: ApiClient, scope: Scope, names: string[], se
     ? await Promise.all(names.map(async (name) => await client.get<FunctionView>(`${V1}/namespaces/${scope.namespace}/functions/${name}`)))
     : (await client.get<{ items: FunctionView[] }>(scope.all ? `${V1}/functions` : `${V1}/namespaces/${scope.namespace}/functions`)).items
   return items.filter((fn) => selector === undefined || selector.matches(fn.metadata.labels))
+}
+
+/** Rules of one kind, or of every kind; with NAMEs, only those (of one kind, each read by name). */
+async function rulesOf (client: ApiClient, scope: Scope, kind: RuleKind | undefined, names: string[]): Promise<RuleView[]> {
+  if (kind !== undefined && names.length > 0 && !scope.all) {
+    return await Promise.all(names.map(async (name) => await client.get<RuleView>(rulePath(kind, scope.namespace, name))))
+  }
+  const path = kind === undefined
+    ? (scope.all ? `${V1}/rules` : `${V1}/namespaces/${scope.namespace}/rules`)
+    : rulePath(kind, scope.all ? undefined : scope.namespace)
+  const { items } = await client.get<{ items: RuleView[] }>(path)
+  return items.filter((r) => names.length === 0 || names.includes(r.metadata.name))
 }
 
 /** Prints items in the asked format; `single` prints the one object rather than a list. */
@@ -295,12 +324,41 @@ const SECRETS: Printer<SecretItem> = {
 
 const NAMESPACES: Printer<NamespaceItem> = {
   columns: ['NAME', 'STATUS', 'AGE'],
-  wide: ['FUNCTIONS', 'TOKENS', 'LABELS'],
+  wide: ['FUNCTIONS', 'RULES', 'TOKENS', 'LABELS'],
   row: (ns, wide) => [
     ns.metadata.name,
     ns.status.phase,
     ns.metadata.creationTimestamp === null ? '<unknown>' : age(ns.metadata.creationTimestamp),
-    ...(wide ? [String(ns.status.functions), String(ns.status.tokens), labelText(ns.metadata.labels)] : [])
+    ...(wide ? [String(ns.status.functions), String(ns.status.rules ?? 0), String(ns.status.tokens), labelText(ns.metadata.labels)] : [])
   ],
   name: (ns) => `namespace/${ns.metadata.name}`
+}
+
+/** Why a rule does or does not act, in one word: Unresolved (a name it uses does not exist), Applied, or why not. */
+export function ruleStatusWord (rule: RuleView): string {
+  const resolved = rule.status.conditions.find((c) => c.type === 'Resolved')
+  if (resolved?.status === 'False') return 'Unresolved'
+  const applied = rule.status.conditions.find((c) => c.type === 'Applied')
+  return applied?.status === 'True' ? 'Applied' : applied?.reason ?? 'Unknown'
+}
+
+export function ruleResource (rule: RuleView): RuleResource {
+  return { kind: rule.kind, namespace: rule.metadata.namespace, name: rule.metadata.name, labels: rule.metadata.labels, spec: rule.spec } as RuleResource
+}
+
+function rulePrinter (all: boolean, withKind: boolean): Printer<RuleView> {
+  return {
+    columns: [...(all ? ['NAMESPACE'] : []), ...(withKind ? ['KIND'] : []), 'NAME', 'SUMMARY', 'STATUS', 'AGE'],
+    wide: ['FUNCTIONS', 'LABELS'],
+    row: (r, wide) => [
+      ...(all ? [r.metadata.namespace] : []),
+      ...(withKind ? [r.kind] : []),
+      r.metadata.name,
+      summarizeRule(ruleResource(r)),
+      ruleStatusWord(r),
+      age(r.metadata.creationTimestamp),
+      ...(wide ? [r.status.functions.join(',') || '<none>', labelText(r.metadata.labels)] : [])
+    ],
+    name: (r) => `${r.kind.toLowerCase()}/${r.metadata.name}`
+  }
 }
