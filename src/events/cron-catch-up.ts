@@ -43,7 +43,8 @@ export function dueFirings (schedule: CronSchedule, query: DueQuery): DueFirings
   const lateMs = query.lateMs ?? DEFAULT_LATE_MS
   const { since, now } = query
   if (!(now > since)) return { fire: [], missed: 0 }
-  const onTimeFrom = Math.max(since, now - lateMs)
+  // A time exactly lateMs ago is still on time (the bounds of nextFirings exclude the start).
+  const onTimeFrom = Math.max(since, now - lateMs - 1)
   const onTime = nextFirings(schedule, onTimeFrom, now, Number.MAX_SAFE_INTEGER)
   const missedUntil = onTimeFrom
   const windowFrom = Math.max(since, now - catchUp.windowMs)
