@@ -14,6 +14,7 @@ import { Settler } from './settler.js'
 import type { QueuePolicy } from './queue-policy.js'
 import { DEFAULT_QUEUE_POLICY, resolveQueuePolicy } from './queue-policy.js'
 import { prepareRecord } from './record-input.js'
+import type { PreparedRecord } from './record-input.js'
 import type { ListQuery } from './record-reader.js'
 import { RecordReader } from './record-reader.js'
 import { leasedRecord } from './record-row.js'
@@ -67,8 +68,8 @@ export class EventStore {
   private readonly policyOf = (namespace: string, queue: string): QueuePolicy =>
     this.policies.get(queueKey(namespace, queue)) ?? DEFAULT_QUEUE_POLICY
 
-  private readonly publishTx: Tx<[string, string, readonly NewRecord[]], PublishResult[]>
-  private readonly fireTx: Tx<[string, string, Firing], PublishResult>
+  private readonly publishTx: Tx<[string, string, QueuePolicy, readonly PreparedRecord[]], PublishResult[]>
+  private readonly fireTx: Tx<[string, string, QueuePolicy, PreparedRecord, Firing], PublishResult>
   private readonly leaseTx: Tx<[string, string, LeaseRequest], LeasedRecord[]>
   private readonly recoverTx: Tx<[], number>
   private readonly settleTx: Tx<[readonly Settlement[]], SettleResult[]>
@@ -77,6 +78,8 @@ export class EventStore {
   private readonly cancelTx: Tx<[string], CancelOutcome>
   private readonly pruneTx: Tx<[], number>
   private readonly extendTx: Tx<[LeaseRef, number], boolean>
+  private readonly getTx: Tx<[string], RecordView | undefined>
+  private readonly listTx: Tx<[string, string, ListQuery | undefined], RecordView[]>
 
   static open (dir: string, options: EventStoreOptions = {}): EventStore {
     const db = openEventDatabase(dir, options.durability ?? 'full')
@@ -99,14 +102,9 @@ export class EventStore {
     this.pruner = new Pruner(db)
     this.cronMarks = new CronMarks(db)
 
-    this.publishTx = db.transaction((namespace: string, queue: string, records: readonly NewRecord[]) => {
-      const policy = this.declaredPolicy(namespace, queue)
-      const prepared = records.map((r, i) => prepareRecord(r, namespace, queue, policy, records.length === 1 ? '' : `messages[${i}]`))
-      return this.publisher.publish(namespace, queue, policy, prepared, this.clock.now())
-    })
-    this.fireTx = db.transaction((namespace: string, queue: string, firing: Firing) => {
-      const policy = this.declaredPolicy(namespace, queue)
-      const record = prepareRecord({ ...firing.record, id: firingId(namespace, firing.trigger, firing.scheduledTime), kind: 'firing' }, namespace, queue, policy, '')
+    this.publishTx = db.transaction((namespace: string, queue: string, policy: QueuePolicy, records: readonly PreparedRecord[]) =>
+      this.publisher.publish(namespace, queue, policy, records, this.clock.now()))
+    this.fireTx = db.transaction((namespace: string, queue: string, policy: QueuePolicy, record: PreparedRecord, firing: Firing) => {
       const [result] = this.publisher.publish(namespace, queue, policy, [record], this.clock.now())
       this.cronMarks.mark(namespace, firing.trigger, firing.scheduledTime)
       return result as PublishResult
@@ -129,6 +127,9 @@ export class EventStore {
     this.pruneTx = db.transaction(() => this.pruner.prune(this.clock.now(), PRUNE_BATCH))
     this.extendTx = db.transaction((lease: LeaseRef, leaseMs: number) =>
       this.leaser.extend(lease.id, lease.token, this.clock.now() + leaseMs))
+    // Reads of a record with its attempts see one snapshot (a deferred transaction).
+    this.getTx = db.transaction((id: string) => this.reader.get(id))
+    this.listTx = db.transaction((namespace: string, queue: string, query: ListQuery | undefined) => this.reader.listRecords(namespace, queue, query))
 
     // A restart: the leases of the process that died come back as soon as they run out.
     this.recoverExpiredLeases()
@@ -172,7 +173,10 @@ export class EventStore {
    */
   publish (namespace: string, queue: string, records: readonly NewRecord[]): PublishResult[] {
     if (records.length === 0) return []
-    return this.publishTx.immediate(namespace, queue, records)
+    // Checked and encoded before the write lock is taken: a bad record costs the queue nothing.
+    const policy = this.declaredPolicy(namespace, queue)
+    const prepared = records.map((r, i) => prepareRecord(r, namespace, queue, policy, records.length === 1 ? '' : `messages[${i}]`))
+    return this.publishTx.immediate(namespace, queue, policy, prepared)
   }
 
   publishOne (namespace: string, queue: string, record: NewRecord): PublishResult {
@@ -184,7 +188,9 @@ export class EventStore {
    * mark to its scheduled time: firing a time already fired is a duplicate.
    */
   fire (namespace: string, queue: string, firing: Firing): PublishResult {
-    return this.fireTx.immediate(namespace, queue, firing)
+    const policy = this.declaredPolicy(namespace, queue)
+    const record = prepareRecord({ ...firing.record, id: firingId(namespace, firing.trigger, firing.scheduledTime), kind: 'firing' }, namespace, queue, policy, '')
+    return this.fireTx.immediate(namespace, queue, policy, record, firing)
   }
 
   /** The latest scheduled time fired for the trigger. */
@@ -207,14 +213,13 @@ export class EventStore {
     if (!Number.isSafeInteger(request.max) || request.max < 0 || request.max > MAX_LEASE_BATCH) {
       throw new ValidationError([{ field: 'batch', message: `a batch is 0 to ${MAX_LEASE_BATCH} records, got ${String(request.max)}` }])
     }
-    if (!Number.isSafeInteger(request.leaseMs) || request.leaseMs < 1 || request.leaseMs > MAX_LEASE_MS) {
-      throw new ValidationError([{ field: 'leaseMs', message: `a lease is 1 ms to ${MAX_LEASE_MS} ms, got ${String(request.leaseMs)}` }])
-    }
+    checkLeaseMs(request.leaseMs)
     return this.leaseTx.immediate(namespace, queue, request)
   }
 
   /** The consumer still works on it (a heartbeat): the lease runs leaseMs from now. */
   extendLease (lease: LeaseRef, leaseMs: number): void {
+    checkLeaseMs(leaseMs)
     if (!this.extendTx.immediate(lease, leaseMs)) throw lostLease(lease)
   }
 
@@ -261,11 +266,11 @@ export class EventStore {
   // ---- records
 
   get (id: string): RecordView | undefined {
-    return this.reader.get(id)
+    return this.getTx.deferred(id)
   }
 
   list (namespace: string, queue: string, query?: ListQuery): RecordView[] {
-    return this.reader.listRecords(namespace, queue, query)
+    return this.listTx.deferred(namespace, queue, query)
   }
 
   /** Cancels a record not yet run; a running or finished one stays as it is. */
@@ -281,7 +286,7 @@ export class EventStore {
   // ---- dead letters
 
   listDead (namespace: string, queue: string, query: Omit<ListQuery, 'state'> = {}): RecordView[] {
-    return this.reader.listRecords(namespace, queue, { ...query, state: 'dead' })
+    return this.list(namespace, queue, { ...query, state: 'dead' })
   }
 
   replayDead (namespace: string, queue: string, selection: DeadSelection): number {
@@ -339,6 +344,12 @@ export class EventStore {
       })
     }
     return policy
+  }
+}
+
+function checkLeaseMs (leaseMs: number): void {
+  if (!Number.isSafeInteger(leaseMs) || leaseMs < 1 || leaseMs > MAX_LEASE_MS) {
+    throw new ValidationError([{ field: 'leaseMs', message: `a lease is 1 ms to ${MAX_LEASE_MS} ms, got ${String(leaseMs)}` }])
   }
 }
 
