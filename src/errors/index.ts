@@ -274,6 +274,24 @@ export class DataKeyError extends RoostError {
   override readonly status = 500
 }
 
+// A queue holds its maximum depth of waiting and leased messages: the publish is refused whole; retry after retryAfterSeconds.
+export class QueueFullError extends RoostError {
+  override readonly code = 'ROOST_E_QUEUE_FULL'
+  override readonly status = 429
+  readonly retryAfterSeconds: number
+
+  constructor (message: string, retryAfterSeconds: number, options: RoostErrorOptions = {}) {
+    super(message, { hint: 'retry after the Retry-After delay, or raise the queue\'s maxDepth', ...options })
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}
+
+// An event record was settled with a lease it no longer holds (the lease expired and the record was delivered again, or it was settled already).
+export class LeaseLostError extends RoostError {
+  override readonly code = 'ROOST_E_LEASE_LOST'
+  override readonly status = 409
+}
+
 // An error the API answered, carried to the CLI with the API's code and hint.
 export class ApiError extends RoostError {
   override readonly code: string
