@@ -69,8 +69,8 @@ export const FunctionSourceSchema = Type.Union([
   InlineSourceSchema
 ], { description: 'Where the code is: a path to a file or folder relative to the manifest, or `inline:` code.' })
 
-export const ScaleMetricSchema = StringEnum(['concurrency', 'rps'], {
-  description: 'What the autoscaler measures: "concurrency" (requests in flight) or "rps" (requests per second).',
+export const ScaleMetricSchema = StringEnum(['concurrency', 'rps', 'queue'], {
+  description: 'What the autoscaler measures: "concurrency" (requests in flight), "rps" (requests per second) or "queue" (messages waiting or in flight on the function\'s queue triggers; instances = ⌈backlog / target⌉).',
   default: FUNCTION_DEFAULTS.scale.metric
 })
 
@@ -184,6 +184,58 @@ export const HttpSchema = Type.Object({
   auth: Type.Optional(HttpAuthSchema)
 }, { ...closed, description: 'How the function is reached over HTTP.' })
 
+// ---------------------------------------------------------------------------
+// triggers: events that are not HTTP requests (docs/event-delivery.md)
+
+export const TRIGGER_DEFAULTS = {
+  queue: { batch: 10, maxBatchWait: '1s', maxAttempts: 5, backoff: { initial: '1s', max: '5m' }, maxDepth: 10_000, retention: '24h' },
+  cron: { timezone: 'UTC', overlap: 'allow', catchUp: 'skip', catchUpWindow: '1h', maxAttempts: 3 }
+} as const
+
+// Ranges a pattern cannot express; validate.ts checks them after the schema.
+export const TRIGGER_BOUNDS = {
+  maxBatchWait: { min: '0ms', max: '60s' },
+  backoff: { min: '0ms', max: '24h' },
+  retention: { min: '1m', max: '720h' },
+  visibility: { min: '1s', max: '12h' },
+  catchUpWindow: { min: '1m', max: '168h' }
+} as const
+
+export const QueueTriggerSchema = Type.Object({
+  name: DnsLabel('Name of the queue in the function\'s namespace (a DNS label). Declaring it here makes it exist: publishing to it (API, `roost publish`, ctx.publish) is refused until a function consumes it. One function consumes a queue.'),
+  batch: Type.Optional(Type.Integer({ description: 'Most messages handed to one call of the `queue` handler.', minimum: 1, maximum: 1000, default: TRIGGER_DEFAULTS.queue.batch })),
+  maxBatchWait: Type.Optional(Duration(`How long a batch smaller than \`batch\` may wait for more messages before it is delivered (${TRIGGER_BOUNDS.maxBatchWait.min} to ${TRIGGER_BOUNDS.maxBatchWait.max}).`, TRIGGER_DEFAULTS.queue.maxBatchWait)),
+  maxAttempts: Type.Optional(Type.Integer({ description: 'Counted attempts (the handler threw, timed out or crashed) before a message is dead. A graceful stop or drain never uses one.', minimum: 1, maximum: 1000, default: TRIGGER_DEFAULTS.queue.maxAttempts })),
+  backoff: Type.Optional(Type.Object({
+    initial: Type.Optional(Duration('Ceiling of the delay before the first retry; each retry doubles it (full jitter).', TRIGGER_DEFAULTS.queue.backoff.initial)),
+    max: Type.Optional(Duration('No retry waits longer than this.', TRIGGER_DEFAULTS.queue.backoff.max))
+  }, { ...closed, description: 'Delays between attempts: exponential with full jitter, capped.' })),
+  deadLetter: Type.Optional(Type.Object({
+    queue: Type.Optional(DnsLabel('Another queue of the namespace that receives a copy of each message that dies (with its reason in the `deadreason` attribute); the dead message stays in `roost dlq list` too.'))
+  }, { ...closed, description: 'Where dead messages go besides the queue\'s own dead letters (`roost dlq`).' })),
+  maxDepth: Type.Optional(Type.Integer({ description: 'Most messages waiting or in flight; a publish past it is refused with 429 and Retry-After.', minimum: 1, maximum: 1_000_000, default: TRIGGER_DEFAULTS.queue.maxDepth })),
+  retention: Type.Optional(Duration(`How long a finished message is kept for its view, and how long its idempotency key refuses duplicates (${TRIGGER_BOUNDS.retention.min} to ${TRIGGER_BOUNDS.retention.max}).`, TRIGGER_DEFAULTS.queue.retention)),
+  visibility: Type.Optional(Type.String({
+    description: `How long a delivered batch is leased before it counts as lost and is delivered again (${TRIGGER_BOUNDS.visibility.min} to ${TRIGGER_BOUNDS.visibility.max}); the platform renews the lease while the handler runs. Default: the function's timeout + 10s.`,
+    pattern: DURATION_PATTERN
+  }))
+}, { ...closed, description: 'The function consumes a queue: its `queue(batch, ctx)` handler gets the messages.' })
+
+export const CronTriggerSchema = Type.Object({
+  schedule: Type.String({ description: 'When to fire: a five-field cron expression (minute hour day-of-month month day-of-week) or an alias such as @hourly, e.g. "*/5 * * * *".', minLength: 1, maxLength: 128, examples: ['*/5 * * * *'] }),
+  timezone: Type.Optional(Type.String({ description: 'IANA time zone the schedule is read in, e.g. "Europe/Paris". A time skipped by a daylight-saving change fires at the shifted instant; a time that happens twice fires once.', minLength: 1, maxLength: 64, default: TRIGGER_DEFAULTS.cron.timezone })),
+  overlap: Type.Optional(StringEnum(['allow', 'forbid', 'replace'], { description: 'When the previous firing has not finished: "allow" runs both, "forbid" skips the new one, "replace" cancels the previous one and runs the new one.', default: TRIGGER_DEFAULTS.cron.overlap })),
+  catchUp: Type.Optional(StringEnum(['skip', 'latest', 'all'], { description: 'Times missed while the platform was down: "skip" none, "latest" the most recent one, "all" every one within `catchUpWindow` (at most 100).', default: TRIGGER_DEFAULTS.cron.catchUp })),
+  catchUpWindow: Type.Optional(Duration(`How far back a missed time still counts for catchUp (${TRIGGER_BOUNDS.catchUpWindow.min} to ${TRIGGER_BOUNDS.catchUpWindow.max}).`, TRIGGER_DEFAULTS.cron.catchUpWindow)),
+  maxAttempts: Type.Optional(Type.Integer({ description: 'Counted attempts of one firing (the `scheduled` handler threw, timed out or crashed) before it is dead.', minimum: 1, maximum: 100, default: TRIGGER_DEFAULTS.cron.maxAttempts }))
+}, { ...closed, description: 'The function runs on a schedule: its `scheduled(event, ctx)` handler gets each firing.' })
+
+// One mapping with either key rather than a union: a mistake inside one kind is then reported in its own words.
+export const TriggerSchema = Type.Object({
+  queue: Type.Optional(QueueTriggerSchema),
+  cron: Type.Optional(CronTriggerSchema)
+}, { ...closed, description: 'One event source of the function: `queue:` or `cron:` (exactly one).' })
+
 export const TrafficTargetSchema = Type.Object({
   version: Type.Integer({ description: 'Version number (the N of vN) that receives this share.', minimum: 1 }),
   percent: Type.Integer({ description: 'Share of requests, 0 to 100; the shares add up to 100.', minimum: 0, maximum: 100 }),
@@ -229,7 +281,8 @@ export const FunctionSpecSchema = Type.Object({
     minItems: 1,
     maxItems: 10
   })),
-  governance: Type.Optional(GovernanceSchema)
+  governance: Type.Optional(GovernanceSchema),
+  triggers: Type.Optional(Type.Array(TriggerSchema, { description: 'Events besides HTTP requests that run the function: queues it consumes and schedules it runs on.', maxItems: 20 }))
 }, { ...closed, description: 'What the function runs and how it is served.' })
 
 export const FunctionManifestSchema = Type.Object({
@@ -249,6 +302,7 @@ export type HttpAuthManifest = Static<typeof HttpAuthSchema>
 export type AuthMode = Static<typeof AuthModeSchema>
 export type JwtKeySpec = Static<typeof JwtKeySchema>
 export type TrafficTarget = Static<typeof TrafficTargetSchema>
+export type TriggerManifest = Static<typeof TriggerSchema>
 
 // The normalized resource: every default filled in, so no consumer needs to know them.
 export interface FunctionResource {
@@ -291,6 +345,37 @@ export interface FunctionSpec {
   traffic?: TrafficTarget[]
   // As written (the governance part fills the defaults when it compiles); absent when the manifest has none.
   governance?: GovernanceSpec
+  // Absent when the manifest has none.
+  triggers?: FunctionTrigger[]
+}
+
+/** Normalized: exactly one of the two, with its defaults filled. */
+export type FunctionTrigger = { queue: QueueTriggerSpec } | { cron: CronTriggerSpec }
+
+export type CronOverlap = 'allow' | 'forbid' | 'replace'
+export type CronCatchUp = 'skip' | 'latest' | 'all'
+
+export interface QueueTriggerSpec {
+  name: string
+  batch: number
+  maxBatchWait: string
+  maxAttempts: number
+  backoff: { initial: string, max: string }
+  // Absent: dead messages stay in the queue's dead letters only.
+  deadLetter?: { queue?: string }
+  maxDepth: number
+  retention: string
+  // Absent: the function's timeout + 10s.
+  visibility?: string
+}
+
+export interface CronTriggerSpec {
+  schedule: string
+  timezone: string
+  overlap: CronOverlap
+  catchUp: CronCatchUp
+  catchUpWindow: string
+  maxAttempts: number
 }
 
 export interface ScaleSpec {

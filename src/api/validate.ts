@@ -14,6 +14,8 @@ import { authProblems, normalizeAuth } from './auth-rules.js'
 import { GOVERNANCE_EXPLAINERS } from './governance-schema.js'
 import { parseDuration, parseMemory } from './quantities.js'
 import { scheduleProblems } from './schedule-rules.js'
+import { normalizeTriggers } from './trigger-normalize.js'
+import { triggerProblems } from './trigger-rules.js'
 import { checkKind, FUNCTION_SERVED } from './served-kinds.js'
 import { appendKey, isRecord, ProblemList, recordAt, schemaProblems, show, type Doc, type Explainers } from './schema-problems.js'
 
@@ -26,33 +28,14 @@ export function validateFunction (doc: unknown): FunctionResource {
     throw new ValidationError([{ field: '', message: `expected a mapping with apiVersion, kind, metadata and spec, got ${show(doc)}` }])
   }
   checkKind(doc, [FUNCTION_SERVED])
-  // A planned feature's own message replaces the schema's "unknown field" or "expected ...".
-  const unsupported = unsupportedFeatures(doc)
-  const planned = new Set(unsupported.map((p) => p.field))
   const problems = new ProblemList()
   const valid = checkFunctionManifest(doc)
-  if (!valid) problems.add(schemaProblems(doc, checkFunctionManifest.errors ?? [], explainers).filter((p) => !planned.has(p.field)))
-  problems.add(unsupported)
+  if (!valid) problems.add(schemaProblems(doc, checkFunctionManifest.errors ?? [], explainers))
   problems.add(ruleProblems(doc))
   // What the schema cannot say of spec.governance, read as the compiler reads it; on shapes the schema passed.
   if (valid) problems.add(governanceProblems(doc as FunctionManifest))
   if (problems.size > 0) throw new ValidationError(problems.list())
   return normalize(doc as FunctionManifest)
-}
-
-// ---------------------------------------------------------------------------
-// features DESIGN.md names but Roost does not run yet: say so, rather than "unknown field"
-
-function unsupportedFeatures (doc: Doc): FieldProblem[] {
-  const spec = recordAt(doc, 'spec')
-  const problems: FieldProblem[] = []
-  if (spec?.triggers !== undefined) {
-    problems.push({ field: 'spec.triggers', message: 'triggers (cron, queue) are not supported yet; remove spec.triggers and call the function over HTTP' })
-  }
-  if (recordAt(spec, 'scale')?.metric === 'queue') {
-    problems.push({ field: 'spec.scale.metric', message: '"queue" is not supported yet (it needs queue triggers); use "concurrency" or "rps"' })
-  }
-  return problems
 }
 
 // ---------------------------------------------------------------------------
@@ -96,7 +79,8 @@ function ruleProblems (doc: Doc): FieldProblem[] {
     ...scheduleRules(scale),
     ...httpPathRules(recordAt(spec, 'http')?.path),
     ...authProblems(recordAt(spec, 'http')?.auth),
-    ...trafficRules(spec.traffic)
+    ...trafficRules(spec.traffic),
+    ...triggerProblems(spec)
   ]
 }
 
@@ -231,6 +215,7 @@ function normalize (m: FunctionManifest): FunctionResource {
   if (spec.envFrom !== undefined && spec.envFrom.length > 0) resource.spec.envFrom = spec.envFrom.map((source) => ({ secretRef: { name: source.secretRef.name } }))
   if (spec.traffic !== undefined) resource.spec.traffic = spec.traffic.map((t) => ({ ...t }))
   if (spec.governance !== undefined) resource.spec.governance = structuredClone(spec.governance)
+  if (spec.triggers !== undefined && spec.triggers.length > 0) resource.spec.triggers = normalizeTriggers(spec.triggers)
   return resource
 }
 

@@ -37,6 +37,20 @@ export interface LoadReport {
   versions: readonly VersionLoad[]
 }
 
+/** One version's share of the backlog of the queues its function consumes. */
+export interface VersionQueueLoad {
+  key: string
+  /** Messages waiting + leased (never waiting alone: busy workers would be stopped). */
+  backlog: number
+  /** When a message of those queues last finished (epoch ms); undefined if none ever did. */
+  lastCompletedAt: number | undefined
+}
+
+export interface QueueReport {
+  at: number
+  versions: readonly VersionQueueLoad[]
+}
+
 /** A change of a version's desired count, with everything it was decided on. */
 export interface ScalingDecision {
   key: string
@@ -102,6 +116,7 @@ class VersionScaler {
   readonly memory: ScaleMemory = newScaleMemory()
   concurrency: SlidingWindow
   rps: SlidingWindow
+  queue: SlidingWindow
   lastDecision: ScalingDecision | null = null
   readonly usage = new VersionUsage()
   /** The last step's view of the CPU, for status. */
@@ -115,6 +130,7 @@ class VersionScaler {
     this.lastActiveAt = -Infinity
     this.concurrency = new SlidingWindow(samplesIn(spec.policy.windowMs))
     this.rps = new SlidingWindow(samplesIn(spec.policy.windowMs))
+    this.queue = new SlidingWindow(samplesIn(spec.policy.windowMs))
   }
 
   update (spec: ScaledVersion, now: number): void {
@@ -125,6 +141,7 @@ class VersionScaler {
     if (spec.policy.windowMs !== this.spec.policy.windowMs) {
       this.concurrency = new SlidingWindow(samplesIn(spec.policy.windowMs))
       this.rps = new SlidingWindow(samplesIn(spec.policy.windowMs))
+      this.queue = new SlidingWindow(samplesIn(spec.policy.windowMs))
     }
     this.spec = spec
   }
@@ -137,8 +154,8 @@ class VersionScaler {
     const stable = this.concurrency.capacity
     const panic = Math.max(1, Math.round(stable / 10))
     return {
-      stable: { concurrency: this.concurrency.average(stable), rps: this.rps.average(stable) },
-      panic: { concurrency: this.concurrency.average(panic), rps: this.rps.average(panic) }
+      stable: { concurrency: this.concurrency.average(stable), rps: this.rps.average(stable), queue: this.queue.average(stable) },
+      panic: { concurrency: this.concurrency.average(panic), rps: this.rps.average(panic), queue: this.queue.average(panic) }
     }
   }
 }
@@ -205,6 +222,23 @@ export class Autoscaler {
       scaler.concurrency.push(load.concurrency)
       scaler.rps.push(load.rps)
       if (load.arrivals > 0 || load.inFlight > 0 || load.waiting > 0) scaler.lastActiveAt = Math.max(scaler.lastActiveAt, report.at)
+    }
+  }
+
+  /**
+   * The backlog of each version's queues, about once a second: one sample per
+   * version, in the same windows as the gateway's load. A version with work
+   * waiting or in flight is active; one whose queues are empty is idle from
+   * the last completion on (not from this report), so `scaleDownDelay` runs
+   * from when the last message finished.
+   */
+  observeQueues (report: QueueReport): void {
+    for (const load of report.versions) {
+      const scaler = this.scalers.get(load.key)
+      if (scaler === undefined) continue
+      scaler.queue.push(load.backlog)
+      if (load.backlog > 0) scaler.lastActiveAt = Math.max(scaler.lastActiveAt, report.at)
+      else if (load.lastCompletedAt !== undefined) scaler.lastActiveAt = Math.max(scaler.lastActiveAt, load.lastCompletedAt)
     }
   }
 
@@ -334,7 +368,7 @@ const REASON_TEXT: Record<ScalingDecision['reason'], string> = {
   floor: 'the floor (min, schedule or rollout) rose',
   max: 'above max',
   'scale-down': `demand stayed lower for the scale-down delay`,
-  idle: 'no request for the scale-down delay',
+  idle: 'no request (and no queued message) for the scale-down delay',
   hold: 'no change',
   capped: 'the CPU cap',
   undo: 'a scale-up added no throughput'
@@ -345,7 +379,7 @@ export function describeDecision (d: ScalingDecision): string {
   const windowS = d.policy.windowMs / 1000
   const panicS = Math.max(1, Math.round(windowS / 10))
   const metrics = d.policy.metrics.map(({ metric, target }) =>
-    `${metric} ${round(d.observed.stable[metric])} over ${windowS}s, ${round(d.observed.panic[metric])} over ${panicS}s / (${target} × ${d.policy.utilization})`).join('; ')
+    `${metric} ${round(d.observed.stable[metric] ?? 0)} over ${windowS}s, ${round(d.observed.panic[metric] ?? 0)} over ${panicS}s / ${metric === 'queue' ? String(target) : `(${target} × ${d.policy.utilization})`}`).join('; ')
   const cap = d.cap === null ? '' : `; ${describeCap(d.cap)}`
   return `v${d.fn.version}: ${d.from} → ${d.to} instances (${REASON_TEXT[d.reason]}; ${metrics}; wants ${d.want.stable} stable, ${d.want.panic} panic; floor ${d.floor}, max ${d.policy.max}; panic mode ${d.panic ? 'on' : 'off'}${cap})`
 }

@@ -4,11 +4,13 @@
 
 import { capStep, forgetCpu, newCpuMemory, startTrial, type CapContext, type CapStep, type CpuCap, type CpuInputs, type CpuMemory } from './cpu-cap.js'
 
-export type ScaleMetric = 'concurrency' | 'rps'
+export type ScaleMetric = 'concurrency' | 'rps' | 'queue'
 
 export interface MetricValues {
   concurrency: number
   rps: number
+  /** Messages waiting or leased on the version's queue triggers (its share of them); absent: none. */
+  queue?: number
 }
 
 export interface ScalePolicy {
@@ -65,11 +67,16 @@ export interface ScaleDecision {
 // Averages carry float noise: 7.000000001 requests must not ask for a second instance.
 const EPSILON = 1e-9
 
-/** Instances needed to carry `values`: the largest count over the policy's metrics. */
+/**
+ * Instances needed to carry `values`: the largest count over the policy's
+ * metrics. A backlog is divided by its target as it is (KEDA's AverageValue):
+ * messages are work waiting, not a load to keep headroom under.
+ */
 export function instancesFor (policy: ScalePolicy, values: MetricValues): number {
   let want = 0
   for (const { metric, target } of policy.metrics) {
-    want = Math.max(want, Math.ceil(values[metric] / (target * policy.utilization) - EPSILON))
+    const perInstance = metric === 'queue' ? target : target * policy.utilization
+    want = Math.max(want, Math.ceil((values[metric] ?? 0) / perInstance - EPSILON))
   }
   return want
 }

@@ -1,6 +1,6 @@
 // The autoscaler: desired instance counts from the gateway's load reports.
 export { Autoscaler, describeDecision } from './autoscaler.js'
-export type { AutoscalerHooks, AutoscalerOptions, LoadReport, ScaledVersion, ScaleSink, ScalingDecision, ScalingStatus, VersionIdentity, VersionLoad } from './autoscaler.js'
+export type { AutoscalerHooks, AutoscalerOptions, LoadReport, QueueReport, ScaledVersion, ScaleSink, ScalingDecision, ScalingStatus, VersionIdentity, VersionLoad, VersionQueueLoad } from './autoscaler.js'
 export { CPU_CAP, describeCap, judgeAfterMs } from './cpu-cap.js'
 export type { CpuCap, CpuInputs, NoGain } from './cpu-cap.js'
 export { decide, instancesFor, newScaleMemory } from './decide.js'

@@ -49,13 +49,15 @@ test('the example of DESIGN.md (without triggers) validates under a plain Ajv 20
   assert.equal(validate(exampleDoc()), true, JSON.stringify(validate.errors))
 })
 
-test('editors flag a typo and triggers, which the platform rejects too', () => {
+test('editors flag a typo, in triggers too, and accept the triggers of DESIGN.md', () => {
   const validate = compileCommitted()
   const typo = exampleDoc()
   ;(typo.spec as Node).timout = '1s'
   assert.equal(validate(typo), false)
   const withTriggers = exampleDoc()
-  ;(withTriggers.spec as Node).triggers = [{ cron: { schedule: '*/5 * * * *' } }]
+  ;(withTriggers.spec as Node).triggers = [{ cron: { schedule: '*/5 * * * *' } }, { queue: { name: 'orders', batch: 10, maxAttempts: 5 } }]
+  assert.equal(validate(withTriggers), true, JSON.stringify(validate.errors))
+  ;(withTriggers.spec as Node).triggers = [{ queue: { name: 'orders', bacth: 10 } }]
   assert.equal(validate(withTriggers), false)
 })
 

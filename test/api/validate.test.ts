@@ -171,7 +171,7 @@ describe('messages name the field and say what was expected', () => {
   })
 
   test('a value outside a closed set lists the allowed values', () => {
-    assertReports(manifest({ scale: { metric: 'cpu' } }), 'spec.scale.metric: expected "concurrency" or "rps", got "cpu"')
+    assertReports(manifest({ scale: { metric: 'cpu' } }), 'spec.scale.metric: expected "concurrency", "rps" or "queue", got "cpu"')
     assertReports(manifest({ http: { auth: 'bogus' } }), 'spec.http.auth: expected "none", "key", "hmac", "jwt" or "private" or a mapping with "mode", got "bogus"')
   })
 
@@ -262,19 +262,6 @@ describe('http', () => {
   })
 })
 
-describe('features that are not built yet', () => {
-  test('triggers are rejected at spec.triggers, saying they are not supported yet', () => {
-    const problems = problemsOf(manifest({ triggers: [{ cron: { schedule: '*/5 * * * *' } }] }))
-    assert.equal(problems.length, 1)
-    assert.equal(problems[0]!.field, 'spec.triggers')
-    assert.match(problems[0]!.message, /^triggers \(cron, queue\) are not supported yet/)
-  })
-
-  test('the queue scaling metric is rejected as not supported yet', () => {
-    assert.match(reported(manifest({ scale: { metric: 'queue' } }))[0]!, /^spec\.scale\.metric: "queue" is not supported yet/)
-  })
-})
-
 describe('rules across fields', () => {
   test('scale.min may not exceed scale.max', () => {
     assert.deepEqual(reported(manifest({ scale: { min: 5, max: 2 } })), ['spec.scale.min: 5 is more than spec.scale.max (2)'])
@@ -315,12 +302,12 @@ describe('all problems at once', () => {
   test('every problem of a document is reported in one error, each field once', () => {
     const err = (() => {
       try {
-        validateFunction(manifest({ timeout: 'soon', memory: '1Ti', foo: true, scale: { max: 0 }, triggers: [] }, { name: 'Bad' }))
+        validateFunction(manifest({ timeout: 'soon', memory: '1Ti', foo: true, scale: { max: 0 }, triggers: [{}] }, { name: 'Bad' }))
       } catch (e) { return e }
     })()
     assert.ok(err instanceof ValidationError)
     const fields = err.errors.map((p) => p.field)
-    assert.deepEqual([...fields].sort(), ['metadata.name', 'spec.foo', 'spec.memory', 'spec.scale.max', 'spec.timeout', 'spec.triggers'])
+    assert.deepEqual([...fields].sort(), ['metadata.name', 'spec.foo', 'spec.memory', 'spec.scale.max', 'spec.timeout', 'spec.triggers[0]'])
     assert.equal(new Set(fields).size, fields.length)
     assert.equal(err.message, `${err.errors[0]!.field}: ${err.errors[0]!.message}`)
     assert.equal(err.code, 'ROOST_E_VALIDATION')

@@ -69,6 +69,49 @@ describe('Autoscaler', () => {
     for (let i = 1; i < counts.length; i++) assert.ok(counts[i] >= Math.ceil(counts[i - 1] / 2), `halves at most per step: ${counts.join(',')}`)
   })
 
+  test('queue metric: the backlog (waiting + leased) scales to ⌈backlog / target⌉ within max, then back to min once it drains', () => {
+    const { autoscaler, decisions, advance } = harness([version({ min: 1, max: 10, metrics: [{ metric: 'queue', target: 10 }], windowMs: 6_000, scaleDownDelayMs: 2_000 })])
+    let now = 1_000_000
+    const second = (backlog: number, lastCompletedAt?: number): void => {
+      advance(1000)
+      now += 1000
+      autoscaler.observeQueues({ at: now, versions: [{ key: KEY, backlog, lastCompletedAt }] })
+      autoscaler.tick()
+    }
+    assert.equal(autoscaler.desired(KEY), 1)
+    second(35)
+    assert.equal(autoscaler.desired(KEY), 4, 'panic on the first sample: ⌈35 / 10⌉')
+    second(500)
+    assert.equal(autoscaler.desired(KEY), 10, 'capped at max')
+    assert.match(decisions.at(-1)?.message ?? '', /queue \d+(\.\d)? over 6s, 500 over 1s \/ 10;/)
+    for (let i = 0; i < 20; i++) second(0, now)
+    assert.equal(autoscaler.desired(KEY), 1, 'back to min once the queue is empty')
+  })
+
+  test('queue metric at min 0: zero only when the backlog is empty and the last completion is scaleDownDelay old', () => {
+    const { autoscaler, advance } = harness([version({ min: 0, metrics: [{ metric: 'queue', target: 10 }], windowMs: 6_000, scaleDownDelayMs: 3_000 })])
+    let now = 1_000_000
+    const second = (backlog: number, lastCompletedAt?: number): void => {
+      advance(1000)
+      now += 1000
+      autoscaler.observeQueues({ at: now, versions: [{ key: KEY, backlog, lastCompletedAt }] })
+      autoscaler.tick()
+    }
+    autoscaler.activate(KEY)
+    second(3)
+    assert.equal(autoscaler.desired(KEY), 1)
+    // Leased messages still count: a worker busy for a while is not stopped.
+    for (let i = 0; i < 5; i++) second(3)
+    assert.equal(autoscaler.desired(KEY), 1)
+    const finished = now + 500
+    second(0, finished)
+    second(0, finished)
+    second(0, finished)
+    assert.equal(autoscaler.desired(KEY), 1, '2.5 s after the last completion')
+    second(0, finished)
+    assert.equal(autoscaler.desired(KEY), 0, '3.5 s after the last completion')
+  })
+
   test('goes to zero after scaleDownDelay without requests, long before the window empties', () => {
     const { autoscaler, second, decisions } = harness([version({ windowMs: 60_000, scaleDownDelayMs: 3_000 })])
     autoscaler.activate(KEY)

@@ -38,6 +38,20 @@ describe('instancesFor', () => {
     assert.equal(instancesFor(both, { concurrency: 14, rps: 70 }), 2)
   })
 
+  test('a queue backlog is divided by its target as it is, without utilization: ⌈backlog / target⌉', () => {
+    const queue: ScalePolicy = { ...policy, metrics: [{ metric: 'queue', target: 10 }] }
+    assert.equal(instancesFor(queue, { concurrency: 0, rps: 0, queue: 10 }), 1)
+    assert.equal(instancesFor(queue, { concurrency: 0, rps: 0, queue: 11 }), 2)
+    assert.equal(instancesFor(queue, { concurrency: 0, rps: 0, queue: 437 }), 44)
+    assert.equal(instancesFor(queue, { concurrency: 0, rps: 0 }), 0, 'no queue reported: nothing asked')
+  })
+
+  test('queue and concurrency together: the largest count wins', () => {
+    const both: ScalePolicy = { ...policy, metrics: [{ metric: 'concurrency', target: 10 }, { metric: 'queue', target: 5 }] }
+    assert.equal(instancesFor(both, { concurrency: 70, rps: 0, queue: 5 }), 10)
+    assert.equal(instancesFor(both, { concurrency: 7, rps: 0, queue: 30 }), 6)
+  })
+
   test('float noise in an average does not ask for one more instance', () => {
     assert.equal(instancesFor(policy, { concurrency: 0.1 * 3 * 70 / 3 * 10 / 10, rps: 0 }), 1)
   })

@@ -70,6 +70,23 @@ test('scale down drains the extras: those still starting first, then the newest 
   assert.deepEqual(kept.map((i) => i.id), [oldest.id], 'the first started is kept')
 })
 
+test('scale down stops an idle instance before a busy one, the newest among the idle', async (t) => {
+  const inFlight = new Map<string, number>()
+  const { manager } = harness({ inFlightOf: (id) => inFlight.get(id) ?? 0 })
+  t.after(() => manager.stop())
+  const version = target(ok, { replicas: 3 })
+  manager.setTargets([version])
+  await until(() => ready(manager, version.key).length === 3, 'three ready', 30_000)
+  // list() is in the order the manager started them: the newest is busy, the two older ones idle.
+  const [oldest, middle, newest] = manager.list()
+  inFlight.set(newest.id, 4)
+  manager.scale(version.key, 2)
+  assert.deepEqual(manager.list().filter((i) => i.state === 'draining').map((i) => i.id), [middle.id], 'the newest idle one goes, not the busy newest')
+  inFlight.set(oldest.id, 1)
+  manager.scale(version.key, 1)
+  assert.deepEqual(manager.list().filter((i) => i.state !== 'draining').map((i) => i.id), [newest.id], 'of two busy ones, the one with less in flight goes')
+})
+
 test('scale of a version that is not a target is ignored', async (t) => {
   const { manager } = harness()
   t.after(() => manager.stop())
