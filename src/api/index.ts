@@ -15,10 +15,12 @@ export { parseManifests, describeDocument, locateField, MAX_MANIFEST_BYTES } fro
 export type { ManifestDocument } from './manifest.js'
 export { resolveLimits } from './limits.js'
 export type { FunctionLimits, ScaleLimits } from './limits.js'
+export { resolveTriggers, cronQueueName, cronTriggerName, LEASE_MARGIN_MS } from './trigger-limits.js'
+export type { CronTriggerLimits, QueueTriggerLimits, TriggerLimits } from './trigger-limits.js'
 export { parseDuration, parseMemory, formatDuration } from './quantities.js'
 export { functionJsonSchema } from './schema-document.js'
 export { API_VERSION, FUNCTION_KIND, FunctionManifestSchema } from './function-schema.js'
-export type { FunctionManifest, FunctionResource, FunctionSpec, FunctionSource, ScaleSpec, HttpSpec, HttpAuth, HmacAuthSpec, JwtAuthSpec, TrafficTarget } from './function-schema.js'
+export type { FunctionManifest, FunctionResource, FunctionSpec, FunctionSource, ScaleSpec, HttpSpec, HttpAuth, HmacAuthSpec, JwtAuthSpec, TrafficTarget, FunctionTrigger, QueueTriggerSpec, CronTriggerSpec, CronOverlap, CronCatchUp } from './function-schema.js'
 // Caller identity: what the control plane puts in a function's FunctionPolicy.auth.
 export { SECRET_KIND } from './secret-refs.js'
 export { API_KEY_KIND, apiKeyRecordsOf, authSecretNamesOf, callerAuthOf, compileCallerAuth } from './caller-auth.js'

@@ -70,6 +70,7 @@ export class EventStore {
 
   private readonly publishTx: Tx<[string, string, QueuePolicy, readonly PreparedRecord[]], PublishResult[]>
   private readonly fireTx: Tx<[string, string, QueuePolicy, PreparedRecord, Firing], PublishResult>
+  private readonly skipTx: Tx<[string, string, number], void>
   private readonly leaseTx: Tx<[string, string, LeaseRequest], LeasedRecord[]>
   private readonly recoverTx: Tx<[], number>
   private readonly settleTx: Tx<[readonly Settlement[]], SettleResult[]>
@@ -109,6 +110,7 @@ export class EventStore {
       this.cronMarks.mark(namespace, firing.trigger, firing.scheduledTime)
       return result as PublishResult
     })
+    this.skipTx = db.transaction((namespace: string, trigger: string, scheduledTime: number) => this.cronMarks.mark(namespace, trigger, scheduledTime))
     this.leaseTx = db.transaction((namespace: string, queue: string, request: LeaseRequest) => {
       const now = this.clock.now()
       this.housekeep(now)
@@ -193,7 +195,16 @@ export class EventStore {
     return this.fireTx.immediate(namespace, queue, policy, record, firing)
   }
 
-  /** The latest scheduled time fired for the trigger. */
+  /**
+   * Moves the trigger's mark to a scheduled time that is passed over without
+   * a record (an overlap policy of "forbid" skipped it): catch-up after a
+   * restart does not fire it later.
+   */
+  skipFiring (namespace: string, trigger: string, scheduledTime: number): void {
+    this.skipTx.immediate(namespace, trigger, scheduledTime)
+  }
+
+  /** The latest scheduled time fired (or skipped) for the trigger. */
   lastFiring (namespace: string, trigger: string): number | undefined {
     return this.cronMarks.last(namespace, trigger)
   }

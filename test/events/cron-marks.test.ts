@@ -31,3 +31,13 @@ test('the trigger\'s mark is the latest time fired, survives a restart, and neve
   assert.equal(store.forgetTrigger(NS, 'nightly'), true)
   assert.equal(store.lastFiring(NS, 'nightly'), undefined)
 })
+
+test('a skipped time moves the mark without a record, and the mark still never moves back', (t) => {
+  const fixture = openFixture(t)
+  fixture.store.declareQueue(NS, CRON_QUEUE)
+  fixture.store.skipFiring(NS, 'nightly', AT)
+  assert.equal(fixture.store.lastFiring(NS, 'nightly'), AT)
+  assert.equal(fixture.store.stats(NS, CRON_QUEUE).backlog, 0)
+  fixture.store.skipFiring(NS, 'nightly', AT - 1000)
+  assert.equal(fixture.reopen().lastFiring(NS, 'nightly'), AT)
+})

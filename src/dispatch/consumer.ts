@@ -1,0 +1,93 @@
+// What the dispatcher and the cron scheduler work from, in plain data: the
+// queues functions consume (with the numbers their triggers resolve to), the
+// cron triggers, and one delivery to the gateway with its answer.
+import type { CronCatchUp, CronOverlap } from '../api/index.js'
+import type { QueuePolicy } from '../events/index.js'
+
+/** The event a delivery carries (docs/event-delivery.md): the runtime calls `queue` or `scheduled`. */
+export type DeliveryEvent = 'queue' | 'scheduled'
+
+/** One queue with the function that consumes it. */
+export interface QueueConsumer {
+  namespace: string
+  /** A queue a function declared, or the internal queue of a cron trigger (`cron.<function>.<index>`). */
+  queue: string
+  /** The consuming function's name. */
+  function: string
+  event: DeliveryEvent
+  /** Most records per delivery. */
+  batch: number
+  /** How long fewer than `batch` due records wait for more before they go. */
+  maxBatchWaitMs: number
+  /** How long a delivered record is leased; renewed while its delivery runs. */
+  leaseMs: number
+  /** Messages one ready instance may hold at once (scale.target on the queue metric, else its concurrency). */
+  perInstance: number
+  /** How long the dispatcher waits for the gateway's answer (the function's timeout + a margin). */
+  deliveryTimeoutMs: number
+  /** Where a copy of a record that dies goes, when the trigger says so. */
+  deadLetterQueue?: string
+}
+
+/** A queue to declare in the EventStore, with its policy. */
+export interface DeclaredQueue {
+  namespace: string
+  queue: string
+  policy: Partial<QueuePolicy>
+}
+
+/** One cron trigger as the scheduler runs it. */
+export interface CronPlan {
+  namespace: string
+  function: string
+  /** `<function>.<index>`: the trigger's identity in firing ids and marks. */
+  trigger: string
+  /** The internal queue its firings wait in. */
+  queue: string
+  schedule: string
+  timezone: string
+  overlap: CronOverlap
+  catchUp: CronCatchUp
+  catchUpWindowMs: number
+  /** Catch-up starts here when the trigger never fired: when its function was last applied (epoch ms). */
+  since: number
+}
+
+/** Everything the functions of the store ask of the event side. */
+export interface TriggerPlan {
+  queues: DeclaredQueue[]
+  consumers: QueueConsumer[]
+  crons: CronPlan[]
+}
+
+/** One delivery: a POST of `body` to the function's route on the gateway. */
+export interface DeliveryRequest {
+  /** `/fn/<name>.<namespace>/` */
+  path: string
+  event: DeliveryEvent
+  /** JSON text (docs/event-delivery.md). */
+  body: string
+  timeoutMs: number
+}
+
+/** What became of a delivery, as the settlement table reads it. */
+export type DeliveryAnswer =
+  | { kind: 'answered', status: number, body: string, retryAfter: string | undefined }
+  /** The gateway could not be reached, or closed the connection before answering. */
+  | { kind: 'unreachable', error: string }
+  /** No answer within the delivery's time. */
+  | { kind: 'timed-out' }
+  /** The platform stopped it (it stops, or a cron firing was replaced). */
+  | { kind: 'aborted' }
+
+export type DeliveryFunction = (request: DeliveryRequest, signal: AbortSignal) => Promise<DeliveryAnswer>
+
+/** `namespace/queue`: the key of a consumer. */
+export function queueKey (namespace: string, queue: string): string {
+  return `${namespace}/${queue}`
+}
+
+/** `namespace/name`: the key of a function. */
+export function functionKey (namespace: string, name: string): string {
+  return `${namespace}/${name}`
+}

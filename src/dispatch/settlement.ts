@@ -1,0 +1,124 @@
+// The failure-class table of docs/event-delivery.md as pure code: what a
+// delivery's answer does to each record it carried. A failure the handler
+// caused counts an attempt; a refusal or a stop of the platform's own does not.
+import type { FailureCause, LeasedRecord, Settlement } from '../events/index.js'
+import type { DeliveryAnswer, DeliveryEvent } from './consumer.js'
+
+/** A refusal without Retry-After is retried this much later. */
+export const DEFAULT_RELEASE_DELAY_MS = 1000
+/** A function that cannot start (its module fails to load) is tried again this much later, without using attempts. */
+export const START_FAILED_DELAY_MS = 5000
+
+interface HandlerResult {
+  id?: unknown
+  outcome?: unknown
+  delayMs?: unknown
+  reason?: unknown
+  error?: unknown
+}
+
+/** The settlement of every record of a delivery, in the order of `records`. */
+export function settlementsFor (records: readonly LeasedRecord[], answer: DeliveryAnswer, event: DeliveryEvent): Settlement[] {
+  switch (answer.kind) {
+    case 'aborted':
+      return records.map((r) => ({ id: r.id, token: r.token, outcome: 'released', reason: 'stopped' }))
+    case 'unreachable':
+      // The gateway is not there (it stops, or its thread died): nothing ran.
+      return records.map((r) => ({ id: r.id, token: r.token, outcome: 'released', reason: 'stopped', delayMs: DEFAULT_RELEASE_DELAY_MS }))
+    case 'timed-out':
+      return records.map((r) => failed(r, 'timeout', 'no answer within the function\'s timeout'))
+    case 'answered':
+      return answered(records, answer, event)
+  }
+}
+
+function answered (records: readonly LeasedRecord[], answer: Extract<DeliveryAnswer, { kind: 'answered' }>, event: DeliveryEvent): Settlement[] {
+  const { status } = answer
+  if (status >= 200 && status < 300) return event === 'queue' ? byResults(records, answer.body) : scheduledOutcome(records, answer.body)
+  const problem = problemOf(answer.body)
+  if (status === 429 || status === 503) {
+    // Governance, an overloaded version, no instance ready: the platform refused, the handler never ran.
+    const delayMs = retryAfterMs(answer.retryAfter) ?? DEFAULT_RELEASE_DELAY_MS
+    return records.map((r) => ({ id: r.id, token: r.token, outcome: 'released', reason: 'drained', delayMs }))
+  }
+  if (status === 502 && problem.code === 'ROOST_E_START_FAILED') {
+    return records.map((r) => ({ id: r.id, token: r.token, outcome: 'released', reason: 'drained', delayMs: START_FAILED_DELAY_MS }))
+  }
+  if (status === 404 && problem.code === 'ROOST_E_ROUTE_NOT_FOUND') {
+    // The routing table does not have the function (yet, or any more): it is not the message's fault.
+    return records.map((r) => ({ id: r.id, token: r.token, outcome: 'released', reason: 'drained', delayMs: DEFAULT_RELEASE_DELAY_MS }))
+  }
+  const cause: FailureCause = status === 504 ? 'timeout' : problem.code === 'ROOST_E_INSTANCE_CRASHED' ? 'crashed' : 'error'
+  const error = problem.detail ?? `HTTP ${status}`
+  return records.map((r) => ({ ...failed(r, cause, error), status }))
+}
+
+/** A queue handler's answer: `{ results: [{ id, outcome, delayMs?, reason?, error? }] }`. */
+function byResults (records: readonly LeasedRecord[], body: string): Settlement[] {
+  const parsed = parseJson(body) as { results?: unknown } | undefined
+  const results = new Map<string, HandlerResult>()
+  if (parsed !== undefined && Array.isArray(parsed.results)) {
+    for (const result of parsed.results as HandlerResult[]) {
+      if (typeof result === 'object' && result !== null && typeof result.id === 'string') results.set(result.id, result)
+    }
+  } else {
+    return records.map((r) => failed(r, 'error', 'the queue handler\'s answer had no results list'))
+  }
+  return records.map((r) => {
+    const result = results.get(r.id)
+    return result === undefined ? failed(r, 'error', 'the queue handler\'s answer named no outcome for this message') : fromResult(r, result)
+  })
+}
+
+function scheduledOutcome (records: readonly LeasedRecord[], body: string): Settlement[] {
+  const parsed = parseJson(body) as HandlerResult | undefined
+  // `{"outcome":"ack"}`, or an empty 2xx body: the handler returned.
+  return records.map((r) => fromResult(r, parsed ?? { outcome: 'ack' }))
+}
+
+function fromResult (record: LeasedRecord, result: HandlerResult): Settlement {
+  const text = (value: unknown): string | undefined => typeof value === 'string' && value.length > 0 ? value : undefined
+  switch (result.outcome) {
+    case undefined:
+    case 'ack':
+      return { id: record.id, token: record.token, outcome: 'succeeded' }
+    case 'retry': {
+      const delay = typeof result.delayMs === 'number' && Number.isFinite(result.delayMs) && result.delayMs >= 0 ? result.delayMs : undefined
+      const settlement: Settlement = { ...failed(record, 'retry', text(result.error) ?? text(result.reason) ?? 'the handler asked for a retry') }
+      if (delay !== undefined) settlement.retryAfterMs = delay
+      return settlement
+    }
+    case 'dead':
+      return { id: record.id, token: record.token, outcome: 'dead', reason: text(result.reason) ?? 'dead-lettered by the handler', ...(text(result.error) === undefined ? {} : { error: text(result.error) }) }
+    default:
+      return failed(record, 'error', `the handler's answer had an unknown outcome ${JSON.stringify(result.outcome)}`)
+  }
+}
+
+function failed (record: LeasedRecord, cause: FailureCause, error: string): Extract<Settlement, { outcome: 'failed' }> {
+  return { id: record.id, token: record.token, outcome: 'failed', cause, error }
+}
+
+function problemOf (body: string): { code?: string, detail?: string } {
+  const parsed = parseJson(body) as { code?: unknown, detail?: unknown } | undefined
+  return {
+    code: typeof parsed?.code === 'string' ? parsed.code : undefined,
+    detail: typeof parsed?.detail === 'string' ? parsed.detail : undefined
+  }
+}
+
+function parseJson (body: string): unknown {
+  if (body.length === 0) return undefined
+  try {
+    const value: unknown = JSON.parse(body)
+    return typeof value === 'object' && value !== null ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Retry-After in seconds (an HTTP date is not what the gateway sends; it counts as absent). */
+export function retryAfterMs (header: string | undefined): number | undefined {
+  if (header === undefined || !/^\d{1,6}$/.test(header.trim())) return undefined
+  return Number(header.trim()) * 1000
+}

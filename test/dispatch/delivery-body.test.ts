@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { inFlightLimit, nextBatchSize, queueDeliveryBody, scheduledDeliveryBody } from '../../src/dispatch/index.js'
+import type { LeasedRecord } from '../../src/events/index.js'
+import { encodeBody } from '../../src/events/index.js'
+
+function leased (id: string, body: unknown, extra: Partial<LeasedRecord> = {}): LeasedRecord {
+  const { bytes, type } = encodeBody(body)
+  return {
+    id, kind: 'message', namespace: 'shop', queue: 'orders', token: 1, attempt: 2, maxAttempts: 5, body: bytes, bodyType: type,
+    source: '/namespaces/shop/queues/orders', type: 'dev.roost.queue.message', subject: undefined, contentType: 'application/json',
+    attributes: { region: 'eu' }, createdAt: 1_700_000_000_000, leaseExpiresAt: 0, ...extra
+  }
+}
+
+test('a queue delivery carries each message with its body as JSON, text or base64, as the contract says', () => {
+  const text = queueDeliveryBody('orders', [
+    leased('a', { order: 1, items: ['x'] }),
+    leased('b', 'plain "text"', { subject: 'order-2' }),
+    leased('c', new Uint8Array([0, 255, 7]))
+  ])
+  assert.deepEqual(JSON.parse(text), {
+    queue: 'orders',
+    messages: [
+      { id: 'a', body: { order: 1, items: ['x'] }, bodyType: 'json', attributes: { region: 'eu' }, attempt: 2, maxAttempts: 5, source: '/namespaces/shop/queues/orders', type: 'dev.roost.queue.message', contentType: 'application/json', createdAt: 1_700_000_000_000 },
+      { id: 'b', body: 'plain "text"', bodyType: 'text', attributes: { region: 'eu' }, attempt: 2, maxAttempts: 5, source: '/namespaces/shop/queues/orders', type: 'dev.roost.queue.message', subject: 'order-2', contentType: 'application/json', createdAt: 1_700_000_000_000 },
+      { id: 'c', body: 'AP8H', bodyType: 'bytes', attributes: { region: 'eu' }, attempt: 2, maxAttempts: 5, source: '/namespaces/shop/queues/orders', type: 'dev.roost.queue.message', contentType: 'application/json', createdAt: 1_700_000_000_000 }
+    ]
+  })
+})
+
+test('a scheduled delivery is the firing\'s stored body with the record id added', () => {
+  const firing = leased('cron:shop/report.0@2025-01-01T00:00:00.000Z', { trigger: 'report.0', cron: '@hourly', timezone: 'UTC', scheduledTime: 1_735_689_600_000 })
+  assert.deepEqual(JSON.parse(scheduledDeliveryBody(firing)), { trigger: 'report.0', cron: '@hourly', timezone: 'UTC', scheduledTime: 1_735_689_600_000, id: 'cron:shop/report.0@2025-01-01T00:00:00.000Z' })
+})
+
+test('in flight: max(1, ready instances) × per instance, and a batch never takes more than the room left', () => {
+  assert.equal(inFlightLimit(0, 10), 10, 'at zero one instance\'s worth goes out to start one')
+  assert.equal(inFlightLimit(3, 10), 30)
+  assert.equal(inFlightLimit(2, 2.5), 6, 'a fractional target rounds up')
+  assert.equal(nextBatchSize(10, 30, 25), 5)
+  assert.equal(nextBatchSize(10, 30, 0), 10)
+  assert.equal(nextBatchSize(10, 30, 30), 0)
+  assert.equal(nextBatchSize(10, 30, 35), 0, 'fewer instances than before: nothing more until deliveries settle')
+})

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { FunctionSpec } from '../../src/api/index.js'
+import { validateFunction } from '../../src/api/index.js'
+import { planTriggers, queueLoads, type QueueConsumer } from '../../src/dispatch/index.js'
+import type { QueueStats } from '../../src/events/index.js'
+import type { StoredResource } from '../../src/store/index.js'
+
+function stored (name: string, spec: Record<string, unknown>, namespace = 'shop'): StoredResource<FunctionSpec> {
+  const resource = validateFunction({ apiVersion: 'roost.dev/v1', kind: 'Function', metadata: { name, namespace }, spec: { source: './x.ts', ...spec } })
+  return {
+    kind: 'Function', namespace, name, uid: name, resourceVersion: 1, generation: 1, labels: {}, spec: resource.spec, status: undefined,
+    createdAt: '2025-01-01T00:00:00.000Z', updatedAt: '2025-01-02T00:00:00.000Z'
+  }
+}
+
+test('a queue trigger declares its queue with its policy and a consumer with its numbers', () => {
+  const plan = planTriggers([stored('fulfil', {
+    timeout: '20s',
+    scale: { metric: 'queue', target: 10, min: 1, max: 10 },
+    triggers: [{ queue: { name: 'orders', batch: 5, maxAttempts: 4, backoff: { initial: '2s', max: '1m' }, maxDepth: 500, retention: '1h', deadLetter: { queue: 'dead-orders' } } }]
+  })])
+  assert.deepEqual(plan.queues, [{ namespace: 'shop', queue: 'orders', policy: { maxAttempts: 4, maxDepth: 500, backoff: { initialMs: 2000, maxMs: 60_000 }, retentionMs: 3_600_000 } }])
+  assert.deepEqual(plan.consumers, [{
+    namespace: 'shop', queue: 'orders', function: 'fulfil', event: 'queue', batch: 5, maxBatchWaitMs: 1000, leaseMs: 30_000,
+    perInstance: 10, deliveryTimeoutMs: 25_000, deadLetterQueue: 'dead-orders'
+  }])
+  assert.deepEqual(plan.crons, [])
+})
+
+test('without the queue metric an instance takes as many messages as its concurrency', () => {
+  const [consumer] = planTriggers([stored('w', { concurrency: 4, triggers: [{ queue: { name: 'jobs' } }] })]).consumers
+  assert.equal(consumer?.perInstance, 4)
+})
+
+test('a cron trigger gets an internal queue named for its function and index, delivered one firing at a time', () => {
+  const plan = planTriggers([stored('report', { triggers: [{ queue: { name: 'jobs' } }, { cron: { schedule: '@hourly', timezone: 'Europe/Paris', overlap: 'forbid', maxAttempts: 2 } }] })])
+  assert.deepEqual(plan.crons, [{
+    namespace: 'shop', function: 'report', trigger: 'report.1', queue: 'cron.report.1', schedule: '@hourly', timezone: 'Europe/Paris',
+    overlap: 'forbid', catchUp: 'skip', catchUpWindowMs: 3_600_000, since: Date.parse('2025-01-02T00:00:00.000Z')
+  }])
+  assert.deepEqual(plan.queues.map((q) => [q.queue, q.policy.maxAttempts]), [['jobs', 5], ['cron.report.1', 2]])
+  assert.deepEqual(plan.consumers.map((c) => [c.queue, c.event, c.batch]), [['jobs', 'queue', 10], ['cron.report.1', 'scheduled', 1]])
+})
+
+test('two functions claiming one queue: the first by name keeps it, another namespace has its own', () => {
+  const plan = planTriggers([
+    stored('zeta', { triggers: [{ queue: { name: 'orders' } }] }),
+    stored('alpha', { triggers: [{ queue: { name: 'orders' } }] }),
+    stored('beta', { triggers: [{ queue: { name: 'orders' } }] }, 'other')
+  ])
+  assert.deepEqual(plan.consumers.map((c) => `${c.namespace}/${c.queue}:${c.function}`), ['other/orders:beta', 'shop/orders:alpha'])
+})
+
+test('queue loads: a function\'s backlog over its queues, split by the traffic of its serving versions', () => {
+  const consumers: QueueConsumer[] = planTriggers([stored('fulfil', { triggers: [{ queue: { name: 'orders' } }, { queue: { name: 'returns' } }] })]).consumers
+  const stats = (namespace: string, queue: string): QueueStats => ({
+    namespace, queue, waiting: queue === 'orders' ? 30 : 6, leased: 4, backlog: queue === 'orders' ? 34 : 10, dead: 0, lastCompletedAt: queue === 'orders' ? 100 : 200
+  })
+  assert.deepEqual(queueLoads(consumers, stats, () => [{ version: 1, percent: 75 }, { version: 2, percent: 25 }, { version: 3, percent: 0 }]), [
+    { key: 'shop/fulfil@1', backlog: 33, lastCompletedAt: 200 },
+    { key: 'shop/fulfil@2', backlog: 11, lastCompletedAt: 200 }
+  ])
+  assert.deepEqual(queueLoads(consumers, stats, () => undefined), [], 'a function not routed has no version to scale')
+})
