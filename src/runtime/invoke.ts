@@ -27,7 +27,7 @@ export class Invoker implements DeliveryHost {
   inflight = 0
   /** The module's fetch handler, or a stand-in answering 500 for a module without one. */
   private handler: FetchHandler | null = null
-  handlers: ModuleHandlers = NO_HANDLERS
+  private loadedHandlers: ModuleHandlers = NO_HANDLERS
   private fn: FunctionIdentity | null = null
   private timeoutMs = 30_000
   private onIdle: (() => void) | null = null
@@ -39,12 +39,16 @@ export class Invoker implements DeliveryHost {
     return this.handler !== null
   }
 
+  get handlers (): ModuleHandlers {
+    return this.loadedHandlers
+  }
+
   get functionName (): string {
     return this.fn?.name ?? ''
   }
 
   setHandlers (handlers: ModuleHandlers, fn: FunctionIdentity, timeoutMs: number, calls?: CallSettings): void {
-    this.handlers = handlers
+    this.loadedHandlers = handlers
     this.handler = handlers.fetch ?? this.noFetch
     this.fn = fn
     this.timeoutMs = timeoutMs
@@ -53,7 +57,7 @@ export class Invoker implements DeliveryHost {
 
   /** Back to serving nothing, as before the first `setHandlers`. */
   clearHandlers (): void {
-    this.handlers = NO_HANDLERS
+    this.loadedHandlers = NO_HANDLERS
     this.handler = null
     this.fn = null
   }

@@ -2,6 +2,7 @@
 // over its real data socket: queue batches, cron firings, async invocations.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { FrameType } from '../../src/wire/index.js'
 import { until } from '../helpers/wait.js'
 import { header, loadedHost, logLines, type DataPeer, type HostPeer } from './host-peer.js'
 
@@ -252,4 +253,24 @@ test('an async invocation is served by fetch with ctx.callId; x-roost-event with
   assert.equal(plain.event, 'queue', 'served by fetch: the header alone makes no delivery')
   peer.request(5, {})
   assert.equal(((await answerOf(peer, 5)).json as { callId: string | null }).callId, null)
+})
+
+test('a delivery the gateway cancels (its deadline passed) gets nothing more sent, and still ends in time for a drain', async (t) => {
+  const host = await loadedHost(t, `export default {
+    async queue (batch) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      batch[0].ack()
+      console.log('finished late')
+    }
+  }`)
+  const peer = await connected(host)
+  peer.request(1, { event: 'queue', requestId: 'slow', body: batch(message('a')) })
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  peer.writer.frame(FrameType.Cancel, 1)
+  host.send({ t: 'drain' })
+  await linesOf(host, 'slow', 1)
+  peer.close()
+  await host.message('drained')
+  assert.deepEqual(peer.framesOf(1), [], 'no answer after the Cancel')
+  assert.deepEqual(await host.exited(), { code: 0, signal: null })
 })
