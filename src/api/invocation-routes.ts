@@ -45,7 +45,8 @@ export function registerInvocationRoutes (app: FastifyInstance, { store, events 
     const namespace = checkedNamespace(request, request.params.namespace)
     const record = mustGet(namespace, request.params.id)
     const fn = functionOfAsyncQueue(record.queue) ?? record.queue
-    return { ...invocationItem(record), history: record.history, logs: logsOf(store, namespace, fn, record.id) }
+    const history = record.history.map((a) => ({ ...a, consumer: a.consumer ?? null, initMs: a.initMs ?? null, status: a.status ?? null, error: a.error ?? null }))
+    return { ...invocationItem(record), history, logs: logsOf(store, namespace, fn, record.id) }
   })
 
   app.delete<{ Params: IdParams }>(`${PREFIX}/namespaces/:namespace/invocations/:id`, async (request) => {
