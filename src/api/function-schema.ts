@@ -40,7 +40,9 @@ export const FUNCTION_BOUNDS = {
 } as const
 
 // Paths the gateway serves itself; a function may not claim them.
-export const RESERVED_HTTP_PATHS = ['/fn', '/healthz', '/metrics'] as const
+export const RESERVED_HTTP_PATHS = ['/fn', '/healthz', '/metrics', '/async', '/_roost'] as const
+/** The gateway routes everything under these itself: /fn/<name>, async calls, and the platform's endpoints for functions. */
+export const RESERVED_HTTP_PREFIXES = ['/fn/', '/async/', '/_roost/'] as const
 
 const Duration = (description: string, defaultValue: string) =>
   Type.String({ description, pattern: DURATION_PATTERN, default: defaultValue, examples: [defaultValue] })
@@ -172,7 +174,7 @@ export const HttpAuthSchema = Type.Union([AuthModeSchema, HttpAuthObjectSchema],
 
 export const HttpSchema = Type.Object({
   path: Type.Optional(Type.String({
-    description: 'An extra path the function answers at, besides /fn/<name> and /fn/<name>.<namespace>, such as /hello. Not /fn/…, /healthz or /metrics.',
+    description: 'An extra path the function answers at, besides /fn/<name> and /fn/<name>.<namespace>, such as /hello. Not /fn/…, /async/…, /_roost/…, /healthz or /metrics.',
     pattern: HTTP_PATH_PATTERN,
     maxLength: 256
   })),

@@ -1,3 +1,4 @@
+import type { EventStore } from '../events/index.js'
 import type { Store, StoredResource } from '../store/index.js'
 import type { FunctionSpec } from './function-schema.js'
 import { viewFunction, type FunctionView, type InstanceSummary, type IsolationView, type VersionScaling } from './function-view.js'
@@ -18,6 +19,8 @@ export interface LiveFunctions {
 export interface RouteDeps {
   store: Store
   live: LiveFunctions
+  /** The events database (queues, async invocations, cron firings); absent in an API without one. */
+  events?: EventStore
 }
 
 /** Functions as the API shows them, with status from versions and live instances. */

@@ -95,7 +95,7 @@ export function checkReservationInput (prefix: unknown, namespace: unknown): voi
   if (typeof prefix !== 'string' || prefix.length > 256 || !PATH.test(prefix)) {
     problems.push({ field: 'prefix', message: `expected a path such as /team-a: "/" and segments of letters, digits, ".", "_", "~" and "-", without a trailing "/", got ${JSON.stringify(prefix)}` })
   } else if (RESERVED_HTTP_PATHS.some((p) => pathsOverlap(p, prefix))) {
-    problems.push({ field: 'prefix', message: `${prefix} is the gateway's own (/fn, /healthz, /metrics)` })
+    problems.push({ field: 'prefix', message: `${prefix} is the gateway's own (${RESERVED_HTTP_PATHS.join(', ')})` })
   }
   if (typeof namespace !== 'string' || namespace.length > 63 || !NAME.test(namespace)) {
     problems.push({ field: 'namespace', message: `expected a namespace (a DNS label), got ${JSON.stringify(namespace)}` })

@@ -43,7 +43,7 @@ export function strictManifestSchema (): Node {
   spec.env.propertyNames.not = { pattern: '^ROOST_', description: 'names starting with ROOST_ are reserved for the platform' }
   spec.http.properties.path.not = {
     description: 'paths the gateway serves itself, and "." or ".." segments (URLs resolve them away)',
-    anyOf: [{ enum: [...RESERVED_HTTP_PATHS] }, { pattern: '^/fn/' }, { pattern: '/\\.\\.?(/|$)' }]
+    anyOf: [{ enum: [...RESERVED_HTTP_PATHS] }, { pattern: '^/(fn|async|_roost)/' }, { pattern: '/\\.\\.?(/|$)' }]
   }
   tightenAuth(spec.http.properties.auth)
   const scale = spec.scale

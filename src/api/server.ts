@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadRequestError, ForbiddenError, isRoostError, NotFoundError, PayloadTooLargeError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
+import type { EventStore } from '../events/index.js'
 import type { LogLine, Store } from '../store/index.js'
 import { applyFunction, type ApplyBody } from './apply-function.js'
 import { authenticate, authorize, isAdminRequest, requireAdmin, type Caller } from './auth.js'
@@ -42,6 +43,8 @@ export interface LiveView {
 export interface ApiServerOptions {
   store: Store
   live: LiveView
+  /** The events database: async invocations (GET/DELETE …/invocations/ID); without it those routes answer 503. */
+  events?: EventStore
   /** Largest API request body (manifests with their bundles), in bytes. */
   bodyLimit?: number
   /** Caps on open connections (default 1024 in all, 128 per client address); over a cap: 503 and closed. */
@@ -241,7 +244,7 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
     return { result: 'released', prefix }
   })
 
-  registerRoutes(app, { store, live })
+  registerRoutes(app, { store, live, events: options.events })
 
   function viewAll (items: Array<ReturnType<typeof store.listResources<FunctionSpec>>[number]>): unknown[] {
     const instances = live.instances()

@@ -7,7 +7,7 @@ import { ValidationError, type FieldProblem } from '../errors/index.js'
 import { compileInline } from '../governance/index.js'
 import {
   API_VERSION, DNS_LABEL_PATTERN, DURATION_PATTERN, ENV_NAME_PATTERN, FUNCTION_BOUNDS, FUNCTION_DEFAULTS,
-  FUNCTION_KIND, FunctionManifestSchema, HTTP_PATH_PATTERN, LABEL_KEY_PATTERN, MEMORY_PATTERN, RESERVED_HTTP_PATHS, TIME_OF_DAY_PATTERN,
+  FUNCTION_KIND, FunctionManifestSchema, HTTP_PATH_PATTERN, LABEL_KEY_PATTERN, MEMORY_PATTERN, RESERVED_HTTP_PATHS, RESERVED_HTTP_PREFIXES, TIME_OF_DAY_PATTERN,
   type FunctionManifest, type FunctionResource, type FunctionSource, type HttpSpec, type ScaleSpec
 } from './function-schema.js'
 import { authProblems, normalizeAuth } from './auth-rules.js'
@@ -145,8 +145,8 @@ function scheduleRules (scale: Doc | undefined): FieldProblem[] {
 function httpPathRules (path: unknown): FieldProblem[] {
   if (typeof path !== 'string' || !new RegExp(HTTP_PATH_PATTERN).test(path)) return []
   const field = 'spec.http.path'
-  if (RESERVED_HTTP_PATHS.some((p) => path === p) || path.startsWith('/fn/')) {
-    return [{ field, message: `${show(path)} is reserved: the gateway serves /fn/<name>, /healthz and /metrics itself` }]
+  if (RESERVED_HTTP_PATHS.some((p) => path === p) || RESERVED_HTTP_PREFIXES.some((p) => path.startsWith(p))) {
+    return [{ field, message: `${show(path)} is reserved: the gateway serves /fn/<name>, /async/…, /_roost/…, /healthz and /metrics itself` }]
   }
   // URLs are normalized before routing, so a route with such a segment could never match.
   if (path.split('/').some((s) => s === '.' || s === '..')) {

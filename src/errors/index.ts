@@ -292,6 +292,18 @@ export class LeaseLostError extends RoostError {
   override readonly status = 409
 }
 
+// (gateway) A request that claims to be a CloudEvent (ce-specversion, or a CloudEvents Content-Type) breaks the spec: a required attribute missing or malformed.
+export class InvalidCloudEventError extends RoostError {
+  override readonly code = 'ROOST_E_INVALID_CLOUD_EVENT'
+  override readonly status = 400
+}
+
+// An async invocation ended without success: every attempt failed, or it grew older than its maximum age before it ran.
+export class InvocationFailedError extends RoostError {
+  override readonly code = 'ROOST_E_INVOCATION_FAILED'
+  override readonly status = 502
+}
+
 // An error the API answered, carried to the CLI with the API's code and hint.
 export class ApiError extends RoostError {
   override readonly code: string

@@ -14,6 +14,14 @@ export interface BodyReceiver {
  */
 export class CallRequest extends IncomingMessage {
   call: BodyReceiver | null = null
+  /**
+   * A request the gateway rewrote before routing it (a structured CloudEvent
+   * turned to binary mode): the headers forwarded instead of rawHeaders, the
+   * body it forwards, read whole, and the body as it came (a signature covers that one).
+   */
+  forwardRaw: string[] | null = null
+  preloaded: Buffer | null = null
+  receivedBody: Buffer | null = null
 }
 
 export class CallResponse extends ServerResponse<CallRequest> {

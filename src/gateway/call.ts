@@ -9,6 +9,16 @@ import type { VersionState } from './version-state.js'
 
 export const enum CallState { Waiting, Sent, Done }
 
+/** What the gateway does with the event headers (x-roost-event, x-roost-event-token, x-roost-call-id) of a request. */
+export const enum EventHeaders {
+  /** It has none. */
+  None,
+  /** It has some but is no event delivery: all are dropped. */
+  Strip,
+  /** An event delivery: x-roost-event and x-roost-call-id go on to the function, the token never. */
+  Deliver
+}
+
 /** What a call reports back to the gateway that owns it. */
 export interface CallOwner {
   readonly bodyLimit: number
@@ -84,6 +94,7 @@ export class Call implements Stream, BodyReceiver {
   lane: string | undefined = undefined
   /** It may run twice without harm: an idempotent method, or an Idempotency-Key. */
   idempotent = false
+  events = EventHeaders.None
   /** performance.now() when it was last sent to an instance: its own time excludes the wait for one. */
   sentAt = 0
   /** Body chunks kept until the instance answers, for a retry; null once it answered or past KEEP_LIMIT_BYTES. */
@@ -144,6 +155,14 @@ export class Call implements Stream, BodyReceiver {
     if (this.bodyEnded) connection.end(stream)
     if (this.keptBytes > KEEP_LIMIT_BYTES) this.dropKept()
     this.resumeBody(Paused.Waiting)
+  }
+
+  /** The body was read whole before the call began (a CloudEvent the gateway rewrote): it is kept, and it ended. */
+  preload (body: Buffer): void {
+    this.kept = [body]
+    this.keptBytes = body.length
+    this.received = body.length
+    this.bodyEnded = true
   }
 
   /** Back to waiting, for another instance: nothing of the response arrived. */

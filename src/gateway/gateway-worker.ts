@@ -20,6 +20,8 @@ port.on('message', (command: GatewayCommand) => {
     case 'start-failed': gateway.startFailed(command.versionKey, command.reason); break
     case 'scrape-result': gateway.scrapeResult(command.id, command.text); break
     case 'expose': report({ t: 'exposition', id: command.id, text: gateway.exposition() }); break
+    case 'publish-result':
+    case 'invoke-async-result': gateway.controlAnswered(command.id, command.answer); break
     case 'close':
       void gateway.close().then(() => {
         report({ t: 'closed' })

@@ -8,9 +8,12 @@ import {
   type AuthFacts, type AuthResult, type BreakerTransition, type CallingFunction, type Fallback, type FunctionPolicy
 } from '../governance/index.js'
 import { MAX_DATA_PAYLOAD_BYTES, RequestFlags, type RequestHead } from '../wire/index.js'
-import { Call, CallState, type CallOwner } from './call.js'
+import { callbackUrlOf, storedHeaders, waitOf, withoutWait } from './async-request.js'
+import { Call, CallState, EventHeaders, type CallOwner } from './call.js'
 import { CallRequest, CallResponse, attachBody, attachCaller } from './call-messages.js'
 import { answerClientError } from './client-error.js'
+import { CLOUDEVENTS_MEDIA_MIN_LENGTH, binaryEventProblem, isCloudEventsMediaType, isInvalidEvent, structuredToBinary, type InvalidEvent } from './cloud-event-request.js'
+import { EventToken } from './event-token.js'
 import { ConnectionAdmission } from './connection-admission.js'
 import { EXPOSITION_CONTENT_TYPE, joinExpositions, renderGatewayMetrics, type GovernedFunctionMetrics } from './exposition.js'
 import { FunctionGovernance, newAdmission, outcomeOf, retryAfterHeader, type Admission, type FunctionGovernanceState, type GovernedRequest, type Rejection } from './function-governance.js'
@@ -23,7 +26,8 @@ import { Router } from './router.js'
 import { TrafficSplit } from './traffic-split.js'
 import { UpstreamInstance, type InstanceEvents } from './upstream-instance.js'
 import { VersionState } from './version-state.js'
-import type { GatewayMetricsReport, GatewayOptions, GatewayReport, InstanceMetrics, RoutedFunction, RoutingTable, VersionMetrics } from './routing-table.js'
+import { readWholeBody, type WholeBody } from './whole-body.js'
+import type { ControlAnswer, GatewayMetricsReport, GatewayOptions, GatewayReport, InstanceMetrics, RoutedFunction, RoutingTable, VersionMetrics } from './routing-table.js'
 
 // The request headers the gateway sets itself or that describe the caller's
 // connection rather than the request; dropped before forwarding. The deadline
@@ -57,7 +61,21 @@ const HEADERS_TIMEOUT_MS = 10_000
 const TABLE_WAIT_MS = 2_000
 /** Largest u16 a head field length can be. */
 const MAX_FIELD = 0xffff
-const enum Reserved { None, Health, Metrics }
+/** /healthz and /metrics; /async/… (async calls) and /_roost/… (the platform's own endpoints, for functions). */
+const enum Reserved { None, Health, Metrics, Async, Internal }
+const ASYNC_PREFIX = '/async'
+const INTERNAL_PREFIX = '/_roost/'
+const PUBLISH_PATH = /^\/_roost\/queues\/([A-Za-z0-9][A-Za-z0-9._-]{0,127})\/messages(?:\?.*)?$/
+/** A publish body (one or a batch of messages) is read whole up to this. */
+const PUBLISH_BODY_LIMIT = 1024 * 1024
+const ASYNC_BODY_LIMIT = 1024 * 1024
+/** Methods an async call may have: a request worth doing later. */
+const ASYNC_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/** How long a body read whole (the gateway's endpoints, a structured CloudEvent) may take to arrive. */
+const WHOLE_BODY_TIMEOUT_MS = 30_000
+/** How long the gateway waits for the control plane's answer to a publish or an async call, besides the wait asked for. */
+const CONTROL_ANSWER_MS = 10_000
+const enum CloudEventMode { None, Binary, Structured }
 
 /** What `scan` reads from a request's headers. */
 interface RequestFacts {
@@ -71,6 +89,14 @@ interface RequestFacts {
   deadline: string | undefined
   callToken: string | undefined
   idempotencyKey: boolean
+  /** x-roost-event-token, x-roost-call-id and x-roost-caller: honoured only on an event delivery. */
+  eventToken: string | undefined
+  callId: string | undefined
+  passedCaller: string | undefined
+  /** The request has one of x-roost-event, x-roost-event-token, x-roost-call-id. */
+  eventHeaders: boolean
+  /** ce-specversion (binary mode), or a Content-Type of a CloudEvents format (structured). */
+  cloudEvent: CloudEventMode
 }
 
 interface FunctionState {
@@ -124,11 +150,19 @@ export class Gateway implements CallOwner {
     breaker: (fn: string, rule: string, transition: BreakerTransition): void => this.report({ t: 'governance', function: fn, event: { kind: 'breaker', rule, breaker: transition.breaker, from: transition.from, to: transition.to, reason: transition.reason, openMs: transition.openMs } }),
     burst: (fn: string, rejection: Rejection): void => this.report({ t: 'governance', function: fn, event: { kind: 'rejected', rule: rejection.rule, strategy: rejection.strategy, cause: rejection.cause } })
   }
-  private readonly facts: RequestFacts = { contentLength: undefined, transferEncoding: false, tag: undefined, requestId: undefined, lane: undefined, deadline: undefined, callToken: undefined, idempotencyKey: false }
+  private readonly facts: RequestFacts = {
+    contentLength: undefined, transferEncoding: false, tag: undefined, requestId: undefined, lane: undefined, deadline: undefined, callToken: undefined, idempotencyKey: false,
+    eventToken: undefined, callId: undefined, passedCaller: undefined, eventHeaders: false, cloudEvent: CloudEventMode.None
+  }
   private readonly authFacts: AuthFacts = emptyAuthFacts()
   private readonly governed: GovernedRequest = { method: '', url: '', functionPath: '', caller: '', ip: '', rawHeaders: [] }
   /** Checks the call tokens functions send on calls through the gateway (private functions, deadlines). */
   private readonly callKey: PlatformCallKey | undefined
+  /** Tells the control plane's event deliveries from every other request. */
+  private readonly eventToken: EventToken | undefined
+  private readonly asyncBodyLimit: number
+  /** Publishes and async calls handed to the control plane, waiting for its answer (null: none in time). */
+  private readonly controlAnswers = new PendingAnswers<ControlAnswer | null>(CONTROL_ANSWER_MS, null)
   /** Governance state by function key, kept across routing tables. */
   private governance = new Map<string, { governance: FunctionGovernance, auth: CallerAuthenticator }>()
   /** Governance series: rejections by function, cause and rule; retries. */
@@ -138,6 +172,8 @@ export class Gateway implements CallOwner {
   constructor (private readonly options: GatewayOptions, private readonly report: (message: GatewayReport) => void) {
     this.bodyLimit = options.bodyLimit
     this.callKey = options.callKey === undefined ? undefined : PlatformCallKey.fromBytes(options.callKey)
+    this.eventToken = options.eventToken === undefined ? undefined : new EventToken(options.eventToken)
+    this.asyncBodyLimit = Math.min(options.bodyLimit, options.asyncBodyLimit ?? ASYNC_BODY_LIMIT)
     this.headersTimeoutMs = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS
     this.tableWaitMs = options.tableWaitMs ?? TABLE_WAIT_MS
     // requestTimeout is off: a request's body is bounded by its function's timeout, swept here.
@@ -187,6 +223,7 @@ export class Gateway implements CallOwner {
     clearInterval(this.sweeper)
     if (this.reporter !== null) clearInterval(this.reporter)
     this.scrapes.abandon()
+    this.controlAnswers.abandon()
     const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()))
     this.server.close()
     this.server.closeAllConnections()
@@ -203,7 +240,7 @@ export class Gateway implements CallOwner {
     res.arrivedAt = performance.now()
     const url = req.url ?? '/'
     const reserved = reservedPath(url)
-    if (reserved !== Reserved.None) {
+    if (reserved === Reserved.Health || reserved === Reserved.Metrics) {
       // A connection let in over the caps serves this one request.
       if (this.admission.isExempt(req.socket)) res.shouldKeepAlive = false
       if (reserved === Reserved.Health) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
@@ -220,7 +257,13 @@ export class Gateway implements CallOwner {
       this.early.push(res)
       return
     }
-    this.route(req, res)
+    if (reserved === Reserved.None) this.route(req, res)
+    else this.serveReserved(reserved, req, res)
+  }
+
+  private serveReserved (reserved: Reserved, req: CallRequest, res: CallResponse): void {
+    if (reserved === Reserved.Async) this.serveAsync(req, res)
+    else this.servePublish(req, res)
   }
 
   /** `Expect: 100-continue`: answered 100 once the request is found acceptable (RFC 9110 §10.1.1). */
@@ -245,18 +288,33 @@ export class Gateway implements CallOwner {
       return
     }
     const state = match.fn
-    const facts = this.scan(req.rawHeaders)
-    const requestId = this.requestIdFor(facts.requestId)
+    const facts = this.scan(req.forwardRaw ?? req.rawHeaders)
+    // An event delivery of the control plane proves it with the run's event token.
+    const delivery = facts.eventToken !== undefined && this.eventToken !== undefined && this.eventToken.matches(facts.eventToken)
+    // A delivery's logs are found by its record's id: the call id is its request id.
+    const requestId = this.requestIdFor(delivery && facts.callId !== undefined ? facts.callId : facts.requestId)
     const length = facts.contentLength
     if (length !== undefined && Number(length) > this.bodyLimit) {
       this.rejectTooLarge(req, res, requestId)
       return
     }
+    if (facts.cloudEvent !== CloudEventMode.None && !delivery && req.forwardRaw === null) {
+      if (facts.cloudEvent === CloudEventMode.Structured) {
+        this.readStructuredEvent(req, res, requestId)
+        return
+      }
+      const problem = binaryEventProblem(req.headers)
+      if (problem !== null) {
+        this.refuseEvent(req, res, problem, requestId)
+        return
+      }
+    }
     const hasBody = facts.transferEncoding || (length !== undefined && length !== '0')
     // A function of the platform calling through the gateway proves it with its call token.
     const from = facts.callToken !== undefined && this.callKey !== undefined ? this.callKey.verify(facts.callToken) : undefined
-    let caller = from?.caller ?? ANONYMOUS
-    const auth = state.auth
+    // A delivery passes on who made the call it replays (an async call's caller), and skips the caller check: the platform calls.
+    let caller = delivery ? facts.passedCaller ?? ANONYMOUS : from?.caller ?? ANONYMOUS
+    const auth = delivery ? null : state.auth
     // A signed request is checked once its body is in.
     const authAfterBody = auth !== null && auth.needsBody && hasBody
     if (auth !== null && !authAfterBody) {
@@ -298,29 +356,246 @@ export class Gateway implements CallOwner {
     call.lane = lane
     call.governance = governance
     call.admission = admission
+    if (delivery) call.events = EventHeaders.Deliver
     if (authAfterBody) {
       call.auth = auth
       call.authPending = true
       call.buffering = true
     }
     if (!call.buffering) this.go(call, now)
+    // A body the gateway read whole before (a rewritten CloudEvent) is in already.
+    else if (call.bodyEnded) this.onBodyBuffered(call)
+  }
+
+  /**
+   * A structured-mode CloudEvent: read whole, turned into binary mode (the one
+   * shape functions see), then routed as if it had come so.
+   */
+  private readStructuredEvent (req: CallRequest, res: CallResponse, requestId: string): void {
+    continueIfAsked(res)
+    void readWholeBody(req, this.bodyLimit, WHOLE_BODY_TIMEOUT_MS).then((read) => {
+      if (!read.ok) {
+        this.answerUnread(req, res, read, this.bodyLimit, 'the limit', requestId)
+        return
+      }
+      const binary = structuredToBinary(req.rawHeaders, req.headers, read.body)
+      if (isInvalidEvent(binary)) {
+        this.refuseEvent(req, res, binary, requestId)
+        return
+      }
+      if (res.destroyed) return
+      req.forwardRaw = binary.headers
+      req.preloaded = binary.body
+      req.receivedBody = read.body
+      this.route(req, res)
+    })
+  }
+
+  /** 400 naming the attribute: the function never sees an event that breaks the spec. */
+  private refuseEvent (req: CallRequest, res: CallResponse, problem: InvalidEvent, requestId: string): void {
+    const fields: Record<string, unknown> = { errors: problem.errors }
+    if (problem.field !== undefined) fields.field = problem.field
+    sendProblem(res, 400, 'ROOST_E_INVALID_CLOUD_EVENT', `the request is not a valid CloudEvent: ${problem.detail}`, requestId, undefined, fields)
+    this.linger(req)
+  }
+
+  /**
+   * `POST /_roost/queues/<queue>/messages`: a function publishes (ctx.publish).
+   * Its call token names its namespace, which is the queue's; the control
+   * plane writes the messages and its answer goes back as it is.
+   */
+  private servePublish (req: CallRequest, res: CallResponse): void {
+    const facts = this.scan(req.rawHeaders)
+    const requestId = this.requestIdFor(facts.requestId)
+    const url = req.url ?? '/'
+    const queue = PUBLISH_PATH.exec(url)?.[1]
+    if (queue === undefined) {
+      sendProblem(res, 404, 'ROOST_E_ROUTE_NOT_FOUND', `${url.split('?')[0]} is not an endpoint of the gateway: ${INTERNAL_PREFIX} is the platform's own, never routed to a function; functions publish with POST ${INTERNAL_PREFIX}queues/<queue>/messages`, requestId)
+      this.linger(req)
+      return
+    }
+    if (req.method !== 'POST') {
+      sendProblem(res, 405, 'ROOST_E_BAD_REQUEST', `${INTERNAL_PREFIX}queues/${queue}/messages answers POST only`, requestId, { allow: 'POST' })
+      this.linger(req)
+      return
+    }
+    const from = facts.callToken !== undefined && this.callKey !== undefined ? this.callKey.verify(facts.callToken) : undefined
+    if (from === undefined) {
+      sendProblem(res, 401, 'ROOST_E_UNAUTHORIZED', `publishing to a queue needs the call token of a function of this platform in x-roost-call (${facts.callToken === undefined ? 'none was sent' : 'the one sent is not valid'}); functions publish with ctx.publish`, requestId, { 'www-authenticate': 'Roost-Call realm="roost"' })
+      this.linger(req)
+      return
+    }
+    if (facts.contentLength !== undefined && Number(facts.contentLength) > PUBLISH_BODY_LIMIT) {
+      this.rejectTooLarge(req, res, requestId, PUBLISH_BODY_LIMIT, 'the limit of a publish')
+      return
+    }
+    continueIfAsked(res)
+    void readWholeBody(req, PUBLISH_BODY_LIMIT, WHOLE_BODY_TIMEOUT_MS).then((read) => {
+      if (!read.ok) {
+        this.answerUnread(req, res, read, PUBLISH_BODY_LIMIT, 'the limit of a publish', requestId)
+        return
+      }
+      let messages: unknown
+      try {
+        messages = (JSON.parse(read.body.toString('utf8')) as { messages?: unknown } | null)?.messages
+      } catch (err) {
+        sendProblem(res, 400, 'ROOST_E_BAD_REQUEST', `the publish body is not JSON: ${(err as Error).message}`, requestId)
+        return
+      }
+      if (!Array.isArray(messages)) {
+        sendProblem(res, 422, 'ROOST_E_VALIDATION', 'messages: the publish body is {"messages": [ … ]}, an array of one or more messages', requestId, undefined, { field: 'messages', errors: [{ field: 'messages', message: 'required: an array of messages' }] })
+        return
+      }
+      const request = { namespace: from.namespace, queue, caller: from.caller, messages, requestId }
+      void this.askControlPlane((id) => this.report({ t: 'publish', id, ...request }), CONTROL_ANSWER_MS)
+        .then((answer) => this.writeAnswer(res, answer, requestId, 'the messages may or may not have been published; publish them again with a key to be safe'))
+    })
+  }
+
+  /**
+   * `/async/<route>`: the request, read whole, is handed to the control plane
+   * to be stored as an invocation record; the caller gets 202 with where to
+   * find the result, or the result itself when it asked to wait and it came in time.
+   * The function's caller check runs now: its delivery later skips it.
+   */
+  private serveAsync (req: CallRequest, res: CallResponse): void {
+    const url = (req.url ?? '/').slice(ASYNC_PREFIX.length)
+    const match = this.router.match(url, this.router.hasHosts ? req.headers.host : undefined)
+    const facts = this.scan(req.rawHeaders)
+    const requestId = this.requestIdFor(facts.requestId)
+    if (match === null) {
+      sendProblem(res, 404, 'ROOST_E_ROUTE_NOT_FOUND', `no function is routed at ${url.split('?')[0]} (asked at ${ASYNC_PREFIX}${url.split('?')[0]} to be called asynchronously)`, requestId)
+      this.linger(req)
+      return
+    }
+    const method = req.method ?? 'GET'
+    if (!ASYNC_METHODS.has(method)) {
+      sendProblem(res, 405, 'ROOST_E_BAD_REQUEST', `an async call is a POST, PUT, PATCH or DELETE (a request worth doing later), not ${method}`, requestId, { allow: 'POST, PUT, PATCH, DELETE' })
+      this.linger(req)
+      return
+    }
+    const limit = this.asyncBodyLimit
+    if (facts.contentLength !== undefined && Number(facts.contentLength) > limit) {
+      this.rejectTooLarge(req, res, requestId, limit, 'the limit of an async call')
+      return
+    }
+    const state = match.fn
+    const from = facts.callToken !== undefined && this.callKey !== undefined ? this.callKey.verify(facts.callToken) : undefined
+    let caller = from?.caller ?? ANONYMOUS
+    const auth = state.auth
+    const hasBody = facts.transferEncoding || (facts.contentLength !== undefined && facts.contentLength !== '0')
+    const authAfterBody = auth !== null && auth.needsBody && hasBody
+    if (auth !== null && !authAfterBody) {
+      const result = auth.authenticate(scanAuthHeaders(req.rawHeaders, this.authFacts), Date.now())
+      if (!result.ok) {
+        this.refuseCaller(req, res, result, requestId)
+        return
+      }
+      caller = result.caller
+    }
+    const wait = waitOf(url, req.headers.prefer as string | undefined)
+    const callback = callbackUrlOf(req.headers['x-callback-url'] as string | undefined)
+    const bad = !wait.ok ? wait : !callback.ok ? callback : undefined
+    if (bad !== undefined) {
+      sendProblem(res, bad.field === 'wait' ? 400 : 422, bad.field === 'wait' ? 'ROOST_E_BAD_REQUEST' : 'ROOST_E_VALIDATION', `${bad.field}: ${bad.message}`, requestId, undefined, { field: bad.field, errors: [{ field: bad.field, message: bad.message }] })
+      this.linger(req)
+      return
+    }
+    const fn = state.fn
+    const path = withoutWait(match.path)
+    const headers = storedHeaders(req.rawHeaders, auth !== null)
+    continueIfAsked(res)
+    void readWholeBody(req, limit, WHOLE_BODY_TIMEOUT_MS).then((read) => {
+      if (!read.ok) {
+        this.answerUnread(req, res, read, limit, 'the limit of an async call', requestId)
+        return
+      }
+      if (authAfterBody) {
+        const signed = scanAuthHeaders(req.rawHeaders, this.authFacts)
+        signed.body = read.body
+        const result = (auth as CallerAuthenticator).authenticate(signed, Date.now())
+        signed.body = undefined
+        if (!result.ok) {
+          this.refuseCaller(req, res, result, requestId)
+          return
+        }
+        caller = result.caller
+      }
+      const waitMs = (wait as { value: number }).value
+      const request = {
+        namespace: fn.namespace,
+        function: fn.name,
+        method,
+        path,
+        headers,
+        body: read.body,
+        callbackUrl: (callback as { value: string | undefined }).value,
+        caller: caller === ANONYMOUS ? undefined : caller,
+        requestId,
+        waitMs
+      }
+      void this.askControlPlane((id) => this.report({ t: 'invoke-async', id, ...request }), waitMs + CONTROL_ANSWER_MS)
+        .then((answer) => this.writeAnswer(res, answer, requestId, 'the call may or may not have been accepted'))
+    })
+  }
+
+  private askControlPlane (send: (id: number) => void, timeoutMs: number): Promise<ControlAnswer | null> {
+    return this.controlAnswers.ask(send, timeoutMs)
+  }
+
+  /** The control plane's answer to a `publish` or `invoke-async` report. */
+  controlAnswered (id: number, answer: ControlAnswer): void {
+    this.controlAnswers.answer(id, answer)
+  }
+
+  /** Writes the control plane's answer as it is; none in time is a 504 saying what may have happened. */
+  private writeAnswer (res: CallResponse, answer: ControlAnswer | null, requestId: string, unknownOutcome: string): void {
+    if (res.destroyed) return
+    if (answer === null) {
+      sendProblem(res, 504, 'ROOST_E_TIMEOUT', `the control plane did not answer in time: ${unknownOutcome}`, requestId)
+      return
+    }
+    const body = answer.body === undefined ? EMPTY : typeof answer.body === 'string' ? Buffer.from(answer.body, 'utf8') : answer.body
+    try {
+      res.writeHead(answer.status, { ...answer.headers, 'content-length': body.byteLength, 'x-request-id': requestId })
+      res.end(body)
+    } catch {
+      // A header node refuses (a function's stored response) or a caller gone: nothing more can be said.
+      res.destroy()
+    }
+  }
+
+  /** A body the gateway wanted whole that did not come: too large (413), too slow (408), or its caller left. */
+  private answerUnread (req: CallRequest, res: CallResponse, read: Extract<WholeBody, { ok: false }>, limit: number, what: string, requestId: string): void {
+    if (read.reason === 'too-large') {
+      this.rejectTooLarge(req, res, requestId, limit, what)
+    } else if (read.reason === 'timeout') {
+      sendProblem(res, 408, 'ROOST_E_REQUEST_TIMEOUT', `the request's body did not arrive within ${WHOLE_BODY_TIMEOUT_MS / 1000}s`, requestId, { connection: 'close' })
+      setTimeout(() => req.socket.destroy(), CLOSE_AFTER_MS).unref()
+    } else {
+      res.destroy()
+    }
   }
 
   /** Makes the call of a request routed to `version` and links it there; the caller dispatches it. */
   private startCall (req: CallRequest, res: CallResponse, version: VersionState<Call>, requestId: string, deadline: number, path: string, prefix: string, hasBody: boolean, facts: RequestFacts, now: number): Call {
-    if (res.expectContinue) {
-      res.expectContinue = false
-      res.shouldKeepAlive = res.keepAliveAfterContinue
-      res.writeContinue()
-    }
+    continueIfAsked(res)
     const call = new Call(this, req, res, version, requestId, deadline, res.arrivedAt, path, prefix, hasBody)
     call.idempotent = facts.idempotencyKey || IDEMPOTENT_METHODS.has(req.method ?? 'GET')
+    // Event headers are dropped unless the route finds the request is a delivery.
+    if (facts.eventHeaders) call.events = EventHeaders.Strip
     // A small body is read whole before it takes an instance's slot, as nginx
     // buffers request bodies: a client that trickles one in holds only its own
     // connection, not the function's concurrency. Larger and chunked bodies stream.
     call.buffering = hasBody && !facts.transferEncoding && Number(facts.contentLength) <= BUFFERED_BODY_BYTES && !req.complete
-    if (hasBody) attachBody(req, res, call)
-    else attachCaller(res, call)
+    if (req.preloaded !== null) {
+      if (hasBody) call.preload(req.preloaded)
+      attachCaller(res, call)
+    } else if (hasBody) {
+      attachBody(req, res, call)
+    } else {
+      attachCaller(res, call)
+    }
     version.stats.arrivals++
     version.link(call, now)
     return call
@@ -370,7 +645,7 @@ export class Gateway implements CallOwner {
       return false
     }
     const facts = scanAuthHeaders(call.req.rawHeaders, this.authFacts)
-    facts.body = call.bodyBytes()
+    facts.body = call.req.receivedBody ?? call.bodyBytes()
     const result = auth.authenticate(facts, Date.now())
     facts.body = undefined
     if (!result.ok) {
@@ -411,7 +686,7 @@ export class Gateway implements CallOwner {
     if (fallback?.kind === 'function') {
       const target = this.fallbackVersion(state.fn.namespace, fallback)
       if (target !== undefined) {
-        const facts = this.scan(req.rawHeaders)
+        const facts = this.scan(req.forwardRaw ?? req.rawHeaders)
         const hasBody = facts.transferEncoding || (facts.contentLength !== undefined && facts.contentLength !== '0')
         const now = performance.now()
         const call = this.startCall(req, res, target, requestId, deadline, path, prefix, hasBody, facts, now)
@@ -472,8 +747,7 @@ export class Gateway implements CallOwner {
     return true
   }
 
-  private rejectTooLarge (req: CallRequest, res: CallResponse, requestId: string, limit = this.bodyLimit): void {
-    const what = limit === this.bodyLimit ? 'the limit' : 'the limit of a signed request (its body is read whole to check the signature)'
+  private rejectTooLarge (req: CallRequest, res: CallResponse, requestId: string, limit = this.bodyLimit, what = limit === this.bodyLimit ? 'the limit' : 'the limit of a signed request (its body is read whole to check the signature)'): void {
     sendProblem(res, 413, 'ROOST_E_PAYLOAD_TOO_LARGE', `the request body is larger than ${what} of ${limit} bytes`, requestId)
     this.linger(req)
   }
@@ -801,7 +1075,12 @@ export class Gateway implements CallOwner {
     this.tableApplied = true
     const early = this.early
     this.early = []
-    for (const res of early) if (!res.destroyed && !res.headersSent) this.route(res.req, res)
+    for (const res of early) {
+      if (res.destroyed || res.headersSent) continue
+      const reserved = reservedPath(res.req.url ?? '/')
+      if (reserved === Reserved.None) this.route(res.req, res)
+      else this.serveReserved(reserved, res.req, res)
+    }
   }
 
   private applyInstances (table: RoutingTable, now: number): void {
@@ -915,24 +1194,60 @@ export class Gateway implements CallOwner {
     facts.deadline = undefined
     facts.callToken = undefined
     facts.idempotencyKey = false
+    facts.eventToken = undefined
+    facts.callId = undefined
+    facts.passedCaller = undefined
+    facts.eventHeaders = false
+    facts.cloudEvent = CloudEventMode.None
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]
-      const length = name.length
-      if (length === 14) {
-        if (facts.contentLength === undefined && name.toLowerCase() === 'content-length') facts.contentLength = raw[i + 1]
-      } else if (length === 17) {
-        if (name.toLowerCase() === 'transfer-encoding') facts.transferEncoding = true
-      } else if (length === 11) {
-        if (facts.tag === undefined && name.toLowerCase() === 'x-roost-tag') facts.tag = raw[i + 1]
-      } else if (length === 12) {
-        const lower = name.toLowerCase()
-        if (lower === 'x-request-id') facts.requestId ??= raw[i + 1]
-        else if (lower === 'x-roost-lane') facts.lane ??= raw[i + 1]
-        else if (lower === 'x-roost-call') facts.callToken ??= raw[i + 1]
-      } else if (length === 16) {
-        if (name.toLowerCase() === 'x-roost-deadline') facts.deadline ??= raw[i + 1]
-      } else if (length === 15) {
-        if (name.toLowerCase() === 'idempotency-key') facts.idempotencyKey = true
+      switch (name.length) {
+        case 14: {
+          const lower = name.toLowerCase()
+          if (lower === 'content-length') facts.contentLength ??= raw[i + 1]
+          else if (lower === 'x-roost-caller') facts.passedCaller ??= raw[i + 1]
+          else if (lower === 'ce-specversion' && facts.cloudEvent === CloudEventMode.None) facts.cloudEvent = CloudEventMode.Binary
+          break
+        }
+        case 17:
+          if (name.toLowerCase() === 'transfer-encoding') facts.transferEncoding = true
+          break
+        case 11:
+          if (facts.tag === undefined && name.toLowerCase() === 'x-roost-tag') facts.tag = raw[i + 1]
+          break
+        case 12: {
+          const lower = name.toLowerCase()
+          if (lower === 'content-type') {
+            // The Content-Type decides the CloudEvents mode; an ordinary one is cleared by its length or first letters.
+            const value = raw[i + 1]
+            if (value.length >= CLOUDEVENTS_MEDIA_MIN_LENGTH && isCloudEventsMediaType(value)) facts.cloudEvent = CloudEventMode.Structured
+          } else if (lower === 'x-request-id') facts.requestId ??= raw[i + 1]
+          else if (lower === 'x-roost-lane') facts.lane ??= raw[i + 1]
+          else if (lower === 'x-roost-call') facts.callToken ??= raw[i + 1]
+          break
+        }
+        case 16:
+          if (name.toLowerCase() === 'x-roost-deadline') facts.deadline ??= raw[i + 1]
+          break
+        case 15: {
+          const lower = name.toLowerCase()
+          if (lower === 'idempotency-key') facts.idempotencyKey = true
+          else if (lower === 'x-roost-call-id') {
+            facts.callId ??= raw[i + 1]
+            facts.eventHeaders = true
+          }
+          break
+        }
+        // Authorization and Cache-Control are 13 long too: the first letter spares them the lower-casing.
+        case 13:
+          if ((name.charCodeAt(0) | 32) === 120 /* x */ && name.toLowerCase() === 'x-roost-event') facts.eventHeaders = true
+          break
+        case 19:
+          if ((name.charCodeAt(0) | 32) === 120 && name.toLowerCase() === 'x-roost-event-token') {
+            facts.eventToken ??= raw[i + 1]
+            facts.eventHeaders = true
+          }
+          break
       }
     }
     return facts
@@ -941,14 +1256,18 @@ export class Gateway implements CallOwner {
   /** Fills `headers` with what the instance is sent; throws GatewayError if the head would not fit a frame. */
   private forwardHeaders (call: Call, headers: string[]): void {
     const { req, requestId, prefix } = call
-    const raw = req.rawHeaders
+    const raw = req.forwardRaw ?? req.rawHeaders
+    const events = call.events
     let n = 0
     let size = 0
     let forwardedFor: string | undefined
     let host: string | undefined
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]
-      if (INSPECTED_HEADER_LENGTHS.has(name.length)) {
+      if (events !== EventHeaders.None && isEventHeader(name)) {
+        // The token is never passed on; the rest only on a delivery.
+        if (events === EventHeaders.Strip || name.length === 19) continue
+      } else if (INSPECTED_HEADER_LENGTHS.has(name.length)) {
         const lower = name.toLowerCase()
         if (DROPPED_REQUEST_HEADERS.has(lower)) {
           if (lower === 'x-forwarded-for') forwardedFor = raw[i + 1]
@@ -1015,13 +1334,35 @@ function writeFallback (res: CallResponse, fallback: Extract<Fallback, { kind: '
   }
 }
 
-/** /healthz and /metrics (a query string aside) are the gateway's own, whatever the routes. */
+/** /healthz, /metrics (a query string aside), /async/… and /_roost/… are the gateway's own, whatever the routes. */
 function reservedPath (url: string): Reserved {
-  // Both are 8 characters long: one length test lets every other request through.
+  // The second character tells /async/ and /_roost/ from nearly every other path.
+  const second = url.charCodeAt(1)
+  if (second === 97 /* a */ && url.startsWith(ASYNC_PREFIX) && url.charCodeAt(ASYNC_PREFIX.length) === 47 /* / */) return Reserved.Async
+  if (second === 95 /* _ */ && url.startsWith(INTERNAL_PREFIX)) return Reserved.Internal
+  // /healthz and /metrics are 8 characters long: one length test lets every other request through.
   if (url.length !== 8 && (url.length < 8 || url.charCodeAt(8) !== 63 /* ? */)) return Reserved.None
   if (url.startsWith('/healthz')) return Reserved.Health
   if (url.startsWith('/metrics')) return Reserved.Metrics
   return Reserved.None
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/** `Expect: 100-continue`: the request was found acceptable, the caller may send its body. */
+function continueIfAsked (res: CallResponse): void {
+  if (!res.expectContinue) return
+  res.expectContinue = false
+  res.shouldKeepAlive = res.keepAliveAfterContinue
+  res.writeContinue()
+}
+
+/** x-roost-event (13), x-roost-call-id (15), x-roost-event-token (19); only asked of requests that have one. */
+function isEventHeader (name: string): boolean {
+  const length = name.length
+  if (length !== 13 && length !== 15 && length !== 19) return false
+  const lower = name.toLowerCase()
+  return lower === 'x-roost-event' || lower === 'x-roost-call-id' || lower === 'x-roost-event-token'
 }
 
 function versionMetrics (version: VersionState<Call>, now: number, intervalMs: number): VersionMetrics {

@@ -1,12 +1,16 @@
 import { Worker } from 'node:worker_threads'
 import { EventEmitter, once } from 'node:events'
-import { StartupError } from '../errors/index.js'
+import { problemTitle, StartupError } from '../errors/index.js'
 import { PendingAnswers } from './pending-answers.js'
-import type { GatewayCommand, GatewayMetricsReport, GatewayOptions, GatewayReport, GovernanceEvent, RoutingTable } from './routing-table.js'
+import type {
+  AsyncInvocationRequest, ControlAnswer, GatewayCommand, GatewayMetricsReport, GatewayOptions, GatewayReport, GovernanceEvent, PublishRequest, RoutingTable
+} from './routing-table.js'
 
 export { Gateway } from './gateway.js'
+export { MAX_WAIT_MS } from './async-request.js'
 export type {
-  GatewayMetricsReport, GatewayOptions, GovernanceEvent, InstanceMetrics, RoutingTable, RoutedFunction, RoutedInstance, RoutedVersion, TrafficTarget, VersionMetrics
+  AsyncInvocationRequest, ControlAnswer, GatewayMetricsReport, GatewayOptions, GovernanceEvent, InstanceMetrics, PublishRequest, RoutingTable, RoutedFunction, RoutedInstance, RoutedVersion,
+  TrafficTarget, VersionMetrics
 } from './routing-table.js'
 export type { FunctionGovernanceState, RuleState } from './function-governance.js'
 
@@ -16,6 +20,17 @@ export interface GatewayStartOptions extends GatewayOptions {
    * GET /metrics reaches the gateway port. A throw or rejection answers ''.
    */
   scrapeControlPlane?: () => Promise<string>
+  /** Publishes what a function sends to /_roost/queues/<queue>/messages; without it such a publish is answered 503. */
+  publish?: (request: PublishRequest) => ControlAnswer | Promise<ControlAnswer>
+  /** Stores an async call (/async/…) and answers it, after the wait it asks for; without it async calls are answered 503. */
+  invokeAsync?: (request: AsyncInvocationRequest) => ControlAnswer | Promise<ControlAnswer>
+}
+
+/** The control plane's handlers of what the gateway hands over; functions cannot cross to the worker. */
+interface ControlHandlers {
+  scrapeControlPlane: (() => Promise<string>) | undefined
+  publish: ((request: PublishRequest) => ControlAnswer | Promise<ControlAnswer>) | undefined
+  invokeAsync: ((request: AsyncInvocationRequest) => ControlAnswer | Promise<ControlAnswer>) | undefined
 }
 
 export interface GatewayEvents {
@@ -40,7 +55,14 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
   private appliedRevision = 0
   private tableWaiters: Array<{ revision: number, resolve: () => void }> = []
 
-  private constructor (private readonly worker: Worker, readonly host: string, readonly port: number, private readonly scrapeControlPlane: (() => Promise<string>) | undefined) {
+  private constructor (
+    private readonly worker: Worker,
+    readonly host: string,
+    readonly port: number,
+    private readonly handlers: ControlHandlers,
+    /** The run's event secret: what the dispatcher sends in x-roost-event-token (docs/event-delivery.md). */
+    readonly eventToken: string | undefined
+  ) {
     super()
     worker.on('message', (message: GatewayReport) => {
       switch (message.t) {
@@ -52,6 +74,16 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
         case 'scrape': this.answerScrape(message.id); break
         case 'exposition': this.expositions.answer(message.id, message.text); break
         case 'table-applied': this.onTableApplied(message.revision); break
+        case 'publish': {
+          const { t, id, ...request } = message
+          this.answerControl('publish-result', id, this.handlers.publish, request)
+          break
+        }
+        case 'invoke-async': {
+          const { t, id, ...request } = message
+          this.answerControl('invoke-async-result', id, this.handlers.invokeAsync, request)
+          break
+        }
       }
     })
     worker.on('exit', (code) => {
@@ -64,8 +96,8 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
   }
 
   static async start (options: GatewayStartOptions): Promise<GatewayHandle> {
-    // A function cannot cross to the worker: it stays here and answers the worker's scrapes.
-    const { scrapeControlPlane, ...workerOptions } = options
+    // A function cannot cross to the worker: it stays here and answers the worker's scrapes, publishes and async calls.
+    const { scrapeControlPlane, publish, invokeAsync, ...workerOptions } = options
     const worker = new Worker(new URL('./gateway-worker.js', import.meta.url), { workerData: workerOptions })
     const [first] = await once(worker, 'message') as [GatewayReport]
     if (first.t === 'listen-failed') {
@@ -74,7 +106,7 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
       throw new StartupError(`the gateway cannot listen on ${options.host}:${options.port}: ${first.message}`, { hint })
     }
     if (first.t !== 'listening') throw new StartupError(`the gateway sent ${first.t} before listening`)
-    return new GatewayHandle(worker, first.host, first.port, scrapeControlPlane)
+    return new GatewayHandle(worker, first.host, first.port, { scrapeControlPlane, publish, invokeAsync }, options.eventToken)
   }
 
   get url (): string {
@@ -128,7 +160,7 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
   /** Answers the worker's GET /metrics with the control plane's text; whatever goes wrong, with ''. */
   private answerScrape (id: number): void {
     const reply = (text: unknown): void => this.send({ t: 'scrape-result', id, text: typeof text === 'string' ? text : '' })
-    const scrape = this.scrapeControlPlane
+    const scrape = this.handlers.scrapeControlPlane
     if (scrape === undefined) {
       reply('')
       return
@@ -143,8 +175,32 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
     pending.then(reply, () => reply(''))
   }
 
+  /** Answers a request the worker handed over with what the handler makes of it; a handler missing or failing answers for it. */
+  private answerControl<R> (t: 'publish-result' | 'invoke-async-result', id: number, handler: ((request: R) => ControlAnswer | Promise<ControlAnswer>) | undefined, request: R): void {
+    const reply = (answer: ControlAnswer): void => this.send({ t, id, answer })
+    if (handler === undefined) {
+      reply(problemAnswer(503, 'ROOST_E_NOT_READY', 'this gateway hands no events to a control plane (it was started without one)'))
+      return
+    }
+    let pending: Promise<ControlAnswer>
+    try {
+      pending = Promise.resolve(handler(request))
+    } catch (err) {
+      pending = Promise.reject(err)
+    }
+    pending.then(reply, (err: unknown) => reply(problemAnswer(500, 'ROOST_E_INTERNAL', `the control plane failed: ${err instanceof Error ? err.message : String(err)}`)))
+  }
+
   private send (command: GatewayCommand): void {
     if (this.exited) return
     this.worker.postMessage(command)
+  }
+}
+
+function problemAnswer (status: number, code: string, detail: string): ControlAnswer {
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json' },
+    body: JSON.stringify({ type: `https://roost.dev/errors/${code}`, title: problemTitle(code), status, code, detail })
   }
 }

@@ -9,11 +9,11 @@ export class PendingAnswers<T> {
 
   constructor (private readonly timeoutMs: number, private readonly fallback: T) {}
 
-  /** Calls `send` with a new id and resolves with the answer given for it. */
-  ask (send: (id: number) => void): Promise<T> {
+  /** Calls `send` with a new id and resolves with the answer given for it, or the fallback after `timeoutMs`. */
+  ask (send: (id: number) => void, timeoutMs = this.timeoutMs): Promise<T> {
     const id = ++this.sequence
     return new Promise((resolve) => {
-      const timer = setTimeout(() => settle(this.fallback), this.timeoutMs)
+      const timer = setTimeout(() => settle(this.fallback), timeoutMs)
       timer.unref()
       const settle = (value: T): void => {
         clearTimeout(timer)

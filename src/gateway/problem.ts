@@ -14,13 +14,15 @@ export function sendProblem (
   code: string,
   detail: string,
   requestId: string | null,
-  extraHeaders?: Record<string, string>
+  extraHeaders?: Record<string, string>,
+  /** Members beyond the usual ones (`field`, `errors`), for the few answers that name a bad field. */
+  fields?: Record<string, unknown>
 ): void {
   if (res.headersSent) {
     res.destroy()
     return
   }
-  const body = problemBody(status, code, detail, requestId)
+  const body = problemBody(status, code, detail, requestId, fields)
   const headers: Record<string, string | number> = {
     'content-type': 'application/problem+json',
     'content-length': Buffer.byteLength(body),
@@ -52,8 +54,8 @@ export function writeSocketProblem (socket: Socket, status: number, code: string
   setTimeout(() => socket.destroy(), LINGER_MS).unref()
 }
 
-function problemBody (status: number, code: string, detail: string, requestId: string | null): string {
-  return JSON.stringify({ type: `https://roost.dev/errors/${code}`, title: problemTitle(code), status, code, detail, requestId })
+function problemBody (status: number, code: string, detail: string, requestId: string | null, fields?: Record<string, unknown>): string {
+  return JSON.stringify({ type: `https://roost.dev/errors/${code}`, title: problemTitle(code), status, code, detail, requestId, ...fields })
 }
 
 // A caller gone before reading the answer is no error of the gateway's.

@@ -73,6 +73,51 @@ export interface GatewayOptions {
   loadShedding?: LoadShedderOptions
   /** The platform run's call key (PlatformCallKey.bytes()): checks the tokens functions call with. */
   callKey?: Uint8Array
+  /**
+   * The run's event secret (64 hex characters): a request carrying it in
+   * `x-roost-event-token` is an event delivery of the control plane
+   * (docs/event-delivery.md). Without it no request is one.
+   */
+  eventToken?: string
+  /** Largest body of an async invocation (`/async/…`), in bytes; never more than bodyLimit. Default 1 MiB. */
+  asyncBodyLimit?: number
+}
+
+/** What the control plane answers a request it was handed (a publish, an async invocation): written to the caller as is. */
+export interface ControlAnswer {
+  status: number
+  headers?: Record<string, string>
+  body?: string | Uint8Array
+}
+
+/** `POST /_roost/queues/<queue>/messages` from a function, for the control plane to publish. */
+export interface PublishRequest {
+  namespace: string
+  queue: string
+  /** `fn:<namespace>/<name>`: the function whose call token came with it. */
+  caller: string
+  /** The body's `messages`, unchecked beyond being an array. */
+  messages: unknown[]
+  requestId: string
+}
+
+/** `/async/<route>`: the request, read whole, for the control plane to store as an invocation record. */
+export interface AsyncInvocationRequest {
+  namespace: string
+  function: string
+  method: string
+  /** Path and query as the function sees them (what follows its route's prefix), without `wait`. */
+  path: string
+  /** The request's headers as sent, in order, less those the gateway sets or drops. */
+  headers: Array<[string, string]>
+  body: Uint8Array
+  /** `X-Callback-Url`: where the final result is POSTed. */
+  callbackUrl: string | undefined
+  /** Who called, as the function's caller check found it; undefined for anonymous. */
+  caller: string | undefined
+  requestId: string
+  /** `?wait=` or `Prefer: wait=`: how long the caller waits for the result before a 202; 0 for not at all. */
+  waitMs: number
 }
 
 /** One function version's load over the last interval, for the autoscaler. */
@@ -125,6 +170,9 @@ export type GatewayCommand =
   | { t: 'scrape-result', id: number, text: string }
   /** Asks for the gateway's own exposition text, answered by an `exposition` report. */
   | { t: 'expose', id: number }
+  /** The answers to a `publish` and an `invoke-async` report. */
+  | { t: 'publish-result', id: number, answer: ControlAnswer }
+  | { t: 'invoke-async-result', id: number, answer: ControlAnswer }
   | { t: 'close' }
 
 /** Gateway → control plane. */
@@ -143,4 +191,8 @@ export type GatewayReport =
   | { t: 'table-applied', revision: number }
   /** A breaker changed state, or a rule began refusing requests (the first rejection of a burst). */
   | { t: 'governance', function: string, event: GovernanceEvent }
+  /** A function published messages (answered by `publish-result`). */
+  | ({ t: 'publish', id: number } & PublishRequest)
+  /** An async invocation to store (answered by `invoke-async-result`, after the wait it asks for). */
+  | ({ t: 'invoke-async', id: number } & AsyncInvocationRequest)
   | { t: 'closed' }

@@ -1,2 +1,2 @@
 export { Platform } from './platform.js'
-export type { PlatformOptions } from './platform.js'
+export type { EventHooks, PlatformOptions } from './platform.js'

@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
 import { createApiServer, type LiveView } from '../api/index.js'
 import { Autoscaler, MachineCpu, type ScalingDecision } from '../autoscaler/index.js'
 import { BundleFiles, FunctionController } from '../controllers/index.js'
 import { StartupError } from '../errors/index.js'
+import { EventStore } from '../events/index.js'
 import { GatewayHandle, type FunctionGovernanceState } from '../gateway/index.js'
 import { PlatformCallKey } from '../governance/index.js'
 import { InstanceManager, LocalProcessDriver, versionKey } from '../instances/index.js'
+import { AsyncInvocations, answerPublish, declareAsyncQueue } from '../invocations/index.js'
 import { NamespaceIdentities } from '../isolation/index.js'
 import { ControlPlaneMetrics, joinExpositions } from '../metrics/index.js'
 import { Store } from '../store/index.js'
@@ -35,6 +38,16 @@ export interface PlatformOptions {
   onFatal?: (err: Error) => void
 }
 
+/**
+ * What the event dispatcher (delivery of queue messages, cron firings and
+ * async invocations) connects to; docs/event-delivery.md. Set before it may be
+ * called: until then a publish only lands in the store.
+ */
+export interface EventHooks {
+  /** Messages or an async invocation were written to this queue: deliver them now. */
+  onPublished: (namespace: string, queue: string) => void
+}
+
 /** The event reasons of breaker transitions, by the state entered. */
 const BREAKER_REASONS: Record<string, string> = { open: 'CircuitBreakerOpened', 'half-open': 'CircuitBreakerHalfOpen', closed: 'CircuitBreakerClosed' }
 
@@ -55,6 +68,13 @@ export class Platform {
   private constructor (
     readonly config: ClientConfig,
     private readonly store: Store,
+    /** The durable event records (events.db): queues, async invocations, cron firings. */
+    readonly events: EventStore,
+    /** The run's event secret (64 hex): the dispatcher's deliveries carry it in x-roost-event-token. */
+    readonly eventToken: string,
+    /** The dispatcher's hooks; replace onPublished to hear of new records. */
+    readonly eventHooks: EventHooks,
+    private readonly asyncInvocations: AsyncInvocations,
     private readonly gateway: GatewayHandle,
     private readonly instances: InstanceManager,
     private readonly autoscaler: Autoscaler,
@@ -66,7 +86,11 @@ export class Platform {
     /** What was done about the process's file-descriptor limit at start. */
     readonly fileLimit: FileLimitChange
   ) {
-    this.housekeeping = setInterval(() => store.pruneEvents(EVENTS_PER_FUNCTION), HOUSEKEEPING_INTERVAL_MS)
+    this.housekeeping = setInterval(() => {
+      store.pruneEvents(EVENTS_PER_FUNCTION)
+      // Finished records past their queue's retention (24 h): a bounded batch per round.
+      if (events.isOpen) events.prune()
+    }, HOUSEKEEPING_INTERVAL_MS)
     this.housekeeping.unref()
   }
 
@@ -78,18 +102,37 @@ export class Platform {
     const cleanup: Array<() => Promise<void> | void> = [unlock]
     try {
       // The data key lives beside the data, not in it: a copy of the data folder alone reveals no env value.
-      const store = Store.open(options.dataDir ?? join(home.root, 'data'), { keyFile: home.keyPath })
+      const dataDir = options.dataDir ?? join(home.root, 'data')
+      const store = Store.open(dataDir, { keyFile: home.keyPath })
       const fileLimit = raiseFileLimit()
       cleanup.unshift(() => store.close())
+      const events = EventStore.open(dataDir)
+      cleanup.unshift(() => events.close())
+      // Every function has its async queue; its policy (retries, maximum age) lives in memory and is declared each run.
+      for (const fn of store.listResources('Function')) declareAsyncQueue(events, fn.namespace, fn.name)
+      const eventHooks: EventHooks = { onPublished: () => {} }
       const logs = new LogWriter(store, LOG_LINES_PER_FUNCTION)
       cleanup.unshift(() => logs.close())
 
       const metrics = new ControlPlaneMetrics()
       // One key per run proves a request came from a function of this platform (private functions, passed-on deadlines).
       const callKey = PlatformCallKey.generate()
+      // And one secret per run proves a request is an event delivery of this control plane.
+      const eventToken = randomBytes(32).toString('hex')
+      const asyncInvocations = new AsyncInvocations(events, {
+        onSubmitted: (namespace, queue) => eventHooks.onPublished(namespace, queue),
+        onCallback: (id, outcome) => {
+          if (outcome.delivered) logger.info({ invocation: id, callback: outcome.url, tries: outcome.tries }, 'callback delivered')
+          else logger.warn({ invocation: id, callback: outcome.url, tries: outcome.tries, status: outcome.status, error: outcome.error }, 'callback not delivered')
+        }
+      })
+      cleanup.unshift(() => asyncInvocations.close())
       const gateway = await GatewayHandle.start({
         host,
         callKey: callKey.bytes(),
+        eventToken,
+        publish: (request) => answerPublish(events, request, { onPublished: (namespace, queue) => eventHooks.onPublished(namespace, queue) }),
+        invokeAsync: (request) => asyncInvocations.submit(request),
         port: options.gatewayPort ?? DEFAULTS.gatewayPort,
         bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
         scrapeControlPlane: () => metrics.text()
@@ -184,7 +227,7 @@ export class Platform {
         settle: () => settled(controller?.settle() ?? Promise.resolve()),
         onLogs: (listener) => logs.subscribe(listener)
       }
-      const api = await createApiServer({ store, live })
+      const api = await createApiServer({ store, live, events })
       const apiPort = options.apiPort ?? DEFAULTS.apiPort
       try {
         await api.listen({ host, port: apiPort })
@@ -199,7 +242,7 @@ export class Platform {
       const config: ClientConfig = { api: `http://${host}:${boundApiPort}`, gateway: gateway.url, token: adminToken(store, home) }
       writeClientConfig(home, config)
       logger.info({ api: config.api, gateway: config.gateway, isolation: instances.isolation(), fileLimit }, 'roost is up')
-      const platform = new Platform(config, store, gateway, instances, autoscaler, controller, logs, api, unlock, logger, fileLimit)
+      const platform = new Platform(config, store, events, eventToken, eventHooks, asyncInvocations, gateway, instances, autoscaler, controller, logs, api, unlock, logger, fileLimit)
       // Without its data plane the platform would take applies it can never serve: stop it all.
       gateway.on('exit', (code) => {
         if (platform.stopping !== null) return
@@ -212,6 +255,14 @@ export class Platform {
       for (const step of cleanup) await step()
       throw err
     }
+  }
+
+  /**
+   * The dispatcher settled the invocation record `id`: a caller waiting for it
+   * (`?wait=`) is answered, and once it is final its X-Callback-Url gets the result.
+   */
+  invocationSettled (id: string): void {
+    this.asyncInvocations.settled(id)
   }
 
   /** Which isolation instances run under here: mode and what it means, for `roost up` and `describe`. */
@@ -232,8 +283,10 @@ export class Platform {
     this.autoscaler.stop()
     this.controller.stop()
     await this.gateway.close()
+    await this.asyncInvocations.close()
     await this.instances.stop()
     this.logs.close()
+    this.events.close()
     this.store.close()
     this.unlock()
     this.logger.info('stopped')

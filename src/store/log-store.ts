@@ -29,6 +29,7 @@ export const LOG_SQL = {
   // newest first so that LIMIT keeps the newest; reversed in code
   newest: `SELECT ${COLUMNS} FROM logs
     WHERE namespace = @namespace AND function = @function AND id > @afterId AND time >= @sinceMs
+      AND (@requestId IS NULL OR request_id = @requestId)
     ORDER BY id DESC LIMIT @limit`,
   streams: 'SELECT namespace, function FROM log_streams',
   // the id of the oldest line to keep; everything before it goes
@@ -82,6 +83,7 @@ export class LogStore {
       function: q.function,
       afterId: q.afterId ?? 0,
       sinceMs: q.sinceMs ?? Number.MIN_SAFE_INTEGER,
+      requestId: q.requestId ?? null,
       limit: sanitizeLimit(q.limit, DEFAULT_LOG_LIMIT)
     })
     return rows.reverse().map(toLine)
@@ -115,6 +117,7 @@ interface NewestParams {
   function: string
   afterId: number
   sinceMs: number
+  requestId: string | null
   limit: number
 }
 

@@ -93,6 +93,7 @@ export interface LogQuery {
   sinceMs?: number // only lines with time >= sinceMs
   afterId?: number // only lines with id > afterId (for following)
   limit?: number // default 1000: the newest N, returned oldest-first
+  requestId?: string // only lines of this request (an async invocation's lines: its call id)
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED'

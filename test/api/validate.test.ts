@@ -246,9 +246,9 @@ describe('http', () => {
   })
 
   test('the gateway\'s own paths cannot be claimed', () => {
-    for (const path of ['/fn', '/fn/other', '/healthz', '/metrics']) {
+    for (const path of ['/fn', '/fn/other', '/healthz', '/metrics', '/async', '/async/hello', '/_roost', '/_roost/queues']) {
       assert.deepEqual(reported(manifest({ http: { path } })), [
-        `spec.http.path: "${path}" is reserved: the gateway serves /fn/<name>, /healthz and /metrics itself`
+        `spec.http.path: "${path}" is reserved: the gateway serves /fn/<name>, /async/…, /_roost/…, /healthz and /metrics itself`
       ])
     }
   })

@@ -541,6 +541,20 @@ describe('logs', () => {
     assert.equal(messages({}).length, 10)
   })
 
+  test('queryLogs with a requestId returns only the lines of that request (an async invocation\'s, by its call id)', (t) => {
+    const store = openStore(t)
+    store.appendLogs([
+      logLine({ message: 'first attempt', requestId: 'call-1' }),
+      logLine({ message: 'someone else', requestId: 'r-2' }),
+      logLine({ message: 'no request' }),
+      logLine({ message: 'second attempt', requestId: 'call-1' }),
+      logLine({ message: 'other function', function: 'other', requestId: 'call-1' })
+    ])
+    const messages = (requestId: string): string[] => store.queryLogs({ namespace: 'default', function: 'hello', requestId }).map((l) => l.message)
+    assert.deepEqual(messages('call-1'), ['first attempt', 'second attempt'])
+    assert.deepEqual(messages('nobody'), [])
+  })
+
   test('queryLogs returns at most 1000 lines by default', (t) => {
     const store = openStore(t)
     store.appendLogs(Array.from({ length: 1005 }, (_, i) => logLine({ message: `m${i}` })))

@@ -1,0 +1,174 @@
+// The control plane's side of async calls: the gateway hands over a call
+// (`invoke-async`), it is stored as an invocation record in the function's
+// async queue, and answered 202 with where its result will be, or, when the
+// caller asked to wait, with the result itself once the record settles within
+// the wait. When the dispatcher settles an invocation record it says so
+// (`settled`): waiters wake, and a final result goes to the X-Callback-Url.
+import { NotFoundError, problemTitle } from '../errors/index.js'
+import { invocationView, type EventStore, type PublishResult, type RecordView } from '../events/index.js'
+import type { AsyncInvocationRequest, ControlAnswer } from '../gateway/index.js'
+import { declareAsyncQueue } from './async-queue.js'
+import { sendInvocationCallback, type CallbackOptions, type CallbackOutcome } from './callback-sender.js'
+import { errorAnswer, jsonAnswer } from './control-answers.js'
+import { invocationResult } from './invocation-result.js'
+import { storedRequestOf } from './stored-request.js'
+
+export interface AsyncInvocationsOptions {
+  /** An invocation was stored in this queue: the dispatcher may deliver it now. */
+  onSubmitted?: (namespace: string, queue: string) => void
+  /** A callback was sent (or given up on). */
+  onCallback?: (id: string, outcome: CallbackOutcome) => void
+  callbacks?: Omit<CallbackOptions, 'signal'>
+  /** How often waiting callers look at their record, in case no `settled` comes. Default 100 ms. */
+  pollMs?: number
+  /** Callers waiting at once; past it a new one is answered 202 at once. Default 1000. */
+  maxWaiters?: number
+}
+
+interface Waiter {
+  id: string
+  deadline: number
+  resolve: (answer: ControlAnswer) => void
+}
+
+const API_PREFIX = '/apis/roost.dev/v1'
+/** Response headers the stored response does not pass on: framing and hop-by-hop. */
+const NOT_REPLAYED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive'])
+
+export class AsyncInvocations {
+  private readonly waiters = new Set<Waiter>()
+  private readonly callbacks = new Set<Promise<unknown>>()
+  private readonly stopping = new AbortController()
+  private timer: NodeJS.Timeout | null = null
+  private readonly pollMs: number
+  private readonly maxWaiters: number
+
+  constructor (private readonly events: EventStore, private readonly options: AsyncInvocationsOptions = {}) {
+    this.pollMs = options.pollMs ?? 100
+    this.maxWaiters = options.maxWaiters ?? 1000
+  }
+
+  /** Stores the call; answers 202 at once, or once the record settles or the wait runs out. Never rejects. */
+  submit (request: AsyncInvocationRequest): Promise<ControlAnswer> {
+    let queue: string
+    let published: PublishResult
+    try {
+      queue = declareAsyncQueue(this.events, request.namespace, request.function)
+      published = this.events.publishOne(request.namespace, queue, {
+        kind: 'invocation',
+        body: storedRequestOf(request),
+        // An Idempotency-Key makes a repeated call the same invocation, within the queue's retention.
+        key: idempotencyKeyOf(request.headers),
+        source: `/namespaces/${request.namespace}/functions/${request.function}`,
+        subject: request.path.split('?')[0]
+      })
+    } catch (err) {
+      return Promise.resolve(errorAnswer(err, request.requestId))
+    }
+    if (published.outcome !== 'duplicate') this.options.onSubmitted?.(request.namespace, queue)
+    const record = published.outcome === 'duplicate' ? this.events.get(published.id) : undefined
+    if (request.waitMs <= 0 || this.waiters.size >= this.maxWaiters || this.stopping.signal.aborted) {
+      return Promise.resolve(record === undefined ? accepted(request.namespace, published.id, 'queued') : this.answerOf(record))
+    }
+    return new Promise((resolve) => {
+      this.waiters.add({ id: published.id, deadline: Date.now() + request.waitMs, resolve })
+      this.timer ??= setInterval(() => this.poll(), this.pollMs)
+      this.timer.unref()
+      this.poll()
+    })
+  }
+
+  /**
+   * The dispatcher settled the invocation record `id` (or another change of
+   * its state happened): callers waiting for it are answered if it is final,
+   * and a final result is sent to its X-Callback-Url. Call it once per
+   * settlement that ends the record (after the last attempt, an ack, a dead letter).
+   */
+  settled (id: string): void {
+    const record = this.events.get(id)
+    if (record === undefined || record.kind !== 'invocation') return
+    if (invocationResult(record) === undefined) return
+    for (const waiter of this.waiters) if (waiter.id === id) this.answer(waiter, this.answerOf(record))
+    this.sendCallback(record)
+  }
+
+  /** Answers every waiting caller with what its record is now, stops callback retries, and waits for the callbacks in flight. */
+  async close (): Promise<void> {
+    this.stopping.abort()
+    for (const waiter of this.waiters) this.answer(waiter, this.answerNow(waiter.id))
+    await Promise.all(this.callbacks)
+  }
+
+  private sendCallback (record: RecordView): void {
+    const sending = sendInvocationCallback(record, { ...this.options.callbacks, signal: this.stopping.signal }).then((outcome) => {
+      if (outcome !== undefined) this.options.onCallback?.(record.id, outcome)
+    })
+    this.callbacks.add(sending)
+    void sending.finally(() => this.callbacks.delete(sending))
+  }
+
+  private poll (): void {
+    const now = Date.now()
+    for (const waiter of this.waiters) {
+      const record = this.events.get(waiter.id)
+      if (record === undefined || invocationResult(record) !== undefined || now >= waiter.deadline) this.answer(waiter, this.answerNow(waiter.id, record))
+    }
+  }
+
+  private answerNow (id: string, record = this.events.get(id)): ControlAnswer {
+    if (record === undefined) return errorAnswer(new NotFoundError(`invocation ${id} is gone (pruned, or its function deleted)`), '')
+    return this.answerOf(record)
+  }
+
+  /** The result as the function answered it, once final; else 202 with the status now. */
+  private answerOf (record: RecordView): ControlAnswer {
+    const result = invocationResult(record)
+    const location = locationOf(record.namespace, record.id)
+    if (result === undefined) return accepted(record.namespace, record.id, invocationView(record).status)
+    const headers = { location, 'x-call-id': record.id }
+    if (result.status === 'succeeded') {
+      const response = record.response
+      const replayed: Record<string, string> = {}
+      for (const [name, value] of Object.entries(response?.headers ?? {})) if (!NOT_REPLAYED.has(name.toLowerCase())) replayed[name] = value
+      if (response?.truncated === true) replayed['x-roost-truncated'] = 'true'
+      return { status: response?.status ?? 200, headers: { ...replayed, ...headers }, body: response?.body ?? '' }
+    }
+    if (result.status === 'cancelled') {
+      return problem(409, 'ROOST_E_CONFLICT', `invocation ${record.id} was cancelled before it ran`, headers)
+    }
+    const why = result.status === 'expired' ? 'expired before it could run (older than its maximum age)' : `failed after ${result.attempts} attempt${result.attempts === 1 ? '' : 's'}`
+    const last = result.statusCode === undefined ? '' : ` (last status ${result.statusCode})`
+    return problem(502, 'ROOST_E_INVOCATION_FAILED', `invocation ${record.id} ${why}${last}${result.error === undefined ? '' : `: ${result.error}`}`, headers)
+  }
+
+  private answer (waiter: Waiter, answer: ControlAnswer): void {
+    if (!this.waiters.delete(waiter)) return
+    waiter.resolve(answer)
+    if (this.waiters.size === 0 && this.timer !== null) {
+      clearInterval(this.timer)
+      this.timer = null
+    }
+  }
+}
+
+export function locationOf (namespace: string, id: string): string {
+  return `${API_PREFIX}/namespaces/${namespace}/invocations/${id}`
+}
+
+function accepted (namespace: string, id: string, status: string): ControlAnswer {
+  const location = locationOf(namespace, id)
+  return jsonAnswer(202, { id, status, location }, { location, 'x-call-id': id })
+}
+
+function problem (status: number, code: string, detail: string, headers: Record<string, string>): ControlAnswer {
+  return {
+    status,
+    headers: { ...headers, 'content-type': 'application/problem+json' },
+    body: JSON.stringify({ type: `https://roost.dev/errors/${code}`, title: problemTitle(code), status, code, detail })
+  }
+}
+
+function idempotencyKeyOf (headers: Array<[string, string]>): string | undefined {
+  for (const [name, value] of headers) if (name.toLowerCase() === 'idempotency-key') return value
+  return undefined
+}
