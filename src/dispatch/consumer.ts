@@ -4,13 +4,16 @@
 import type { CronCatchUp, CronOverlap } from '../api/index.js'
 import type { QueuePolicy } from '../events/index.js'
 
-/** The event a delivery carries (docs/event-delivery.md): the runtime calls `queue` or `scheduled`. */
-export type DeliveryEvent = 'queue' | 'scheduled'
+/**
+ * The event a delivery carries (docs/event-delivery.md): the runtime calls
+ * `queue` or `scheduled`; an `invocation` replays a stored async call to `fetch`.
+ */
+export type DeliveryEvent = 'queue' | 'scheduled' | 'invocation'
 
 /** One queue with the function that consumes it. */
 export interface QueueConsumer {
   namespace: string
-  /** A queue a function declared, or the internal queue of a cron trigger (`cron.<function>.<index>`). */
+  /** A queue a function declared, the internal queue of a cron trigger (`cron.<function>.<index>`), or a function's async calls (`async.<function>`). */
   queue: string
   /** The consuming function's name. */
   function: string
@@ -60,19 +63,21 @@ export interface TriggerPlan {
   crons: CronPlan[]
 }
 
-/** One delivery: a POST of `body` to the function's route on the gateway. */
+/** One delivery: a request to the function's route on the gateway, with the event headers and the run's event token. */
 export interface DeliveryRequest {
-  /** `/fn/<name>.<namespace>/` */
+  method: string
+  /** `/fn/<name>.<namespace>/…` */
   path: string
-  event: DeliveryEvent
-  /** JSON text (docs/event-delivery.md). */
-  body: string
+  headers: Array<[string, string]>
+  /** JSON text for queue and scheduled (docs/event-delivery.md); the stored request's body for an invocation. */
+  body: string | Buffer
   timeoutMs: number
 }
 
 /** What became of a delivery, as the settlement table reads it. */
 export type DeliveryAnswer =
-  | { kind: 'answered', status: number, body: string, retryAfter: string | undefined }
+  /** Header names in lower case; the body up to a bound (a stored response is cut further by its queue). */
+  | { kind: 'answered', status: number, headers: Record<string, string>, body: Buffer }
   /** The gateway could not be reached, or closed the connection before answering. */
   | { kind: 'unreachable', error: string }
   /** No answer within the delivery's time. */

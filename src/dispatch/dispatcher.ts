@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import type { EventStore, LeasedRecord, RecordState, Settlement, WallClock } from '../events/index.js'
 import { decodeBody, systemWallClock } from '../events/index.js'
+import { invocationDelivery, readStoredRequest } from '../invocations/index.js'
 import { nextBatchSize, inFlightLimit } from './capacity.js'
 import type { DeliveryAnswer, DeliveryFunction, DeliveryRequest, QueueConsumer } from './consumer.js'
 import { functionKey, queueKey } from './consumer.js'
@@ -25,6 +26,8 @@ export interface DispatcherHooks {
 export interface DispatcherOptions {
   events: EventStore
   deliver: DeliveryFunction
+  /** The run's event secret (64 hex), sent in x-roost-event-token: the gateway honours x-roost-event only with it. */
+  eventToken: string
   hooks?: DispatcherHooks
   clock?: WallClock
   /** Who holds the leases, as attempts show it; default `dispatcher-<random>`, one per run. */
@@ -69,6 +72,7 @@ class QueueState {
 export class Dispatcher {
   private readonly events: EventStore
   private readonly deliver: DeliveryFunction
+  private readonly eventToken: string
   private readonly hooks: DispatcherHooks
   private readonly clock: WallClock
   readonly consumerName: string
@@ -83,6 +87,7 @@ export class Dispatcher {
   constructor (options: DispatcherOptions) {
     this.events = options.events
     this.deliver = options.deliver
+    this.eventToken = options.eventToken
     this.hooks = options.hooks ?? {}
     this.clock = options.clock ?? systemWallClock
     this.consumerName = options.consumerName ?? `dispatcher-${randomBytes(4).toString('hex')}`
@@ -289,16 +294,33 @@ export class Dispatcher {
     delivery.heartbeat = setInterval(() => this.renew(delivery, consumer.leaseMs), heartbeatMs)
     delivery.heartbeat.unref()
     if (this.recoveryTimer === null) this.armRecovery()
-    const request: DeliveryRequest = {
-      path: `/fn/${consumer.function}.${consumer.namespace}/`,
-      event: consumer.event,
-      body: consumer.event === 'queue' ? queueDeliveryBody(consumer.queue, records) : scheduledDeliveryBody(records[0] as LeasedRecord),
-      timeoutMs: consumer.deliveryTimeoutMs
+    const request = this.requestOf(consumer, records)
+    if (request === undefined) {
+      // Not a stored request this platform can replay (a newer format, a damaged row): it can never run.
+      this.finish(state, delivery, { kind: 'answered', status: 400, headers: {}, body: Buffer.alloc(0) }, 'the record is not a stored request this platform can replay')
+      return
     }
     this.deliver(request, delivery.abort.signal).then(
       (answer) => this.finish(state, delivery, answer),
       (err: unknown) => this.finish(state, delivery, { kind: 'unreachable', error: err instanceof Error ? err.message : String(err) })
     )
+  }
+
+  private requestOf (consumer: QueueConsumer, records: LeasedRecord[]): DeliveryRequest | undefined {
+    const first = records[0] as LeasedRecord
+    if (consumer.event === 'invocation') {
+      const stored = readStoredRequest(first.body)
+      if (stored === undefined) return undefined
+      const replay = invocationDelivery(first, stored, this.eventToken)
+      return { method: replay.method, path: replay.path, headers: replay.headers, body: replay.body, timeoutMs: consumer.deliveryTimeoutMs }
+    }
+    return {
+      method: 'POST',
+      path: `/fn/${consumer.function}.${consumer.namespace}/`,
+      headers: [['content-type', 'application/json'], ['x-roost-event', consumer.event], ['x-roost-event-token', this.eventToken]],
+      body: consumer.event === 'queue' ? queueDeliveryBody(consumer.queue, records) : scheduledDeliveryBody(first),
+      timeoutMs: consumer.deliveryTimeoutMs
+    }
   }
 
   /** The handler still runs: its leases run leaseMs from now. One it lost is never settled by this delivery. */
@@ -314,11 +336,11 @@ export class Dispatcher {
     }
   }
 
-  private finish (state: QueueState, delivery: Delivery, answer: DeliveryAnswer): void {
+  private finish (state: QueueState, delivery: Delivery, answer: DeliveryAnswer, unplayable?: string): void {
     if (delivery.heartbeat !== null) clearInterval(delivery.heartbeat)
     const { consumer } = state
     try {
-      if (this.events.isOpen) this.settle(consumer, delivery, answer)
+      if (this.events.isOpen) this.settle(consumer, delivery, answer, unplayable)
     } catch (err) {
       this.hooks.onError?.(consumer, err)
     } finally {
@@ -332,9 +354,10 @@ export class Dispatcher {
     }
   }
 
-  private settle (consumer: QueueConsumer, delivery: Delivery, answer: DeliveryAnswer): void {
-    const settlements = (delivery.abandoned ? settlementsFor(delivery.records, { kind: 'aborted' }, consumer.event) : settlementsFor(delivery.records, answer, consumer.event))
-      .filter((s) => !delivery.lost.has(s.id))
+  private settle (consumer: QueueConsumer, delivery: Delivery, answer: DeliveryAnswer, unplayable?: string): void {
+    const settlements: Settlement[] = unplayable !== undefined
+      ? delivery.records.map((r) => ({ id: r.id, token: r.token, outcome: 'dead', reason: unplayable }))
+      : settlementsFor(delivery.records, delivery.abandoned ? { kind: 'aborted' } : answer, consumer.event).filter((s) => !delivery.lost.has(s.id))
     const results = this.events.settle(settlements)
     const states = results.map((r) => r.settled ? r.state : 'lease-lost' as const)
     if (delivery.abandoned) for (const s of settlements) this.events.cancel(s.id)

@@ -1,25 +1,27 @@
 // Deliveries over HTTP/1.1 to the gateway's own port, on kept-alive
-// connections (undici's Pool). The event token proves to the gateway that
-// the platform itself sends the event (docs/event-delivery.md).
+// connections (undici's Pool). The dispatcher writes every header (the event,
+// the run's event token); this only sends and reads the answer.
 import { Pool } from 'undici'
 import type { DeliveryAnswer, DeliveryRequest } from './consumer.js'
 
 export interface GatewayDeliveryOptions {
   /** The gateway's base URL, http://host:port. */
   url: string
-  /** The run's event secret (64 hex). */
-  eventToken: string
   /** Connections kept to the gateway; deliveries beyond them wait for one. Default 64. */
   connections?: number
 }
 
-/** An answer's body is read up to this; the rest is dropped (a queue handler's results are small). */
-const MAX_ANSWER_BYTES = 1024 * 1024
+/**
+ * An answer's body is read up to this; the rest is dropped. A queue handler's
+ * results are small; an invocation's stored response is cut at its queue's
+ * maxResponseBytes (1 MiB), so a little more tells the store it was cut.
+ */
+export const MAX_ANSWER_BYTES = 1024 * 1024 + 1
 
 export class GatewayDelivery {
   private readonly pool: Pool
 
-  constructor (private readonly options: GatewayDeliveryOptions) {
+  constructor (options: GatewayDeliveryOptions) {
     this.pool = new Pool(options.url, { connections: options.connections ?? 64, pipelining: 1, keepAliveTimeout: 30_000 })
   }
 
@@ -28,19 +30,18 @@ export class GatewayDelivery {
     try {
       const response = await this.pool.request({
         path: request.path,
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-roost-event': request.event,
-          'x-roost-event-token': this.options.eventToken
-        },
+        method: request.method as 'POST',
+        headers: request.headers,
         body: request.body,
         signal,
         headersTimeout: request.timeoutMs,
         bodyTimeout: request.timeoutMs
       })
-      const retryAfter = response.headers['retry-after']
-      return { kind: 'answered', status: response.statusCode, body: await boundedText(response.body), retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter }
+      const headers: Record<string, string> = {}
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
+      }
+      return { kind: 'answered', status: response.statusCode, headers, body: await boundedBody(response.body) }
     } catch (err) {
       if (signal.aborted) return { kind: 'aborted' }
       const code = (err as { code?: string }).code
@@ -54,16 +55,18 @@ export class GatewayDelivery {
   }
 }
 
-async function boundedText (body: AsyncIterable<Buffer> & { destroy: () => void }): Promise<string> {
+async function boundedBody (body: AsyncIterable<Buffer> & { destroy: () => void }): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of body) {
-    if (size + chunk.length > MAX_ANSWER_BYTES) {
+    const room = MAX_ANSWER_BYTES - size
+    if (chunk.length >= room) {
+      chunks.push(chunk.subarray(0, room))
       body.destroy()
       break
     }
     chunks.push(chunk)
     size += chunk.length
   }
-  return chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')
+  return chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks)
 }

@@ -32,22 +32,34 @@ export function settlementsFor (records: readonly LeasedRecord[], answer: Delive
   }
 }
 
+// The gateway's own refusals: the platform did not run the handler, so no attempt is used.
+const GATEWAY_REFUSALS = new Set([
+  'ROOST_E_RATE_LIMITED', 'ROOST_E_CONCURRENCY_LIMITED', 'ROOST_E_BREAKER_OPEN', 'ROOST_E_OVERLOADED', 'ROOST_E_NOT_READY',
+  'ROOST_E_GATEWAY_OVERLOADED', 'ROOST_E_TOO_MANY_CONNECTIONS'
+])
+/** Response headers a stored response leaves out: framing and hop-by-hop. */
+const NOT_STORED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive'])
+
 function answered (records: readonly LeasedRecord[], answer: Extract<DeliveryAnswer, { kind: 'answered' }>, event: DeliveryEvent): Settlement[] {
   const { status } = answer
-  if (status >= 200 && status < 300) return event === 'queue' ? byResults(records, answer.body) : scheduledOutcome(records, answer.body)
-  const problem = problemOf(answer.body)
-  if (status === 429 || status === 503) {
-    // Governance, an overloaded version, no instance ready: the platform refused, the handler never ran.
-    const delayMs = retryAfterMs(answer.retryAfter) ?? DEFAULT_RELEASE_DELAY_MS
-    return records.map((r) => ({ id: r.id, token: r.token, outcome: 'released', reason: 'drained', delayMs }))
+  const text = (): string => answer.body.toString('utf8')
+  const problem = problemOf(answer.headers['content-type'], text)
+  const release = (delayMs: number): Settlement[] => records.map((r) => ({ id: r.id, token: r.token, outcome: 'released', reason: 'drained', delayMs }))
+  // A handler's queue and scheduled answers are 200 or 500: a 429 or 503 is the gateway's (governance, overload, no instance).
+  // A function's own response to an invocation may be one too: only the gateway's problem codes release it.
+  if ((status === 429 || status === 503) && (event !== 'invocation' || GATEWAY_REFUSALS.has(problem.code ?? ''))) {
+    return release(retryAfterMs(answer.headers['retry-after']) ?? DEFAULT_RELEASE_DELAY_MS)
   }
-  if (status === 502 && problem.code === 'ROOST_E_START_FAILED') {
-    return records.map((r) => ({ id: r.id, token: r.token, outcome: 'released', reason: 'drained', delayMs: START_FAILED_DELAY_MS }))
+  if (status === 502 && problem.code === 'ROOST_E_START_FAILED') return release(START_FAILED_DELAY_MS)
+  // The routing table does not have the function (yet, or any more): it is not the message's fault.
+  if (status === 404 && problem.code === 'ROOST_E_ROUTE_NOT_FOUND') return release(DEFAULT_RELEASE_DELAY_MS)
+  if (event === 'invocation' && status < 500) {
+    // The caller's request was served, whatever the function answered: the response is the result.
+    const headers: Record<string, string> = {}
+    for (const [name, value] of Object.entries(answer.headers)) if (!NOT_STORED.has(name)) headers[name] = value
+    return records.map((r) => ({ id: r.id, token: r.token, outcome: 'succeeded', response: { status, headers, body: answer.body } }))
   }
-  if (status === 404 && problem.code === 'ROOST_E_ROUTE_NOT_FOUND') {
-    // The routing table does not have the function (yet, or any more): it is not the message's fault.
-    return records.map((r) => ({ id: r.id, token: r.token, outcome: 'released', reason: 'drained', delayMs: DEFAULT_RELEASE_DELAY_MS }))
-  }
+  if (status >= 200 && status < 300) return event === 'queue' ? byResults(records, text()) : scheduledOutcome(records, text())
   const cause: FailureCause = status === 504 ? 'timeout' : problem.code === 'ROOST_E_INSTANCE_CRASHED' ? 'crashed' : 'error'
   const error = problem.detail ?? `HTTP ${status}`
   return records.map((r) => ({ ...failed(r, cause, error), status }))
@@ -99,8 +111,10 @@ function failed (record: LeasedRecord, cause: FailureCause, error: string): Extr
   return { id: record.id, token: record.token, outcome: 'failed', cause, error }
 }
 
-function problemOf (body: string): { code?: string, detail?: string } {
-  const parsed = parseJson(body) as { code?: unknown, detail?: unknown } | undefined
+function problemOf (contentType: string | undefined, text: () => string): { code?: string, detail?: string } {
+  // Only JSON is read: a function's HTML error page is not a problem document.
+  if (contentType === undefined || !/json/i.test(contentType)) return {}
+  const parsed = parseJson(text()) as { code?: unknown, detail?: unknown } | undefined
   return {
     code: typeof parsed?.code === 'string' ? parsed.code : undefined,
     detail: typeof parsed?.detail === 'string' ? parsed.detail : undefined

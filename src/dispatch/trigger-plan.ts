@@ -3,6 +3,7 @@
 // the trigger controller applies it, tests read it.
 import type { FunctionSpec } from '../api/index.js'
 import { cronQueueName, cronTriggerName, LEASE_MARGIN_MS, resolveLimits, resolveTriggers } from '../api/index.js'
+import { ASYNC_QUEUE_POLICY, asyncQueueName } from '../invocations/index.js'
 import type { StoredResource } from '../store/index.js'
 import type { CronPlan, DeclaredQueue, QueueConsumer, TriggerPlan } from './consumer.js'
 
@@ -18,12 +19,18 @@ export function planTriggers (functions: ReadonlyArray<StoredResource<FunctionSp
   const claimed = new Set<string>()
   const sorted = [...functions].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name))
   for (const fn of sorted) {
-    if (fn.spec.triggers === undefined || fn.spec.triggers.length === 0) continue
     const limits = resolveLimits(fn.spec)
     const triggers = resolveTriggers(fn.spec)
     const queueMetric = limits.scale.metrics.find((m) => m.metric === 'queue')
     const perInstance = queueMetric?.target ?? limits.concurrency
     const deliveryTimeoutMs = limits.timeoutMs + DELIVERY_MARGIN_MS
+    // Every function takes async calls (POST /async/fn/…): they wait in its own queue, one call per delivery.
+    const asyncQueue = asyncQueueName(fn.name)
+    plan.queues.push({ namespace: fn.namespace, queue: asyncQueue, policy: { ...ASYNC_QUEUE_POLICY } })
+    plan.consumers.push({
+      namespace: fn.namespace, queue: asyncQueue, function: fn.name, event: 'invocation', batch: 1, maxBatchWaitMs: 0,
+      leaseMs: limits.timeoutMs + LEASE_MARGIN_MS, perInstance: limits.concurrency, deliveryTimeoutMs
+    })
     for (const q of triggers.queues) {
       const key = `${fn.namespace}/${q.queue}`
       if (claimed.has(key)) continue

@@ -42,8 +42,11 @@ function harness (t: TestContext, consumers: QueueConsumer[] = [consumer()], dec
     events: fixture.store,
     clock: fixture.clock,
     consumerName: 'test-dispatcher',
+    eventToken: 'e'.repeat(64),
     deliver: async (request, signal) => await new Promise<DeliveryAnswer>((resolve) => {
-      const ids = (JSON.parse(request.body) as { messages?: Array<{ id: string }>, id?: string }).messages?.map((m) => m.id) ?? [(JSON.parse(request.body) as { id: string }).id]
+      const header = request.headers.find(([name]) => name === 'x-roost-call-id')
+      const parsed = header === undefined ? JSON.parse(String(request.body)) as { messages?: Array<{ id: string }>, id?: string } : { id: header[1] }
+      const ids = parsed.messages?.map((m) => m.id) ?? [parsed.id as string]
       const entry: Pending = { request, ids, signal, answer: resolve }
       signal.addEventListener('abort', () => resolve({ kind: 'aborted' }))
       pending.push(entry)
@@ -77,7 +80,9 @@ function harness (t: TestContext, consumers: QueueConsumer[] = [consumer()], dec
   }
 }
 
-const ackAll = (p: Pending): DeliveryAnswer => ({ kind: 'answered', status: 200, retryAfter: undefined, body: JSON.stringify({ results: p.ids.map((id) => ({ id, outcome: 'ack' })) }) })
+const json = (status: number, value: unknown, headers: Record<string, string> = {}): DeliveryAnswer =>
+  ({ kind: 'answered', status, headers: { 'content-type': 'application/json', ...headers }, body: Buffer.from(JSON.stringify(value)) })
+const ackAll = (p: Pending): DeliveryAnswer => json(200, { results: p.ids.map((id) => ({ id, outcome: 'ack' })) })
 
 test('a publish at zero instances asks for one at once and sends one instance\'s worth: a batch of 10, no more', async (t) => {
   const h = harness(t)
@@ -87,7 +92,8 @@ test('a publish at zero instances asks for one at once and sends one instance\'s
   assert.equal(h.pending.length, 1)
   assert.equal(h.pending[0]?.ids.length, 10)
   assert.equal(h.pending[0]?.request.path, '/fn/fulfil.shop/')
-  assert.equal(h.pending[0]?.request.event, 'queue')
+  assert.equal(h.pending[0]?.request.method, 'POST')
+  assert.deepEqual(h.pending[0]?.request.headers, [['content-type', 'application/json'], ['x-roost-event', 'queue'], ['x-roost-event-token', 'e'.repeat(64)]])
   assert.deepEqual(h.fixture.store.stats(NS, 'orders'), { namespace: NS, queue: 'orders', waiting: 25, leased: 10, backlog: 35, dead: 0, lastCompletedAt: undefined })
   assert.equal(h.dispatcher.inFlight(NS, 'orders'), 10)
 })
@@ -116,7 +122,7 @@ test('settlement: ack succeeds, retry is a counted attempt with its delay, dead 
   const h = harness(t)
   const [a, b, c] = h.publish(3)
   await h.turn()
-  await h.answerNext({ kind: 'answered', status: 200, retryAfter: undefined, body: JSON.stringify({ results: [{ id: a, outcome: 'ack' }, { id: b, outcome: 'retry', delayMs: 5000 }, { id: c, outcome: 'dead', reason: 'poison' }] }) })
+  await h.answerNext(json(200, { results: [{ id: a, outcome: 'ack' }, { id: b, outcome: 'retry', delayMs: 5000 }, { id: c, outcome: 'dead', reason: 'poison' }] }))
   const { store, clock } = h.fixture
   assert.equal(store.get(a as string)?.state, 'succeeded')
   const retried = store.get(b as string)
@@ -136,7 +142,7 @@ test('a 503 from the gateway releases the batch without using an attempt, due ag
   const h = harness(t)
   const ids = h.publish(2)
   await h.turn()
-  await h.answerNext({ kind: 'answered', status: 503, retryAfter: '2', body: JSON.stringify({ code: 'ROOST_E_NOT_READY', detail: 'no instance' }) })
+  await h.answerNext(json(503, { code: 'ROOST_E_NOT_READY', detail: 'no instance' }, { 'retry-after': '2' }))
   for (const id of ids) {
     const record = h.fixture.store.get(id)
     assert.equal(record?.state, 'ready')
@@ -151,8 +157,8 @@ test('a handler that keeps failing: counted attempts, then dead with every attem
   const [id] = h.publish(1)
   for (let attempt = 1; attempt <= 3; attempt++) {
     await h.turn()
-    const delivery = await h.answerNext({ kind: 'answered', status: 500, retryAfter: undefined, body: JSON.stringify({ code: 'ROOST_E_HANDLER', detail: `boom ${attempt}` }) })
-    assert.equal((JSON.parse(delivery.request.body) as { messages: Array<{ attempt: number }> }).messages[0]?.attempt, attempt)
+    const delivery = await h.answerNext(json(500, { code: 'ROOST_E_HANDLER', detail: `boom ${attempt}` }))
+    assert.equal((JSON.parse(String(delivery.request.body)) as { messages: Array<{ attempt: number }> }).messages[0]?.attempt, attempt)
     h.dispatcher.notify(NS, 'orders')
   }
   const record = h.fixture.store.get(id as string)
@@ -215,7 +221,7 @@ test('a message that dies is copied to the trigger\'s dead-letter queue with its
   const h = harness(t, [consumer({ deadLetterQueue: 'graveyard' })], { orders: {}, graveyard: {} })
   const [id] = h.publish(1)
   await h.turn()
-  await h.answerNext({ kind: 'answered', status: 200, retryAfter: undefined, body: JSON.stringify({ results: [{ id, outcome: 'dead', reason: 'bad sku' }] }) })
+  await h.answerNext(json(200, { results: [{ id, outcome: 'dead', reason: 'bad sku' }] }))
   const [copy] = h.fixture.store.list(NS, 'graveyard')
   assert.deepEqual(copy?.attributes, { deadqueue: 'orders', deadid: id, deadreason: 'bad sku' })
   assert.equal(Buffer.from(copy?.body ?? []).toString(), '{"n":0}')
@@ -230,4 +236,31 @@ test('replacing a cron firing abandons its delivery: released without an attempt
   const record = h.fixture.store.get(id as string)
   assert.equal(record?.state, 'cancelled')
   assert.equal(record?.attempts, 0)
+})
+
+test('an async invocation is replayed as it came, with the event headers, and its response stored as the result', async (t) => {
+  const h = harness(t, [consumer({ queue: 'async.api', function: 'api', event: 'invocation', batch: 1 })], { 'async.api': {} })
+  const stored = { v: 1, function: 'api', method: 'PUT', path: '/items/7?x=1', headers: [['content-type', 'text/plain']], body: Buffer.from('hello').toString('base64'), callbackUrl: null, caller: null, requestId: 'r1' }
+  const { id } = h.fixture.store.publishOne(NS, 'async.api', { kind: 'invocation', body: stored })
+  h.dispatcher.notify(NS, 'async.api')
+  await h.turn()
+  const request = h.pending[0]?.request
+  assert.equal(request?.method, 'PUT')
+  assert.equal(request?.path, '/fn/api.shop/items/7?x=1')
+  assert.deepEqual(request?.headers, [['content-type', 'text/plain'], ['x-roost-event', 'invocation'], ['x-roost-event-token', 'e'.repeat(64)], ['x-roost-call-id', id]])
+  assert.equal(String(request?.body), 'hello')
+  await h.answerNext({ kind: 'answered', status: 201, headers: { 'content-type': 'text/plain', 'x-app': 'yes' }, body: Buffer.from('made') })
+  const record = h.fixture.store.get(id)
+  assert.equal(record?.state, 'succeeded')
+  assert.deepEqual({ status: record?.response?.status, headers: record?.response?.headers, body: Buffer.from(record?.response?.body ?? []).toString() }, { status: 201, headers: { 'content-type': 'text/plain', 'x-app': 'yes' }, body: 'made' })
+})
+
+test('an invocation record that is not a stored request is dead at once, without a delivery', async (t) => {
+  const h = harness(t, [consumer({ queue: 'async.api', function: 'api', event: 'invocation', batch: 1 })], { 'async.api': {} })
+  const { id } = h.fixture.store.publishOne(NS, 'async.api', { kind: 'invocation', body: { v: 99 } })
+  h.dispatcher.notify(NS, 'async.api')
+  await h.turn()
+  assert.equal(h.pending.length, 0)
+  assert.equal(h.fixture.store.get(id)?.state, 'dead')
+  assert.equal(h.fixture.store.get(id)?.deadReason, 'the record is not a stored request this platform can replay')
 })

@@ -12,8 +12,12 @@ function record (id: string, token = 1): LeasedRecord {
 }
 
 const batch = [record('a'), record('b', 7), record('c')]
-const answered = (status: number, body: unknown, retryAfter?: string): DeliveryAnswer =>
-  ({ kind: 'answered', status, body: typeof body === 'string' ? body : JSON.stringify(body), retryAfter })
+const answered = (status: number, body: unknown, retryAfter?: string): DeliveryAnswer => ({
+  kind: 'answered',
+  status,
+  headers: { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json', ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }) },
+  body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body))
+})
 const problem = (status: number, code: string, detail: string): DeliveryAnswer => answered(status, { status, code, detail })
 
 test('200 with results settles each message as its result says: ack, retry with its delay, dead with its reason', () => {
@@ -34,6 +38,7 @@ test('a message the results leave out, or results that are not a list, fail coun
   assert.deepEqual(partial.map((s) => s.outcome), ['succeeded', 'failed', 'failed'])
   assert.deepEqual(partial[1], { id: 'b', token: 7, outcome: 'failed', cause: 'error', error: 'the queue handler\'s answer named no outcome for this message' })
   assert.deepEqual(settlementsFor(batch, answered(200, 'not json'), 'queue').map((s) => s.outcome), ['failed', 'failed', 'failed'])
+  assert.deepEqual(settlementsFor(batch, answered(200, { results: 'all fine' }), 'queue').map((s) => s.outcome), ['failed', 'failed', 'failed'])
   assert.equal((settlementsFor([record('a')], answered(200, { results: [{ id: 'a', outcome: 'maybe' }] }), 'queue')[0] as { error: string }).error, 'the handler\'s answer had an unknown outcome "maybe"')
 })
 
@@ -74,4 +79,18 @@ test('Retry-After is read in whole seconds; anything else is absent', () => {
   assert.equal(retryAfterMs(' 0 '), 0)
   assert.equal(retryAfterMs('Wed, 21 Oct 2015 07:28:00 GMT'), undefined)
   assert.equal(retryAfterMs(undefined), undefined)
+})
+
+test('an invocation\'s response is its result, 4xx included (the caller\'s request was served), without framing headers', () => {
+  const answer: DeliveryAnswer = { kind: 'answered', status: 404, headers: { 'content-type': 'text/plain', 'content-length': '9', connection: 'keep-alive', 'x-app': '1' }, body: Buffer.from('not found') }
+  assert.deepEqual(settlementsFor([record('call')], answer, 'invocation'), [{
+    id: 'call', token: 1, outcome: 'succeeded', response: { status: 404, headers: { 'content-type': 'text/plain', 'x-app': '1' }, body: Buffer.from('not found') }
+  }])
+})
+
+test('an invocation answered 5xx fails counted; a 503 of the function itself too, but the gateway\'s own 503 releases', () => {
+  assert.deepEqual(settlementsFor([record('call')], answered(500, 'oops'), 'invocation'), [{ id: 'call', token: 1, outcome: 'failed', cause: 'error', error: 'HTTP 500', status: 500 }])
+  assert.equal(settlementsFor([record('call')], answered(503, { code: 'MY_APP_DOWN', detail: 'maintenance' }), 'invocation')[0]?.outcome, 'failed')
+  assert.equal(settlementsFor([record('call')], answered(503, { code: 'ROOST_E_NOT_READY', detail: 'no instance' }, '3'), 'invocation')[0]?.outcome, 'released')
+  assert.equal(settlementsFor([record('call')], answered(429, { code: 'ROOST_E_RATE_LIMITED', detail: 'limit' }), 'invocation')[0]?.outcome, 'released')
 })
