@@ -3,6 +3,7 @@ import { ValidationError } from '../errors/index.js'
 import type { Store, StoredVersion } from '../store/index.js'
 import type { FunctionResource, FunctionSpec } from './function-schema.js'
 import { checkAuthReferences } from './caller-auth.js'
+import { checkQueuesAreFree } from './queue-ownership.js'
 import { checkRouteIsFree } from './route-ownership.js'
 import { validateFunction } from './validate.js'
 import { versionFor } from './function-version.js'
@@ -46,6 +47,7 @@ export async function applyFunction (store: Store, path: { namespace: string, na
   const write = (): ApplyResult => {
     checkRouteIsFree(store, resource.metadata, resource.spec.http.path, resource.spec.http.host)
     checkAuthReferences(store, namespace, resource.spec)
+    checkQueuesAreFree(store, resource)
     const { version, created } = versionFor(store, namespace, name, resource.spec, bundleHash)
     const reuse = !created
     checkTraffic(store, resource)

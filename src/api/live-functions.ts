@@ -13,6 +13,8 @@ export interface LiveFunctions {
   isolation? (namespace: string): IsolationView
   /** Resolves once the data plane routes what the store holds now (bounded; never rejects). */
   settle? (): Promise<void>
+  /** Records were published or replayed into a queue: the dispatcher delivers them now. */
+  queuePublished? (namespace: string, queue: string): void
 }
 
 /** What the route files beside server.ts are given. */

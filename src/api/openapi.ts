@@ -2,6 +2,7 @@ import { problem, errors, json, ref } from './openapi-parts.js'
 import { strictManifestSchema } from './schema-document.js'
 import { routeReservationPaths } from './route-reservation-openapi.js'
 import { invocationPaths } from './invocation-openapi.js'
+import { queuePaths } from './queue-openapi.js'
 import { keyPaths } from './key-openapi.js'
 import { rulePaths, ruleSchemas } from './rule-openapi.js'
 import { secretPaths } from './secret-openapi.js'
@@ -22,7 +23,7 @@ export function openApiDocument (): object {
     info: {
       title: 'Roost API',
       version: '1',
-      description: 'Manage functions, versions, instances, logs, tokens, secrets, API keys, governance rules and async invocations of a Roost platform. Every route but /healthz, /metrics and /openapi.json needs `Authorization: Bearer <token>`. Errors are application/problem+json (RFC 9457) with a stable `code`.'
+      description: 'Manage functions, versions, instances, logs, tokens, secrets, API keys, governance rules, async invocations, queues and triggers of a Roost platform. Every route but /healthz, /metrics and /openapi.json needs `Authorization: Bearer <token>`. Errors are application/problem+json (RFC 9457) with a stable `code`.'
     },
     // `roost up`'s default address; a client for another platform sets host and port.
     servers: [{ url: 'http://{host}:{port}', description: 'a Roost API', variables: { host: { default: '127.0.0.1' }, port: { default: '7070' } } }],
@@ -104,6 +105,7 @@ export function openApiDocument (): object {
       ...secretPaths,
       ...keyPaths,
       ...invocationPaths,
+      ...queuePaths,
       ...rulePaths
     },
     components: {

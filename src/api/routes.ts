@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { registerEventRoutes } from './event-routes.js'
 import { registerInvocationRoutes } from './invocation-routes.js'
+import { registerQueueRoutes } from './queue-routes.js'
 import { registerKeyRoutes } from './key-routes.js'
 import type { RouteDeps } from './live-functions.js'
 import { registerNamespaceRoutes } from './namespace-routes.js'
@@ -9,7 +10,7 @@ import { registerSecretRoutes } from './secret-routes.js'
 import { registerTokenRoutes } from './token-routes.js'
 import { registerWatchRoutes } from './watch-routes.js'
 
-/** The routes beside server.ts's own: namespaces, tokens, events, the watch feed, secrets, API keys, governance rules and async invocations. */
+/** The routes beside server.ts's own: namespaces, tokens, events, the watch feed, secrets, API keys, governance rules, async invocations, queues and triggers. */
 export function registerRoutes (app: FastifyInstance, deps: RouteDeps): void {
   registerNamespaceRoutes(app, deps)
   registerTokenRoutes(app, deps)
@@ -19,4 +20,5 @@ export function registerRoutes (app: FastifyInstance, deps: RouteDeps): void {
   registerKeyRoutes(app, deps)
   registerRuleRoutes(app, deps)
   registerInvocationRoutes(app, deps)
+  registerQueueRoutes(app, { store: deps.store, events: deps.events, published: (namespace, queue) => deps.live.queuePublished?.(namespace, queue) })
 }

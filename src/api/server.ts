@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { BadRequestError, ForbiddenError, isRoostError, NotFoundError, PayloadTooLargeError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
+import { BadRequestError, ForbiddenError, isRoostError, NotFoundError, PayloadTooLargeError, QueueFullError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
 import type { EventStore } from '../events/index.js'
 import type { LogLine, Store } from '../store/index.js'
 import { applyFunction, type ApplyBody } from './apply-function.js'
@@ -34,6 +34,8 @@ export interface LiveView {
   governance? (namespace: string, name: string): FunctionGovernanceState | undefined
   /** Resolves once the data plane routes what the store holds now (bounded; never rejects). */
   settle? (): Promise<void>
+  /** Records were published or replayed into a queue: the dispatcher delivers them now. */
+  queuePublished? (namespace: string, queue: string): void
   /** Prometheus text of the whole platform. */
   metrics (): Promise<string>
   /** Subscribes to log lines as they are stored; returns the unsubscribe function. */
@@ -407,5 +409,7 @@ function sendError (reply: FastifyReply, err: RoostError): void {
   const problem: ProblemDetails = err.toProblem()
   // RFC 9110 §11.6.1: a 401 names the scheme that would succeed.
   if (err.status === 401) reply.header('www-authenticate', 'Bearer realm="roost"')
+  // A full queue says when to come back rather than have publishers hammer it.
+  if (err instanceof QueueFullError) reply.header('retry-after', String(err.retryAfterSeconds))
   reply.code(err.status).type('application/problem+json').send(problem)
 }

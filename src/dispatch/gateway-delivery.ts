@@ -31,7 +31,8 @@ export class GatewayDelivery {
       const response = await this.pool.request({
         path: request.path,
         method: request.method as 'POST',
-        headers: request.headers,
+        // undici takes headers as a flat list of names and values (repeats kept, order kept).
+        headers: request.headers.flat(),
         body: request.body,
         signal,
         headersTimeout: request.timeoutMs,

@@ -14,6 +14,7 @@ import { NamespaceIdentities } from '../isolation/index.js'
 import { ControlPlaneMetrics, joinExpositions } from '../metrics/index.js'
 import { Store } from '../store/index.js'
 import { lockHome, raiseFileLimit, readClientConfig, writeClientConfig, type ClientConfig, type FileLimitChange, type RoostHome } from '../home/index.js'
+import { EventWiring } from './event-wiring.js'
 import { LogWriter } from './log-writer.js'
 
 export interface PlatformOptions {
@@ -75,6 +76,8 @@ export class Platform {
     /** The dispatcher's hooks; replace onPublished to hear of new records. */
     readonly eventHooks: EventHooks,
     private readonly asyncInvocations: AsyncInvocations,
+    /** Declared queues, the dispatcher and the cron scheduler. */
+    private readonly eventWiring: EventWiring,
     private readonly gateway: GatewayHandle,
     private readonly instances: InstanceManager,
     private readonly autoscaler: Autoscaler,
@@ -142,6 +145,10 @@ export class Platform {
       let controller: FunctionController | undefined
       // The instance manager reports usage before the autoscaler exists: its hooks reach it through this.
       let scaler: Autoscaler | undefined
+      // And its changes (ready instances) reach the dispatcher, made once the autoscaler is.
+      let wiring: EventWiring | undefined
+      // In flight per instance, as of the gateway's last report: for `roost get instances`, and to stop an idle one first.
+      let inFlight = new Map<string, number>()
       const recordEvent = (namespace: string, name: string, type: 'Normal' | 'Warning', reason: string, message: string): void => {
         store.recordEvent({ namespace, kind: 'Function', name, type, reason, message })
         // A Warning event is a problem someone should look at: it is logged as one.
@@ -154,7 +161,9 @@ export class Platform {
       const instances = new InstanceManager(driver, {
         onChange: () => {
           controller?.instancesChanged()
-          metrics.setInstances(instances.list())
+          const list = instances.list()
+          metrics.setInstances(list)
+          wiring?.instancesChanged(list)
         },
         onLogs: (lines) => logs.write(lines),
         onEvent: (event) => recordEvent(event.namespace, event.function, event.type, event.reason, event.message),
@@ -168,7 +177,11 @@ export class Platform {
         onGone: (instanceId) => scaler?.forgetInstance(instanceId)
       }, {
         calls: { gatewayUrl: gateway.url, tokenOf: (namespace, name) => callKey.mint(namespace, name) },
-        warmPool: { size: options.warmPoolSize ?? DEFAULTS.warmPoolSize }, livenessIntervalMs: options.livenessIntervalMs, identityOf: identityOf ?? undefined })
+        warmPool: { size: options.warmPoolSize ?? DEFAULTS.warmPoolSize },
+        livenessIntervalMs: options.livenessIntervalMs,
+        identityOf: identityOf ?? undefined,
+        inFlightOf: (instanceId) => inFlight.get(instanceId) ?? 0
+      })
       cleanup.unshift(() => instances.stop())
       // The pool fills now, so that the first functions start from it.
       instances.start()
@@ -182,13 +195,31 @@ export class Platform {
       scaler = autoscaler
       cleanup.unshift(() => autoscaler.stop())
       controller = new FunctionController(store, instances, autoscaler, gateway, new BundleFiles(store.blobs, { dir: driver.bundlesDir, identityOf }), { queueLimit: options.queueLimit ?? DEFAULTS.queueLimit })
-      // In flight per instance, as of the gateway's last report: for `roost get instances`.
-      let inFlight = new Map<string, number>()
+      const functions = controller
+      const eventWiring = new EventWiring({
+        store,
+        events,
+        gatewayUrl: gateway.url,
+        eventToken,
+        activate: (key) => {
+          instances.demand(key)
+          autoscaler.activate(key)
+        },
+        serving: (namespace, name) => functions.serving(namespace, name),
+        invocationSettled: (id) => asyncInvocations.settled(id),
+        recordEvent,
+        logger
+      })
+      wiring = eventWiring
+      eventHooks.onPublished = (namespace, queue) => eventWiring.notify(namespace, queue)
+      cleanup.unshift(() => eventWiring.stop())
       const machineCpu = new MachineCpu()
       gateway.on('metrics', (report) => {
         const machine = machineCpu.sample()
         if (machine !== null) autoscaler.observeMachine(machine)
         autoscaler.observe(report)
+        // The queues' backlog in the same windows as the gateway's load: the queue metric.
+        autoscaler.observeQueues(eventWiring.queueReport(report.at))
         inFlight = new Map(report.instances.map((instance) => [instance.id, instance.inFlight]))
         governance = report.governance
       })
@@ -211,6 +242,8 @@ export class Platform {
       controller.start()
       autoscaler.start()
       cleanup.unshift(() => controller?.stop())
+      eventWiring.start()
+      eventWiring.instancesChanged(instances.list())
 
       const live: LiveView = {
         instances: () => instances.list().map((instance) => ({ ...instance, inFlight: inFlight.get(instance.id) ?? 0 })),
@@ -224,7 +257,12 @@ export class Platform {
           return { mode, details: [`instances of namespace ${namespace} run as uid ${identityOf(namespace).uid}`, ...details] }
         },
         metrics: async () => joinExpositions(await gateway.scrape(), await metrics.text()),
-        settle: () => settled(controller?.settle() ?? Promise.resolve()),
+        settle: () => {
+          // Queues first: a publish that follows the apply's answer finds the queue declared.
+          eventWiring.reconcile()
+          return settled(controller?.settle() ?? Promise.resolve())
+        },
+        queuePublished: (namespace, queue) => eventWiring.notify(namespace, queue),
         onLogs: (listener) => logs.subscribe(listener)
       }
       const api = await createApiServer({ store, live, events })
@@ -242,7 +280,7 @@ export class Platform {
       const config: ClientConfig = { api: `http://${host}:${boundApiPort}`, gateway: gateway.url, token: adminToken(store, home) }
       writeClientConfig(home, config)
       logger.info({ api: config.api, gateway: config.gateway, isolation: instances.isolation(), fileLimit }, 'roost is up')
-      const platform = new Platform(config, store, events, eventToken, eventHooks, asyncInvocations, gateway, instances, autoscaler, controller, logs, api, unlock, logger, fileLimit)
+      const platform = new Platform(config, store, events, eventToken, eventHooks, asyncInvocations, eventWiring, gateway, instances, autoscaler, controller, logs, api, unlock, logger, fileLimit)
       // Without its data plane the platform would take applies it can never serve: stop it all.
       gateway.on('exit', (code) => {
         if (platform.stopping !== null) return
@@ -280,6 +318,8 @@ export class Platform {
     this.logger.info('stopping')
     clearInterval(this.housekeeping)
     await this.api.close()
+    // Before the gateway and the instances go: deliveries in flight may still finish through them.
+    await this.eventWiring.stop()
     this.autoscaler.stop()
     this.controller.stop()
     await this.gateway.close()

@@ -108,7 +108,7 @@ export async function sendMessages (target: PublishTarget, queue: string, messag
   let text: string
   try {
     // Past the deadline the work it belongs to has been given up on: so is the publish.
-    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ messages }), signal: AbortSignal.timeout(Math.max(0, target.deadline - Date.now())) })
+    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ messages }), signal: AbortSignal.timeout(Math.max(0, Math.floor(target.deadline - Date.now()))) })
     text = await response.text()
   } catch (err) {
     const timedOut = err instanceof DOMException && err.name === 'TimeoutError'
