@@ -333,8 +333,8 @@ export class Gateway implements CallOwner {
     const now = performance.now()
     // The timeout runs from arrival: reading the body and waiting for an instance count.
     let deadline = Date.now() - (now - res.arrivedAt) + version.config.timeoutMs
-    if (from !== undefined && facts.deadline !== undefined) {
-      // A calling function passes its own deadline on: the call cannot outlive the request it serves.
+    if ((from !== undefined || delivery) && facts.deadline !== undefined) {
+      // A calling function passes its own deadline on: the call cannot outlive the request it serves (nor a delivery its lease).
       const given = Number(facts.deadline)
       if (given > 0 && given < deadline) deadline = given
     }
