@@ -252,8 +252,8 @@ export class Gateway implements CallOwner {
       sendProblem(res, 503, 'ROOST_E_GATEWAY_OVERLOADED', `the gateway is overloaded (its event loop runs ${Math.round(this.shedder.lagMs)} ms late) and sheds part of the new requests; retry shortly`, null, { 'retry-after': '1' })
       return
     }
-    if (!this.tableApplied) {
-      // Until the first table the gateway cannot tell a function that exists from one that does not.
+    if (!this.tableApplied && reserved !== Reserved.Internal) {
+      // Until the first table the gateway cannot tell a function that exists from one that does not (a publish needs none).
       this.early.push(res)
       return
     }
