@@ -252,8 +252,8 @@ export class Gateway implements CallOwner {
       sendProblem(res, 503, 'ROOST_E_GATEWAY_OVERLOADED', `the gateway is overloaded (its event loop runs ${Math.round(this.shedder.lagMs)} ms late) and sheds part of the new requests; retry shortly`, null, { 'retry-after': '1' })
       return
     }
-    if (!this.tableApplied) {
-      // Until the first table the gateway cannot tell a function that exists from one that does not.
+    if (!this.tableApplied && reserved !== Reserved.Internal) {
+      // Until the first table the gateway cannot tell a function that exists from one that does not (a publish needs none).
       this.early.push(res)
       return
     }
@@ -333,8 +333,8 @@ export class Gateway implements CallOwner {
     const now = performance.now()
     // The timeout runs from arrival: reading the body and waiting for an instance count.
     let deadline = Date.now() - (now - res.arrivedAt) + version.config.timeoutMs
-    if (from !== undefined && facts.deadline !== undefined) {
-      // A calling function passes its own deadline on: the call cannot outlive the request it serves.
+    if ((from !== undefined || delivery) && facts.deadline !== undefined) {
+      // A calling function passes its own deadline on: the call cannot outlive the request it serves (nor a delivery its lease).
       const given = Number(facts.deadline)
       if (given > 0 && given < deadline) deadline = given
     }
@@ -798,7 +798,8 @@ export class Gateway implements CallOwner {
   /** Writes the call's request head as a new stream; the head object and its header list are reused. */
   openStream (call: Call, connection: InstanceConnection): number {
     const head = this.head
-    head.flags = call.hasBody ? RequestFlags.HasBody : 0
+    // An event delivery is flagged: the runtime reads x-roost-event only then (docs/event-delivery.md).
+    head.flags = (call.hasBody ? RequestFlags.HasBody : 0) | (call.events === EventHeaders.Deliver ? RequestFlags.Event : 0)
     head.deadline = call.deadline
     head.method = call.req.method ?? 'GET'
     head.url = call.path

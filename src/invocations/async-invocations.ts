@@ -18,7 +18,9 @@ export interface AsyncInvocationsOptions {
   onSubmitted?: (namespace: string, queue: string) => void
   /** A callback was sent (or given up on). */
   onCallback?: (id: string, outcome: CallbackOutcome) => void
-  callbacks?: Omit<CallbackOptions, 'signal'>
+  callbacks?: Omit<CallbackOptions, 'signal' | 'retryUntil'>
+  /** How long close() lets callbacks in flight finish before it cuts them off. Default 2 s. */
+  closeGraceMs?: number
   /** How often waiting callers look at their record, in case no `settled` comes. Default 100 ms. */
   pollMs?: number
   /** Callers waiting at once; past it a new one is answered 202 at once. Default 1000. */
@@ -38,7 +40,10 @@ const NOT_REPLAYED = new Set(['content-length', 'transfer-encoding', 'connection
 export class AsyncInvocations {
   private readonly waiters = new Set<Waiter>()
   private readonly callbacks = new Set<Promise<unknown>>()
+  /** Closing: nobody new waits, no callback is tried again. */
   private readonly stopping = new AbortController()
+  /** Closed: callbacks still in flight are cut off. */
+  private readonly cutting = new AbortController()
   private timer: NodeJS.Timeout | null = null
   private readonly pollMs: number
   private readonly maxWaiters: number
@@ -72,8 +77,8 @@ export class AsyncInvocations {
     }
     return new Promise((resolve) => {
       this.waiters.add({ id: published.id, deadline: Date.now() + request.waitMs, resolve })
+      // Not unref'd: a caller waits for an answer; the timer ends with the last waiter.
       this.timer ??= setInterval(() => this.poll(), this.pollMs)
-      this.timer.unref()
       this.poll()
     })
   }
@@ -92,15 +97,24 @@ export class AsyncInvocations {
     this.sendCallback(record)
   }
 
-  /** Answers every waiting caller with what its record is now, stops callback retries, and waits for the callbacks in flight. */
+  /**
+   * Answers every waiting caller with what its record is now, stops callback
+   * retries, and gives the callbacks in flight closeGraceMs before cutting them off.
+   */
   async close (): Promise<void> {
     this.stopping.abort()
     for (const waiter of this.waiters) this.answer(waiter, this.answerNow(waiter.id))
+    if (this.callbacks.size === 0) return
+    let timer: NodeJS.Timeout | undefined
+    const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, this.options.closeGraceMs ?? 2000) })
+    await Promise.race([Promise.all(this.callbacks), grace])
+    clearTimeout(timer)
+    this.cutting.abort()
     await Promise.all(this.callbacks)
   }
 
   private sendCallback (record: RecordView): void {
-    const sending = sendInvocationCallback(record, { ...this.options.callbacks, signal: this.stopping.signal }).then((outcome) => {
+    const sending = sendInvocationCallback(record, { ...this.options.callbacks, retryUntil: this.stopping.signal, signal: this.cutting.signal }).then((outcome) => {
       if (outcome !== undefined) this.options.onCallback?.(record.id, outcome)
     })
     this.callbacks.add(sending)

@@ -14,8 +14,10 @@ export interface CallbackOptions {
   initialDelayMs?: number
   /** Longest one try may take. Default 10 s. */
   timeoutMs?: number
-  /** Stops the retries (the platform stops). */
+  /** Aborts the try in flight and every retry. */
   signal?: AbortSignal
+  /** Starts no further try once aborted (the platform stops); the one in flight runs on. */
+  retryUntil?: AbortSignal
   random?: RandomSource
   /** For tests. */
   fetch?: typeof fetch
@@ -51,11 +53,11 @@ export async function sendInvocationCallback (record: RecordView, options: Callb
   const headers = { ...callbackHeaders(result), 'user-agent': 'roost-callback/1' }
   let outcome: CallbackOutcome = { url, delivered: false, tries: 0 }
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    if (options.signal?.aborted === true) break
+    if (options.signal?.aborted === true || options.retryUntil?.aborted === true) break
     outcome = await tryOnce(send, url, headers, body, options.timeoutMs ?? DEFAULTS.timeoutMs, options.signal, attempt)
     if (outcome.delivered || !worthRetrying(outcome) || attempt === attempts) break
     const delay = backoffDelay(attempt, { initialMs: options.initialDelayMs ?? DEFAULTS.initialDelayMs, maxMs: MAX_DELAY_MS }, options.random ?? Math.random)
-    await sleep(delay, options.signal)
+    await sleep(delay, options.retryUntil ?? options.signal)
   }
   return outcome
 }

@@ -2,7 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { GatewayHandle } from '../../src/gateway/index.js'
-import type { GatewayMetricsReport } from '../../src/gateway/index.js'
+import type { AsyncInvocationRequest, GatewayMetricsReport, PublishRequest } from '../../src/gateway/index.js'
+import { PlatformCallKey } from '../../src/governance/index.js'
 import { ControlPlaneMetrics } from '../../src/metrics/index.js'
 import { parseExposition, value } from '../metrics/parse-exposition.js'
 import { FakeInstance } from './fake-instance.js'
@@ -68,5 +69,58 @@ test('a control plane that throws or rejects does not break /metrics', async () 
     assert.equal((await fetch(`${handle.url}/healthz`)).status, 200)
   } finally {
     await handle.close()
+  }
+})
+
+test('a publish and an async call cross to the control plane\'s handlers and their answers come back; a handler that throws is a 500, none a 503', async () => {
+  const callKey = PlatformCallKey.generate()
+  const published: PublishRequest[] = []
+  const invoked: AsyncInvocationRequest[] = []
+  let fail = false
+  const handle = await GatewayHandle.start({
+    host: '127.0.0.1',
+    port: 0,
+    bodyLimit: 1024,
+    callKey: callKey.bytes(),
+    eventToken: 'ab'.repeat(32),
+    publish: (request) => {
+      published.push(request)
+      if (fail) throw new Error('the store is gone')
+      return { status: 201, headers: { 'content-type': 'application/json' }, body: '{"results":[]}' }
+    },
+    invokeAsync: async (request) => {
+      invoked.push(request)
+      return { status: 202, headers: { 'x-call-id': 'c-1' }, body: new Uint8Array([123, 125]) }
+    }
+  })
+  const bare = await GatewayHandle.start({ host: '127.0.0.1', port: 0, bodyLimit: 1024, callKey: callKey.bytes() })
+  try {
+    assert.equal(handle.eventToken, 'ab'.repeat(32))
+    handle.pushTable({
+      revision: 1,
+      functions: [{ key: 'default/w', namespace: 'default', name: 'w', paths: [], versions: [{ key: 'default/w@1', version: 1, timeoutMs: 5000, concurrency: 4, queueLimit: 10 }], traffic: [{ version: 1, percent: 100 }] }],
+      instances: []
+    })
+    await handle.tableApplied(1)
+    const publish = { method: 'POST', headers: { 'x-roost-call': callKey.mint('default', 'w') }, body: '{"messages":[{"body":1}]}' }
+    const created = await fetch(`${handle.url}/_roost/queues/orders/messages`, publish)
+    assert.deepEqual([created.status, await created.text()], [201, '{"results":[]}'])
+    assert.deepEqual(published.map((p) => [p.namespace, p.queue, p.messages]), [['default', 'orders', [{ body: 1 }]]])
+    fail = true
+    const failed = await fetch(`${handle.url}/_roost/queues/orders/messages`, publish)
+    assert.equal(failed.status, 500)
+    assert.match((await failed.json() as { detail: string }).detail, /the store is gone/)
+
+    const accepted = await fetch(`${handle.url}/async/fn/w/x`, { method: 'POST', body: 'later' })
+    assert.deepEqual([accepted.status, accepted.headers.get('x-call-id'), await accepted.text()], [202, 'c-1', '{}'])
+    assert.deepEqual(invoked.map((i) => [i.function, i.path, Buffer.from(i.body).toString()]), [['w', '/x', 'later']])
+
+    // A publish needs no routing table: the gateway without a control plane answers at once.
+    const refused = await fetch(`${bare.url}/_roost/queues/orders/messages`, publish)
+    assert.equal(refused.status, 503)
+    assert.match((await refused.json() as { detail: string }).detail, /hands no events to a control plane/)
+  } finally {
+    await handle.close()
+    await bare.close()
   }
 })
