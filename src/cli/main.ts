@@ -22,7 +22,9 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   token: async () => await import('./commands/token.js'),
   secret: async () => await import('./commands/secret.js'),
   key: async () => await import('./commands/key.js'),
-  reserve: async () => await import('./commands/reserve.js')
+  reserve: async () => await import('./commands/reserve.js'),
+  publish: async () => await import('./commands/publish.js'),
+  dlq: async () => await import('./commands/dlq.js')
 }
 
 const SUMMARIES: Record<string, string> = {
@@ -31,7 +33,7 @@ const SUMMARIES: Record<string, string> = {
   apply: 'build and deploy functions and governance rules from YAML manifests',
   diff: 'show what apply would change, as a unified diff',
   create: 'create a namespace',
-  get: 'list functions, versions, instances, events, namespaces, secrets or rules',
+  get: 'list functions, versions, instances, events, namespaces, secrets, rules, queues or triggers',
   describe: 'show a function (spec, governance, versions, instances, events) or a rule',
   invoke: 'call a function through the gateway',
   invocations: 'show, list and cancel async invocations',
@@ -42,7 +44,9 @@ const SUMMARIES: Record<string, string> = {
   token: 'create, list and revoke API tokens',
   secret: 'create, list and delete secrets',
   key: 'create, list and revoke API keys of functions',
-  reserve: 'reserve a path prefix of the gateway for one namespace'
+  reserve: 'reserve a path prefix of the gateway for one namespace',
+  publish: 'publish a message to a queue',
+  dlq: 'list, replay and purge the dead messages of a queue'
 }
 
 export function usage (): string {

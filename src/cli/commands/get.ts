@@ -1,6 +1,6 @@
 import { stringify } from 'yaml'
 import type { Command } from '../command.js'
-import type { FunctionView, InstanceSummary, RuleView } from '../../api/index.js'
+import type { FunctionView, InstanceSummary, QueueItem, RuleView, TriggerItem } from '../../api/index.js'
 import { RULE_NAMES, ruleKindNamed, rulePath, summarizeRule, type RuleKind, type RuleResource } from '../../governance/index.js'
 import type { EventItem } from '../../api/records.js'
 import { parseCommandArgs } from '../args.js'
@@ -27,7 +27,7 @@ export interface NamespaceItem {
 }
 
 
-type Kind = 'functions' | 'versions' | 'instances' | 'events' | 'namespaces' | 'secrets' | 'rules'
+type Kind = 'functions' | 'versions' | 'instances' | 'events' | 'namespaces' | 'secrets' | 'rules' | 'queues' | 'triggers'
 
 const KINDS: Record<string, Kind> = {
   function: 'functions', functions: 'functions', fn: 'functions',
@@ -36,7 +36,9 @@ const KINDS: Record<string, Kind> = {
   event: 'events', events: 'events', ev: 'events',
   namespace: 'namespaces', namespaces: 'namespaces', ns: 'namespaces',
   secret: 'secrets', secrets: 'secrets',
-  rule: 'rules', rules: 'rules'
+  rule: 'rules', rules: 'rules',
+  queue: 'queues', queues: 'queues', q: 'queues',
+  trigger: 'triggers', triggers: 'triggers'
 }
 
 const V1 = '/apis/roost.dev/v1'
@@ -50,7 +52,7 @@ interface Printer<T> {
 }
 
 export const command: Command = {
-  summary: 'List functions, versions, instances, events, namespaces, secrets or governance rules.',
+  summary: 'List functions, versions, instances, events, namespaces, secrets, governance rules, queues or triggers.',
   usage: `Usage: roost get functions [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT] [-w]
        roost get versions NAME [-n NS] [-o FORMAT]
        roost get instances [FUNCTION...] [-n NS | -A] [-o FORMAT]
@@ -58,6 +60,8 @@ export const command: Command = {
        roost get namespaces [NAME...] [-l SELECTOR] [-o FORMAT]
        roost get secrets [NAME...] [-n NS | -A] [-o FORMAT]   (keys, never values)
        roost get rules [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT]   (every kind, with a KIND column)
+       roost get queues [NAME...] [-n NS | -A] [-o FORMAT]    (depth, in work, dead, consumer)
+       roost get triggers [FUNCTION...] [-n NS | -A] [-o FORMAT]   (each cron's last and next firing, each queue's backlog)
        roost get KIND [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT]
 
 KIND is an OpenSergo kind, by plural, singular or short name:
@@ -90,7 +94,7 @@ Flags:
     const ruleKind = ruleKindNamed(positionals[0] ?? '')
     const kind = ruleKind === undefined ? KINDS[positionals[0] ?? ''] : 'rules'
     if (kind === undefined) {
-      throw new UsageError(`get what? "${positionals[0] ?? ''}" is not functions, versions, instances, events, namespaces, secrets, rules or a rule kind`, { hint: 'e.g. `roost get functions` or `roost get rules`' })
+      throw new UsageError(`get what? "${positionals[0] ?? ''}" is not functions, versions, instances, events, namespaces, secrets, rules, a rule kind, queues or triggers`, { hint: 'e.g. `roost get functions` or `roost get queues`' })
     }
     const names = positionals.slice(1)
     const format = getFormat(values.output)
@@ -127,6 +131,14 @@ Flags:
         const items = (await rulesOf(client, scope, ruleKind, names)).filter((r) => selector === undefined || selector.matches(r.metadata.labels))
         const what = ruleKind === undefined ? 'rules' : RULE_NAMES[ruleKind].plural
         return show(format, items, names.length === 1 && ruleKind !== undefined, rulePrinter(scope.all, ruleKind === undefined), noneFound(what, scope))
+      }
+      case 'queues': {
+        const { items } = await client.get<{ items: QueueItem[] }>(scope.all ? `${V1}/queues` : `${V1}/namespaces/${scope.namespace}/queues`)
+        return show(format, items.filter((q) => names.length === 0 || names.includes(q.name)), names.length === 1, queuePrinter(scope.all), noneFound('queues', scope))
+      }
+      case 'triggers': {
+        const { items } = await client.get<{ items: TriggerItem[] }>(scope.all ? `${V1}/triggers` : `${V1}/namespaces/${scope.namespace}/triggers`)
+        return show(format, items.filter((t) => names.length === 0 || names.includes(t.function)), false, triggerPrinter(scope.all), noneFound('triggers', scope))
       }
       case 'namespaces': {
         const items = names.length > 0
@@ -320,6 +332,44 @@ const SECRETS: Printer<SecretItem> = {
   wide: ['USED BY'],
   row: (s, wide) => [s.metadata.name, s.keys.join(',') || '<none>', age(s.metadata.creationTimestamp), ...(wide ? [s.usedBy.join(',') || '<none>'] : [])],
   name: (s) => `secret/${s.metadata.name}`
+}
+
+function queuePrinter (all: boolean): Printer<QueueItem> {
+  return {
+    columns: [...(all ? ['NAMESPACE'] : []), 'NAME', 'CONSUMER', 'DEPTH', 'LEASED', 'DEAD', 'LAST DONE'],
+    wide: ['BACKLOG', 'MAX DEPTH'],
+    row: (q, wide) => [
+      ...(all ? [q.namespace] : []),
+      q.name,
+      q.consumer ?? '<none>',
+      String(q.depth),
+      String(q.leased),
+      String(q.dead),
+      q.lastCompletedAt === null ? '<never>' : `${age(q.lastCompletedAt)} ago`,
+      ...(wide ? [String(q.backlog), q.maxDepth === null ? '' : String(q.maxDepth)] : [])
+    ],
+    name: (q) => `queue/${q.name}`
+  }
+}
+
+function triggerPrinter (all: boolean): Printer<TriggerItem> {
+  const when = (time: number | null, empty: string): string => time === null ? empty : new Date(time).toISOString().replace('.000Z', 'Z')
+  return {
+    columns: [...(all ? ['NAMESPACE'] : []), 'FUNCTION', 'KIND', 'NAME', 'SCHEDULE', 'LAST FIRING', 'NEXT FIRING', 'BACKLOG'],
+    wide: ['TIMEZONE', 'QUEUE'],
+    row: (t, wide) => [
+      ...(all ? [t.namespace] : []),
+      t.function,
+      t.kind,
+      t.name,
+      t.schedule ?? '',
+      t.kind === 'cron' ? when(t.lastFiring, '<never>') : '',
+      t.kind === 'cron' ? when(t.nextFiring, '<none>') : '',
+      String(t.backlog),
+      ...(wide ? [t.timezone ?? '', t.queue] : [])
+    ],
+    name: (t) => `trigger/${t.name}`
+  }
 }
 
 const NAMESPACES: Printer<NamespaceItem> = {
