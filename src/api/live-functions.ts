@@ -1,3 +1,4 @@
+import type { FunctionGovernanceState } from '../gateway/index.js'
 import type { Store, StoredResource } from '../store/index.js'
 import type { FunctionSpec } from './function-schema.js'
 import { viewFunction, type FunctionView, type InstanceSummary, type IsolationView, type VersionScaling } from './function-view.js'
@@ -12,6 +13,8 @@ export interface LiveFunctions {
   isolation? (namespace: string): IsolationView
   /** Resolves once the data plane routes what the store holds now (bounded; never rejects). */
   settle? (): Promise<void>
+  /** The live state of the function's governance rules, as of the gateway's last report. */
+  governance? (namespace: string, name: string): FunctionGovernanceState | undefined
 }
 
 /** What the route files beside server.ts are given. */
