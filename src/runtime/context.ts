@@ -1,5 +1,6 @@
 import type { LogCapture } from './log-capture.js'
 import type { FunctionIdentity, LogLevel } from './protocol.js'
+import { outgoingMessage, sendMessages, type PublishItem, type PublishOptions, type PublishResult, type PublishTarget } from './publish.js'
 
 export interface Logger {
   debug (...args: unknown[]): void
@@ -43,14 +44,20 @@ export class Context {
   private readonly capture: LogCapture
   private readonly request: ContextRequest | null
   private readonly calls: CallSettings
+  /** The async invocation's id when this request is one (`x-roost-event: invocation`), else null. */
+  readonly callId: string | null
 
-  constructor (requestId: string, deadline: number, fn: FunctionIdentity, capture: LogCapture, request: ContextRequest | null = null, calls: CallSettings = NO_CALLS) {
+  constructor (
+    requestId: string, deadline: number, fn: FunctionIdentity, capture: LogCapture,
+    request: ContextRequest | null = null, calls: CallSettings = NO_CALLS, callId: string | null = null
+  ) {
     this.requestId = requestId
     this.deadline = deadline
     this.function = fn
     this.capture = capture
     this.request = request
     this.calls = calls
+    this.callId = callId
   }
 
   /** Who called, as the gateway's caller check found it (`key:<id>`, `jwt:<sub>`, `hmac:<secret>`, `fn:<ns>/<name>`); null: anyone. */
@@ -84,6 +91,38 @@ export class Context {
     return fetch(request)
   }
 
+  /** Publishes one message to a queue of this function's namespace; resolves once the store has it. */
+  publish (queue: string, body: unknown, options?: PublishOptions): Promise<PublishResult> {
+    const what = `ctx.publish(${JSON.stringify(queue)})`
+    try {
+      checkQueue(queue, what)
+      return sendMessages(this.publishTarget(), queue, [outgoingMessage(body, options, what)], what).then((results) => results[0])
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  /** Publishes several messages in one request, each with its own options; all are taken or none (a full queue refuses the batch). */
+  publishBatch (queue: string, items: PublishItem[]): Promise<PublishResult[]> {
+    const what = `ctx.publishBatch(${JSON.stringify(queue)})`
+    try {
+      checkQueue(queue, what)
+      if (!Array.isArray(items)) throw new TypeError(`${what}: items must be an array of { body, key?, delay?, attributes?, onDuplicate? }`)
+      if (items.length === 0) return Promise.resolve([])
+      const messages = items.map((item, i) => {
+        if (typeof item !== 'object' || item === null) throw new TypeError(`${what}: items[${i}] must be an object with a body`)
+        return outgoingMessage(item.body, item, `${what}: items[${i}]`)
+      })
+      return sendMessages(this.publishTarget(), queue, messages, what)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  private publishTarget (): PublishTarget {
+    return { gatewayUrl: this.calls.gatewayUrl, callToken: this.calls.callToken, requestId: this.requestId, deadline: this.deadline }
+  }
+
   get log (): Logger {
     if (this.logger === null) this.logger = new RequestLogger(this.capture, this.requestId)
     return this.logger
@@ -93,4 +132,8 @@ export class Context {
   remainingMs (): number {
     return Math.max(0, this.deadline - Date.now())
   }
+}
+
+function checkQueue (queue: unknown, what: string): void {
+  if (typeof queue !== 'string' || queue === '') throw new TypeError(`${what}: the queue must be a non-empty name`)
 }

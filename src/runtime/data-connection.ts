@@ -131,7 +131,8 @@ export class DataConnection implements StreamOwner {
     this.streams.set(id, stream)
     const request = new LazyRequest(head.method, head.url, head.headers, stream.body)
     stream.request = request
-    this.invoker.serve(request, head, stream)
+    if ((head.flags & RequestFlags.Event) !== 0) this.invoker.serveEvent(request, head, stream)
+    else this.invoker.serve(request, head, stream)
   }
 
   private requestBody (id: number, payload: Buffer): void {

@@ -82,8 +82,8 @@ async function load (message: LoadMessage): Promise<void> {
   loading = true
   const started = performance.now()
   try {
-    const handler = await loadBundle(message)
-    invoker.setHandler(handler, message.fn, message.timeoutMs, { gatewayUrl: message.gatewayUrl ?? null, callToken: message.callToken ?? null })
+    const handlers = await loadBundle(message)
+    invoker.setHandlers(handlers, message.fn, message.timeoutMs, { gatewayUrl: message.gatewayUrl ?? null, callToken: message.callToken ?? null })
   } catch (err) {
     const reason = err instanceof Error ? (err.stack ?? err.message) : String(err)
     capture.flush()

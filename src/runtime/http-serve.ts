@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { EVENT_HEADER } from './event-delivery.js'
 import type { Invoker } from './invoke.js'
 import { LazyRequest } from './lazy-request.js'
 import { RequestBody } from './request-body.js'
@@ -36,16 +37,27 @@ export function serveHttp (invoker: Invoker, req: IncomingMessage, res: ServerRe
   }
   const request = new LazyRequest(method, req.url ?? '/', req.rawHeaders, body)
   const requestId = requestIdOf(req.rawHeaders) ?? LOCAL_PREFIX + String(++sequence)
-  invoker.serve(request, { requestId, deadline: 0 }, new HttpSink(res, request, body, invoker, requestId))
+  const sink = new HttpSink(res, request, body, invoker, requestId)
+  if (eventSeen) invoker.serveEvent(request, { requestId, deadline: 0 }, sink)
+  else invoker.serve(request, { requestId, deadline: 0 }, sink)
 }
+
+// Set by requestIdOf: the one scan of the headers notes an `x-roost-event` too.
+// No gateway vouches for it here: HTTP mode serves `roost dev`, where trying a
+// queue or scheduled handler with curl is the point.
+let eventSeen = false
 
 // Read from rawHeaders: touching `req.headers` makes node build an object per request.
 function requestIdOf (rawHeaders: string[]): string | null {
+  eventSeen = false
+  let requestId: string | null = null
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]
-    if (name.length === REQUEST_ID_HEADER.length && name.toLowerCase() === REQUEST_ID_HEADER) return rawHeaders[i + 1]
+    if (name.length === REQUEST_ID_HEADER.length) {
+      if (requestId === null && name.toLowerCase() === REQUEST_ID_HEADER) requestId = rawHeaders[i + 1]
+    } else if (name.length === EVENT_HEADER.length && name.toLowerCase() === EVENT_HEADER) eventSeen = true
   }
-  return null
+  return requestId
 }
 
 /** A response written to node:http. */

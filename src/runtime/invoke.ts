@@ -1,15 +1,16 @@
 import { Context, type CallSettings } from './context.js'
+import { CALL_ID_HEADER, EVENT_HEADER, serveDelivery, type DeliveryHost } from './event-delivery.js'
 import type { LazyRequest } from './lazy-request.js'
 import { LightResponse, NativeResponse } from './light-response.js'
 import type { LogCapture } from './log-capture.js'
+import type { FetchHandler, ModuleHandlers } from './module-handlers.js'
+import { PROBLEM_TYPE, problemDocument, writeProblem } from './problem.js'
 import type { FunctionIdentity } from './protocol.js'
 import type { RequestTracking } from './request-tracking.js'
 import type { ResponseSink } from './response-sink.js'
 import { writeResponse } from './response-writer.js'
 
-export type FetchHandler = (req: Request, ctx: Context) => unknown
-
-const PROBLEM_TYPE = 'application/problem+json'
+const NO_HANDLERS: ModuleHandlers = { fetch: null, queue: null, scheduled: null }
 
 /** What a request brings besides its Request: who it is and until when it may run. */
 export interface InvocationInfo {
@@ -22,31 +23,47 @@ export interface InvocationInfo {
  * Calls the handler with a request and writes its Response to a sink,
  * whatever the transport. Holds the instance's in-flight count for draining.
  */
-export class Invoker {
+export class Invoker implements DeliveryHost {
   inflight = 0
+  /** The module's fetch handler, or a stand-in answering 500 for a module without one. */
   private handler: FetchHandler | null = null
+  private loadedHandlers: ModuleHandlers = NO_HANDLERS
   private fn: FunctionIdentity | null = null
   private timeoutMs = 30_000
   private onIdle: (() => void) | null = null
   private calls: CallSettings = { gatewayUrl: null, callToken: null }
 
-  constructor (private readonly capture: LogCapture, private readonly requests: RequestTracking) {}
+  constructor (readonly capture: LogCapture, private readonly requests: RequestTracking) {}
 
   get loaded (): boolean {
     return this.handler !== null
   }
 
-  setHandler (handler: FetchHandler, fn: FunctionIdentity, timeoutMs: number, calls?: CallSettings): void {
-    this.handler = handler
+  get handlers (): ModuleHandlers {
+    return this.loadedHandlers
+  }
+
+  get functionName (): string {
+    return this.fn?.name ?? ''
+  }
+
+  setHandlers (handlers: ModuleHandlers, fn: FunctionIdentity, timeoutMs: number, calls?: CallSettings): void {
+    this.loadedHandlers = handlers
+    this.handler = handlers.fetch ?? this.noFetch
     this.fn = fn
     this.timeoutMs = timeoutMs
     if (calls !== undefined) this.calls = calls
   }
 
-  /** Back to serving nothing, as before the first `setHandler`. */
-  clearHandler (): void {
+  /** Back to serving nothing, as before the first `setHandlers`. */
+  clearHandlers (): void {
+    this.loadedHandlers = NO_HANDLERS
     this.handler = null
     this.fn = null
+  }
+
+  run<A extends unknown[], R> (requestId: string, fn: (...args: A) => R, ...args: A): R {
+    return this.requests.run(requestId, fn, ...args)
   }
 
   /** Calls `callback` once nothing is in flight (at once if nothing is). */
@@ -60,12 +77,12 @@ export class Invoker {
     this.requests.run(requestId, fn)
   }
 
-  /** Serves one request; the caller checked `loaded`. */
-  serve (request: LazyRequest, info: InvocationInfo, sink: ResponseSink): void {
+  /** Serves one request; the caller checked `loaded`. `callId`: it is the async invocation of that id. */
+  serve (request: LazyRequest, info: InvocationInfo, sink: ResponseSink, callId: string | null = null): void {
     this.inflight++
     const requestId = info.requestId
     const deadline = info.deadline > 0 ? info.deadline : Date.now() + this.timeoutMs
-    const ctx = new Context(requestId, deadline, this.fn as FunctionIdentity, this.capture, request, this.calls)
+    const ctx = new Context(requestId, deadline, this.fn as FunctionIdentity, this.capture, request, this.calls, callId)
     let result: unknown
     try {
       result = this.requests.run(requestId, this.handler as FetchHandler, request as unknown as Request, ctx)
@@ -82,6 +99,35 @@ export class Invoker {
         (err: unknown) => { this.fail(sink, requestId, 'the function threw an error', err); this.release(requestId) }
       )
     } else this.write(result, request, sink, requestId)
+  }
+
+  /**
+   * Serves a request the gateway flagged as a delivery of the platform's
+   * (`x-roost-event`): an async invocation goes to the fetch handler, a queue
+   * batch or a cron firing to their handlers. The caller checked `loaded`.
+   */
+  serveEvent (request: LazyRequest, info: InvocationInfo, sink: ResponseSink): void {
+    const kind = request.rawHeader(EVENT_HEADER)
+    if (kind === 'invocation') {
+      this.serve(request, info, sink, request.rawHeader(CALL_ID_HEADER))
+      return
+    }
+    this.inflight++
+    const requestId = info.requestId
+    const deadline = info.deadline > 0 ? info.deadline : Date.now() + this.timeoutMs
+    const ctx = new Context(requestId, deadline, this.fn as FunctionIdentity, this.capture, request, this.calls)
+    sink.pending()
+    serveDelivery(kind, request, ctx, this, sink).then(() => this.release(requestId), (err: unknown) => {
+      this.capture.write('error', 'system', requestId, ['the runtime failed while serving a delivery:', err])
+      this.release(requestId)
+    })
+  }
+
+  // The fetch handler of a module that serves only events.
+  private readonly noFetch: FetchHandler = (_req, ctx) => {
+    const detail = `function ${this.functionName} serves no HTTP requests: its module exports no fetch handler (only ${this.handlers.queue !== null ? 'queue' : 'scheduled'}${this.handlers.queue !== null && this.handlers.scheduled !== null ? ' and scheduled' : ''})`
+    this.capture.write('error', 'system', ctx.requestId, [detail])
+    return new NativeResponse(problemDocument({ status: 500, code: 'ROOST_E_NO_HANDLER', detail }, ctx.requestId), { status: 500, headers: { 'content-type': PROBLEM_TYPE } })
   }
 
   private write (response: unknown, request: LazyRequest, sink: ResponseSink, requestId: string): void {
@@ -129,18 +175,7 @@ export class Invoker {
   private fail (sink: ResponseSink, requestId: string, detail: string, err: unknown): void {
     if (err !== null) this.capture.write('error', 'system', requestId, [`${detail}:`, err])
     else this.capture.write('error', 'system', requestId, [detail])
-    if (sink.closed) return
-    const code = 'ROOST_E_HANDLER'
-    const body = JSON.stringify({
-      type: `https://roost.dev/errors/${code}`,
-      // problemTitle() of src/errors, which the runtime may not import.
-      title: 'Handler',
-      status: 500,
-      code,
-      detail: `${detail}; see \`roost logs ${this.fn?.name ?? ''}\` for request ${requestId}`,
-      requestId
-    })
-    sink.whole(500, ['content-type', PROBLEM_TYPE], body, false)
+    writeProblem(sink, { status: 500, code: 'ROOST_E_HANDLER', detail: `${detail}; see \`roost logs ${this.functionName}\` for request ${requestId}` }, requestId)
   }
 }
 

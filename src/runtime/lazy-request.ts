@@ -85,6 +85,12 @@ export class LazyRequest {
     return this.#readAll().then((bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
   }
 
+  /** The whole body as bytes, at most `maxBytes` of it (else a BodyTooLargeError): for the runtime's own reads. */
+  readBody (maxBytes: number): Promise<Buffer> {
+    if (this.#real !== null) return Promise.reject(new TypeError('the body was handed to a real Request already'))
+    return this.#readAll(maxBytes)
+  }
+
   /** The caller went away: the handler's signal aborts (now, or when it is first read). */
   abort (reason: Error): void {
     if (this.#abortReason !== null) return
@@ -112,12 +118,12 @@ export class LazyRequest {
     return real
   }
 
-  #readAll (): Promise<Buffer> {
+  #readAll (maxBytes?: number): Promise<Buffer> {
     const body = this.#body
     if (body === null) return Promise.resolve(EMPTY)
     if (this.#bodyUsed) return Promise.reject(new TypeError('Body is unusable: Body has already been read'))
     this.#bodyUsed = true
-    return body.readAll()
+    return body.readAll(maxBytes)
   }
 }
 

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url'
-import type { FetchHandler } from './invoke.js'
 import { installLightResponse } from './light-response.js'
+import { resolveHandlers, type ModuleHandlers } from './module-handlers.js'
 import type { LoadMessage } from './protocol.js'
 
 /**
@@ -8,7 +8,7 @@ import type { LoadMessage } from './protocol.js'
  * runs as, then its module. Throws with the reason if any step fails; the
  * caller reports it as load-failed.
  */
-export async function loadBundle (message: LoadMessage): Promise<FetchHandler> {
+export async function loadBundle (message: LoadMessage): Promise<ModuleHandlers> {
   Object.assign(process.env, message.env, {
     ROOST_FUNCTION: message.fn.name,
     ROOST_NAMESPACE: message.fn.namespace,
@@ -20,7 +20,7 @@ export async function loadBundle (message: LoadMessage): Promise<FetchHandler> {
   if (message.uid !== undefined || message.gid !== undefined) dropPrivileges(message.uid, message.gid)
   installLightResponse()
   const mod = await import(pathToFileURL(message.bundlePath).href) as { default?: unknown }
-  return resolveHandler(mod.default)
+  return resolveHandlers(mod.default)
 }
 
 /** User code never runs privileged: groups, then group, then user (the last one ends the right to change the others). */
@@ -37,15 +37,4 @@ export function dropPrivileges (uid: number | undefined, gid: number | undefined
   if ((uid !== undefined && process.getuid?.() !== uid) || (gid !== undefined && process.getgid?.() !== gid)) {
     throw new Error(`could not drop privileges to uid ${String(uid)} gid ${String(gid)}: the process still runs as ${String(process.getuid?.())}:${String(process.getgid?.())}`)
   }
-}
-
-export function resolveHandler (exported: unknown): FetchHandler {
-  if (typeof exported === 'function') return exported as FetchHandler
-  if (exported !== null && typeof exported === 'object') {
-    const fetch = (exported as { fetch?: unknown }).fetch
-    if (typeof fetch === 'function') return fetch.bind(exported) as FetchHandler
-  }
-  throw new TypeError(
-    `the module's default export must be a function (req, ctx) => Response or an object with a fetch method; got ${exported === null ? 'null' : typeof exported}`
-  )
 }

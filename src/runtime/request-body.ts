@@ -10,6 +10,12 @@ const LOW_WATER_BYTES = 256 * 1024
 
 const EMPTY = Buffer.alloc(0)
 
+/** A body read with a bound went past it. */
+export class BodyTooLargeError extends Error {
+  readonly code = 'ROOST_E_PAYLOAD_TOO_LARGE'
+  readonly status = 413
+}
+
 /**
  * A request body as it arrives: chunks queue here until the handler reads
  * them, either whole (text/json/arrayBuffer, no web stream made) or as a
@@ -22,6 +28,8 @@ export class RequestBody {
   private ended = false
   private error: Error | null = null
   private paused = false
+  /** Nobody will read it: what still arrives is dropped. */
+  private discarded = false
   /** A reader wants everything: never pause it. */
   private collecting = false
   private wake: (() => void) | null = null
@@ -30,7 +38,7 @@ export class RequestBody {
 
   /** Producer: one chunk, kept as it is (copy a view of a reused buffer before). */
   push (chunk: Buffer): void {
-    if (this.ended || this.error !== null) return
+    if (this.ended || this.error !== null || this.discarded) return
     this.chunks.push(chunk)
     this.queued += chunk.length
     if (!this.paused && !this.collecting && this.queued > HIGH_WATER_BYTES && this.flow !== null) {
@@ -55,15 +63,24 @@ export class RequestBody {
     this.notify()
   }
 
-  /** The whole body in one buffer (one concat only if it came in several chunks). */
-  async readAll (): Promise<Buffer> {
+  /**
+   * The whole body in one buffer (one concat only if it came in several
+   * chunks). Past `maxBytes` it throws a BodyTooLargeError as soon as the
+   * excess arrives, holding no more than that.
+   */
+  async readAll (maxBytes = Infinity): Promise<Buffer> {
     this.collecting = true
     this.unpause()
     while (!this.ended) {
       if (this.error !== null) throw this.error
+      if (this.queued > maxBytes) break
       await this.arrival()
     }
     if (this.error !== null) throw this.error
+    if (this.queued > maxBytes) {
+      this.discard()
+      throw new BodyTooLargeError(`the body is over ${maxBytes} bytes`)
+    }
     const chunks = this.chunks
     this.chunks = []
     this.queued = 0
@@ -99,6 +116,7 @@ export class RequestBody {
 
   /** Nobody will read what is left: drop it, and let the producer go on (into nothing). */
   discard (): void {
+    this.discarded = true
     this.chunks = []
     this.queued = 0
     this.collecting = true

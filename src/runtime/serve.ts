@@ -38,8 +38,8 @@ const bundlePath = resolve(values.bundle)
 const name = basename(bundlePath).replace(/\.[cm]?js$/, '')
 
 try {
-  const handler = await loadBundle({ t: 'load', instanceId: `dev-${process.pid}`, bundlePath, fn: { namespace: 'dev', name, version: 0 }, env: {}, timeoutMs: Number(values.timeout) })
-  invoker.setHandler(handler, { namespace: 'dev', name, version: 0 }, Number(values.timeout))
+  const handlers = await loadBundle({ t: 'load', instanceId: `dev-${process.pid}`, bundlePath, fn: { namespace: 'dev', name, version: 0 }, env: {}, timeoutMs: Number(values.timeout) })
+  invoker.setHandlers(handlers, { namespace: 'dev', name, version: 0 }, Number(values.timeout))
 } catch (err) {
   process.stderr.write(`the module failed to load: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
   process.exit(71)

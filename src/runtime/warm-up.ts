@@ -1,7 +1,8 @@
 import { FrameDecoder, FrameType, FrameWriter, MAX_DATA_PAYLOAD_BYTES, readRequestHead, RequestFlags, type FrameSink } from '../wire/index.js'
 import { DataStream, type StreamOwner } from './data-stream.js'
-import type { FetchHandler, Invoker } from './invoke.js'
+import type { Invoker } from './invoke.js'
 import { LazyRequest } from './lazy-request.js'
+import type { FetchHandler } from './module-handlers.js'
 import type { FunctionIdentity } from './protocol.js'
 import type { RequestBody } from './request-body.js'
 
@@ -42,7 +43,7 @@ export async function warmUp (invoker: Invoker): Promise<void> {
   const owner: StreamOwner = { writer, writable: async () => {}, finished () {} }
   try {
     for (const [id, handler] of [[1, PLAIN], [2, HEAVY]] as const) {
-      invoker.setHandler(handler, WARM_UP_FN, GIVE_UP_MS)
+      invoker.setHandlers({ fetch: handler, queue: null, scheduled: null }, WARM_UP_FN, GIVE_UP_MS)
       await serveOne(invoker, owner, id, writer)
     }
     writer.flush()
@@ -51,7 +52,7 @@ export async function warmUp (invoker: Invoker): Promise<void> {
   } catch {
   } finally {
     writer.close()
-    invoker.clearHandler()
+    invoker.clearHandlers()
   }
   try {
     const { createRequire } = await import('node:module')

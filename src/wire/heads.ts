@@ -11,7 +11,13 @@ import { WireError } from './wire-error.js'
 
 export const enum RequestFlags {
   /** Body frames follow; without it the request has no body (RequestEnd is implied). */
-  HasBody = 1
+  HasBody = 1,
+  /**
+   * The gateway vouches for an `x-roost-event` header among the headers (a
+   * delivery of the platform's own): only then does the runtime look for it,
+   * so a plain request pays nothing for events.
+   */
+  Event = 2
 }
 
 export interface RequestHead {

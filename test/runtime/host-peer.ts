@@ -1,13 +1,14 @@
 // A small peer for the runtime host: it spawns the host as the instance
 // manager does (fd 3 a pipe, a data socket path in a 0700 temp dir) and
 // speaks both channels of docs/internal-protocol.md over real sockets.
+import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FrameDecoder, FrameType, FrameWriter, MAX_CONTROL_PAYLOAD_BYTES, MAX_DATA_PAYLOAD_BYTES, readResponseHead, RequestFlags, type RequestHead, type ResponseHead } from '../../src/wire/index.js'
-import { RUNTIME_HOST_ENTRY, type ChildMessage, type LoadMessage, type ParentMessage } from '../../src/runtime/index.js'
+import { RUNTIME_HOST_ENTRY, type ChildMessage, type LoadMessage, type LogsMessage, type ParentMessage, type RuntimeLogLine } from '../../src/runtime/index.js'
 import { until } from '../helpers/wait.js'
 
 export interface Frame { type: number, stream: number, payload: Buffer }
@@ -117,15 +118,17 @@ export class DataPeer {
     this.writer.text(FrameType.Hello, 0, secret)
   }
 
-  request (stream: number, head: Partial<RequestHead> & { body?: Buffer | string, endBody?: boolean }): void {
+  /** `event`: a delivery as the gateway forwards one, with `x-roost-event` and the Event flag. */
+  request (stream: number, head: Partial<RequestHead> & { body?: Buffer | string, endBody?: boolean, event?: string }): void {
     const hasBody = head.body !== undefined || head.endBody === false
+    const headers = head.headers ?? ['host', 'fn.test']
     this.writer.request(stream, {
-      flags: hasBody ? RequestFlags.HasBody : 0,
+      flags: (head.flags ?? 0) | (hasBody ? RequestFlags.HasBody : 0) | (head.event !== undefined ? RequestFlags.Event : 0),
       deadline: head.deadline ?? Date.now() + 5000,
-      method: head.method ?? 'GET',
+      method: head.method ?? (head.event !== undefined ? 'POST' : 'GET'),
       url: head.url ?? '/',
       requestId: head.requestId ?? `req-${stream}`,
-      headers: head.headers ?? ['host', 'fn.test']
+      headers: head.event !== undefined ? [...headers, 'x-roost-event', head.event, 'content-type', 'application/json'] : headers
     })
     if (head.body !== undefined) this.writer.body(FrameType.RequestBody, stream, Buffer.from(head.body))
     if (hasBody && head.endBody !== false) this.writer.frame(FrameType.RequestEnd, stream)
@@ -161,4 +164,17 @@ export function header (head: ResponseHead | null, name: string): string | undef
   if (head === null) return undefined
   for (let i = 0; i < head.headers.length; i += 2) if (head.headers[i].toLowerCase() === name) return head.headers[i + 1]
   return undefined
+}
+
+/** A host with `code` loaded (and ready), disposed of after the test. */
+export async function loadedHost (t: { after: (fn: () => Promise<void>) => void }, code: string, options: { warm?: boolean, load?: Partial<LoadMessage> } = {}): Promise<HostPeer> {
+  const host = new HostPeer(options)
+  t.after(() => host.dispose())
+  const outcome = await host.load(code, options.load)
+  assert.equal(outcome.t, 'ready', JSON.stringify(outcome))
+  return host
+}
+
+export function logLines (host: HostPeer): RuntimeLogLine[] {
+  return host.messages.filter((m): m is LogsMessage => m.t === 'logs').flatMap((m) => m.lines)
 }

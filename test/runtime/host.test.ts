@@ -6,21 +6,8 @@ import { writeFileSync, chmodSync, existsSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { FrameType } from '../../src/wire/index.js'
-import type { LogsMessage, RuntimeLogLine } from '../../src/runtime/index.js'
 import { until } from '../helpers/wait.js'
-import { HostPeer, header } from './host-peer.js'
-
-async function loaded (t: { after: (fn: () => Promise<void>) => void }, code: string, options: { warm?: boolean } = {}): Promise<HostPeer> {
-  const host = new HostPeer(options)
-  t.after(() => host.dispose())
-  const outcome = await host.load(code)
-  assert.equal(outcome.t, 'ready', JSON.stringify(outcome))
-  return host
-}
-
-function logLines (host: HostPeer): RuntimeLogLine[] {
-  return host.messages.filter((m): m is LogsMessage => m.t === 'logs').flatMap((m) => m.lines)
-}
+import { HostPeer, header, loadedHost as loaded, logLines } from './host-peer.js'
 
 test('a request is refused before load and served after it, with its content-length', async (t) => {
   const host = new HostPeer({ warm: true })

@@ -17,10 +17,10 @@ const BUNDLE = `export default async (req, ctx) => {
   return new Response('hello ' + ctx.requestId.startsWith('local-'))
 }`
 
-async function serve (t: { after: (fn: () => void) => void }): Promise<{ base: string, output: () => string }> {
+async function serve (t: { after: (fn: () => void) => void }, code = BUNDLE): Promise<{ base: string, output: () => string }> {
   const dir = mkdtempSync(join(tmpdir(), 'roost-serve-'))
   const bundle = join(dir, 'fn.mjs')
-  writeFileSync(bundle, BUNDLE)
+  writeFileSync(bundle, code)
   const child = spawn(process.execPath, [RUNTIME_SERVE_ENTRY, '--bundle', bundle, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
   t.after(() => { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }) })
   let output = ''
@@ -53,4 +53,15 @@ test('serve.js sends a stream\'s head and first chunk while the handler waits fo
     req.end()
   })
   assert.equal(first, 'data: one\n\n')
+})
+
+test('serve.js (roost dev) takes a delivery by its x-roost-event header alone, so a queue handler can be tried with curl', async (t) => {
+  const { base } = await serve(t, 'export default { queue (batch) { batch[0].retry({ delay: \'1s\' }) } }')
+  const delivery = { queue: 'orders', messages: [1, 2].map((n) => ({ id: `m${n}`, body: n, bodyType: 'json', attempt: 1, maxAttempts: 3, source: '/dev', type: 'dev.roost.message', createdAt: 0 })) }
+  const response = await fetch(base, { method: 'POST', headers: { 'x-roost-event': 'queue', 'content-type': 'application/json' }, body: JSON.stringify(delivery) })
+  assert.equal(response.status, 200)
+  assert.deepEqual(await response.json(), { results: [{ id: 'm1', outcome: 'retry', delayMs: 1000 }, { id: 'm2', outcome: 'ack' }] })
+  const http = await fetch(base)
+  assert.equal(http.status, 500)
+  assert.equal((await http.json() as { code: string }).code, 'ROOST_E_NO_HANDLER')
 })
