@@ -597,7 +597,7 @@ export class Gateway implements CallOwner {
   private fail (call: Call, status: number, code: string, detail: string, now: number, headers?: Record<string, string>): void {
     this.answered(call, status, now, true)
     const cause = status === 504 ? 'timed-out' : code === 'ROOST_E_OVERLOADED' ? 'overloaded' : undefined
-    const fallback = cause === undefined ? undefined : call.governance?.fallbackFor(cause, call.req.method ?? 'GET', call.path)
+    const fallback = cause === undefined ? undefined : call.governance?.fallbackFor(cause, call.req.method ?? 'GET', call.path, call.req.url ?? '/')
     if (fallback?.kind === 'response') writeFallback(call.res, fallback, headers ?? {}, call.requestId)
     else sendProblem(call.res, status, code, detail, call.requestId, headers)
     this.linger(call.req)
