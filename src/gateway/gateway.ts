@@ -707,12 +707,11 @@ export class Gateway implements CallOwner {
       call.req.call = null
       setTimeout(() => res.socket?.destroy(), CLOSE_AFTER_MS).unref()
     } else if (wasSent && instance !== null) {
-      this.answered(call, 504, now, true)
       this.report({ t: 'suspect', instanceId: instance.id })
-      sendProblem(res, 504, 'ROOST_E_TIMEOUT', `the function did not answer within its timeout of ${seconds}s`, call.requestId)
+      // Through fail: a rule's timedOut fallback answers instead of the problem.
+      this.fail(call, 504, 'ROOST_E_TIMEOUT', `the function did not answer within its timeout of ${seconds}s`, now)
     } else {
-      this.answered(call, 504, now, true)
-      sendProblem(res, 504, 'ROOST_E_TIMEOUT', `no instance could take the request within the function's timeout of ${seconds}s`, call.requestId)
+      this.fail(call, 504, 'ROOST_E_TIMEOUT', `no instance could take the request within the function's timeout of ${seconds}s`, now)
     }
     if (call.version.queue.length > 0) this.pump(call.version, now)
   }
