@@ -65,7 +65,7 @@ interface RequestFacts {
   transferEncoding: boolean
   tag: string | undefined
   requestId: string | undefined
-  /** `x-roost-lane`: a lane a calling function passes on. */
+  /** `x-roost-lane`: a lane a calling function passes on (honoured only from one, as the two below). */
   lane: string | undefined
   /** `x-roost-deadline` and `x-roost-call`: honoured only from a function of the platform. */
   deadline: string | undefined
@@ -270,7 +270,8 @@ export class Gateway implements CallOwner {
       this.rejectTooLarge(req, res, requestId, (auth as CallerAuthenticator).maxBodyBytes)
       return
     }
-    const lane = facts.lane ?? state.lanes?.match(req as { url: string, rawHeaders: string[] })
+    // Only a function of the platform passes a lane on: from anyone else x-roost-lane would skip the lane rules' conditions.
+    const lane = (from === undefined ? undefined : facts.lane) ?? state.lanes?.match(req as { url: string, rawHeaders: string[] })
     const version = (lane === undefined ? undefined : state.split.pickLane(lane)) ?? state.split.pick(facts.tag)
     const now = performance.now()
     // The timeout runs from arrival: reading the body and waiting for an instance count.
