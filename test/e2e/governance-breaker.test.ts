@@ -30,7 +30,7 @@ export default async (req: Request): Promise<Response> => {
 }
 `
 
-// Open 1 s after the first trip (less up to 20% jitter), doubling per trip in a row; two probes;
+// Open 2 s after the first trip (less up to 20% jitter), doubling per trip in a row; two probes;
 // after closing, half the traffic for 30 s.
 const SHAKY = `apiVersion: roost.dev/v1
 kind: Function
@@ -41,7 +41,7 @@ spec:
   governance:
     rules:
       - name: trip
-        breaker: { threshold: 50%, minRequests: 4, window: 30s, recovery: 1s, maxRecovery: 10s, probes: 2, ramp: { percent: 50, interval: 30s } }
+        breaker: { threshold: 50%, minRequests: 4, window: 30s, recovery: 2s, maxRecovery: 10s, probes: 2, ramp: { percent: 50, interval: 30s } }
         fallbacks:
           breakerOpen: { function: backup }
 ---
@@ -103,7 +103,8 @@ test('5xx answers of the handler trip it at the ratio; open, requests get the fa
     assert.equal(fallback.body, 'backup for /pay', 'the fallback function gets the request as the function would')
   }
   assert.equal(await arrivals(), before, 'no request reached shaky while its breaker was open')
-  const opened = await breakerEvents()
+  // The gateway's own look at its breakers may move it to half-open meanwhile: only the opening is asserted here.
+  const opened = (await breakerEvents()).filter((e) => e.reason === 'CircuitBreakerOpened')
   assert.equal(opened.length, 1, JSON.stringify(opened))
   assert.deepEqual([opened[0].type, opened[0].reason], ['Warning', 'CircuitBreakerOpened'])
   assert.equal(opened[0].message, 'spec.governance.rules[0]: breaker trip closed → open: error ratio 0.5 >= 0.5 over 10 calls in 30s')
@@ -119,14 +120,14 @@ test('after the recovery time it goes half-open; a failed probe opens it again, 
   const events = await breakerEvents()
   assert.deepEqual(events.map((e) => e.reason), ['CircuitBreakerOpened', 'CircuitBreakerHalfOpen', 'CircuitBreakerOpened', 'CircuitBreakerHalfOpen'])
   assert.match(events[2].message, /: breaker trip half-open → open: probe failed after 0 of 2 succeeded$/)
-  // The open time doubles per trip in a row, less up to 20% jitter: 0.8–1 s, then 1.6–2 s.
+  // The open time doubles per trip in a row, less up to 20% jitter: 1.6–2 s, then 3.2–4 s.
   const openFor = events.filter((e) => e.reason === 'CircuitBreakerHalfOpen').map((e) => {
     const match = /open for ([\d.]+)(ms|s); admitting 2 probes$/.exec(e.message)
     assert.ok(match !== null, e.message)
     return Number(match[1]) * (match[2] === 's' ? 1000 : 1)
   })
-  assert.ok(openFor[0] >= 800 && openFor[0] <= 1000, `first open for ${openFor[0]} ms`)
-  assert.ok(openFor[1] >= 1600 && openFor[1] <= 2000, `second open for ${openFor[1]} ms`)
+  assert.ok(openFor[0] >= 1600 && openFor[0] <= 2000, `first open for ${openFor[0]} ms`)
+  assert.ok(openFor[1] >= 3200 && openFor[1] <= 4000, `second open for ${openFor[1]} ms`)
 })
 
 test('half-open admits its two probes and no more at once; their success closes it, and traffic ramps back from half', async () => {
@@ -153,7 +154,7 @@ test('half-open admits its two probes and no more at once; their success closes 
 
 test('roost describe function shows the breaker\'s rule and its state changes among the events', async () => {
   const described = ok(await platform.cli(['describe', 'function', 'shaky']), 'describe')
-  assert.match(described, /^ {2}spec\.governance\.rules\[0\] +every route +breaker at 50% errors over 30s \(min 4\), open 1s up to 10s, 2 probes \(trip\) +breaker-open: call backup$/m)
+  assert.match(described, /^ {2}spec\.governance\.rules\[0\] +every route +breaker at 50% errors over 30s \(min 4\), open 2s up to 10s, 2 probes \(trip\) +breaker-open: call backup$/m)
   const events = described.slice(described.indexOf('Events:'))
   for (const reason of ['CircuitBreakerOpened', 'CircuitBreakerHalfOpen', 'CircuitBreakerClosed']) assert.match(events, new RegExp(`\\s${reason}\\s+spec\\.governance\\.rules\\[0\\]: breaker trip `))
 })
