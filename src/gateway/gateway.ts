@@ -83,7 +83,7 @@ interface RequestFacts {
   transferEncoding: boolean
   tag: string | undefined
   requestId: string | undefined
-  /** `x-roost-lane`: a lane a calling function passes on. */
+  /** `x-roost-lane`: a lane a calling function passes on (honoured only from one, as the two below). */
   lane: string | undefined
   /** `x-roost-deadline` and `x-roost-call`: honoured only from a function of the platform. */
   deadline: string | undefined
@@ -328,7 +328,8 @@ export class Gateway implements CallOwner {
       this.rejectTooLarge(req, res, requestId, (auth as CallerAuthenticator).maxBodyBytes)
       return
     }
-    const lane = facts.lane ?? state.lanes?.match(req as { url: string, rawHeaders: string[] })
+    // Only a function of the platform passes a lane on: from anyone else x-roost-lane would skip the lane rules' conditions.
+    const lane = (from === undefined ? undefined : facts.lane) ?? state.lanes?.match(req as { url: string, rawHeaders: string[] })
     const version = (lane === undefined ? undefined : state.split.pickLane(lane)) ?? state.split.pick(facts.tag)
     const now = performance.now()
     // The timeout runs from arrival: reading the body and waiting for an instance count.
@@ -872,7 +873,7 @@ export class Gateway implements CallOwner {
   private fail (call: Call, status: number, code: string, detail: string, now: number, headers?: Record<string, string>): void {
     this.answered(call, status, now, true)
     const cause = status === 504 ? 'timed-out' : code === 'ROOST_E_OVERLOADED' ? 'overloaded' : undefined
-    const fallback = cause === undefined ? undefined : call.governance?.fallbackFor(cause, call.req.method ?? 'GET', call.path)
+    const fallback = cause === undefined ? undefined : call.governance?.fallbackFor(cause, call.req.method ?? 'GET', call.path, call.req.url ?? '/')
     if (fallback?.kind === 'response') writeFallback(call.res, fallback, headers ?? {}, call.requestId)
     else sendProblem(call.res, status, code, detail, call.requestId, headers)
     this.linger(call.req)
@@ -982,12 +983,11 @@ export class Gateway implements CallOwner {
       call.req.call = null
       setTimeout(() => res.socket?.destroy(), CLOSE_AFTER_MS).unref()
     } else if (wasSent && instance !== null) {
-      this.answered(call, 504, now, true)
       this.report({ t: 'suspect', instanceId: instance.id })
-      sendProblem(res, 504, 'ROOST_E_TIMEOUT', `the function did not answer within its timeout of ${seconds}s`, call.requestId)
+      // Through fail: a rule's timedOut fallback answers instead of the problem.
+      this.fail(call, 504, 'ROOST_E_TIMEOUT', `the function did not answer within its timeout of ${seconds}s`, now)
     } else {
-      this.answered(call, 504, now, true)
-      sendProblem(res, 504, 'ROOST_E_TIMEOUT', `no instance could take the request within the function's timeout of ${seconds}s`, call.requestId)
+      this.fail(call, 504, 'ROOST_E_TIMEOUT', `no instance could take the request within the function's timeout of ${seconds}s`, now)
     }
     if (call.version.queue.length > 0) this.pump(call.version, now)
   }
