@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { coldStart } from './cold-start.js'
 import { elasticScaling } from './elastic-scaling.js'
+import { events } from './events.js'
 import { gatewayThroughput } from './gateway-throughput.js'
 import { chooseLoadGenerator } from './load.js'
 import { runtimeFrames } from './runtime-frames.js'
 import { BenchFailure, type Suite, type SuiteOptions } from './suite.js'
 
-const SUITES: Suite[] = [gatewayThroughput, runtimeFrames, coldStart, elasticScaling]
+const SUITES: Suite[] = [gatewayThroughput, runtimeFrames, coldStart, elasticScaling, events]
 
 const USAGE = `usage: npm run bench -- [options]
 
