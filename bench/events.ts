@@ -116,6 +116,8 @@ interface Round {
   floor: Throughput
   store: Throughput
   platform: Throughput
+  /** The same platform with the messages written straight into its EventStore: the delivery side alone. */
+  direct: Throughput
   latency: Latencies
   burst: Burst
 }
@@ -168,6 +170,7 @@ async function run (options: SuiteOptions): Promise<SuiteReport> {
       await floorLoop(temp('roost-bench-floor-'), messages / 10)
       await storeLoop(temp('roost-bench-store-'), messages / 10)
       await platformRun(ready, messages / 10)
+      await directRun(ready, messages / 10)
     })
 
     const rounds: Round[] = []
@@ -181,6 +184,8 @@ async function run (options: SuiteOptions): Promise<SuiteReport> {
       log(`  EventStore loop: ${formatRps(store.rate)} msgs/s (${store.seconds.toFixed(2)} s)`)
       const platform = await gate.run('platform', 30_000, async () => await platformRun(ready, messages))
       log(`  platform end to end: ${formatRps(platform.rate)} msgs/s (${platform.seconds.toFixed(2)} s; publishes answered after ${platform.publishSeconds?.toFixed(2)} s with ${platform.backlogAtPublishEnd} in the backlog; ${platform.deliveries ?? '?'} deliveries)`)
+      const direct = await gate.run('direct', 30_000, async () => await directRun(ready, messages))
+      log(`  platform, published straight into its store: ${formatRps(direct.rate)} msgs/s (${direct.seconds.toFixed(2)} s; published after ${direct.publishSeconds?.toFixed(2)} s with ${direct.backlogAtPublishEnd} in the backlog; ${direct.deliveries ?? '?'} deliveries)`)
       log(`  publish latency: ${singles} sequential publishes per target`)
       const latency = await gate.run('latency', 30_000, async () => await latencies(ready, floorDir, storeDir, singles))
       log(`  p50 sqlite ${formatMs(percentile(latency.sqlite, 50))}, EventStore ${formatMs(percentile(latency.store, 50))}, healthz ${formatMs(percentile(latency.healthz, 50))}, API publish ${formatMs(percentile(latency.api, 50))}`)
@@ -189,7 +194,7 @@ async function run (options: SuiteOptions): Promise<SuiteReport> {
       log(`  the store burst: ${ORDERS} orders (+${REPEATS} repeats)`)
       const burst = await gate.run('burst', 30_000, async () => await storeBurst(ready, round, log))
       log(`  drained in ${burst.drainSec.toFixed(1)} s, peak ${burst.peakWorkers} workers, ${burst.processed}/${burst.accepted} processed, ${burst.duplicates} duplicates, back to 1 worker ${burst.shrinkSec.toFixed(1)} s later`)
-      rounds.push({ floor, store, platform, latency, burst })
+      rounds.push({ floor, store, platform, direct, latency, burst })
     }
 
     // Enough quiet minute boundaries for the cron figures: one per round at least.
@@ -397,6 +402,46 @@ async function platformRun (setup: Setup, messages: number): Promise<Throughput>
     loop: loop * 100,
     clientCpu: client.cpuMs / 10 / seconds,
     publishSeconds: (client.endedAt - client.startedAt) / 1000,
+    backlogAtPublishEnd: answered.backlog,
+    deliveries: deliveriesSince(setup, lastSeq)
+  }
+}
+
+/**
+ * The delivery side alone: the same batches written in this thread straight
+ * into the platform's EventStore, each followed by the notification the API
+ * route gives the dispatcher, yielding between two.
+ */
+async function directRun (setup: Setup, messages: number): Promise<Throughput> {
+  const { platform } = setup
+  const before = platform.events.stats(NAMESPACE, QUEUE)
+  if (before.backlog !== 0) throw new BenchFailure(`the ${QUEUE} queue has ${before.backlog} messages before the run`)
+  const lastSeq = maxSeq(setup)
+  const first = cpuSamplingAvailable ? snapshot(watchedOf(setup)) : null
+  const loopBefore = performance.eventLoopUtilization()
+  const startedAt = Date.now()
+  for (let from = 0; from < messages; from += BATCH) {
+    const records = []
+    for (let i = 0; i < Math.min(BATCH, messages - from); i++) records.push({ body: { n: from + i } })
+    platform.events.publish(NAMESPACE, QUEUE, records)
+    platform.eventHooks.onPublished(NAMESPACE, QUEUE)
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  const publishedAt = Date.now()
+  const answered = platform.events.stats(NAMESPACE, QUEUE)
+  await until(async () => platform.events.stats(NAMESPACE, QUEUE).backlog === 0, 120_000, `the ${QUEUE} queue did not drain`, 5)
+  const last = first === null ? null : snapshot(watchedOf(setup))
+  const loop = performance.eventLoopUtilization(loopBefore).utilization
+  const after = platform.events.stats(NAMESPACE, QUEUE)
+  if (after.dead !== before.dead) throw new BenchFailure(`${after.dead - before.dead} messages died in the ${QUEUE} queue`)
+  const seconds = ((after.lastCompletedAt ?? Number.NaN) - startedAt) / 1000
+  return {
+    messages,
+    seconds,
+    rate: messages / seconds,
+    cpu: first === null || last === null ? null : usageBetween(first, last),
+    loop: loop * 100,
+    publishSeconds: (publishedAt - startedAt) / 1000,
     backlogAtPublishEnd: answered.backlog,
     deliveries: deliveriesSince(setup, lastSeq)
   }
@@ -709,7 +754,8 @@ function report (options: SuiteOptions, facts: RunFacts, rounds: Round[], firing
   const targets: Array<{ label: string, of: (r: Round) => Throughput }> = [
     { label: 'SQLite floor: plain better-sqlite3 loop, same statements and batches', of: (r) => r.floor },
     { label: 'EventStore loop: publish, lease, settle by hand', of: (r) => r.store },
-    { label: '**platform end to end**: API publish → dispatcher → gateway → no-op `queue` → acked', of: (r) => r.platform }
+    { label: '**platform end to end**: API publish → dispatcher → gateway → no-op `queue` → acked', of: (r) => r.platform },
+    { label: 'platform, published straight into its EventStore (no API): the delivery side alone', of: (r) => r.direct }
   ]
   const throughputHeader = ['target', 'msgs/s', 'seconds', 'msgs/s of each round']
   const throughputRows = targets.map((t) => [t.label, formatRps(pick((r) => t.of(r).rate)), n2(pick((r) => t.of(r).seconds)), each((r) => t.of(r).rate, formatRps)])
@@ -719,9 +765,11 @@ function report (options: SuiteOptions, facts: RunFacts, rounds: Round[], firing
   const ratioRows = [
     ratio((r) => r.platform.rate, (r) => r.floor.rate, '**platform / SQLite floor**, msgs/s'),
     ratio((r) => r.store.rate, (r) => r.floor.rate, 'EventStore loop / SQLite floor, msgs/s'),
-    ratio((r) => r.platform.rate, (r) => r.store.rate, 'platform / EventStore loop, msgs/s')
+    ratio((r) => r.platform.rate, (r) => r.store.rate, 'platform / EventStore loop, msgs/s'),
+    ratio((r) => r.direct.rate, (r) => r.floor.rate, 'platform without the API / SQLite floor, msgs/s'),
+    ratio((r) => r.platform.rate, (r) => r.direct.rate, 'platform / platform without the API, msgs/s')
   ]
-  const cpuOk = rounds.every((r) => r.platform.cpu !== null)
+  const cpuOk = rounds.every((r) => r.platform.cpu !== null && r.direct.cpu !== null)
   const cpuHeader = ['during', 'control-plane event loop', 'control-plane thread CPU', 'gateway thread', 'instance', 'client', 'machine']
   const loopCpu = (of: (r: Round) => Throughput, label: string): string[] => [label, '-', pct(pick((r) => of(r).cpu?.ownMainThread ?? Number.NaN)), '-', '-', '-', pct(pick((r) => of(r).cpu?.machine ?? Number.NaN))]
   const cpuRows = [
@@ -733,7 +781,14 @@ function report (options: SuiteOptions, facts: RunFacts, rounds: Round[], firing
       pct(pick((r) => r.platform.cpu?.busiestOwnThread ?? Number.NaN)),
       pct(pick((r) => r.platform.cpu?.watched.instance ?? Number.NaN)),
       pct(pick((r) => r.platform.clientCpu ?? Number.NaN)),
-      pct(pick((r) => r.platform.cpu?.machine ?? Number.NaN))]
+      pct(pick((r) => r.platform.cpu?.machine ?? Number.NaN))],
+    ['platform, published straight into its store',
+      pct(pick((r) => r.direct.loop ?? Number.NaN)),
+      pct(pick((r) => r.direct.cpu?.ownMainThread ?? Number.NaN)),
+      pct(pick((r) => r.direct.cpu?.busiestOwnThread ?? Number.NaN)),
+      pct(pick((r) => r.direct.cpu?.watched.instance ?? Number.NaN)),
+      '-',
+      pct(pick((r) => r.direct.cpu?.machine ?? Number.NaN))]
   ]
 
   // --- latency
@@ -801,7 +856,7 @@ function report (options: SuiteOptions, facts: RunFacts, rounds: Round[], firing
       (facts.background > 25 ? ' — the machine was busy with other work, so the figures are noisier than usual.' : '.')
   const method = `one platform in this process (isolation \`${facts.isolation}\`, its events.db and the baselines' files in ${tmpdir()}, ${facts.filesystem}); ` +
     `${facts.messages.toLocaleString('en-US')} messages per target and round in batches of ${BATCH}, after a warm-up pass of a tenth of that; ` +
-    `round-robin floor → EventStore loop → platform → latency → store burst, ${options.runs} round${options.runs === 1 ? '' : 's'}; median per figure`
+    `round-robin floor → EventStore loop → platform → platform without the API → latency → store burst, ${options.runs} round${options.runs === 1 ? '' : 's'}; median per figure`
   const bounds = boundsParagraph(rounds, quiet)
 
   const text = [
@@ -836,7 +891,8 @@ function report (options: SuiteOptions, facts: RunFacts, rounds: Round[], firing
     `- Method: ${method}.`,
     `- Throughput: the platform's \`sink\` function (\`${SINK_SOURCE}\`, \`scale: { min: 1, max: 1 }\`, pinned, not the queue metric; \`concurrency: 1000\`, so up to 10 batches are in flight; trigger \`{ queue: bench, batch: ${BATCH}, maxBatchWait: 100ms }\`) gets ${facts.messages.toLocaleString('en-US')} messages published **through the API route** (\`POST …/queues/bench/messages\`, ${BATCH} per request, ${PUBLISH_CONCURRENCY} requests in flight, from a client process of its own: \`bench/events-publisher.ts\`); the time runs from the client's first publish to the queue's last acknowledgement (\`lastCompletedAt\` of its stats). ` +
     `The SQLite floor is a fresh file with \`journal_mode=WAL\`, \`synchronous=FULL\` as events.db, and a plain table with the queue's essential columns and one index; per batch of ${BATCH}, three transactions as the platform's: the ${BATCH} inserts of a publish, one \`UPDATE … WHERE seq IN (SELECT … ORDER BY not_before, seq LIMIT ${BATCH}) RETURNING\` lease, and one acknowledgement \`UPDATE\` per message. ` +
-    'The EventStore loop drives `EventStore.publish`, `lease` and `settle` the same way on a fresh events.db: the store\'s own SQL (idempotency lookups, the stats triggers, one attempt row per message) without HTTP or delivery.',
+    'The EventStore loop drives `EventStore.publish`, `lease` and `settle` the same way on a fresh events.db: the store\'s own SQL (idempotency lookups, the stats triggers, one attempt row per message) without HTTP or delivery. ' +
+    'The last row is the same platform with the messages written in the bench\'s thread (the control plane\'s) straight into its EventStore in the same batches, each followed by the notification the API route gives the dispatcher: the delivery side without the API.',
     `- Latency: ${facts.singles.toLocaleString('en-US')} sequential publishes of one message per target and round (after ${SINGLE_WARMUP} untimed), the API ones from the client process on one keep-alive connection, while \`sink\` consumes them.`,
     `- Store burst: \`examples/store\` as it ships (\`fulfil\`: \`scale: { metric: queue, target: ${spec.target}, min: 1, max: ${spec.max} }\`, batch 10, about ${spec.workMs / 1000} s of I/O per order), ${ORDERS} orders and ${REPEATS} repeats of them posted to \`/orders\` by ${SENDERS} senders; each fulfilment reported to a server of the bench (\`FULFIL_LOG_URL\`) to count processed against accepted; workers are the ready instances of \`fulfil\`, sampled every 250 ms; each burst starts from 1 worker.`,
     `- Cron: a function \`tick\` (\`scale: { min: 1, max: 1 }\`) with one trigger \`${TICK_SCHEDULE}\` whose handler notes \`Date.now()\` first; the firings are those of the minute boundaries that passed during the suite. The other work waits, when it might overlap a boundary, until that firing has reached its handler, so each firing counted met an idle platform${left > 0 ? ` (${left} that met other work are left out)` : ''}. The parts come from the firing's record: when it was written and leased.`,
@@ -867,6 +923,21 @@ function report (options: SuiteOptions, facts: RunFacts, rounds: Round[], firing
   return { text, markdown }
 }
 
+/** Where the platform's time per message goes beyond the store's: the delivery side (no API) and the API's publishes. */
+function apiShare (rounds: Round[]): string {
+  const pick = (f: (r: Round) => number): number => median(rounds.map(f))
+  const us = (rate: number): number => 1e6 / rate
+  const store = pick((r) => r.store.rate)
+  const direct = pick((r) => r.direct.rate)
+  const platform = pick((r) => r.platform.rate)
+  const delivery = us(direct) - us(store)
+  const apiPart = us(platform) - us(direct)
+  const part = (v: number, what: string): string => v > 0 ? `${what} ${v.toFixed(1)} µs more` : `${what} nothing measurable more (the runs differ by less than their noise)`
+  return ` Without the API (messages written straight into the store) the same platform reaches ${formatRps(direct)} msgs/s: ` +
+    `per message the store's work is ${us(store).toFixed(1)} µs, ${part(delivery, 'delivering it (the delivery body\'s JSON, the request to the gateway and its answer, the dispatcher\'s own steps)')}, ` +
+    `and ${part(apiPart, 'publishing it through the API')}${apiPart > delivery ? ': the API\'s publishes cost more than the deliveries.' : '.'}`
+}
+
 function plain (row: string[]): string[] {
   return row.map((cell) => cell.replaceAll('**', '').replaceAll('`', ''))
 }
@@ -889,12 +960,13 @@ function boundsParagraph (rounds: Round[], firings: CronFiring[]): string {
   const floorMachine = pick((r) => r.floor.cpu?.machine ?? Number.NaN)
   const cores = cpus().length
   const contended = (machine: number): boolean => machine >= 0.75 * cores * 100
-  const offCpu = (machine: number): string => contended(machine)
-    ? `waiting for the WAL's fsyncs or for a core (the machine was ${n0(machine)}% busy of ${cores * 100}%, most of it other work)`
+  // What the suite's own processes used, against the machine: the rest is other users of this shared machine.
+  const offCpu = (machine: number, own: number): string => contended(machine)
+    ? `waiting for the WAL's fsyncs or for a core (the machine was ${n0(machine)}% busy of ${cores * 100}%, ${machine - own > own ? 'most of it' : 'some of it'} other work than this suite's)`
     : 'waiting for the WAL\'s fsyncs'
   sentences.push(
     `The floor makes ${n0(commits)} commits for ${messages.toLocaleString('en-US')} messages (three per batch of ${BATCH}), one every ${n2(commitMs)} ms; ` +
-    `its thread is on CPU ${n0(floorCpu)}% of that time, the rest ${offCpu(floorMachine)}` +
+    `its thread is on CPU ${n0(floorCpu)}% of that time, the rest ${offCpu(floorMachine, floorCpu)}` +
     (floorCpu >= 50 ? ': the statements cost about as much as the disk\'s flushes.' : ': the disk\'s flushes (and the machine) bound it more than the statements.')
   )
   const storeCpu = pick((r) => r.store.cpu?.ownMainThread ?? Number.NaN)
@@ -929,9 +1001,10 @@ function boundsParagraph (rounds: Round[], firings: CronFiring[]): string {
     const platformRate = pick((r) => r.platform.rate)
     sentences.push(
       `All of that runs on the control plane's one event loop, with SQLite synchronous on it: the API reading and writing each publish, the dispatcher leasing, building each delivery's body and settling its answer. ` +
-      `That loop was busy ${n0(loop)}% of the run (${n0(plane)}% on CPU, the rest ${offCpu(machineCpu)}), while the gateway thread used ${n0(gateway)}% of a core, the instance ${n0(instance)}%, the client ${n0(client)}%, the machine ${n0(machineCpu)}% of ${cores * 100}%` +
+      `That loop was busy ${n0(loop)}% of the run (${n0(plane)}% on CPU, the rest ${offCpu(machineCpu, plane + gateway + instance + client)}), while the gateway thread used ${n0(gateway)}% of a core, the instance ${n0(instance)}%, the client ${n0(client)}%, the machine ${n0(machineCpu)}% of ${cores * 100}%` +
       (loop >= 85
-        ? `: the control-plane loop is the bound. Its store work alone (the EventStore loop) would allow ${formatRps(storeRate)} msgs/s; the HTTP and JSON of ${n0(messages / BATCH)} publishes and ${n0(deliveries)} deliveries on the same thread bring it to ${formatRps(platformRate)}.`
+        ? `: the control-plane loop is the bound. Its store work alone (the EventStore loop) would allow ${formatRps(storeRate)} msgs/s; the HTTP and JSON of ${n0(messages / BATCH)} publishes and ${n0(deliveries)} deliveries on the same thread bring it to ${formatRps(platformRate)}.` +
+          apiShare(rounds)
         : machineCpu >= 0.85 * cores * 100
           ? ': the cores are nearly saturated, and every part waits for one.'
           : ': no thread is saturated, so the hand-offs between them bound it.')
@@ -946,7 +1019,9 @@ function boundsParagraph (rounds: Round[], firings: CronFiring[]): string {
   const healthP99 = pick((r) => percentile(r.latency.healthz, 99))
   sentences.push(
     `A single publish (p50 ${formatMs(apiP50)}) is one fsynced commit (${formatMs(sqliteP50)} alone, ${formatMs(storeP50)} through EventStore.publishOne), an HTTP round trip to the API (${formatMs(healthP50)} for /healthz), ` +
-    `and ${formatMs(Math.max(0, apiP50 - healthP50 - storeP50))} for the route itself: authentication, the body's JSON and checks, the answer. ` +
+    (apiP50 - healthP50 - storeP50 > 0.02
+      ? `and ${formatMs(apiP50 - healthP50 - storeP50)} for the route itself: authentication, the body's JSON and checks, the answer. `
+      : 'which add up to it already: the route\'s own work (authentication, the body\'s JSON and checks, the answer) is within the noise between these runs, timed one after the other. ') +
     `Its p99 (${formatMs(apiP99)}) against /healthz's ${formatMs(healthP99)} and the store's ${formatMs(storeP99)}: ` +
     (apiP99 <= 1.3 * (healthP99 + storeP99)
       ? 'the tails of the round trip and of the commit, which this shared machine\'s scheduling makes long, add up to it.'
@@ -963,9 +1038,9 @@ function boundsParagraph (rounds: Round[], firings: CronFiring[]): string {
     'the difference is the ramp, while fewer workers held fewer orders, and the last batches, which wait for their slowest order.'
   )
   if (firings.length > 0) {
-    const mid = (f: (x: CronFiring) => number): number => median(firings.map(f))
+    const mid = (f: (x: CronFiring) => number): number => percentile(firings.map(f), 50)
     sentences.push(
-      `A cron firing (median ${formatMs(mid((f) => f.lateMs))} late, over ${firings.length}) is three steps, each the median of the firings': the scheduler's own timer to the minute and the firing's commit ` +
+      `A cron firing (p50 ${formatMs(mid((f) => f.lateMs))} late, over ${firings.length}) is three steps, each at its p50: the scheduler's own timer to the minute and the firing's commit ` +
       `(the record is written ${formatMs(mid((f) => f.firedMs))} after the scheduled time: one setTimeout per trigger, armed at the previous firing, so its lateness is the control-plane thread's wake-up, ` +
       `${contended(pick((r) => r.platform.cpu?.machine ?? Number.NaN)) ? 'slow on this busy machine, ' : ''}plus one fsync), the dispatcher's lease (${formatMs(mid((f) => f.leasedMs - f.firedMs))} later: a setImmediate, the lease's commit), ` +
       `then the delivery through the gateway to the instance's handler (${formatMs(mid((f) => f.lateMs - f.leasedMs))}). Nothing polls: a firing waits for no interval of the platform's, so its lateness is a few thread wake-ups and two commits.`
