@@ -264,3 +264,30 @@ test('an invocation record that is not a stored request is dead at once, without
   assert.equal(h.fixture.store.get(id)?.state, 'dead')
   assert.equal(h.fixture.store.get(id)?.deadReason, 'the record is not a stored request this platform can replay')
 })
+
+test('a delivery that runs long renews its leases: they do not run out while the handler works', async (t) => {
+  // A lease of 750 ms is renewed about every 250 ms of real time; the manual clock says how far each renewal reaches.
+  const h = harness(t, [consumer({ leaseMs: 750 })])
+  const [id] = h.publish(1)
+  await h.turn()
+  const { store, clock } = h.fixture
+  const first = store.get(id as string)?.leaseExpiresAt
+  assert.equal(first, clock.time + 750)
+  for (let round = 0; round < 3; round++) {
+    clock.advance(600)
+    const before = store.get(id as string)?.leaseExpiresAt
+    await waitUntil(() => (store.get(id as string)?.leaseExpiresAt ?? 0) > (before ?? 0))
+    assert.equal(store.get(id as string)?.leaseExpiresAt, clock.time + 750, 'renewed to a full lease from now')
+  }
+  assert.equal(store.recoverExpiredLeases(), 0, '1.8 s after the lease was taken, it is still held')
+  await h.answerNext(ackAll)
+  assert.equal(store.get(id as string)?.state, 'succeeded')
+})
+
+async function waitUntil (check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail('no renewal within 10 s')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
