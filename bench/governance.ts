@@ -8,11 +8,17 @@
 // functions limited to 1000 requests per second (sliding window; token bucket
 // with a burst of 100) are loaded well above that by a counting load loop:
 // admissions per second against the limit, and the headers of every refusal.
+// A second copy of the function without rules is the A/A control (how far two
+// identical targets differ in this run), and the rules' own work is timed
+// alone in a loop (bench/admit-cost.ts), to tell their cost from the noise.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { resolveHome } from '../src/home/index.js'
 import { Platform } from '../src/platform/index.js'
+import type { GovernedRequest } from '../src/gateway/index.js'
+import { apiKeyId, type FunctionPolicy } from '../src/governance/index.js'
+import { admitCost } from './admit-cost.js'
 import { admittedPerSecond, countAdmissions, mostInsideAnyInterval, type AdmissionCount } from './admission-count.js'
 import { cpuSamplingAvailable, machineBusy, snapshot, usageBetween, type CpuSnapshot, type CpuUsage, type Watched } from './cpu.js'
 import { describeErrors, runLoad, type LoadResult } from './load.js'
@@ -40,7 +46,8 @@ const ACCURACY_LIMIT = 1000
 const ACCURACY_BURST = 100
 const ACCURACY_CONNECTIONS = 32
 
-type TargetId = 'none' | 'rules' | 'key' | 'key-rules'
+type TargetId = 'none' | 'rules' | 'key' | 'key-rules' | 'none-copy'
+type RulesTargetId = 'rules' | 'key-rules'
 type LimiterId = 'sliding-window' | 'token-bucket'
 
 interface Target {
@@ -56,6 +63,10 @@ interface Target {
   /** Keys the per-caller limit should track after the runs. */
   expectedKeys: number
   auth: boolean
+  /** The compiled rules of a rules target, for the admit loop. */
+  policy: FunctionPolicy | null
+  /** The requests the admit loop offers the rules: what the gateway reads of wrk's. */
+  governed: GovernedRequest[]
 }
 
 interface Limiter {
@@ -63,7 +74,6 @@ interface Limiter {
   fn: string
   label: string
   url: string
-  pid: number
   /** The most any 1-second interval may admit: the limit, plus the burst for the bucket. */
   bound: number
 }
@@ -118,8 +128,11 @@ const TARGETS: Array<{ id: TargetId, fn: string, label: string, auth: boolean, p
   { id: 'none', fn: 'hello', label: 'hello, no rules', auth: false, perCallerKey: null },
   { id: 'rules', fn: 'hello-rules', label: 'hello + rate limit, breaker, per-tenant limit', auth: false, perCallerKey: `header:${TENANT_HEADER}` },
   { id: 'key', fn: 'hello-key', label: 'hello, key auth, no rules', auth: true, perCallerKey: null },
-  { id: 'key-rules', fn: 'hello-key-rules', label: 'hello, key auth + rate limit, breaker, per-caller limit', auth: true, perCallerKey: 'caller' }
+  { id: 'key-rules', fn: 'hello-key-rules', label: 'hello, key auth + rate limit, breaker, per-caller limit', auth: true, perCallerKey: 'caller' },
+  { id: 'none-copy', fn: 'hello-copy', label: 'hello, no rules, a second copy (A/A control)', auth: false, perCallerKey: null }
 ]
+/** How long the rules' own work is timed per target and round, after a warm-up of a third of it. */
+const ADMIT_LOOP_MS = 1000
 
 const LIMITERS: Array<{ id: LimiterId, fn: string, label: string, rateLimit: Record<string, unknown>, bound: number }> = [
   {
@@ -177,15 +190,18 @@ async function run (options: SuiteOptions): Promise<SuiteReport> {
       headerSets: headerSetsFor(keysOf.get(t.fn) ?? plainKeys),
       perCallerKey: t.perCallerKey,
       expectedKeys: t.perCallerKey === null ? 0 : t.auth ? KEYS : TENANTS,
-      auth: t.auth
+      auth: t.auth,
+      policy: null,
+      governed: governedRequests(headerSetsFor(keysOf.get(t.fn) ?? plainKeys), t.auth)
     }))
-    const limiters: Limiter[] = LIMITERS.map((l) => ({ id: l.id, fn: l.fn, label: l.label, url: `${gateway}/fn/${l.fn}`, pid: pids.get(l.fn) as number, bound: l.bound }))
+    const limiters: Limiter[] = LIMITERS.map((l) => ({ id: l.id, fn: l.fn, label: l.label, url: `${gateway}/fn/${l.fn}`, bound: l.bound }))
 
     await checkTargets(platform, targets, limiters)
     log(`targets ready (isolation ${isolation}); the rules compiled as written`)
 
     const results = new Map<TargetId, Measurement[]>(targets.map((t) => [t.id, []]))
     const accuracy = new Map<LimiterId, AccuracyRun[]>(limiters.map((l) => [l.id, []]))
+    const admitUs = new Map<RulesTargetId, number[]>([['rules', []], ['key-rules', []]])
     for (let round = 1; round <= options.runs; round++) {
       for (const target of targets) {
         log(`round ${round}/${options.runs}: ${target.label}: warm-up ${options.warmupSec} s (every response checked), then ${options.durationSec} s measured`)
@@ -207,13 +223,34 @@ async function run (options: SuiteOptions): Promise<SuiteReport> {
         log(`  ${formatRps(count.requests / count.seconds)} req/s offered; admitted per second ${measured.perSecond.join(' ')}`)
         accuracy.get(limiter.id)?.push(measured)
       }
+      for (const [id, values] of admitUs) {
+        const target = targets.find((t) => t.id === id) as Target
+        const rate = (results.get(id) ?? [])[round - 1]?.load.rps ?? 20_000
+        values.push(admitCost({ policy: target.policy as FunctionPolicy, requests: target.governed, rate, warmupMs: ADMIT_LOOP_MS / 3, durationMs: ADMIT_LOOP_MS }))
+      }
+      log(`round ${round}/${options.runs}: the rules' own work, in a loop on this thread: ${[...admitUs].map(([id, v]) => `${id} ${(v[v.length - 1] ?? NaN).toFixed(2)} µs`).join(', ')} per request`)
     }
     const metrics = await checkAfterRuns(platform, targets, limiters, pids, accuracy)
-    return report(options, targets, limiters, results, accuracy, metrics, background, isolation)
+    return report(options, targets, limiters, results, accuracy, admitUs, metrics, background, isolation)
   } finally {
     await platform?.stop()
     rmSync(home, { recursive: true, force: true })
   }
+}
+
+/** What the gateway reads of each of wrk's requests for the rules: the tenant header, and with key auth the caller the key names. */
+function governedRequests (headerSets: Array<Record<string, string>>, auth: boolean): GovernedRequest[] {
+  return headerSets.map((set) => {
+    const key = set.authorization.slice('Bearer '.length)
+    return {
+      method: 'GET',
+      url: '/',
+      functionPath: '/',
+      caller: auth ? `key:${apiKeyId(key) ?? key}` : 'anonymous',
+      ip: '127.0.0.1',
+      rawHeaders: ['Host', '127.0.0.1', TENANT_HEADER, set[TENANT_HEADER], 'authorization', set.authorization]
+    }
+  })
 }
 
 /** Every target answers hello world with its header sets; key auth refuses a caller without a key; the rules compiled as written. */
@@ -235,7 +272,11 @@ async function checkTargets (platform: Platform, targets: Target[], limiters: Li
     }
     if (target.perCallerKey !== null) {
       const { policy, problems } = await compiledGovernance(platform, target.fn)
-      const strategies = policy.rules.flatMap((rule) => rule.strategies.map((s) => `${s.kind} by ${s.key?.by ?? '-'}${s.key?.name === undefined ? '' : `:${s.key.name}`}`))
+      target.policy = policy
+      const strategies = policy.rules.flatMap((rule) => rule.strategies.map((s) => {
+        const key = 'key' in s ? s.key : undefined
+        return `${s.kind} by ${key === undefined ? '-' : key.by}${key !== undefined && 'name' in key ? `:${key.name}` : ''}`
+      }))
       const expected = ['rate-limit by function', 'breaker by -', `rate-limit by ${target.perCallerKey}`]
       if (problems.length > 0 || JSON.stringify(strategies) !== JSON.stringify(expected)) {
         throw new BenchFailure(`${target.fn}: its rules compiled to ${JSON.stringify(strategies)} with problems ${JSON.stringify(problems)}, not ${JSON.stringify(expected)}`)
@@ -331,7 +372,7 @@ async function measure (options: SuiteOptions, target: Target): Promise<Measurem
 }
 
 async function measureAccuracy (options: SuiteOptions, limiter: Limiter): Promise<AccuracyRun> {
-  const cpu = cpuWindow(options.durationSec, () => [{ key: 'instance', pid: limiter.pid }])
+  const cpu = cpuWindow(options.durationSec, () => [])
   const count = await countAdmissions({ url: limiter.url, connections: ACCURACY_CONNECTIONS, durationSec: options.durationSec, onStart: cpu.start })
   return { count, perSecond: admittedPerSecond(count.admittedAt, options.durationSec), cpu: cpu.usage() }
 }
@@ -360,6 +401,12 @@ const CPU_OF: Record<string, CpuPick> = {
   machine: (m) => m.cpu?.machine ?? null
 }
 
+/** µs of the gateway thread per request in one measurement. */
+function gwPerRequest (m: Measurement): number {
+  const percent = CPU_OF['gateway thread'](m)
+  return percent === null ? Number.NaN : percent / 100 / m.load.rps * 1e6
+}
+
 /** µs of CPU per request of one column: the round's share of a core over its rate, median of rounds. */
 function microsPerRequest (measurements: Measurement[], pick: CpuPick): number {
   return medianOf(measurements, (m) => {
@@ -370,7 +417,7 @@ function microsPerRequest (measurements: Measurement[], pick: CpuPick): number {
 
 function report (
   options: SuiteOptions, targets: Target[], limiters: Limiter[], results: Map<TargetId, Measurement[]>, accuracy: Map<LimiterId, AccuracyRun[]>,
-  after: AfterRuns, background: number | null, isolation: string
+  admitUs: Map<RulesTargetId, number[]>, after: AfterRuns, background: number | null, isolation: string
 ): SuiteReport {
   const of = (id: TargetId): Measurement[] => results.get(id) ?? []
   const rps = (id: TargetId): number => medianOf(of(id), (m) => m.load.rps)
@@ -378,7 +425,7 @@ function report (
   const p99 = (id: TargetId): number => medianOf(of(id), (m) => m.load.p99Ms)
   const perRound = (a: TargetId, b: TargetId, f: (x: Measurement, y: Measurement) => number): number[] => of(a).map((m, i) => f(m, of(b)[i] ?? m))
   const signedMs = (v: number): string => `${v >= 0 ? '+' : '−'}${formatMs(Math.abs(v))}`
-  const signedUs = (v: number): string => Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(1)} µs` : '-'
+  const signedUs = (v: number, digits = 1): string => Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(digits)} µs` : '-'
   const plain = (v: number): string => v.toFixed(2)
   const us = (id: TargetId, column: string): number => microsPerRequest(of(id), CPU_OF[column])
   const pct = (id: TargetId, column: string): number => medianOf(of(id), CPU_OF[column])
@@ -400,7 +447,9 @@ function report (
     added('key-rules', 'key', '**p99 added by the rules, behind key auth**', (m) => m.load.p99Ms),
     added('key-rules', 'key', 'p50 added by the rules, behind key auth', (m) => m.load.p50Ms),
     rpsRatio('key', 'none', 'key auth / no rules, req/s', ''),
-    added('key', 'none', 'p99 added by key auth', (m) => m.load.p99Ms)
+    added('key', 'none', 'p99 added by key auth', (m) => m.load.p99Ms),
+    rpsRatio('none-copy', 'none', 'A/A: no rules, second copy / first, req/s', '1.00 ± noise'),
+    added('none-copy', 'none', 'A/A: p99 difference', (m) => m.load.p99Ms)
   ]
 
   const cpuAvailable = of('none').some((m) => m.cpu !== null)
@@ -408,11 +457,16 @@ function report (
   const cpuHeader = ['target', ...cpuColumns]
   const cpuRows = targets.map((t) => [t.label, ...cpuColumns.map((c) => Number.isFinite(pct(t.id, c)) ? `${pct(t.id, c).toFixed(0)}% (${us(t.id, c).toFixed(1)} µs)` : '-')])
   const gw = (id: TargetId): number => us(id, 'gateway thread')
-  const costHeader = ['gateway thread CPU per request', 'with', 'without', 'added']
+  const addedRounds = (a: TargetId, b: TargetId): string => perRound(a, b, (x, y) => gwPerRequest(x) - gwPerRequest(y)).map((v) => signedUs(v)).join(' / ')
+  const costHeader = ['CPU per request of the gateway thread', 'with', 'without', 'added', 'added, each round']
+  const admit = (id: RulesTargetId): number[] => admitUs.get(id) ?? []
   const costRows = [
-    ['rules (no auth)', n1(gw('rules')), n1(gw('none')), signedUs(gw('rules') - gw('none'))],
-    ['rules behind key auth', n1(gw('key-rules')), n1(gw('key')), signedUs(gw('key-rules') - gw('key'))],
-    ['key auth (no rules)', n1(gw('key')), n1(gw('none')), signedUs(gw('key') - gw('none'))]
+    ['rules (no auth)', n1(gw('rules')), n1(gw('none')), signedUs(gw('rules') - gw('none')), addedRounds('rules', 'none')],
+    ['rules behind key auth', n1(gw('key-rules')), n1(gw('key')), signedUs(gw('key-rules') - gw('key')), addedRounds('key-rules', 'key')],
+    ['key auth (no rules)', n1(gw('key')), n1(gw('none')), signedUs(gw('key') - gw('none')), addedRounds('key', 'none')],
+    ['A/A: second copy without rules', n1(gw('none-copy')), n1(gw('none')), signedUs(gw('none-copy') - gw('none')), addedRounds('none-copy', 'none')],
+    ['the rules\' own work alone (admit loop)', '', '', signedUs(median(admit('rules')), 2), admit('rules').map((v) => signedUs(v, 2)).join(' / ')],
+    ['the rules\' own work alone, behind key auth (admit loop)', '', '', signedUs(median(admit('key-rules')), 2), admit('key-rules').map((v) => signedUs(v, 2)).join(' / ')]
   ]
 
   const accuracyHeader = ['limiter', 'bound in any 1 s', 'offered req/s', 'admitted in the first second', 'admitted per second after it: min / median / max', 'most inside any 1 s interval', 'refused', 'with Retry-After', 'with RateLimit headers', 'gateway thread per answer']
@@ -472,8 +526,10 @@ function report (
       (background > 25 ? ' — the machine was busy with other work, so the figures are noisier than usual.' : '.')
   const cpuNote = `% of one core (${cores} cores = ${cores * 100}%), averaged over each measured run without its first and last ${CPU_MARGIN_MS} ms, median of rounds; ` +
     'in brackets, CPU µs per request. "gateway thread" is the busiest thread of the bench process besides its main thread (the platform\'s gateway worker), ' +
-    '"instance" the process that runs the handler, "machine" everything.'
-  const bounds = boundsParagraph(of, limiters, accuracy, cores, cpuAvailable)
+    '"instance" the process that runs the handler, "platform, rest" the bench process\'s other threads (the control plane, V8\'s helpers), "other" the rest of the machine (other users of this shared machine, kernel work charged to no process), "machine" everything. ' +
+    '"The rules\' own work alone" is bench/admit-cost.ts: what the gateway does for a governed request (the retry budget\'s count, FunctionGovernance.admit, and finish once answered) ' +
+    `in a loop on the bench's main thread, with the target's compiled policy and the same ${TENANTS} header sets, on a clock simulated at the round's req/s, ${ADMIT_LOOP_MS / 1000} s per round after a warm-up.`
+  const bounds = boundsParagraph(of, limiters, accuracy, admitUs, cores, cpuAvailable)
 
   const text = [
     governance.title,
@@ -497,7 +553,8 @@ function report (
   const markdown = [
     'The hello function (`new Response(\'hello world\')`, one instance, 32 connections) through the gateway with no rules, against the same function with ' +
     'a rate limit far above the load, an error-ratio circuit breaker and a per-tenant rate limit (keyed by a header, 64 tenants), all active and never reached; ' +
-    'and the same pair behind key auth, where the per-caller limit keys on the caller\'s API key. Then the limiters\' accuracy: functions limited to ' +
+    'and the same pair behind key auth, where the per-caller limit keys on the caller\'s API key. A second copy of the function without rules is the A/A control: ' +
+    'how far two identical targets differ in this run. The rules\' own work is also timed alone, in a loop. Then the limiters\' accuracy: functions limited to ' +
     `${ACCURACY_LIMIT} requests per second loaded well above it. The aims: rules ≥ 0.95× no rules in req/s, behind key auth too; no 1-second interval admits more than the limit (plus the burst).`,
     '',
     `- Command: \`${options.command}\``,
@@ -532,7 +589,7 @@ function share (part: number, whole: number): string {
 }
 
 /** Said from this run's figures, so that it stays true when they change. */
-function boundsParagraph (of: (id: TargetId) => Measurement[], limiters: Limiter[], accuracy: Map<LimiterId, AccuracyRun[]>, cores: number, cpuAvailable: boolean): string {
+function boundsParagraph (of: (id: TargetId) => Measurement[], limiters: Limiter[], accuracy: Map<LimiterId, AccuracyRun[]>, admitUs: Map<RulesTargetId, number[]>, cores: number, cpuAvailable: boolean): string {
   const rps = (id: TargetId): number => medianOf(of(id), (m) => m.load.rps)
   const n0 = (v: number): string => Number.isFinite(v) ? v.toFixed(0) : '-'
   const n1 = (v: number): string => Number.isFinite(v) ? v.toFixed(1) : '-'
@@ -557,17 +614,29 @@ function boundsParagraph (of: (id: TargetId) => Measurement[], limiters: Limiter
         ? ' Other work took a large share of the cores during these runs, and it came and went between runs: the req/s ratios carry that noise (see each round), while the CPU each request cost is the steadier measure of what the rules add.'
         : '')
     )
+    const rulesAdded = gw('rules') - gw('none')
+    const aaAdded = gw('none-copy') - gw('none')
+    // The A/A pair's widest difference in any round: what two identical targets may differ by here.
+    const aaNoise = Math.max(...of('none-copy').map((m, i) => Math.abs(gwPerRequest(m) - gwPerRequest(of('none')[i] ?? m))).filter(Number.isFinite))
+    const own = median(admitUs.get('rules') ?? [])
+    const ownKey = median(admitUs.get('key-rules') ?? [])
     sentences.push(
-      `Per request the gateway thread spends ${n1(gw('none'))} µs without rules and ${n1(gw('rules'))} µs with them (${signed(gw('rules') - gw('none'))} µs, ` +
-      `${n0((gw('rules') - gw('none')) / gw('none') * 100)}%): what the rules add is one admit per request (a breaker permit, the function's sliding-window log, ` +
-      'the tenant\'s entry of the keyed map and its log) and the breaker\'s record when the answer goes out, against the HTTP parsing and writing and the framed hop to the instance that make up the rest. ' +
+      `Per request the gateway thread spends ${n1(gw('none'))} µs without rules and ${n1(gw('rules'))} µs with them (${signed(rulesAdded)} µs); ` +
+      `the second copy without rules ${n1(gw('none-copy'))} µs (${signed(aaAdded)} µs, and at most ${n1(aaNoise)} µs apart in any round): that is how far two identical targets differ in this run. ` +
+      `The rules' own work timed alone is ${own.toFixed(2)} µs per request (${ownKey.toFixed(2)} µs keyed by caller): the retry budget's count, a breaker permit, ` +
+      'the function\'s sliding-window log, the tenant\'s entry of the keyed map (a Map lookup and a move to the front of its list) and its log, and the breaker\'s record when the answer goes out' +
+      (rulesAdded - own > aaNoise
+        ? `. The gateway thread's difference exceeds that by ${n1(rulesAdded - own)} µs, more than the A/A pair ever differs: that part is spent around the rules' code rather than in it (a CPU profile of the gateway thread would say where).`
+        : '; the rest of the gateway thread\'s difference is within what two identical targets differ by.')
+    )
+    sentences.push(
       `Behind key auth the rules add ${signed(gw('key-rules') - gw('key'))} µs (${n1(gw('key'))} → ${n1(gw('key-rules'))} µs), and key auth itself ${signed(gw('key') - gw('none'))} µs ` +
-      '(a SHA-256 of the presented key and a constant-time compare).'
+      '(reading the key, its SHA-256 and a constant-time compare, and the x-roost-caller header the instance then gets).'
     )
     const path = (id: TargetId): number => us(id, 'gateway thread') + us(id, 'instance') + us(id, 'load generator')
     sentences.push(
-      `The path (wrk + gateway thread + instance) cost ${n1(path('none'))} µs per request without rules and ${n1(path('rules'))} µs with them, which alone predicts ` +
-      `${(path('none') / path('rules')).toFixed(2)}× the throughput; the rules target reached ${(rps('rules') / rps('none')).toFixed(2)}×.`
+      `The path (wrk + gateway thread + instance) cost ${n1(path('none'))} µs per request without rules, ${n1(path('rules'))} µs with them and ${n1(path('none-copy'))} µs for the second copy; ` +
+      `the rules target reached ${(rps('rules') / rps('none')).toFixed(2)}× the throughput without rules, and the second copy ${(rps('none-copy') / rps('none')).toFixed(2)}×.`
     )
   }
   for (const l of limiters) {

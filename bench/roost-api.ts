@@ -1,6 +1,7 @@
 // The platform's REST API and gateway metrics as a bench suite uses them:
 // deploy a Function manifest, wait for its one ready instance, make API keys,
 // read a function's compiled governance and the gateway's Prometheus series.
+import type { FunctionPolicy } from '../src/governance/index.js'
 import type { Platform } from '../src/platform/index.js'
 import { BenchFailure } from './suite.js'
 
@@ -63,7 +64,8 @@ export async function createApiKey (platform: Platform, fn: string): Promise<str
 }
 
 export interface CompiledGovernance {
-  policy: { rules: Array<{ id: string, strategies: Array<{ kind: string, name: string, key?: { by: string, name?: string } }> }> }
+  /** The policy as the gateway gets it. */
+  policy: FunctionPolicy
   problems: unknown[]
 }
 

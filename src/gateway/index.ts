@@ -9,6 +9,9 @@ export type {
   GatewayMetricsReport, GatewayOptions, GovernanceEvent, InstanceMetrics, RoutingTable, RoutedFunction, RoutedInstance, RoutedVersion, TrafficTarget, VersionMetrics
 } from './routing-table.js'
 export type { FunctionGovernanceState, RuleState } from './function-governance.js'
+// The per-function rules as the gateway runs them, for benchmarks that time their own work per request.
+export { FunctionGovernance, newAdmission } from './function-governance.js'
+export type { Admission, GovernedRequest } from './function-governance.js'
 
 export interface GatewayStartOptions extends GatewayOptions {
   /**
