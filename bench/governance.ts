@@ -1,5 +1,5 @@
 // What governance costs at the gateway and how exact its limits are under
-// load, in one platform and one run. Four copies of the hello function side by
+// load, in one platform and one run. Copies of the hello function side by
 // side, each pinned to one instance: with no rules; with a rate limit far above
 // the load, an error-ratio breaker and a per-tenant limit (by a header, 64
 // tenants); and the same pair behind key auth, where the per-caller limit keys
@@ -243,6 +243,7 @@ function governedRequests (headerSets: Array<Record<string, string>>, auth: bool
   return headerSets.map((set) => {
     const key = set.authorization.slice('Bearer '.length)
     return {
+      // The rules name no route: every path matches them alike.
       method: 'GET',
       url: '/',
       functionPath: '/',
@@ -505,9 +506,9 @@ function report (
     `per target ${options.warmupSec} s warm-up (every response checked: status 200, body '${BODY}') then ${options.durationSec} s measured; ` +
     `round-robin ${targets.map((t) => t.id).join(' → ')}, then the limiters ${limiters.map((l) => l.id).join(' → ')} for ${options.durationSec} s each; ` +
     `${options.runs} round${options.runs === 1 ? '' : 's'}; median per target and figure`
-  const rulesNote = `Rules of the rules targets (\`spec.governance\`): \`{ name: function, rateLimit: { limit: ${FUNCTION_LIMIT.toLocaleString('en-US')}, window: 1s }, ` +
+  const rulesNote = `Rules of the rules targets (\`spec.governance\`): \`{ name: function, rateLimit: { limit: ${FUNCTION_LIMIT}, window: 1s }, ` +
     'breaker: { trigger: error-ratio, threshold: 50%, window: 10s, minRequests: 20 } }` and `{ name: per-caller, rateLimit: ' +
-    `{ limit: ${PER_CALLER_LIMIT.toLocaleString('en-US')}, window: 1s, key: ${TARGETS[1].perCallerKey} } }\` (behind key auth \`key: caller\`, the caller being the API key); ` +
+    `{ limit: ${PER_CALLER_LIMIT}, window: 1s, key: ${TARGETS[1].perCallerKey} } }\` (behind key auth \`key: caller\`, the caller being the API key); ` +
     `sliding windows (the default). After the runs the per-caller limits tracked ${[...after.keys].map(([id, n]) => `${n} keys (${id})`).join(' and ')}, ` +
     'refused nothing, and the breakers were closed (from /metrics).'
   const accuracyMethod = `Limiters: a function with one rule, loaded by a closed loop in the bench process (undici Pool, ${ACCURACY_CONNECTIONS} connections, keep-alive) ` +
