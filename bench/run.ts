@@ -7,11 +7,12 @@ import { parseArgs } from 'node:util'
 import { coldStart } from './cold-start.js'
 import { elasticScaling } from './elastic-scaling.js'
 import { gatewayThroughput } from './gateway-throughput.js'
+import { governance } from './governance.js'
 import { chooseLoadGenerator } from './load.js'
 import { runtimeFrames } from './runtime-frames.js'
 import { BenchFailure, type Suite, type SuiteOptions } from './suite.js'
 
-const SUITES: Suite[] = [gatewayThroughput, runtimeFrames, coldStart, elasticScaling]
+const SUITES: Suite[] = [gatewayThroughput, runtimeFrames, coldStart, elasticScaling, governance]
 
 const USAGE = `usage: npm run bench -- [options]
 

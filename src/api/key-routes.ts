@@ -13,7 +13,8 @@ import { callerOf, checkName, checkedNamespace } from './route-params.js'
 // database lets nobody call anything. Every change is a store write, so the
 // control plane's watch carries it to the gateway as any other change. A
 // namespace token sees and manages the keys of its namespace only; a key of
-// another namespace is reported as absent.
+// another namespace is reported as absent. A create or revoke is answered once
+// the gateway has the new keys, so a revoked key is refused from the answer on.
 
 const PREFIX = '/apis/roost.dev/v1'
 const EXPIRES_PATTERN = /^([0-9]{1,7})(m|h|d)$/
@@ -35,7 +36,7 @@ export interface ApiKeyView {
   expired: boolean
 }
 
-export function registerKeyRoutes (app: FastifyInstance, { store }: RouteDeps): void {
+export function registerKeyRoutes (app: FastifyInstance, { store, live }: RouteDeps): void {
   app.get(`${PREFIX}/keys`, async (request) => {
     const caller = callerOf(request)
     return { items: listKeys(store, caller.namespace === '*' ? undefined : caller.namespace) }
@@ -69,18 +70,23 @@ export function registerKeyRoutes (app: FastifyInstance, { store }: RouteDeps): 
         : [`function ${name} does not ask for keys yet (its spec.http.auth is ${modeOf(fn.spec)}): set spec.http.auth: key and apply it`]
       return { ...viewOf(stored, now), key, warnings }
     })
+    await live.settle?.()
     reply.code(201)
     return answer
   })
 
   app.delete<{ Params: NamespaceParams & { id: string } }>(`${PREFIX}/namespaces/:namespace/keys/:id`, async (request) => {
     const namespace = checkedNamespace(request, request.params.namespace)
-    return revoke(store, request.params.id, namespace)
+    const answer = revoke(store, request.params.id, namespace)
+    await live.settle?.()
+    return answer
   })
 
   app.delete<{ Params: { id: string } }>(`${PREFIX}/keys/:id`, async (request) => {
     const caller = callerOf(request)
-    return revoke(store, request.params.id, caller.namespace === '*' ? undefined : caller.namespace)
+    const answer = revoke(store, request.params.id, caller.namespace === '*' ? undefined : caller.namespace)
+    await live.settle?.()
+    return answer
   })
 }
 

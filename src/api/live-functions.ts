@@ -1,4 +1,5 @@
 import type { EventStore } from '../events/index.js'
+import type { FunctionGovernanceState } from '../gateway/index.js'
 import type { Store, StoredResource } from '../store/index.js'
 import type { FunctionSpec } from './function-schema.js'
 import { viewFunction, type FunctionView, type InstanceSummary, type IsolationView, type VersionScaling } from './function-view.js'
@@ -15,6 +16,8 @@ export interface LiveFunctions {
   settle? (): Promise<void>
   /** Records were published or replayed into a queue: the dispatcher delivers them now. */
   queuePublished? (namespace: string, queue: string): void
+  /** The live state of the function's governance rules, as of the gateway's last report. */
+  governance? (namespace: string, name: string): FunctionGovernanceState | undefined
 }
 
 /** What the route files beside server.ts are given. */

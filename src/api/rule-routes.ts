@@ -1,3 +1,4 @@
+import type { FunctionGovernanceState } from '../gateway/index.js'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { BadRequestError, NotFoundError } from '../errors/index.js'
 import { compileGovernance, functionKey, RULE_KINDS, type CallerAuth, type FunctionPolicy, type RuleKind } from '../governance/index.js'
@@ -35,6 +36,8 @@ export interface FunctionGovernanceView {
   policy: PublicPolicy
   problems: Array<{ rule: string, message: string }>
   sources: Array<{ kind: string, name: string, field?: string }>
+  /** The gateway's live view of the rules (limiter fill, breaker state and why), as of its last report (each second); absent before one. */
+  live?: FunctionGovernanceState
 }
 
 export function registerRuleRoutes (app: FastifyInstance, { store, live }: RouteDeps): void {
@@ -51,7 +54,9 @@ export function registerRuleRoutes (app: FastifyInstance, { store, live }: Route
 
   app.get<{ Params: NamedParams }>(`${V1}/namespaces/:namespace/functions/:name/governance`, async (request) => {
     const { namespace, name } = namedParams(request)
-    return functionGovernance(store, namespace, name)
+    const view = functionGovernance(store, namespace, name)
+    const state = live.governance?.(namespace, name)
+    return state === undefined ? view : { ...view, live: state }
   })
 }
 

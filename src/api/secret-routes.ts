@@ -33,7 +33,7 @@ export interface SecretView {
   usedBy: string[]
 }
 
-export function registerSecretRoutes (app: FastifyInstance, { store }: RouteDeps): void {
+export function registerSecretRoutes (app: FastifyInstance, { store, live }: RouteDeps): void {
   app.get(`${PREFIX}/secrets`, async (request) => {
     const caller = callerOf(request)
     const namespace = caller.namespace === '*' ? undefined : caller.namespace
@@ -72,6 +72,8 @@ export function registerSecretRoutes (app: FastifyInstance, { store }: RouteDeps
       const rolled = put.changed && !put.created ? rollUsers(store, namespace, name, put.resource.resourceVersion) : []
       return { result: put.created ? 'created' : put.changed ? 'configured' : 'unchanged', secret: viewOf(store, put.resource), rolled }
     })
+    // A function's signing secrets come from it: a rotation is in force at the gateway once answered.
+    await live.settle?.()
     reply.code(answer.result === 'created' ? 201 : 200)
     return answer
   })

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, extname, join, relative, resolve } from 'node:path'
-import { locateField, parseManifests, validateManifest, type FunctionResource, type ManifestDocument, type RuleManifest, type ValidatedManifest } from '../api/index.js'
+import { locateField, parseManifests, ruleResourceOf, validateManifest, type FunctionResource, type ManifestDocument, type RuleManifest, type ValidatedManifest } from '../api/index.js'
 import { bundleSource } from '../bundler/index.js'
+import { referencesOf, STRATEGY_KINDS } from '../governance/index.js'
 import { UsageError, ValidationError, isRoostError } from '../errors/index.js'
 
 interface LoadedDocument {
@@ -110,7 +111,10 @@ function prefix (where: string, err: unknown): unknown {
  * one that names another namespace is an error rather than silently moved.
  */
 export function inNamespace (manifests: LoadedManifest[], namespace: string | undefined): LoadedManifest[] {
-  if (namespace === undefined) return manifests
+  if (namespace === undefined) {
+    followReferringRules(manifests)
+    return manifests
+  }
   for (const manifest of manifests) {
     const metadata = (manifest.doc as { metadata?: { namespace?: unknown } }).metadata
     const declared = metadata?.namespace
@@ -121,4 +125,43 @@ export function inNamespace (manifests: LoadedManifest[], namespace: string | un
     manifest.resource.metadata.namespace = namespace
   }
   return manifests
+}
+
+/**
+ * A strategy or fallback that says no namespace goes to the namespace of the
+ * rule that names it in the same files: OpenSergo's own example puts only the
+ * FaultToleranceRule in a namespace, its parts being meant to live with it.
+ * One named from rules of two namespaces stays where -n or default puts it
+ * (and crossNamespaceWarnings says so). With -n, -n decides for every document.
+ */
+function followReferringRules (manifests: LoadedManifest[]): void {
+  const rules = manifests.filter((m): m is LoadedRule => m.type === 'rule')
+  const homes = new Map<LoadedRule, Set<string>>()
+  for (const rule of rules) {
+    const namespace = declaredNamespace(rule)
+    if (namespace === undefined) continue
+    for (const ref of referencesOf(ruleResourceOf(rule.resource))) {
+      for (const target of rules) {
+        if (target === rule || declaredNamespace(target) !== undefined || target.resource.metadata.name !== ref.name) continue
+        const kind = target.resource.kind
+        if (ref.kind === undefined ? !STRATEGY_KINDS.includes(kind as never) : kind !== ref.kind) continue
+        const found = homes.get(target)
+        if (found === undefined) homes.set(target, new Set([namespace]))
+        else found.add(namespace)
+      }
+    }
+  }
+  for (const [target, namespaces] of homes) {
+    if (namespaces.size !== 1) continue
+    const [namespace] = namespaces
+    const metadata = (target.doc as { metadata?: { namespace?: string } }).metadata
+    if (metadata !== undefined) metadata.namespace = namespace
+    target.resource.metadata.namespace = namespace
+  }
+}
+
+/** The namespace a document itself names, if it names one. */
+function declaredNamespace (manifest: LoadedManifest): string | undefined {
+  const declared = (manifest.doc as { metadata?: { namespace?: unknown } }).metadata?.namespace
+  return typeof declared === 'string' ? declared : undefined
 }

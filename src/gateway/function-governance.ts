@@ -54,6 +54,8 @@ export interface GovernanceEvents {
 /** Rejections of one rule and cause closer together than this are one burst: one event. */
 const BURST_GAP_MS = 10_000
 const NO_RULES: readonly RuleRuntime[] = []
+/** Longest header or query value a keyed limit counts by. */
+const MAX_KEY_LENGTH = 256
 
 interface Limit<L extends KeyedState> {
   name: string
@@ -155,38 +157,50 @@ export class FunctionGovernance {
    * rejection; a refused request gives back what earlier strategies lent it.
    */
   admit (request: GovernedRequest, now: number, admission: Admission): Rejection | null {
-    let rules = this.table.match(request.method, request.functionPath)
-    if (rules.length === 0 && request.url !== request.functionPath) rules = this.table.match(request.method, request.url)
-    if (rules === NO_RULES || rules.length === 0) return null
-    for (let r = 0; r < rules.length; r++) {
-      const rule = rules[r]
-      for (let i = 0; i < rule.breakers.length; i++) {
-        const breaker = rule.breakers[i]
-        const permit = breaker.tryAcquire(now)
-        if (permit === BREAKER_REFUSED) return this.refuse(rule, 'breaker-open', breaker.policy.name, breaker.retryInMs(now), admission, now, undefined)
-        admission.breakers.push(breaker)
-        admission.permits.push(permit)
+    // A rule may name the path the function sees (`/`) or the one the caller
+    // sent (`/foo`, its spec.http.path): both apply, though a rule for every
+    // route matches the first, and a rule that matches both applies once.
+    const byPath = this.table.match(request.method, request.functionPath)
+    const byUrl = request.url === request.functionPath ? NO_RULES : this.table.match(request.method, request.url)
+    for (let r = 0; r < byPath.length; r++) {
+      const rejection = this.admitRule(byPath[r], request, now, admission)
+      if (rejection !== null) return rejection
+    }
+    for (let r = 0; r < byUrl.length; r++) {
+      if (byPath.includes(byUrl[r])) continue
+      const rejection = this.admitRule(byUrl[r], request, now, admission)
+      if (rejection !== null) return rejection
+    }
+    return null
+  }
+
+  private admitRule (rule: RuleRuntime, request: GovernedRequest, now: number, admission: Admission): Rejection | null {
+    for (let i = 0; i < rule.breakers.length; i++) {
+      const breaker = rule.breakers[i]
+      const permit = breaker.tryAcquire(now)
+      if (permit === BREAKER_REFUSED) return this.refuse(rule, 'breaker-open', breaker.policy.name, breaker.retryInMs(now), admission, now, undefined)
+      admission.breakers.push(breaker)
+      admission.permits.push(permit)
+    }
+    for (let i = 0; i < rule.rates.length; i++) {
+      const limit = rule.rates[i]
+      const limiter = limiterFor(limit, request, now)
+      if (!limiter.tryAcquire(now)) {
+        const waitMs = limiter.msUntilMore(now)
+        return this.refuse(rule, 'rate-limited', limit.name, waitMs, admission, now, { policy: limit.header.policy, limit: limit.header.serviceLimit(0, waitMs) })
       }
-      for (let i = 0; i < rule.rates.length; i++) {
-        const limit = rule.rates[i]
-        const limiter = limiterFor(limit, request, now)
-        if (!limiter.tryAcquire(now)) {
-          const waitMs = limiter.msUntilMore(now)
-          return this.refuse(rule, 'rate-limited', limit.name, waitMs, admission, now, { policy: limit.header.policy, limit: limit.header.serviceLimit(0, waitMs) })
-        }
-      }
-      for (let i = 0; i < rule.throttles.length; i++) {
-        const limit = rule.throttles[i]
-        const throttle = limiterFor(limit, request, now)
-        const wait = throttle.acquire(now)
-        if (wait === THROTTLE_REFUSED) return this.refuse(rule, 'rate-limited', limit.name, throttle.msUntilMore(now), admission, now, undefined)
-        if (wait > admission.waitMs) admission.waitMs = wait
-      }
-      for (let i = 0; i < rule.concurrency.length; i++) {
-        const { name, limiter } = rule.concurrency[i]
-        if (!limiter.tryAcquire()) return this.refuse(rule, 'concurrency-limited', name, 1000, admission, now, undefined)
-        admission.slots.push(limiter)
-      }
+    }
+    for (let i = 0; i < rule.throttles.length; i++) {
+      const limit = rule.throttles[i]
+      const throttle = limiterFor(limit, request, now)
+      const wait = throttle.acquire(now)
+      if (wait === THROTTLE_REFUSED) return this.refuse(rule, 'rate-limited', limit.name, throttle.msUntilMore(now), admission, now, undefined)
+      if (wait > admission.waitMs) admission.waitMs = wait
+    }
+    for (let i = 0; i < rule.concurrency.length; i++) {
+      const { name, limiter } = rule.concurrency[i]
+      if (!limiter.tryAcquire()) return this.refuse(rule, 'concurrency-limited', name, 1000, admission, now, undefined)
+      admission.slots.push(limiter)
     }
     return null
   }
@@ -202,12 +216,13 @@ export class FunctionGovernance {
     admission.permits.length = 0
   }
 
-  /** The rule's fallback for a cause the gateway met itself (overloaded, timed out), if any rule of the route names one. */
-  fallbackFor (cause: RejectCause, method: string, path: string): Fallback | undefined {
-    const rules = this.table.match(method, path)
-    for (let i = 0; i < rules.length; i++) {
-      const fallback = rules[i].rule.fallbacks[cause]
-      if (fallback !== undefined) return fallback
+  /** The rule's fallback for a cause the gateway met itself (overloaded, timed out), if any rule of the route names one; routes as `admit` reads them. */
+  fallbackFor (cause: RejectCause, method: string, functionPath: string, url: string): Fallback | undefined {
+    const byPath = this.table.match(method, functionPath)
+    const byUrl = this.table.match(method, url)
+    for (const rule of this.rules) {
+      const fallback = rule.rule.fallbacks[cause]
+      if (fallback !== undefined && (byPath.includes(rule) || byUrl.includes(rule))) return fallback
     }
     return undefined
   }
@@ -274,9 +289,14 @@ function keyOf (key: LimitKey, request: GovernedRequest): string {
     case 'route': return pathOf(request.functionPath)
     case 'caller': return request.caller
     case 'ip': return request.ip
-    case 'header': return headerValue(request.rawHeaders, key.name) ?? ''
-    case 'query': return queryValue(request.url, key.name) ?? ''
+    case 'header': return bounded(headerValue(request.rawHeaders, key.name) ?? '')
+    case 'query': return bounded(queryValue(request.url, key.name) ?? '')
   }
+}
+
+/** A caller-chosen value is cut to MAX_KEY_LENGTH: a key names a counter, it is not a place to store 16 KiB per entry. */
+function bounded (value: string): string {
+  return value.length > MAX_KEY_LENGTH ? value.slice(0, MAX_KEY_LENGTH) : value
 }
 
 function pathOf (url: string): string {

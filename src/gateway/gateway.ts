@@ -41,8 +41,8 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'x-roost-caller', 'x-roost-lane', 'x-roost-call'
 ])
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
-/** Longest header or query value a keyed limit counts by; longer ones are cut (a key is not a store). */
-const MAX_KEY_LENGTH = 256
+/** Spare admissions kept; past it they are left to the collector. */
+const MAX_SPARE_ADMISSIONS = 1024
 // Only names of these lengths need the lower-casing below.
 const INSPECTED_HEADER_LENGTHS = new Set([...DROPPED_REQUEST_HEADERS, 'host'].map((name) => name.length))
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/
@@ -83,7 +83,7 @@ interface RequestFacts {
   transferEncoding: boolean
   tag: string | undefined
   requestId: string | undefined
-  /** `x-roost-lane`: a lane a calling function passes on. */
+  /** `x-roost-lane`: a lane a calling function passes on (honoured only from one, as the two below). */
   lane: string | undefined
   /** `x-roost-deadline` and `x-roost-call`: honoured only from a function of the platform. */
   deadline: string | undefined
@@ -168,6 +168,8 @@ export class Gateway implements CallOwner {
   /** Governance series: rejections by function, cause and rule; retries. */
   private readonly rejections = new Map<string, number>()
   private retriesTotal = 0
+  /** Admissions handed back, for the next governed requests. */
+  private readonly spareAdmissions: Admission[] = []
 
   constructor (private readonly options: GatewayOptions, private readonly report: (message: GatewayReport) => void) {
     this.bodyLimit = options.bodyLimit
@@ -328,7 +330,8 @@ export class Gateway implements CallOwner {
       this.rejectTooLarge(req, res, requestId, (auth as CallerAuthenticator).maxBodyBytes)
       return
     }
-    const lane = facts.lane ?? state.lanes?.match(req as { url: string, rawHeaders: string[] })
+    // Only a function of the platform passes a lane on: from anyone else x-roost-lane would skip the lane rules' conditions.
+    const lane = (from === undefined ? undefined : facts.lane) ?? state.lanes?.match(req as { url: string, rawHeaders: string[] })
     const version = (lane === undefined ? undefined : state.split.pickLane(lane)) ?? state.split.pick(facts.tag)
     const now = performance.now()
     // The timeout runs from arrival: reading the body and waiting for an instance count.
@@ -343,9 +346,11 @@ export class Gateway implements CallOwner {
     if (governance !== null) {
       governance.retryBudget.recordRequest(now)
       if (governance.hasRules && !authAfterBody) {
-        admission = newAdmission()
+        admission = this.takeAdmission()
         const rejection = governance.admit(this.governedRequest(req, match.path, caller), now, admission)
         if (rejection !== null) {
+          // A refusal hands back what it held as it is made: the admission is empty again.
+          this.spareAdmission(admission)
           this.reject(req, res, state, rejection, requestId, match.path, match.prefix, caller, lane, deadline)
           return
         }
@@ -601,6 +606,16 @@ export class Gateway implements CallOwner {
     return call
   }
 
+  /** An empty admission: a spare one if there is one (governed requests allocate none in the steady state). */
+  private takeAdmission (): Admission {
+    return this.spareAdmissions.pop() ?? newAdmission()
+  }
+
+  private spareAdmission (admission: Admission): void {
+    admission.waitMs = 0
+    if (this.spareAdmissions.length < MAX_SPARE_ADMISSIONS) this.spareAdmissions.push(admission)
+  }
+
   /** The reused facts a function's rules read of a request. */
   private governedRequest (req: CallRequest, functionPath: string, caller: string): GovernedRequest {
     const governed = this.governed
@@ -657,12 +672,13 @@ export class Gateway implements CallOwner {
     call.caller = result.caller
     const governance = call.governance
     if (governance === null || !governance.hasRules) return true
-    const admission = newAdmission()
+    const admission = this.takeAdmission()
     const rejection = governance.admit(this.governedRequest(call.req, call.path, call.caller), now, admission)
     if (rejection === null) {
       call.admission = admission
       return true
     }
+    this.spareAdmission(admission)
     this.finish(call, now)
     this.countRejection(governance.fn, rejection)
     this.answerRejection(call.res, rejection, call.requestId)
@@ -857,6 +873,7 @@ export class Gateway implements CallOwner {
       // The call's own time: a wait for a cold start is not the function being slow.
       const duration = call.sentAt > 0 ? now - call.sentAt : 0
       call.governance?.finish(admission, outcomeOf(status, byGateway, false), duration, now)
+      this.spareAdmission(admission)
     }
   }
 
@@ -866,13 +883,14 @@ export class Gateway implements CallOwner {
     if (admission === null) return
     call.admission = null
     call.governance?.finish(admission, 'ignored', 0, now)
+    this.spareAdmission(admission)
   }
 
   /** Answers a call the gateway gave up on (already finished) with its own problem, or its rule's fallback for the cause. */
   private fail (call: Call, status: number, code: string, detail: string, now: number, headers?: Record<string, string>): void {
     this.answered(call, status, now, true)
     const cause = status === 504 ? 'timed-out' : code === 'ROOST_E_OVERLOADED' ? 'overloaded' : undefined
-    const fallback = cause === undefined ? undefined : call.governance?.fallbackFor(cause, call.req.method ?? 'GET', call.path)
+    const fallback = cause === undefined ? undefined : call.governance?.fallbackFor(cause, call.req.method ?? 'GET', call.path, call.req.url ?? '/')
     if (fallback?.kind === 'response') writeFallback(call.res, fallback, headers ?? {}, call.requestId)
     else sendProblem(call.res, status, code, detail, call.requestId, headers)
     this.linger(call.req)
@@ -982,12 +1000,11 @@ export class Gateway implements CallOwner {
       call.req.call = null
       setTimeout(() => res.socket?.destroy(), CLOSE_AFTER_MS).unref()
     } else if (wasSent && instance !== null) {
-      this.answered(call, 504, now, true)
       this.report({ t: 'suspect', instanceId: instance.id })
-      sendProblem(res, 504, 'ROOST_E_TIMEOUT', `the function did not answer within its timeout of ${seconds}s`, call.requestId)
+      // Through fail: a rule's timedOut fallback answers instead of the problem.
+      this.fail(call, 504, 'ROOST_E_TIMEOUT', `the function did not answer within its timeout of ${seconds}s`, now)
     } else {
-      this.answered(call, 504, now, true)
-      sendProblem(res, 504, 'ROOST_E_TIMEOUT', `no instance could take the request within the function's timeout of ${seconds}s`, call.requestId)
+      this.fail(call, 504, 'ROOST_E_TIMEOUT', `no instance could take the request within the function's timeout of ${seconds}s`, now)
     }
     if (call.version.queue.length > 0) this.pump(call.version, now)
   }

@@ -191,7 +191,9 @@ function retryOf (spec: RetriesSpec | undefined, field: string, report: Report):
   const baseMs = spec?.backoff?.base === undefined ? d.baseMs : roostDuration(spec.backoff.base, `${field}.backoff.base`, report) ?? d.baseMs
   const capMs = spec?.backoff?.cap === undefined ? d.capMs : roostDuration(spec.backoff.cap, `${field}.backoff.cap`, report) ?? d.capMs
   if (capMs < baseMs) report(`${field}.backoff.cap`, `the cap (${capMs} ms) is below the base (${baseMs} ms)`)
-  const attempts = spec?.attempts ?? d.attempts
+  // Without `retries` nothing an instance began is tried again, as before governance: a request that
+  // crashed its instance may well crash the next one. Declaring `retries` (even `{}`) takes the defaults.
+  const attempts = spec?.attempts ?? (spec === undefined ? 1 : d.attempts)
   if (attempts > GOVERNANCE_BOUNDS.attempts) report(`${field}.attempts`, `at most ${GOVERNANCE_BOUNDS.attempts} attempts`)
   const ratio = spec?.budget?.ratio === undefined ? d.budgetRatio : parseRatio(spec.budget.ratio, `${field}.budget.ratio`, report) ?? d.budgetRatio
   return { attempts, baseMs, capMs, budgetRatio: ratio, budgetMinPerSecond: spec?.budget?.minPerSecond ?? d.budgetMinPerSecond }

@@ -164,4 +164,26 @@ describe('names that resolve to nothing are stored and reported on the rule', ()
       store.close()
     }
   })
+
+  test('a namespace holding only rules exists, is refused on delete without cascade, and goes with them with it', async () => {
+    const store = Store.open(join(dir, 'cascade'))
+    const app = await createApiServer({ store, live: { instances: () => [], serving: () => undefined, scaling: () => undefined, metrics: async () => '', onLogs: () => () => {} } })
+    try {
+      const headers = { authorization: `Bearer ${store.createToken({ namespace: '*' }).token}` }
+      const manifest = { apiVersion: FT, kind: 'RateLimitStrategy', metadata: { name: 'ten', namespace: 'team-r' }, spec: { threshold: 10, statDuration: '1s' } }
+      assert.equal((await app.inject({ method: 'PUT', url: `/apis/${FT}/namespaces/team-r/ratelimitstrategies/ten`, headers, payload: { manifest } })).statusCode, 201)
+      const listed = (await app.inject({ method: 'GET', url: '/apis/roost.dev/v1/namespaces/team-r', headers })).json() as { status: { rules: number } }
+      assert.equal(listed.status.rules, 1)
+      const refused = await app.inject({ method: 'DELETE', url: '/apis/roost.dev/v1/namespaces/team-r', headers })
+      assert.equal(refused.statusCode, 409)
+      assert.match((refused.json() as { detail: string }).detail, /^namespace team-r holds 1 rule\(s\): RateLimitStrategy\/ten$/)
+      const deleted = await app.inject({ method: 'DELETE', url: '/apis/roost.dev/v1/namespaces/team-r?cascade=true', headers })
+      assert.deepEqual((deleted.json() as { rules: string[] }).rules, ['RateLimitStrategy/ten'])
+      assert.equal(store.listResources('RateLimitStrategy').length, 0)
+      assert.equal((await app.inject({ method: 'GET', url: '/apis/roost.dev/v1/namespaces/team-r', headers })).statusCode, 404)
+    } finally {
+      await app.close()
+      store.close()
+    }
+  })
 })

@@ -145,7 +145,7 @@ test('namespaces are objects: created empty, listed, refused on delete while the
   assert.match(listed, /^team-c\s+Active\s+\d+s$/m)
   assert.equal(await get(['ns', '-l', 'owner=c', '-o', 'name']), 'namespace/team-c\n')
   const wide = await get(['namespaces', 'team-b', '-o', 'wide'])
-  assert.match(wide, /^team-b\s+Active\s+\S+\s+1\s+0\s+<none>$/m)
+  assert.match(wide, /^team-b\s+Active\s+\S+\s+1\s+0\s+0\s+<none>$/m)
 
   ok(await platform.cli(['apply', '-n', 'team-c', '-f', join(dir, 'plain.yaml')]), 'apply -n team-c')
   assert.equal(await text(platform, '/fn/plain.team-c'), 'hello')

@@ -3,18 +3,23 @@
 // with where its record is, the record read with the API and the CLI, a
 // function's publish endpoint closed to anyone without a call token, and
 // events in structured mode reaching the function in binary mode.
-import { after, before, test } from 'node:test'
+import { after, before, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
-import { TestPlatform, manifest, writeProject } from '../helpers/platform.js'
+import { TestPlatform, manifest, waitFor, writeProject } from '../helpers/platform.js'
 import { ok } from '../helpers/e2e.js'
 import { expectProblem } from '../helpers/problems.js'
 
 const WORK = `
 export default async (req: Request) => {
   const url = new URL(req.url)
+  console.log('working on ' + url.pathname + ' as ' + String(req.headers.get('x-roost-call-id')))
+  const body = await req.text()
   if (url.pathname === '/fail') return new Response('broken', { status: 500 })
+  // Held until the test lets it go: the only slot of the function stays taken meanwhile.
+  if (url.pathname === '/hold') await fetch(body)
   const ce: Record<string, string> = {}
   req.headers.forEach((value, name) => { if (name.startsWith('ce-')) ce[name] = value })
   return Response.json({
@@ -24,7 +29,7 @@ export default async (req: Request) => {
     callId: req.headers.get('x-roost-call-id'),
     contentType: req.headers.get('content-type'),
     ce,
-    body: await req.text()
+    body
   }, { status: url.pathname === '/created' ? 201 : 200, headers: { 'x-made-by': 'work' } })
 }
 `
@@ -32,12 +37,60 @@ export default async (req: Request) => {
 let platform: TestPlatform
 let dir: string
 
-interface Invocation { id: string, function: string, status: string, attempts: number, maxAttempts: number, request: { method: string, path: string, callbackUrl: string | null } | null }
+interface Invocation {
+  id: string
+  function: string
+  status: string
+  attempts: number
+  maxAttempts: number
+  request: { method: string, path: string, callbackUrl: string | null } | null
+  response: { status: number, headers: Record<string, string>, body: string } | null
+  history: Array<{ counted: boolean, outcome: string, status: number | null }>
+  logs: Array<{ message: string, requestId: string }>
+}
+
+interface Seen { path: string, method: string, event: string | null, callId: string | null, body: string }
+
+async function invocation (location: string): Promise<Invocation> {
+  return await (await platform.api(location)).json() as Invocation
+}
+
+/** Polls the record until it is final (no timing asserted: the deadline only bounds a hang). */
+async function finished (location: string): Promise<Invocation> {
+  let record = await invocation(location)
+  await waitFor(async () => {
+    record = await invocation(location)
+    return ['succeeded', 'failed', 'expired', 'cancelled'].includes(record.status)
+  }, 60_000, () => `${location} is still ${record.status}`)
+  return record
+}
+
+/** A loopback server of the test: it records what it is sent and answers as told. */
+async function loopback (t: TestContext, handle: (res: ServerResponse) => void = (res) => res.end()): Promise<{ url: string, received: Array<{ url: string, headers: IncomingHttpHeaders, body: string }> }> {
+  const received: Array<{ url: string, headers: IncomingHttpHeaders, body: string }> = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      received.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() })
+      handle(res)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, received }
+}
 
 before(async () => {
   platform = await TestPlatform.start()
-  dir = writeProject({ 'work.ts': WORK, 'roost.yaml': manifest('work', 'source: ./work.ts\nhttp:\n  path: /work') })
+  dir = writeProject({
+    'work.ts': WORK,
+    'roost.yaml': manifest('work', 'source: ./work.ts\nhttp:\n  path: /work'),
+    // One instance with one slot: a second call waits in the queue while the first is held.
+    'single.yaml': manifest('single', 'source: ./work.ts\nconcurrency: 1\nscale:\n  max: 1')
+  })
   ok(await platform.cli(['apply', '-f', join(dir, 'roost.yaml')]), 'apply')
+  ok(await platform.cli(['apply', '-f', join(dir, 'single.yaml')]), 'apply')
 })
 
 after(async () => {
@@ -109,4 +162,79 @@ test('a structured CloudEvent reaches the function in binary mode; an invalid on
 
   const invalid = await expectProblem(await platform.fetch('/work/events', { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify({ specversion: '1.0', id: 'x', source: '/s' }) }), 400, 'ROOST_E_INVALID_CLOUD_EVENT')
   assert.equal(invalid.field, 'type')
+})
+
+test('an async call runs: its record reaches succeeded with the function\'s response, and the logs of its attempt', async () => {
+  const response = await platform.fetch('/async/fn/work/created', { method: 'POST', body: 'the order' })
+  assert.equal(response.status, 202)
+  const id = response.headers.get('x-call-id') as string
+  const record = await finished(response.headers.get('location') as string)
+  assert.deepEqual([record.status, record.attempts, record.response?.status, record.response?.headers['x-made-by']], ['succeeded', 1, 201, 'work'])
+  const seen = JSON.parse(record.response?.body ?? '') as Seen
+  assert.deepEqual([seen.path, seen.method, seen.event, seen.callId, seen.body], ['/created', 'POST', 'invocation', id, 'the order'])
+  await waitFor(async () => (await invocation(`/apis/roost.dev/v1/namespaces/default/invocations/${id}`)).logs.length > 0, 10_000, () => 'the attempt\'s log line')
+  const { logs } = await invocation(`/apis/roost.dev/v1/namespaces/default/invocations/${id}`)
+  assert.deepEqual(logs.map((l) => [l.message, l.requestId]), [[`working on /created as ${id}`, id]])
+  const described = ok(await platform.cli(['invocations', 'get', id]), 'invocations get')
+  assert.match(described, /^Status:\s+succeeded$/m)
+  assert.match(described, /^Response:\s+201$/m)
+  assert.match(described, new RegExp(`working on /created as ${id}`))
+})
+
+test('?wait= answers with the function\'s own response when it comes in time', async () => {
+  const response = await platform.fetch('/async/fn/work/created?wait=30s', { method: 'POST', body: 'now please' })
+  assert.equal(response.status, 201)
+  assert.equal(response.headers.get('x-made-by'), 'work')
+  const id = response.headers.get('x-call-id') as string
+  assert.equal(response.headers.get('location'), `/apis/roost.dev/v1/namespaces/default/invocations/${id}`)
+  const seen = await response.json() as Seen
+  assert.deepEqual([seen.path, seen.event, seen.callId, seen.body], ['/created', 'invocation', id, 'now please'])
+  const preferred = await platform.fetch('/async/fn/work/p', { method: 'POST', headers: { prefer: 'wait=30' }, body: '' })
+  assert.equal(preferred.status, 200)
+})
+
+test('X-Callback-Url receives the final result: the call id, status, response and attempts', async (t) => {
+  const receiver = await loopback(t)
+  const response = await platform.fetch('/async/fn/work/called-back', { method: 'POST', headers: { 'x-callback-url': `${receiver.url}/results?from=roost` }, body: 'tell me' })
+  assert.equal(response.status, 202)
+  const id = response.headers.get('x-call-id') as string
+  await waitFor(() => receiver.received.length > 0, 60_000, () => 'the callback')
+  const [callback] = receiver.received
+  assert.equal(callback?.url, '/results?from=roost')
+  assert.equal(callback?.headers['content-type'], 'application/json')
+  assert.equal(callback?.headers['ce-type'], 'dev.roost.async.succeeded')
+  const result = JSON.parse(callback?.body ?? '') as { callId: string, status: string, statusCode: number, attempts: number, body: string, headers: Record<string, string> }
+  assert.deepEqual([result.callId, result.status, result.statusCode, result.attempts, result.headers['x-made-by']], [id, 'succeeded', 200, 1, 'work'])
+  assert.equal((JSON.parse(result.body) as Seen).body, 'tell me')
+})
+
+test('a function answering 500 is tried three times (two retries), then the invocation is failed', async () => {
+  const response = await platform.fetch('/async/fn/work/fail?wait=60s', { method: 'POST', body: '' })
+  const problem = await expectProblem(response, 502, 'ROOST_E_INVOCATION_FAILED')
+  assert.match(problem.detail, /failed after 3 attempts \(last status 500\)/)
+  const record = await invocation(response.headers.get('location') as string)
+  assert.deepEqual([record.status, record.attempts], ['failed', 3])
+  assert.deepEqual(record.history.filter((a) => a.counted).map((a) => a.status), [500, 500, 500])
+})
+
+test('cancel stops an invocation that has not started; one that has finished is 409', async (t) => {
+  let release: (() => void) | undefined
+  const hold = await loopback(t, (res) => { release = () => res.end() })
+  const first = await platform.fetch('/async/fn/single/hold', { method: 'POST', body: `${hold.url}/hold` })
+  assert.equal(first.status, 202)
+  // The only slot is taken once the first call reaches the hold.
+  await waitFor(() => hold.received.length === 1, 60_000, () => 'the first call holding the slot')
+  const second = await platform.fetch('/async/fn/single/second', { method: 'POST', body: '' })
+  const id = second.headers.get('x-call-id') as string
+  assert.match(ok(await platform.cli(['invocations', 'cancel', id]), 'invocations cancel'), new RegExp(`^invocation/${id} cancelled$`, 'm'))
+  ;(release as () => void)()
+  const held = await finished(first.headers.get('location') as string)
+  assert.equal(held.status, 'succeeded')
+  const cancelled = await invocation(second.headers.get('location') as string)
+  assert.deepEqual([cancelled.status, cancelled.attempts, cancelled.history.length], ['cancelled', 0, 0])
+  const again = await platform.cli(['invocations', 'cancel', id])
+  assert.equal(again.code, 1)
+  assert.match(again.stderr, /^error: invocation .* is cancelled: only one that has not started can be cancelled$/m)
+  const done = await platform.cli(['invocations', 'cancel', held.id])
+  assert.match(done.stderr, /is succeeded: only one that has not started/)
 })

@@ -116,6 +116,15 @@ test('without the right token every event header is stripped and the caller chec
   }
 })
 
+test('a delivery may pass its deadline on (its lease\'s end); anyone else\'s x-roost-deadline is ignored', async () => {
+  const soon = Date.now() + 2000
+  const delivered = await (await fetch(`${base}/fn/echo`, { headers: { 'x-roost-event-token': TOKEN, 'x-roost-event': 'queue', 'x-roost-deadline': String(soon) } })).json() as Seen
+  assert.equal(instance.requests.at(-1)?.head.deadline, soon)
+  assert.equal(delivered.headers['x-roost-deadline'], undefined)
+  await fetch(`${base}/fn/echo`, { headers: { 'x-roost-deadline': String(soon) } })
+  assert.ok((instance.requests.at(-1)?.head.deadline ?? 0) > soon, 'the function\'s own timeout (5 s) holds')
+})
+
 test('an ordinary request keeps its Authorization and Cache-Control headers (same length as x-roost-event)', async () => {
   const seen = await (await fetch(`${base}/fn/echo`, { headers: { authorization: 'Bearer abc', 'cache-control': 'no-cache' } })).json() as Seen
   assert.equal(seen.headers.authorization, 'Bearer abc')

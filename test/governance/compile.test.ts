@@ -31,6 +31,8 @@ const example: RuleResource[] = [
 ]
 
 const DEFAULT_RETRY = { attempts: 3, baseMs: 25, capMs: 1000, budgetRatio: 0.2, budgetMinPerSecond: 3 }
+/** A function that declares no `retries` retries nothing an instance began. */
+const NO_RETRY = { ...DEFAULT_RETRY, attempts: 1 }
 
 function policyOf (functions: GovernedFunction[], rules: RuleResource[], key: string): FunctionPolicy {
   const compiled = compilePolicies(functions, rules).get(key)
@@ -51,7 +53,7 @@ describe('the issue example', () => {
         strategies: [{ kind: 'rate-limit', name: 'rate-limit-foo', algorithm: 'sliding-window', limit: 10, windowMs: 1000, burst: 0, key: { by: 'function' }, maxKeys: 10_000 }],
         fallbacks: { 'rate-limited': fallback }
       }],
-      retry: DEFAULT_RETRY,
+      retry: NO_RETRY,
       lanes: [],
       auth: { mode: 'none' }
     })
@@ -228,7 +230,7 @@ describe('lanes', () => {
 
 describe('spec.governance', () => {
   test('a function without rules gets the default retry policy and nothing else', () => {
-    assert.deepEqual(policyOf([fn('f')], [], 'prod/f'), { rules: [], retry: DEFAULT_RETRY, lanes: [], auth: { mode: 'none' } })
+    assert.deepEqual(policyOf([fn('f')], [], 'prod/f'), { rules: [], retry: NO_RETRY, lanes: [], auth: { mode: 'none' } })
     assert.deepEqual(GOVERNANCE_DEFAULTS.retry, DEFAULT_RETRY)
   })
 

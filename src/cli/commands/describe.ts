@@ -152,9 +152,42 @@ export function governanceSection (governance: FunctionGovernanceView): string {
     `  Caller:     ${policy.auth.mode}`,
     `  From:       ${sources.length === 0 ? '<none>' : sources.map((s) => s.field === undefined ? `${s.kind}/${s.name}` : `${s.field}`).join(', ')}`,
     `  Problems:   ${problems.length === 0 ? '<none>' : ''}`.trimEnd(),
-    ...problems.map((p) => `    ${p.rule}: ${p.message}`)
+    ...problems.map((p) => `    ${p.rule}: ${p.message}`),
+    ...liveLines(governance.live)
   ]
   return lines.join('\n') + '\n'
+}
+
+/** The gateway's live view of each rule: limiter fill, breaker state and why, concurrency in flight. */
+function liveLines (live: FunctionGovernanceView['live']): string[] {
+  if (live === undefined) return []
+  const rows: string[][] = []
+  for (const rule of live.rules) {
+    for (const limit of rule.rateLimits) {
+      const fill = limit.remaining === null ? `${limit.keys ?? 0} keys tracked` : `${limit.remaining} of ${limit.limit} left`
+      rows.push([rule.rule, `rate limit ${limit.name}`, `${fill} (${limit.limit}/${formatWindow(limit.windowMs)})`, `${rule.rejected} refused`])
+    }
+    for (const throttle of rule.throttles) {
+      rows.push([rule.rule, `throttle ${throttle.name}`, throttle.queued === null ? `${throttle.keys ?? 0} keys tracked` : `${throttle.queued} queued`, `${rule.rejected} refused`])
+    }
+    for (const limit of rule.concurrency) rows.push([rule.rule, `concurrency ${limit.name}`, `${limit.inFlight} of ${limit.limit} in flight`, `${rule.rejected} refused`])
+    for (const breaker of rule.breakers) {
+      const window = breaker.window
+      const probes = breaker.state === 'half-open' ? `, probes ${breaker.probes.succeeded}+${breaker.probes.inFlight} of ${breaker.probes.of}` : ''
+      const ramp = breaker.rampPercent === null ? '' : `, ramping at ${breaker.rampPercent}%`
+      rows.push([rule.rule, `breaker ${breaker.name}`, `${breaker.state}: ${breaker.reason}${probes}${ramp}`, `${window.calls} calls, ${window.errors} errors, ${window.slow} slow in ${formatWindow(window.windowMs)}`])
+    }
+  }
+  const budget = live.retryBudget
+  return [
+    '  Live:',
+    ...(rows.length === 0 ? ['    <no limiter or breaker>'] : indent(indent(formatTable(['RULE', 'STRATEGY', 'STATE', 'COUNTS'], rows))).trimEnd().split('\n')),
+    `  Retry budget: ${budget.remaining} retries left now (${budget.retries} retries for ${budget.requests} requests lately)`
+  ]
+}
+
+function formatWindow (ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`
 }
 
 async function describeRuleCommand (client: ApiClient, kind: RuleKind, positionals: string[], namespace: string, format: 'table' | 'json' | 'yaml'): Promise<number> {
