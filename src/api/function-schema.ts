@@ -213,7 +213,7 @@ export const QueueTriggerSchema = Type.Object({
     max: Type.Optional(Duration('No retry waits longer than this.', TRIGGER_DEFAULTS.queue.backoff.max))
   }, { ...closed, description: 'Delays between attempts: exponential with full jitter, capped.' })),
   deadLetter: Type.Optional(Type.Object({
-    queue: Type.Optional(DnsLabel('Another queue of the namespace that receives a copy of each message that dies (with its reason in the `deadreason` attribute); the dead message stays in `roost dlq list` too.'))
+    queue: Type.Optional(DnsLabel('Another queue of the namespace (one a function declares; without one no copy is made) that receives a copy of each message its handler\'s answer kills, with attributes `deadqueue`, `deadid` and `deadreason`; the dead message stays in `roost dlq list` too.'))
   }, { ...closed, description: 'Where dead messages go besides the queue\'s own dead letters (`roost dlq`).' })),
   maxDepth: Type.Optional(Type.Integer({ description: 'Most messages waiting or in flight; a publish past it is refused with 429 and Retry-After.', minimum: 1, maximum: 1_000_000, default: TRIGGER_DEFAULTS.queue.maxDepth })),
   retention: Type.Optional(Duration(`How long a finished message is kept for its view, and how long its idempotency key refuses duplicates (${TRIGGER_BOUNDS.retention.min} to ${TRIGGER_BOUNDS.retention.max}).`, TRIGGER_DEFAULTS.queue.retention)),
