@@ -247,7 +247,12 @@ test('an async invocation is replayed as it came, with the event headers, and it
   const request = h.pending[0]?.request
   assert.equal(request?.method, 'PUT')
   assert.equal(request?.path, '/fn/api.shop/items/7?x=1')
-  assert.deepEqual(request?.headers, [['content-type', 'text/plain'], ['x-roost-event', 'invocation'], ['x-roost-event-token', 'e'.repeat(64)], ['x-roost-call-id', id]])
+  const created = new Date(h.fixture.store.get(id)?.createdAt ?? 0).toISOString()
+  assert.deepEqual(request?.headers, [
+    ['content-type', 'text/plain'],
+    ['ce-specversion', '1.0'], ['ce-id', id], ['ce-source', '/namespaces/shop/queues/async.api'], ['ce-type', 'dev.roost.async.invocation'], ['ce-time', created],
+    ['x-roost-event', 'invocation'], ['x-roost-event-token', 'e'.repeat(64)], ['x-roost-call-id', id]
+  ])
   assert.equal(String(request?.body), 'hello')
   await h.answerNext({ kind: 'answered', status: 201, headers: { 'content-type': 'text/plain', 'x-app': 'yes' }, body: Buffer.from('made') })
   const record = h.fixture.store.get(id)
@@ -291,3 +296,19 @@ async function waitUntil (check: () => boolean): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
+
+test('a cron firing is delivered with its record as ce-* headers; a batch of messages without them', async (t) => {
+  const h = harness(t, [consumer(), consumer({ queue: 'cron.tick', function: 'tick', event: 'scheduled', batch: 1 })], { orders: {}, 'cron.tick': {} })
+  const firing = { trigger: 'tick', cron: '* * * * *', timezone: 'UTC', scheduledTime: 60_000 }
+  const { id } = h.fixture.store.publishOne(NS, 'cron.tick', { kind: 'firing', body: firing, type: 'dev.roost.cron.fired', source: '/namespaces/shop/functions/tick' })
+  h.dispatcher.notify(NS, 'cron.tick')
+  h.publish(1)
+  await h.turn()
+  const scheduled = h.pending.find((p) => p.request.path === '/fn/tick.shop/')?.request
+  const created = new Date(h.fixture.store.get(id)?.createdAt ?? 0).toISOString()
+  assert.deepEqual(scheduled?.headers.filter(([name]) => name.startsWith('ce-')), [
+    ['ce-specversion', '1.0'], ['ce-id', id], ['ce-source', '/namespaces/shop/functions/tick'], ['ce-type', 'dev.roost.cron.fired'], ['ce-time', created]
+  ])
+  const batch = h.pending.find((p) => p.request.path === '/fn/fulfil.shop/')?.request
+  assert.deepEqual(batch?.headers.filter(([name]) => name.startsWith('ce-')), [])
+})
