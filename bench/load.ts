@@ -29,6 +29,12 @@ export interface LoadOptions {
    */
   check?: boolean
   expectBody?: string
+  /**
+   * Each request carries the next of these header sets, round-robin (wrk: a Lua
+   * `request` hook, so give the same shape of sets to every target compared).
+   * Names and values are printable ASCII.
+   */
+  headerSets?: ReadonlyArray<Readonly<Record<string, string>>>
   /** Called once the load is running, with wrk's pid (null for the in-process generator). */
   onStart?: (pid: number | null) => void
 }
@@ -91,17 +97,13 @@ export function describeErrors (errors: LoadErrors): string | null {
 
 // Counts, per wrk thread, the responses that are exactly 200 with the expected
 // body, and prints the sums at the end for the parser below.
-const CHECK_SCRIPT = `
-local threads = {}
-function setup(thread)
-  table.insert(threads, thread)
-end
-function init(args)
+const CHECK_INIT = `
   expected = args[1]
   ok = 0
   bad_status = 0
   bad_body = 0
-end
+`
+const CHECK_HOOKS = `
 function response(status, headers, body)
   if status ~= 200 then
     bad_status = bad_status + 1
@@ -121,14 +123,54 @@ function done(summary, latency, requests)
   io.write(string.format("ROOST_CHECK ok=%d status=%d body=%d\\n", ok_sum, status_sum, body_sum))
 end
 `
+// Requests built once per thread in init (wrk.format adds Host as wrk's own
+// request has it), then handed out round-robin: the hook does no formatting.
+const HEADER_SETS_INIT = `
+  for i, set in ipairs(header_sets) do
+    local headers = {}
+    for name, value in pairs(wrk.headers) do headers[name] = value end
+    for name, value in pairs(set) do headers[name] = value end
+    prepared[i] = wrk.format(nil, nil, headers)
+  end
+`
+const HEADER_SETS_HOOK = `
+function request()
+  next_request = next_request % #prepared + 1
+  return prepared[next_request]
+end
+`
+const PRINTABLE = /^[\x20-\x7e]*$/
+
+/** A Lua string literal of printable ASCII (the JSON escapes of `"` and `\\` are Lua's too). */
+function luaString (value: string): string {
+  if (!PRINTABLE.test(value)) throw new Error(`a wrk header name or value must be printable ASCII: ${JSON.stringify(value)}`)
+  return JSON.stringify(value)
+}
+
+export function wrkScript (options: { check: boolean, headerSets?: LoadOptions['headerSets'] }): string {
+  const sets = options.headerSets ?? []
+  const lines = ['local threads = {}', 'function setup(thread)', '  table.insert(threads, thread)', 'end']
+  if (sets.length > 0) {
+    const table = sets.map((set) => `{ ${Object.entries(set).map(([name, value]) => `[${luaString(name)}] = ${luaString(value)}`).join(', ')} }`)
+    lines.push(`header_sets = {\n  ${table.join(',\n  ')}\n}`, 'prepared = {}', 'next_request = 0')
+  }
+  lines.push('function init(args)')
+  if (options.check) lines.push(CHECK_INIT.slice(1, -1))
+  if (sets.length > 0) lines.push(HEADER_SETS_INIT.slice(1, -1))
+  lines.push('end')
+  if (sets.length > 0) lines.push(HEADER_SETS_HOOK.trim())
+  if (options.check) lines.push(CHECK_HOOKS.trim())
+  return `${lines.join('\n')}\n`
+}
 
 async function runWrk (wrk: string, options: LoadOptions): Promise<LoadResult> {
   const args = ['-t', String(options.threads), '-c', String(options.connections), '-d', `${options.durationSec}s`, '--latency']
   let scriptDir: string | null = null
-  if (options.check === true) {
+  const check = options.check === true
+  if (check || (options.headerSets?.length ?? 0) > 0) {
     scriptDir = mkdtempSync(join(tmpdir(), 'roost-bench-wrk-'))
-    const script = join(scriptDir, 'check.lua')
-    writeFileSync(script, CHECK_SCRIPT)
+    const script = join(scriptDir, 'load.lua')
+    writeFileSync(script, wrkScript({ check, headerSets: options.headerSets }))
     args.push('-s', script)
   }
   args.push(options.url)
@@ -201,6 +243,8 @@ async function runInProcess (options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = []
   const errors: LoadErrors = { connect: 0, read: 0, write: 0, timeout: 0, status: 0, body: 0 }
   let ok = 0
+  const sets = options.headerSets ?? []
+  let next = 0
   const started = process.hrtime.bigint()
   const end = started + BigInt(Math.round(options.durationSec * 1e9))
   options.onStart?.(null)
@@ -208,7 +252,8 @@ async function runInProcess (options: LoadOptions): Promise<LoadResult> {
     while (process.hrtime.bigint() < end) {
       const sent = process.hrtime.bigint()
       try {
-        const response = await pool.request({ path, method: 'GET' })
+        const headers = sets.length === 0 ? undefined : sets[next++ % sets.length]
+        const response = await pool.request({ path, method: 'GET', headers })
         const body = await response.body.text()
         latencies.push(Number(process.hrtime.bigint() - sent) / 1e6)
         if (response.statusCode !== 200) errors.status++

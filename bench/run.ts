@@ -8,11 +8,12 @@ import { coldStart } from './cold-start.js'
 import { elasticScaling } from './elastic-scaling.js'
 import { events } from './events.js'
 import { gatewayThroughput } from './gateway-throughput.js'
+import { governance } from './governance.js'
 import { chooseLoadGenerator } from './load.js'
 import { runtimeFrames } from './runtime-frames.js'
 import { BenchFailure, type Suite, type SuiteOptions } from './suite.js'
 
-const SUITES: Suite[] = [gatewayThroughput, runtimeFrames, coldStart, elasticScaling, events]
+const SUITES: Suite[] = [gatewayThroughput, runtimeFrames, coldStart, elasticScaling, governance, events]
 
 const USAGE = `usage: npm run bench -- [options]
 

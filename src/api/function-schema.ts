@@ -213,7 +213,7 @@ export const QueueTriggerSchema = Type.Object({
     max: Type.Optional(Duration('No retry waits longer than this.', TRIGGER_DEFAULTS.queue.backoff.max))
   }, { ...closed, description: 'Delays between attempts: exponential with full jitter, capped.' })),
   deadLetter: Type.Optional(Type.Object({
-    queue: Type.Optional(DnsLabel('Another queue of the namespace that receives a copy of each message that dies (with its reason in the `deadreason` attribute); the dead message stays in `roost dlq list` too.'))
+    queue: Type.Optional(DnsLabel('Another queue of the namespace (one a function declares; without one no copy is made) that receives a copy of each message its handler\'s answer kills, with attributes `deadqueue`, `deadid` and `deadreason`; the dead message stays in `roost dlq list` too.'))
   }, { ...closed, description: 'Where dead messages go besides the queue\'s own dead letters (`roost dlq`).' })),
   maxDepth: Type.Optional(Type.Integer({ description: 'Most messages waiting or in flight; a publish past it is refused with 429 and Retry-After.', minimum: 1, maximum: 1_000_000, default: TRIGGER_DEFAULTS.queue.maxDepth })),
   retention: Type.Optional(Duration(`How long a finished message is kept for its view, and how long its idempotency key refuses duplicates (${TRIGGER_BOUNDS.retention.min} to ${TRIGGER_BOUNDS.retention.max}).`, TRIGGER_DEFAULTS.queue.retention)),
@@ -237,6 +237,17 @@ export const TriggerSchema = Type.Object({
   queue: Type.Optional(QueueTriggerSchema),
   cron: Type.Optional(CronTriggerSchema)
 }, { ...closed, description: 'One event source of the function: `queue:` or `cron:` (exactly one).' })
+
+// One mapping with either key, as TriggerSchema: a destination is `queue:` or `function:` (exactly one).
+export const AsyncDestinationSchema = Type.Object({
+  queue: Type.Optional(DnsLabel('A queue of the namespace that a function declares in its spec.triggers; it receives the result as a JSON message. Not declared when the result comes: the result is dropped, with a Warning event on this function.')),
+  function: Type.Optional(DnsLabel('A function of the same namespace; the result is its async call (POST, the result as JSON body).'))
+}, { ...closed, description: 'Where a result goes: `queue:` or `function:` (exactly one). It gets the JSON an X-Callback-Url gets: callId, status, statusCode, headers, body, attempts.' })
+
+export const AsyncSchema = Type.Object({
+  onSuccess: Type.Optional(AsyncDestinationSchema),
+  onFailure: Type.Optional(AsyncDestinationSchema)
+}, { ...closed, description: 'Where the results of async calls of this function go, besides an X-Callback-Url: onSuccess for a succeeded call, onFailure for a failed or expired one. A result that is itself a destination delivery more than 3 hops deep goes nowhere.' })
 
 export const TrafficTargetSchema = Type.Object({
   version: Type.Integer({ description: 'Version number (the N of vN) that receives this share.', minimum: 1 }),
@@ -284,7 +295,8 @@ export const FunctionSpecSchema = Type.Object({
     maxItems: 10
   })),
   governance: Type.Optional(GovernanceSchema),
-  triggers: Type.Optional(Type.Array(TriggerSchema, { description: 'Events besides HTTP requests that run the function: queues it consumes and schedules it runs on.', maxItems: 20 }))
+  triggers: Type.Optional(Type.Array(TriggerSchema, { description: 'Events besides HTTP requests that run the function: queues it consumes and schedules it runs on.', maxItems: 20 })),
+  async: Type.Optional(AsyncSchema)
 }, { ...closed, description: 'What the function runs and how it is served.' })
 
 export const FunctionManifestSchema = Type.Object({
@@ -349,6 +361,16 @@ export interface FunctionSpec {
   governance?: GovernanceSpec
   // Absent when the manifest has none.
   triggers?: FunctionTrigger[]
+  // Absent when the manifest has none (or an empty one).
+  async?: AsyncSpec
+}
+
+/** Normalized: exactly one of the two. */
+export type AsyncDestination = { queue: string } | { function: string }
+
+export interface AsyncSpec {
+  onSuccess?: AsyncDestination
+  onFailure?: AsyncDestination
 }
 
 /** Normalized: exactly one of the two, with its defaults filled. */

@@ -20,7 +20,7 @@ export type { CronTriggerLimits, QueueTriggerLimits, TriggerLimits } from './tri
 export { parseDuration, parseMemory, formatDuration } from './quantities.js'
 export { functionJsonSchema } from './schema-document.js'
 export { API_VERSION, FUNCTION_KIND, FunctionManifestSchema } from './function-schema.js'
-export type { FunctionManifest, FunctionResource, FunctionSpec, FunctionSource, ScaleSpec, HttpSpec, HttpAuth, HmacAuthSpec, JwtAuthSpec, TrafficTarget, FunctionTrigger, QueueTriggerSpec, CronTriggerSpec, CronOverlap, CronCatchUp } from './function-schema.js'
+export type { FunctionManifest, FunctionResource, FunctionSpec, FunctionSource, ScaleSpec, HttpSpec, HttpAuth, HmacAuthSpec, JwtAuthSpec, TrafficTarget, FunctionTrigger, AsyncSpec, AsyncDestination, QueueTriggerSpec, CronTriggerSpec, CronOverlap, CronCatchUp } from './function-schema.js'
 // Caller identity: what the control plane puts in a function's FunctionPolicy.auth.
 export { SECRET_KIND } from './secret-refs.js'
 export { API_KEY_KIND, apiKeyRecordsOf, authSecretNamesOf, callerAuthOf, compileCallerAuth } from './caller-auth.js'

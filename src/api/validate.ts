@@ -8,7 +8,7 @@ import { compileInline } from '../governance/index.js'
 import {
   API_VERSION, DNS_LABEL_PATTERN, DURATION_PATTERN, ENV_NAME_PATTERN, FUNCTION_BOUNDS, FUNCTION_DEFAULTS,
   FUNCTION_KIND, FunctionManifestSchema, HTTP_PATH_PATTERN, LABEL_KEY_PATTERN, MEMORY_PATTERN, RESERVED_HTTP_PATHS, RESERVED_HTTP_PREFIXES, TIME_OF_DAY_PATTERN,
-  type FunctionManifest, type FunctionResource, type FunctionSource, type HttpSpec, type ScaleSpec
+  type AsyncDestination, type AsyncSpec, type FunctionManifest, type FunctionResource, type FunctionSource, type HttpSpec, type ScaleSpec
 } from './function-schema.js'
 import { authProblems, normalizeAuth } from './auth-rules.js'
 import { GOVERNANCE_EXPLAINERS } from './governance-schema.js'
@@ -80,7 +80,8 @@ function ruleProblems (doc: Doc): FieldProblem[] {
     ...httpPathRules(recordAt(spec, 'http')?.path),
     ...authProblems(recordAt(spec, 'http')?.auth),
     ...trafficRules(spec.traffic),
-    ...triggerProblems(spec)
+    ...triggerProblems(spec),
+    ...asyncProblems(recordAt(spec, 'async'))
   ]
 }
 
@@ -183,6 +184,17 @@ function duplicates (entries: Doc[], key: string, message: (value: unknown) => s
   return problems
 }
 
+function asyncProblems (spec: Doc | undefined): FieldProblem[] {
+  const problems: FieldProblem[] = []
+  for (const when of ['onSuccess', 'onFailure'] as const) {
+    const destination = recordAt(spec, when)
+    if (destination === undefined) continue
+    const kinds = ['queue', 'function'].filter((kind) => destination[kind] !== undefined)
+    if (kinds.length !== 1) problems.push({ field: `spec.async.${when}`, message: `a destination is exactly one of queue: NAME or function: NAME, got ${kinds.length === 0 ? 'neither' : 'both'}` })
+  }
+  return problems
+}
+
 function governanceProblems (m: FunctionManifest): FieldProblem[] {
   const problems: FieldProblem[] = []
   if (m.spec.governance !== undefined) compileInline(m.spec.governance, (field, message) => problems.push({ field, message }))
@@ -216,7 +228,21 @@ function normalize (m: FunctionManifest): FunctionResource {
   if (spec.traffic !== undefined) resource.spec.traffic = spec.traffic.map((t) => ({ ...t }))
   if (spec.governance !== undefined) resource.spec.governance = structuredClone(spec.governance)
   if (spec.triggers !== undefined && spec.triggers.length > 0) resource.spec.triggers = normalizeTriggers(spec.triggers)
+  const async = normalizeAsync(spec.async)
+  if (async !== undefined) resource.spec.async = async
   return resource
+}
+
+function normalizeAsync (async: FunctionManifest['spec']['async']): AsyncSpec | undefined {
+  if (async === undefined) return undefined
+  const normalized: AsyncSpec = {}
+  if (async.onSuccess !== undefined) normalized.onSuccess = normalizeDestination(async.onSuccess)
+  if (async.onFailure !== undefined) normalized.onFailure = normalizeDestination(async.onFailure)
+  return normalized.onSuccess === undefined && normalized.onFailure === undefined ? undefined : normalized
+}
+
+function normalizeDestination (destination: { queue?: string, function?: string }): AsyncDestination {
+  return destination.queue !== undefined ? { queue: destination.queue } : { function: destination.function as string }
 }
 
 function normalizeSource (source: FunctionManifest['spec']['source']): FunctionSource {

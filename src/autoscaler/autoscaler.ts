@@ -368,7 +368,7 @@ const REASON_TEXT: Record<ScalingDecision['reason'], string> = {
   floor: 'the floor (min, schedule or rollout) rose',
   max: 'above max',
   'scale-down': `demand stayed lower for the scale-down delay`,
-  idle: 'no request (and no queued message) for the scale-down delay',
+  idle: 'no request for the scale-down delay',
   hold: 'no change',
   capped: 'the CPU cap',
   undo: 'a scale-up added no throughput'

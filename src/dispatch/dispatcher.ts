@@ -6,7 +6,7 @@
 // delay, a batch's wait, a lease that runs out).
 import { randomBytes } from 'node:crypto'
 import type { EventStore, LeasedRecord, RecordState, Settlement, WallClock } from '../events/index.js'
-import { decodeBody, systemWallClock } from '../events/index.js'
+import { decodeBody, recordCloudEventHeaders, systemWallClock } from '../events/index.js'
 import { invocationDelivery, readStoredRequest } from '../invocations/index.js'
 import { nextBatchSize, inFlightLimit } from './capacity.js'
 import type { DeliveryAnswer, DeliveryFunction, DeliveryRequest, QueueConsumer } from './consumer.js'
@@ -314,10 +314,13 @@ export class Dispatcher {
       const replay = invocationDelivery(first, stored, this.eventToken)
       return { method: replay.method, path: replay.path, headers: replay.headers, body: replay.body, timeoutMs: consumer.deliveryTimeoutMs }
     }
+    const headers: Array<[string, string]> = [['content-type', 'application/json'], ['x-roost-event', consumer.event], ['x-roost-event-token', this.eventToken]]
+    // A firing is one event: its record's attributes as ce-* headers. A batch of messages is many; each carries its own in the body.
+    if (consumer.event !== 'queue') headers.push(...recordCloudEventHeaders(first))
     return {
       method: 'POST',
       path: `/fn/${consumer.function}.${consumer.namespace}/`,
-      headers: [['content-type', 'application/json'], ['x-roost-event', consumer.event], ['x-roost-event-token', this.eventToken]],
+      headers,
       body: consumer.event === 'queue' ? queueDeliveryBody(consumer.queue, records) : scheduledDeliveryBody(first),
       timeoutMs: consumer.deliveryTimeoutMs
     }

@@ -35,4 +35,5 @@ export { SPEC_VERSION, REQUIRED_ATTRIBUTES, OPTIONAL_ATTRIBUTES, validateAttribu
 export type { CloudEventAttributes, ExtensionValue } from './cloud-event.js'
 export { receiveCloudEvent, cloudEventHeaders, percentEncode } from './cloud-event-http.js'
 export type { HeaderMap, ReceivedCloudEvent } from './cloud-event-http.js'
-export { recordCloudEvent } from './record-cloud-event.js'
+export { recordCloudEvent, recordCloudEventHeaders } from './record-cloud-event.js'
+export type { RecordAttributes } from './record-cloud-event.js'

@@ -54,6 +54,8 @@ export interface GovernanceEvents {
 /** Rejections of one rule and cause closer together than this are one burst: one event. */
 const BURST_GAP_MS = 10_000
 const NO_RULES: readonly RuleRuntime[] = []
+/** Longest header or query value a keyed limit counts by. */
+const MAX_KEY_LENGTH = 256
 
 interface Limit<L extends KeyedState> {
   name: string
@@ -287,9 +289,14 @@ function keyOf (key: LimitKey, request: GovernedRequest): string {
     case 'route': return pathOf(request.functionPath)
     case 'caller': return request.caller
     case 'ip': return request.ip
-    case 'header': return headerValue(request.rawHeaders, key.name) ?? ''
-    case 'query': return queryValue(request.url, key.name) ?? ''
+    case 'header': return bounded(headerValue(request.rawHeaders, key.name) ?? '')
+    case 'query': return bounded(queryValue(request.url, key.name) ?? '')
   }
+}
+
+/** A caller-chosen value is cut to MAX_KEY_LENGTH: a key names a counter, it is not a place to store 16 KiB per entry. */
+function bounded (value: string): string {
+  return value.length > MAX_KEY_LENGTH ? value.slice(0, MAX_KEY_LENGTH) : value
 }
 
 function pathOf (url: string): string {

@@ -41,8 +41,8 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'x-roost-caller', 'x-roost-lane', 'x-roost-call'
 ])
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
-/** Longest header or query value a keyed limit counts by; longer ones are cut (a key is not a store). */
-const MAX_KEY_LENGTH = 256
+/** Spare admissions kept; past it they are left to the collector. */
+const MAX_SPARE_ADMISSIONS = 1024
 // Only names of these lengths need the lower-casing below.
 const INSPECTED_HEADER_LENGTHS = new Set([...DROPPED_REQUEST_HEADERS, 'host'].map((name) => name.length))
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/
@@ -168,6 +168,8 @@ export class Gateway implements CallOwner {
   /** Governance series: rejections by function, cause and rule; retries. */
   private readonly rejections = new Map<string, number>()
   private retriesTotal = 0
+  /** Admissions handed back, for the next governed requests. */
+  private readonly spareAdmissions: Admission[] = []
 
   constructor (private readonly options: GatewayOptions, private readonly report: (message: GatewayReport) => void) {
     this.bodyLimit = options.bodyLimit
@@ -344,9 +346,11 @@ export class Gateway implements CallOwner {
     if (governance !== null) {
       governance.retryBudget.recordRequest(now)
       if (governance.hasRules && !authAfterBody) {
-        admission = newAdmission()
+        admission = this.takeAdmission()
         const rejection = governance.admit(this.governedRequest(req, match.path, caller), now, admission)
         if (rejection !== null) {
+          // A refusal hands back what it held as it is made: the admission is empty again.
+          this.spareAdmission(admission)
           this.reject(req, res, state, rejection, requestId, match.path, match.prefix, caller, lane, deadline)
           return
         }
@@ -602,6 +606,16 @@ export class Gateway implements CallOwner {
     return call
   }
 
+  /** An empty admission: a spare one if there is one (governed requests allocate none in the steady state). */
+  private takeAdmission (): Admission {
+    return this.spareAdmissions.pop() ?? newAdmission()
+  }
+
+  private spareAdmission (admission: Admission): void {
+    admission.waitMs = 0
+    if (this.spareAdmissions.length < MAX_SPARE_ADMISSIONS) this.spareAdmissions.push(admission)
+  }
+
   /** The reused facts a function's rules read of a request. */
   private governedRequest (req: CallRequest, functionPath: string, caller: string): GovernedRequest {
     const governed = this.governed
@@ -658,12 +672,13 @@ export class Gateway implements CallOwner {
     call.caller = result.caller
     const governance = call.governance
     if (governance === null || !governance.hasRules) return true
-    const admission = newAdmission()
+    const admission = this.takeAdmission()
     const rejection = governance.admit(this.governedRequest(call.req, call.path, call.caller), now, admission)
     if (rejection === null) {
       call.admission = admission
       return true
     }
+    this.spareAdmission(admission)
     this.finish(call, now)
     this.countRejection(governance.fn, rejection)
     this.answerRejection(call.res, rejection, call.requestId)
@@ -858,6 +873,7 @@ export class Gateway implements CallOwner {
       // The call's own time: a wait for a cold start is not the function being slow.
       const duration = call.sentAt > 0 ? now - call.sentAt : 0
       call.governance?.finish(admission, outcomeOf(status, byGateway, false), duration, now)
+      this.spareAdmission(admission)
     }
   }
 
@@ -867,6 +883,7 @@ export class Gateway implements CallOwner {
     if (admission === null) return
     call.admission = null
     call.governance?.finish(admission, 'ignored', 0, now)
+    this.spareAdmission(admission)
   }
 
   /** Answers a call the gateway gave up on (already finished) with its own problem, or its rule's fallback for the cause. */

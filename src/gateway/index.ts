@@ -13,6 +13,9 @@ export type {
   TrafficTarget, VersionMetrics
 } from './routing-table.js'
 export type { FunctionGovernanceState, RuleState } from './function-governance.js'
+// The per-function rules as the gateway runs them, for benchmarks that time their own work per request.
+export { FunctionGovernance, newAdmission } from './function-governance.js'
+export type { Admission, GovernedRequest } from './function-governance.js'
 
 export interface GatewayStartOptions extends GatewayOptions {
   /**

@@ -3,14 +3,17 @@
 // async queue, and answered 202 with where its result will be, or, when the
 // caller asked to wait, with the result itself once the record settles within
 // the wait. When the dispatcher settles an invocation record it says so
-// (`settled`): waiters wake, and a final result goes to the X-Callback-Url.
+// (`settled`): waiters wake, and a final result goes to the X-Callback-Url
+// and to the function's spec.async destination (a queue, or another
+// function's async call, stored as any async call is).
 import { NotFoundError, problemTitle } from '../errors/index.js'
 import { invocationView, type EventStore, type PublishResult, type RecordView } from '../events/index.js'
 import type { AsyncInvocationRequest, ControlAnswer } from '../gateway/index.js'
-import { declareAsyncQueue } from './async-queue.js'
-import { sendInvocationCallback, type CallbackOptions, type CallbackOutcome } from './callback-sender.js'
+import { declareAsyncQueue, isAsyncQueue } from './async-queue.js'
+import { callbackHeaders, sendInvocationCallback, type CallbackOptions, type CallbackOutcome } from './callback-sender.js'
 import { errorAnswer, jsonAnswer } from './control-answers.js'
-import { invocationResult } from './invocation-result.js'
+import { invocationResult, type InvocationResult } from './invocation-result.js'
+import { describeDestination, hopsOf, HOPS_ATTRIBUTE, MAX_DESTINATION_HOPS, routeResult, type ResultDestination, type ResultDestinations } from './result-destination.js'
 import { storedRequestOf } from './stored-request.js'
 
 export interface AsyncInvocationsOptions {
@@ -19,12 +22,28 @@ export interface AsyncInvocationsOptions {
   /** A callback was sent (or given up on). */
   onCallback?: (id: string, outcome: CallbackOutcome) => void
   callbacks?: Omit<CallbackOptions, 'signal' | 'retryUntil'>
+  /** A function's spec.async; undefined when there is no such function (a destination naming it is dropped). */
+  functionOf?: (namespace: string, name: string) => { async?: ResultDestinations } | undefined
+  /** A result went to its destination, or could not (or was too many hops deep to go on). */
+  onDestination?: (outcome: DestinationOutcome) => void
   /** How long close() lets callbacks in flight finish before it cuts them off. Default 2 s. */
   closeGraceMs?: number
   /** How often waiting callers look at their record, in case no `settled` comes. Default 100 ms. */
   pollMs?: number
   /** Callers waiting at once; past it a new one is answered 202 at once. Default 1000. */
   maxWaiters?: number
+}
+
+export interface DestinationOutcome {
+  namespace: string
+  /** The function whose result it is. */
+  function: string
+  callId: string
+  /** `queue NS/NAME` or `function NS/NAME`. */
+  destination: string
+  delivered: boolean
+  /** Why it was not delivered. */
+  reason?: string
 }
 
 interface Waiter {
@@ -55,22 +74,12 @@ export class AsyncInvocations {
 
   /** Stores the call; answers 202 at once, or once the record settles or the wait runs out. Never rejects. */
   submit (request: AsyncInvocationRequest): Promise<ControlAnswer> {
-    let queue: string
     let published: PublishResult
     try {
-      queue = declareAsyncQueue(this.events, request.namespace, request.function)
-      published = this.events.publishOne(request.namespace, queue, {
-        kind: 'invocation',
-        body: storedRequestOf(request),
-        // An Idempotency-Key makes a repeated call the same invocation, within the queue's retention.
-        key: idempotencyKeyOf(request.headers),
-        source: `/namespaces/${request.namespace}/functions/${request.function}`,
-        subject: request.path.split('?')[0]
-      })
+      published = this.store(request, {})
     } catch (err) {
       return Promise.resolve(errorAnswer(err, request.requestId))
     }
-    if (published.outcome !== 'duplicate') this.options.onSubmitted?.(request.namespace, queue)
     const record = published.outcome === 'duplicate' ? this.events.get(published.id) : undefined
     if (request.waitMs <= 0 || this.waiters.size >= this.maxWaiters || this.stopping.signal.aborted) {
       return Promise.resolve(record === undefined ? accepted(request.namespace, published.id, 'queued') : this.answerOf(record))
@@ -95,6 +104,7 @@ export class AsyncInvocations {
     if (invocationResult(record) === undefined) return
     for (const waiter of this.waiters) if (waiter.id === id) this.answer(waiter, this.answerOf(record))
     this.sendCallback(record)
+    this.sendToDestination(record)
   }
 
   /**
@@ -111,6 +121,85 @@ export class AsyncInvocations {
     clearTimeout(timer)
     this.cutting.abort()
     await Promise.all(this.callbacks)
+  }
+
+  /** Stores the call as an invocation record of its function's async queue (throws what the store refuses). */
+  private store (request: AsyncInvocationRequest, attributes: Record<string, string>): PublishResult {
+    const queue = declareAsyncQueue(this.events, request.namespace, request.function)
+    const published = this.events.publishOne(request.namespace, queue, {
+      kind: 'invocation',
+      body: storedRequestOf(request),
+      // An Idempotency-Key makes a repeated call the same invocation, within the queue's retention.
+      key: idempotencyKeyOf(request.headers),
+      source: `/namespaces/${request.namespace}/functions/${request.function}`,
+      subject: request.path.split('?')[0],
+      attributes
+    })
+    if (published.outcome !== 'duplicate') this.options.onSubmitted?.(request.namespace, queue)
+    return published
+  }
+
+  /** The final result to the function's spec.async destination, if it has one for this status. */
+  private sendToDestination (record: RecordView): void {
+    const result = invocationResult(record)
+    if (result === undefined || this.options.functionOf === undefined) return
+    const route = routeResult(result, this.options.functionOf(record.namespace, result.function)?.async, hopsOf(record.attributes))
+    if (route.kind === 'none') return
+    const outcome: DestinationOutcome = { namespace: record.namespace, function: result.function, callId: record.id, destination: describeDestination(record.namespace, route.destination), delivered: false }
+    if (route.kind === 'too-deep') {
+      outcome.reason = `the result is already a destination delivery ${route.hops} hops deep (at most ${MAX_DESTINATION_HOPS}): not passed on, so that destinations cannot loop`
+    } else {
+      try {
+        outcome.reason = this.deliverResult(result, route.destination, route.hops)
+        outcome.delivered = outcome.reason === undefined
+      } catch (err) {
+        outcome.reason = err instanceof Error ? err.message : String(err)
+      }
+    }
+    this.options.onDestination?.(outcome)
+  }
+
+  /**
+   * Publishes the result (the callback's JSON) into the queue, or stores it as
+   * the function's async call; a settlement told twice makes a duplicate, not a
+   * second delivery. Answers why it could not, or undefined once it did.
+   */
+  private deliverResult (result: InvocationResult, destination: ResultDestination, hops: number): string | undefined {
+    const namespace = result.namespace
+    const key = `${result.callId}/result`
+    const attributes = { [HOPS_ATTRIBUTE]: String(hops) }
+    if ('queue' in destination) {
+      if (isAsyncQueue(destination.queue) || this.events.queuePolicy(namespace, destination.queue) === undefined) {
+        return `no function of namespace ${namespace} declares queue ${destination.queue} in its spec.triggers: the result is dropped`
+      }
+      const published = this.events.publishOne(namespace, destination.queue, {
+        body: result,
+        key,
+        source: `/namespaces/${namespace}/functions/${result.function}`,
+        type: `dev.roost.async.${result.status}`,
+        subject: result.callId,
+        attributes
+      })
+      if (published.outcome !== 'duplicate') this.options.onSubmitted?.(namespace, destination.queue)
+      return undefined
+    }
+    if (this.options.functionOf?.(namespace, destination.function) === undefined) {
+      return `there is no function ${destination.function} in namespace ${namespace}: the result is dropped`
+    }
+    const ce = Object.entries(callbackHeaders(result)).filter(([name]) => name.startsWith('ce-'))
+    this.store({
+      namespace,
+      function: destination.function,
+      method: 'POST',
+      path: '/',
+      headers: [['content-type', 'application/json'], ['idempotency-key', key], ...ce],
+      body: Buffer.from(JSON.stringify(result)),
+      callbackUrl: undefined,
+      caller: `fn:${namespace}/${result.function}`,
+      requestId: key,
+      waitMs: 0
+    }, attributes)
+    return undefined
   }
 
   private sendCallback (record: RecordView): void {

@@ -1,10 +1,12 @@
 // The invocations part: the control plane's handlers of what the gateway
 // hands over (a function's publish, an async call), the format of an
 // invocation record and its delivery, the result of a finished one, and the
-// X-Callback-Url sender. The dispatcher (delivery of records) uses
+// X-Callback-Url sender and spec.async's destinations. The dispatcher (delivery of records) uses
 // invocationDelivery, sendInvocationCallback and AsyncInvocations.settled.
 export { AsyncInvocations, locationOf } from './async-invocations.js'
-export type { AsyncInvocationsOptions } from './async-invocations.js'
+export type { AsyncInvocationsOptions, DestinationOutcome } from './async-invocations.js'
+export { describeDestination, hopsOf, HOPS_ATTRIBUTE, MAX_DESTINATION_HOPS, routeResult } from './result-destination.js'
+export type { DestinationRoute, ResultDestination, ResultDestinations } from './result-destination.js'
 export { ASYNC_QUEUE_POLICY, asyncQueueName, declareAsyncQueue, functionOfAsyncQueue, isAsyncQueue } from './async-queue.js'
 export { sendInvocationCallback, callbackHeaders } from './callback-sender.js'
 export type { CallbackOptions, CallbackOutcome } from './callback-sender.js'

@@ -2,6 +2,7 @@
 // (JSON) of a record of kind `invocation` in the function's async queue. This
 // is the format the dispatcher replays (docs/event-delivery.md, "The
 // invocation record"); version 1.
+import { recordCloudEventHeaders, type RecordAttributes } from '../events/index.js'
 import type { AsyncInvocationRequest } from '../gateway/index.js'
 
 export const STORED_REQUEST_VERSION = 1
@@ -67,13 +68,25 @@ export interface InvocationDelivery {
  * run's event token, the record's id as x-roost-call-id (it is the request id
  * too, so the attempt's logs are found by it) and the original caller.
  */
-export function invocationDelivery (record: { id: string, namespace: string }, stored: StoredRequest, eventToken: string): InvocationDelivery {
+export function invocationDelivery (record: RecordAttributes & { namespace: string }, stored: StoredRequest, eventToken: string): InvocationDelivery {
   const headers: Array<[string, string]> = [
     ...stored.headers,
+    // A call that was itself a CloudEvent keeps its own attributes: mixing in the record's would describe neither event.
+    ...(isCloudEvent(stored.headers) ? [] : recordCloudEventHeaders(record)),
     ['x-roost-event', 'invocation'],
     ['x-roost-event-token', eventToken],
     ['x-roost-call-id', record.id]
   ]
   if (stored.caller !== null) headers.push(['x-roost-caller', stored.caller])
   return { method: stored.method, path: `/fn/${stored.function}.${record.namespace}${stored.path}`, headers, body: Buffer.from(stored.body, 'base64') }
+}
+
+/** Binary mode (ce-specversion) or structured mode (application/cloudevents+json, converted by the gateway but checked all the same). */
+function isCloudEvent (headers: ReadonlyArray<[string, string]>): boolean {
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase()
+    if (lower === 'ce-specversion') return true
+    if (lower === 'content-type' && value.toLowerCase().startsWith('application/cloudevents')) return true
+  }
+  return false
 }

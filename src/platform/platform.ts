@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
-import { createApiServer, type LiveView } from '../api/index.js'
+import { createApiServer, type FunctionSpec, type LiveView } from '../api/index.js'
 import { Autoscaler, MachineCpu, type ScalingDecision } from '../autoscaler/index.js'
 import { BundleFiles, FunctionController } from '../controllers/index.js'
 import { StartupError } from '../errors/index.js'
@@ -9,7 +9,7 @@ import { EventStore } from '../events/index.js'
 import { GatewayHandle, type FunctionGovernanceState } from '../gateway/index.js'
 import { PlatformCallKey } from '../governance/index.js'
 import { InstanceManager, LocalProcessDriver, versionKey } from '../instances/index.js'
-import { AsyncInvocations, answerPublish, declareAsyncQueue } from '../invocations/index.js'
+import { AsyncInvocations, answerPublish, declareAsyncQueue, type DestinationOutcome } from '../invocations/index.js'
 import { NamespaceIdentities } from '../isolation/index.js'
 import { ControlPlaneMetrics, joinExpositions } from '../metrics/index.js'
 import { Store } from '../store/index.js'
@@ -122,8 +122,15 @@ export class Platform {
       const callKey = PlatformCallKey.generate()
       // And one secret per run proves a request is an event delivery of this control plane.
       const eventToken = randomBytes(32).toString('hex')
+      // Set once recordEvent exists: a result dropped on the way to its destination is a Warning event of its function.
+      let destinationDropped = (outcome: DestinationOutcome): void => { logger.warn(outcome, 'result not delivered to its destination') }
       const asyncInvocations = new AsyncInvocations(events, {
         onSubmitted: (namespace, queue) => eventHooks.onPublished(namespace, queue),
+        functionOf: (namespace, name) => store.getResource<FunctionSpec>('Function', namespace, name)?.spec,
+        onDestination: (outcome) => {
+          if (outcome.delivered) logger.info({ invocation: outcome.callId, destination: outcome.destination }, 'result delivered to its destination')
+          else destinationDropped(outcome)
+        },
         onCallback: (id, outcome) => {
           if (outcome.delivered) logger.info({ invocation: id, callback: outcome.url, tries: outcome.tries }, 'callback delivered')
           else logger.warn({ invocation: id, callback: outcome.url, tries: outcome.tries, status: outcome.status, error: outcome.error }, 'callback not delivered')
@@ -154,6 +161,7 @@ export class Platform {
         // A Warning event is a problem someone should look at: it is logged as one.
         logger[type === 'Warning' ? 'warn' : 'info']({ event: { namespace, function: name, type, reason } }, message)
       }
+      destinationDropped = (outcome) => recordEvent(outcome.namespace, outcome.function, 'Warning', 'ResultNotDelivered', `invocation ${outcome.callId}: result not delivered to ${outcome.destination}: ${outcome.reason ?? 'unknown'}`)
       const driver = new LocalProcessDriver({ home: home.root, ...options.isolation })
       // A namespace keeps its uid across restarts: files its instances wrote stay its own.
       const identities = new NamespaceIdentities({ known: readNamespaceUids(store), persist: (namespace, uid) => writeNamespaceUid(store, namespace, uid) })

@@ -41,7 +41,7 @@ function deepFreeze<T> (value: T): T {
 }
 
 describe('valid manifests', () => {
-  test('the example of DESIGN.md (without triggers) is accepted as written', () => {
+  test('the example of DESIGN.md is accepted as written, triggers included', () => {
     const [document] = parseManifests(designExample)
     const fn = validateFunction(document?.doc)
     assert.equal(fn.metadata.name, 'hello')
@@ -50,6 +50,7 @@ describe('valid manifests', () => {
     assert.deepEqual(fn.spec.scale, { min: 0, max: 20, metric: 'concurrency', target: 10, utilization: 0.7, window: '60s', scaleDownDelay: '30s' })
     assert.deepEqual(fn.spec.http, { path: '/hello', auth: 'none' })
     assert.deepEqual(fn.spec.traffic, [{ version: 3, percent: 90 }, { version: 4, percent: 10, tag: 'canary' }])
+    assert.deepEqual(fn.spec.triggers?.map((t) => 'cron' in t ? t.cron.schedule : t.queue.name), ['*/5 * * * *', 'orders'])
   })
 
   test('a minimal manifest comes back with every default filled in', () => {

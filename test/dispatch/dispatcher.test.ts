@@ -247,7 +247,12 @@ test('an async invocation is replayed as it came, with the event headers, and it
   const request = h.pending[0]?.request
   assert.equal(request?.method, 'PUT')
   assert.equal(request?.path, '/fn/api.shop/items/7?x=1')
-  assert.deepEqual(request?.headers, [['content-type', 'text/plain'], ['x-roost-event', 'invocation'], ['x-roost-event-token', 'e'.repeat(64)], ['x-roost-call-id', id]])
+  const created = new Date(h.fixture.store.get(id)?.createdAt ?? 0).toISOString()
+  assert.deepEqual(request?.headers, [
+    ['content-type', 'text/plain'],
+    ['ce-specversion', '1.0'], ['ce-id', id], ['ce-source', '/namespaces/shop/queues/async.api'], ['ce-type', 'dev.roost.async.invocation'], ['ce-time', created],
+    ['x-roost-event', 'invocation'], ['x-roost-event-token', 'e'.repeat(64)], ['x-roost-call-id', id]
+  ])
   assert.equal(String(request?.body), 'hello')
   await h.answerNext({ kind: 'answered', status: 201, headers: { 'content-type': 'text/plain', 'x-app': 'yes' }, body: Buffer.from('made') })
   const record = h.fixture.store.get(id)
@@ -263,4 +268,47 @@ test('an invocation record that is not a stored request is dead at once, without
   assert.equal(h.pending.length, 0)
   assert.equal(h.fixture.store.get(id)?.state, 'dead')
   assert.equal(h.fixture.store.get(id)?.deadReason, 'the record is not a stored request this platform can replay')
+})
+
+test('a delivery that runs long renews its leases: they do not run out while the handler works', async (t) => {
+  // A lease of 750 ms is renewed about every 250 ms of real time; the manual clock says how far each renewal reaches.
+  const h = harness(t, [consumer({ leaseMs: 750 })])
+  const [id] = h.publish(1)
+  await h.turn()
+  const { store, clock } = h.fixture
+  const first = store.get(id as string)?.leaseExpiresAt
+  assert.equal(first, clock.time + 750)
+  for (let round = 0; round < 3; round++) {
+    clock.advance(600)
+    const before = store.get(id as string)?.leaseExpiresAt
+    await waitUntil(() => (store.get(id as string)?.leaseExpiresAt ?? 0) > (before ?? 0))
+    assert.equal(store.get(id as string)?.leaseExpiresAt, clock.time + 750, 'renewed to a full lease from now')
+  }
+  assert.equal(store.recoverExpiredLeases(), 0, '1.8 s after the lease was taken, it is still held')
+  await h.answerNext(ackAll)
+  assert.equal(store.get(id as string)?.state, 'succeeded')
+})
+
+async function waitUntil (check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail('no renewal within 10 s')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+test('a cron firing is delivered with its record as ce-* headers; a batch of messages without them', async (t) => {
+  const h = harness(t, [consumer(), consumer({ queue: 'cron.tick', function: 'tick', event: 'scheduled', batch: 1 })], { orders: {}, 'cron.tick': {} })
+  const firing = { trigger: 'tick', cron: '* * * * *', timezone: 'UTC', scheduledTime: 60_000 }
+  const { id } = h.fixture.store.publishOne(NS, 'cron.tick', { kind: 'firing', body: firing, type: 'dev.roost.cron.fired', source: '/namespaces/shop/functions/tick' })
+  h.dispatcher.notify(NS, 'cron.tick')
+  h.publish(1)
+  await h.turn()
+  const scheduled = h.pending.find((p) => p.request.path === '/fn/tick.shop/')?.request
+  const created = new Date(h.fixture.store.get(id)?.createdAt ?? 0).toISOString()
+  assert.deepEqual(scheduled?.headers.filter(([name]) => name.startsWith('ce-')), [
+    ['ce-specversion', '1.0'], ['ce-id', id], ['ce-source', '/namespaces/shop/functions/tick'], ['ce-type', 'dev.roost.cron.fired'], ['ce-time', created]
+  ])
+  const batch = h.pending.find((p) => p.request.path === '/fn/fulfil.shop/')?.request
+  assert.deepEqual(batch?.headers.filter(([name]) => name.startsWith('ce-')), [])
 })

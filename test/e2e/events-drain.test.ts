@@ -1,14 +1,17 @@
-// A scale-down while every worker holds messages (issue 12, "Instances
-// draining for scale-down … finish those they hold, and only then stop"):
-// the instances chosen to stop take no new message, finish theirs, and the
-// messages end after one attempt each, none released or retried.
+// Scaling a queue's workers down (issue 12): a scale-down while every worker
+// holds messages ("Instances draining for scale-down … finish those they
+// hold, and only then stop": the instances chosen to stop take no new
+// message, finish theirs, and the messages end after one attempt each), and
+// a worker at zero started by the first message and kept while it works
+// (to zero only when the queue is empty and the last message finished
+// scaleDownDelay ago).
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { TestPlatform, manifest, waitFor, writeProject } from '../helpers/platform.js'
 import { instancesOf, ok } from '../helpers/e2e.js'
-import { publish, queueOf, Witness } from '../helpers/events.js'
+import { functionEvents, publish, queueOf, Witness } from '../helpers/events.js'
 
 const CHORE = `
 export default {
@@ -67,4 +70,28 @@ test('workers drained by a scale-down finish the messages they hold: each messag
   assert.equal(new Set(witness.reports.map((r) => r.pid)).size, 3, 'the drained workers finished their own')
   assert.equal((await queueOf(platform, 'chores')).dead, 0)
   await waitFor(async () => (await instancesOf(platform, 'chores')).length === 1, 30_000, () => 'the drained workers did not stop')
+})
+
+test('a message at zero workers starts one at once; it is not stopped while it works, and goes to zero once the queue is done', { timeout: 90_000 }, async () => {
+  writeFileSync(join(dir, 'napper.yaml'), manifest('napper', `source: ./chores.ts
+env: { WITNESS: "${witness.url}" }
+timeout: 10s
+scale: { min: 0, max: 2, window: 6s, scaleDownDelay: 1s }
+triggers:
+  - queue: { name: naps, batch: 1 }`))
+  ok(await platform.cli(['apply', '-f', join(dir, 'napper.yaml')]), 'apply')
+  // A new version starts once, then goes to zero without work.
+  await waitFor(async () => (await functionEvents(platform, 'napper')).some((e) => e.reason === 'ScaledDown' && / → 0 instances/.test(e.message)) &&
+    (await instancesOf(platform, 'napper')).length === 0, 30_000, () => 'napper did not go to zero')
+  const seen = witness.reports.length
+  await publish(platform, 'naps', [{ body: { n: 100 } }])
+  // The work (3 s) outlasts scaleDownDelay (1 s): a leased message keeps its worker.
+  await waitFor(() => witness.reports.length === seen + 1, 30_000, () => 'the nap was not taken')
+  assert.deepEqual(witness.reports.at(-1), { n: 100, attempt: 1, pid: witness.reports.at(-1)?.pid })
+  const events = await functionEvents(platform, 'napper')
+  const up = events.filter((e) => e.reason === 'ScaledUp').at(-1)
+  assert.match(up?.message ?? '', /0 → 1 instances \(a request arrived with no instance running/, 'started on enqueue')
+  await waitFor(async () => (await instancesOf(platform, 'napper')).length === 0, 30_000, () => 'napper did not go back to zero')
+  const down = (await functionEvents(platform, 'napper')).filter((e) => e.reason === 'ScaledDown').at(-1)
+  assert.match(down?.message ?? '', /1 → 0 instances \(no request for the scale-down delay/)
 })

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import type { AsyncInvocationRequest, ControlAnswer } from '../../src/gateway/index.js'
-import { AsyncInvocations, asyncQueueName, readStoredRequest } from '../../src/invocations/index.js'
+import { AsyncInvocations, asyncQueueName, readStoredRequest, type DestinationOutcome, type ResultDestinations } from '../../src/invocations/index.js'
 import type { EventStore, LeasedRecord } from '../../src/events/index.js'
-import { openFixture } from '../events/event-store-fixture.js'
+import { openFixture, type Fixture } from '../events/event-store-fixture.js'
 
 // Async calls on the control plane: stored as invocation records, answered
 // 202 with where the result will be, or with the result when the caller waits
@@ -160,4 +160,100 @@ test('a refused call is answered with its problem (an async body over the queue\
   assert.equal(answer.status, 413)
   assert.equal(json(answer).code, 'ROOST_E_PAYLOAD_TOO_LARGE')
   assert.equal(json(answer).requestId, 'submit-1')
+})
+
+// ---- spec.async destinations
+
+interface DestinationHarness {
+  store: EventStore
+  invocations: AsyncInvocations
+  outcomes: DestinationOutcome[]
+  submitted: string[]
+}
+
+function withDestinations (t: TestContext, specs: Record<string, ResultDestinations | undefined>): DestinationHarness & { clock: Fixture['clock'] } {
+  const { store, clock } = openFixture(t)
+  const outcomes: DestinationOutcome[] = []
+  const submitted: string[] = []
+  const invocations = new AsyncInvocations(store, {
+    onSubmitted: (ns, queue) => submitted.push(`${ns}/${queue}`),
+    functionOf: (ns, name) => ns === 'shop' && name in specs ? { async: specs[name] } : undefined,
+    onDestination: (outcome) => outcomes.push(outcome)
+  })
+  t.after(() => invocations.close())
+  return { store, clock, invocations, outcomes, submitted }
+}
+
+function bodyJson (body: Uint8Array): any {
+  return JSON.parse(Buffer.from(body).toString())
+}
+
+test('a succeeded call with onSuccess: { queue } publishes its result (the callback JSON) into that queue, and says so', async (t) => {
+  const h = withDestinations(t, { cart: { onSuccess: { queue: 'results' } } })
+  h.store.declareQueue('shop', 'results', {})
+  const answer = await h.invocations.submit(call({ callbackUrl: undefined }))
+  const id = answer.headers?.['x-call-id'] as string
+  h.store.ack(leaseOne(h.store), { response: { status: 201, headers: { 'x-made': 'yes' }, body: 'made' } })
+  h.invocations.settled(id)
+  h.invocations.settled(id)
+  const messages = h.store.list('shop', 'results')
+  assert.equal(messages.length, 1, 'a settlement told twice is one message')
+  const [message] = messages
+  assert.deepEqual([message?.type, message?.source, message?.subject, message?.attributes], ['dev.roost.async.succeeded', '/namespaces/shop/functions/cart', id, { hops: '1' }])
+  const result = bodyJson(message?.body ?? new Uint8Array())
+  assert.deepEqual([result.callId, result.status, result.statusCode, result.headers, result.body, result.attempts], [id, 'succeeded', 201, { 'x-made': 'yes' }, 'made', 1])
+  assert.deepEqual(h.submitted, ['shop/async.cart', 'shop/results'])
+  assert.deepEqual(h.outcomes.map((o) => [o.callId, o.destination, o.delivered]), [[id, 'queue shop/results', true], [id, 'queue shop/results', true]])
+})
+
+test('a failed call with onFailure: { function } becomes that function\'s async call: POST / with the result as JSON, ce-* of the result, one hop deep', async (t) => {
+  const h = withDestinations(t, { cart: { onFailure: { function: 'audit' } }, audit: undefined })
+  const answer = await h.invocations.submit(call({ callbackUrl: undefined }))
+  const id = answer.headers?.['x-call-id'] as string
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    h.store.fail(leaseOne(h.store), 'error', { status: 500, error: `boom ${attempt}` })
+    h.clock.advance(60_000)
+  }
+  h.invocations.settled(id)
+  const [record] = h.store.list('shop', asyncQueueName('audit'))
+  assert.deepEqual([record?.kind, record?.attributes], ['invocation', { hops: '1' }])
+  const stored = readStoredRequest(record?.body ?? new Uint8Array())
+  assert.deepEqual([stored?.function, stored?.method, stored?.path, stored?.caller, stored?.callbackUrl], ['audit', 'POST', '/', 'fn:shop/cart', null])
+  const headers = new Map(stored?.headers)
+  assert.deepEqual([headers.get('content-type'), headers.get('ce-type'), headers.get('ce-id'), headers.get('ce-subject')], ['application/json', 'dev.roost.async.failed', `${id}/result`, id])
+  const result = bodyJson(Buffer.from(stored?.body ?? '', 'base64'))
+  assert.deepEqual([result.callId, result.status, result.statusCode, result.attempts, result.error], [id, 'failed', 500, 3, 'boom 3'])
+  assert.deepEqual(h.submitted, ['shop/async.cart', 'shop/async.audit'])
+})
+
+test('a result for a queue no function declares, or a function that does not exist, is dropped and reported with the reason', async (t) => {
+  const h = withDestinations(t, { cart: { onSuccess: { queue: 'nowhere' }, onFailure: { function: 'ghost' } } })
+  const first = (await h.invocations.submit(call({ callbackUrl: undefined }))).headers?.['x-call-id'] as string
+  h.store.ack(leaseOne(h.store), { response: { status: 200, body: '' } })
+  h.invocations.settled(first)
+  const second = (await h.invocations.submit(call({ callbackUrl: undefined, headers: [['idempotency-key', 'two']] }))).headers?.['x-call-id'] as string
+  const lease = leaseOne(h.store)
+  h.store.deadLetter(lease, 'refused', { status: 400 })
+  h.invocations.settled(second)
+  assert.deepEqual(h.outcomes.map((o) => [o.callId, o.destination, o.delivered]), [[first, 'queue shop/nowhere', false], [second, 'function shop/ghost', false]])
+  assert.match(h.outcomes[0]?.reason ?? '', /no function of namespace shop declares queue nowhere/)
+  assert.match(h.outcomes[1]?.reason ?? '', /there is no function ghost in namespace shop/)
+  assert.equal(h.store.queuePolicy('shop', asyncQueueName('ghost')), undefined, 'no async queue is made for a function that is not there')
+})
+
+test('two functions naming each other stop after 3 hops: the third delivery\'s result goes nowhere, reported as too deep', async (t) => {
+  const h = withDestinations(t, { ping: { onSuccess: { function: 'pong' } }, pong: { onSuccess: { function: 'ping' } } })
+  await h.invocations.submit(call({ function: 'ping', callbackUrl: undefined }))
+  const chain: string[] = []
+  for (let step = 0; step < 5; step++) {
+    const fn = step % 2 === 0 ? 'ping' : 'pong'
+    const [lease] = h.store.lease('shop', asyncQueueName(fn), LEASE)
+    if (lease === undefined) break
+    chain.push(`${fn}@${lease.attributes.hops ?? '0'}`)
+    h.store.ack(lease, { response: { status: 200, body: 'ok' } })
+    h.invocations.settled(lease.id)
+  }
+  assert.deepEqual(chain, ['ping@0', 'pong@1', 'ping@2', 'pong@3'])
+  assert.deepEqual(h.outcomes.map((o) => o.delivered), [true, true, true, false])
+  assert.match(h.outcomes[3]?.reason ?? '', /3 hops deep \(at most 3\)/)
 })
