@@ -15,8 +15,8 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { performance, type EventLoopUtilization } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { Agent, request } from 'undici'
 import { parseAllDocuments } from 'yaml'
@@ -26,6 +26,7 @@ import { resolveHome } from '../src/home/index.js'
 import { Platform } from '../src/platform/index.js'
 import { Witness } from '../test/helpers/events.js'
 import { cpuSamplingAvailable, machineBusy, snapshot, usageBetween, type CpuSnapshot, type CpuUsage, type Watched } from './cpu.js'
+import { applyFunction, readyInstances, type InstanceItem } from './roost-api.js'
 import { BenchFailure, formatMs, formatRatio, formatRps, markdownTable, median, textTable, type Suite, type SuiteOptions, type SuiteReport } from './suite.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -268,21 +269,17 @@ async function api (platform: Platform, path: string, init: { method?: string, b
 }
 
 async function deploy (platform: Platform, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): Promise<void> {
-  await api(platform, `/namespaces/${NAMESPACE}/functions/${name}`, {
-    method: 'PUT',
-    body: { manifest: { apiVersion: 'roost.dev/v1', kind: 'Function', metadata: labels === undefined ? { name } : { name, labels }, spec } }
-  })
+  await applyFunction(platform, { apiVersion: 'roost.dev/v1', kind: 'Function', metadata: labels === undefined ? { name } : { name, labels }, spec })
 }
 
-interface InstanceItem { function: string, state: string, pid: number | null }
-
+/** Every instance of the function, whatever its state (a draining one still counts as a worker). */
 async function instancesOf (platform: Platform, name: string): Promise<InstanceItem[]> {
   const { items } = await api(platform, `/instances?namespace=${NAMESPACE}`) as { items: InstanceItem[] }
   return items.filter((i) => i.function === name)
 }
 
 async function readyPids (platform: Platform, name: string): Promise<number[]> {
-  return (await instancesOf(platform, name)).filter((i) => i.state === 'ready' && i.pid !== null).map((i) => i.pid as number)
+  return (await readyInstances(platform, name)).filter((i) => i.pid !== null).map((i) => i.pid as number)
 }
 
 // ---------------------------------------------------------------------------

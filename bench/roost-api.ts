@@ -17,7 +17,7 @@ export interface InstanceItem {
 export interface FunctionManifest {
   apiVersion: 'roost.dev/v1'
   kind: 'Function'
-  metadata: { name: string, namespace?: string }
+  metadata: { name: string, namespace?: string, labels?: Record<string, string> }
   spec: Record<string, unknown>
 }
 
