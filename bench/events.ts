@@ -984,7 +984,9 @@ function boundsParagraph (rounds: Round[], firings: CronFiring[], calendarMs: nu
   sentences.push(
     `The floor makes ${n0(commits)} commits for ${messages.toLocaleString('en-US')} messages (three per batch of ${BATCH}), one every ${n2(commitMs)} ms; ` +
     `its thread is on CPU ${n0(floorCpu)}% of that time, the rest ${offCpu(floorMachine, floorCpu)}` +
-    (floorCpu >= 50 ? ': the statements cost about as much as the disk\'s flushes.' : ': the disk\'s flushes (and the machine) bound it more than the statements.')
+    (floorCpu >= 65
+      ? ': the statements cost more than the disk\'s flushes.'
+      : floorCpu >= 35 ? ': the statements cost about as much as the disk\'s flushes.' : ': the disk\'s flushes (and the machine) bound it more than the statements.')
   )
   const storeCpu = pick((r) => r.store.cpu?.ownMainThread ?? Number.NaN)
   const storeExtraUs = (pick((r) => r.store.seconds) - pick((r) => r.floor.seconds)) * 1e6 / messages
@@ -1039,10 +1041,10 @@ function boundsParagraph (rounds: Round[], firings: CronFiring[], calendarMs: nu
     (apiP50 - healthP50 - storeP50 > 0.02
       ? `and ${formatMs(apiP50 - healthP50 - storeP50)} for the route itself: authentication, the body's JSON and checks, the answer. `
       : 'which add up to it already: the route\'s own work (authentication, the body\'s JSON and checks, the answer) is within the noise between these runs, timed one after the other. ') +
-    `Its p99 (${formatMs(apiP99)}) against /healthz's ${formatMs(healthP99)} and the store's ${formatMs(storeP99)}: ` +
+    `Its p99 is ${formatMs(apiP99)}, against ${formatMs(healthP99)} for /healthz and ${formatMs(storeP99)} for EventStore.publishOne: ` +
     (apiP99 <= 1.3 * (healthP99 + storeP99)
       ? 'the tails of the round trip and of the commit, which this shared machine\'s scheduling makes long, add up to it.'
-      : 'more than their tails together: the dispatcher leases, delivers and settles the messages just published on the same thread, and a publish arriving then waits for it.')
+      : 'more than their tails together. The difference is the control-plane thread\'s other work: the dispatcher leases, delivers and settles the messages just published on that thread, and a publish that arrives meanwhile waits.')
   )
   const drain = pick((r) => r.burst.drainSec)
   const toPeak = pick((r) => r.burst.toPeakSec ?? Number.NaN)
