@@ -123,8 +123,9 @@ export class CronScheduler {
     }
     state.nextAt = nextFiring(state.schedule, now)
     if (state.nextAt === undefined) return
+    // The wait is counted from after this firing's work, or the next one would be late by it.
     // A timer may fire a little early: run() then finds nothing due and sets it again.
-    state.timer = setTimeout(() => this.run(state), Math.min(MAX_TIMER_MS, Math.max(0, state.nextAt - now)))
+    state.timer = setTimeout(() => this.run(state), Math.min(MAX_TIMER_MS, Math.max(0, state.nextAt - this.clock.now())))
     state.timer.unref()
   }
 
