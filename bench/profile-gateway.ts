@@ -9,8 +9,12 @@ import { Platform } from '../src/platform/index.js'
 import { resolveHome } from '../src/home/index.js'
 
 const platform = await Platform.start({ home: resolveHome({ ROOST_HOME: mkdtempSync(join(tmpdir(), 'roost-prof-')) }), gatewayPort: 0, apiPort: 0, logLevel: 'warn' })
-const { api, token, gateway } = platform.config as unknown as { api: string, token: string, gateway: string }
-const manifest = { apiVersion: 'roost.dev/v1', kind: 'Function', metadata: { name: 'hello' }, spec: { source: { inline: "export default () => new Response('hello world')" }, scale: { min: 1, max: 1 }, concurrency: 1000 } }
+const { api, token, gateway } = platform.config
+// With `rules` as the second argument the function gets the governance suite's rules (bench/governance.ts), none reached.
+const governance = process.argv[3] === 'rules'
+  ? { rules: [{ name: 'function', rateLimit: { limit: 1000000, window: '1s' }, breaker: { trigger: 'error-ratio', threshold: '50%', window: '10s', minRequests: 20 } }, { name: 'per-caller', rateLimit: { limit: 100000, window: '1s', key: 'header:x-tenant' } }] }
+  : undefined
+const manifest = { apiVersion: 'roost.dev/v1', kind: 'Function', metadata: { name: 'hello' }, spec: { source: { inline: "export default () => new Response('hello world')" }, scale: { min: 1, max: 1 }, concurrency: 1000, ...(governance === undefined ? {} : { governance }) } }
 await fetch(`${api}/apis/roost.dev/v1/namespaces/default/functions/hello`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ manifest }) })
 for (;;) {
   const r = await fetch(`${gateway}/fn/hello`)
