@@ -1,5 +1,5 @@
 import { after } from 'node:test'
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,10 +23,17 @@ export function fakeRuntimeDriver (options: LocalProcessDriverOptions = {}): Loc
   return new LocalProcessDriver({ entry: FAKE_RUNTIME, runtimeReadPaths: [dirname(FAKE_RUNTIME), WIRE], ...options })
 }
 
+/** Folders made for this test file's instances, removed when the file's process exits. */
+const folders: string[] = []
+process.once('exit', () => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true })
+})
+
 /** A fresh folder for one test's files, readable by the uids instances run as. */
 export function folder (): string {
   const dir = mkdtempSync(join(tmpdir(), 'roost-im-'))
   chmodSync(dir, 0o755)
+  folders.push(dir)
   return dir
 }
 
