@@ -2,13 +2,14 @@
 // hello function, loads it with wrk for 10 s, and writes a CPU profile of the
 // gateway thread (run with --cpu-prof --cpu-prof-dir=DIR) for study.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Platform } from '../src/platform/index.js'
 import { resolveHome } from '../src/home/index.js'
 
-const platform = await Platform.start({ home: resolveHome({ ROOST_HOME: mkdtempSync(join(tmpdir(), 'roost-prof-')) }), gatewayPort: 0, apiPort: 0, logLevel: 'warn' })
+const homeDir = mkdtempSync(join(tmpdir(), 'roost-prof-'))
+const platform = await Platform.start({ home: resolveHome({ ROOST_HOME: homeDir }), gatewayPort: 0, apiPort: 0, logLevel: 'warn' })
 const { api, token, gateway } = platform.config
 // With `rules` as the second argument the function gets the governance suite's rules (bench/governance.ts), none reached.
 const governance = process.argv[3] === 'rules'
@@ -26,3 +27,4 @@ const seconds = process.argv[2] ?? '10'
 const out = spawnSync('wrk', ['-t2', '-c32', `-d${seconds}s`, `${gateway}/fn/hello`], { encoding: 'utf8' })
 console.log(out.stdout)
 await platform.stop()
+rmSync(homeDir, { recursive: true, force: true })
