@@ -87,19 +87,22 @@ export interface FunctionStatus {
   isolation?: IsolationView
 }
 
+/** The metadata of every stored object as the API shows it (functions, rules). */
+export interface ObjectMetadata {
+  name: string
+  namespace: string
+  labels: Record<string, string>
+  uid: string
+  resourceVersion: string
+  generation: number
+  creationTimestamp: string
+  updateTimestamp: string
+}
+
 export interface FunctionView {
   apiVersion: 'roost.dev/v1'
   kind: 'Function'
-  metadata: {
-    name: string
-    namespace: string
-    labels: Record<string, string>
-    uid: string
-    resourceVersion: string
-    generation: number
-    creationTimestamp: string
-    updateTimestamp: string
-  }
+  metadata: ObjectMetadata
   spec: FunctionSpec
   status: FunctionStatus
 }

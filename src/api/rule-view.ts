@@ -6,6 +6,7 @@
 import { compileGovernance, ruleKey, type RuleKind, type RuleProblem, type RuleStatus } from '../governance/index.js'
 import type { Store, StoredResource } from '../store/index.js'
 import type { FunctionSpec } from './function-schema.js'
+import type { ObjectMetadata } from './function-view.js'
 import { governedFunctionOf, listRules, ruleOf } from './rule-store.js'
 import { RULE_RESOURCES } from './served-kinds.js'
 
@@ -19,16 +20,7 @@ export interface RuleCondition {
 export interface RuleView {
   apiVersion: string
   kind: RuleKind
-  metadata: {
-    name: string
-    namespace: string
-    labels: Record<string, string>
-    uid: string
-    resourceVersion: string
-    generation: number
-    creationTimestamp: string
-    updateTimestamp: string
-  }
+  metadata: ObjectMetadata
   spec: unknown
   status: {
     /** The functions it applies to; for a strategy or fallback, through the rules that name it. */

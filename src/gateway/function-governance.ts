@@ -136,6 +136,11 @@ export class FunctionGovernance {
     return this.rules.length > 0
   }
 
+  /** Whether a request an instance began may be tried again (the function declares `retries`). */
+  get retries (): boolean {
+    return this.policy.retry.attempts > 1
+  }
+
   /** A new policy from a table push: rules that did not change keep their state. */
   update (policy: FunctionPolicy, now: number): void {
     const previous = new Map(this.rules.map((rule) => [rule.signature, rule]))

@@ -344,7 +344,8 @@ export class Gateway implements CallOwner {
     const governance = state.governance
     let admission: Admission | null = null
     if (governance !== null) {
-      governance.retryBudget.recordRequest(now)
+      // The budget counts requests only for a function that may retry what an instance began.
+      if (governance.retries) governance.retryBudget.recordRequest(now)
       if (governance.hasRules && !authAfterBody) {
         admission = this.takeAdmission()
         const rejection = governance.admit(this.governedRequest(req, match.path, caller), now, admission)
