@@ -327,3 +327,21 @@ export class ConnectionError extends RoostError {
 export function isRoostError (err: unknown): err is RoostError {
   return err instanceof RoostError
 }
+
+// A queue trigger's broker cannot be reached (refused, lost, timed out); the connector retries with backoff.
+export class BrokerUnavailableError extends RoostError {
+  override readonly code = 'ROOST_E_BROKER_UNAVAILABLE'
+  override readonly status = 503
+}
+
+// The stream, consumer group or queue a trigger names is not on its broker, and the trigger does not ask to create it.
+export class BrokerMissingError extends RoostError {
+  override readonly code = 'ROOST_E_BROKER_MISSING'
+  override readonly status = 404
+}
+
+// The broker lacks a feature the connector needs (too old a version, a plugin not enabled).
+export class BrokerUnsupportedError extends RoostError {
+  override readonly code = 'ROOST_E_BROKER_UNSUPPORTED'
+  override readonly status = 501
+}
