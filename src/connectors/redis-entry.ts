@@ -1,0 +1,94 @@
+// How a message is laid out as a Redis stream entry, both ways. Roost writes
+// its attribute headers (message-attributes.ts: ce-id, ce-source, ce-type,
+// content-type, x-roost-body-type, ce-<ext>) as fields, then the body as the
+// field `body`. An entry is read in that layout when it has both `body` and
+// `ce-id`. Any other entry came from another client (redis-cli, an app's own
+// XADD) and is delivered whole: the value of its only field as the body, or,
+// when it has several, all its fields as one JSON object (a value that is not
+// UTF-8 as {"base64": "…"}), so that no field is dropped. Pure.
+import { isUtf8 } from 'node:buffer'
+import type { BrokerMessage, OutgoingMessage } from './connector.js'
+import { incomingAttributes, messageHeaders } from './message-attributes.js'
+import type { MessageOrigin } from './message-attributes.js'
+
+export const BODY_FIELD = 'body'
+const ID_FIELD = 'ce-id'
+const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' })
+
+/** The fields of the entry for `message`, in XADD's order: its headers, then its body. Throws ValidationError for attributes no header can carry. */
+export function entryFields (message: OutgoingMessage): Record<string, string | Buffer> {
+  const fields: Record<string, string | Buffer> = messageHeaders(message)
+  fields[BODY_FIELD] = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength)
+  return fields
+}
+
+/**
+ * The message an entry holds, whoever wrote it. `fields` is the entry as
+ * Redis returns it: name, value, name, value… Never throws: entries with
+ * fields Roost did not write still become a message it can deliver.
+ */
+export function entryMessage (stream: string, entryId: string, fields: readonly Buffer[], attempt: number): BrokerMessage {
+  const origin: MessageOrigin = { kind: 'redis', queue: stream, brokerId: entryId }
+  const roostBody = roostLayoutBody(fields)
+  let body: Uint8Array
+  let headers: Record<string, Buffer> | typeof JSON_HEADERS | undefined
+  if (roostBody !== undefined) {
+    body = roostBody
+    headers = headerFields(fields)
+  } else if (fields.length === 2) {
+    body = fields[1] as Buffer
+  } else {
+    body = fieldsAsJson(fields)
+    headers = JSON_HEADERS
+  }
+  const attributes = incomingAttributes(headers, body, origin)
+  return {
+    id: attributes.id,
+    attempt,
+    body,
+    bodyType: attributes.bodyType,
+    source: attributes.source,
+    type: attributes.type,
+    subject: attributes.subject,
+    contentType: attributes.contentType,
+    attributes: attributes.attributes,
+    publishedAt: entryTime(entryId)
+  }
+}
+
+/** The epoch ms an entry id starts with (`<ms>-<seq>`): when Redis took the entry. */
+export function entryTime (entryId: string): number {
+  const dash = entryId.indexOf('-')
+  const ms = Number(dash === -1 ? entryId : entryId.slice(0, dash))
+  return Number.isFinite(ms) ? ms : 0
+}
+
+function roostLayoutBody (fields: readonly Buffer[]): Buffer | undefined {
+  let body: Buffer | undefined
+  let hasId = false
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = (fields[i] as Buffer).toString('latin1')
+    if (name === BODY_FIELD) body = fields[i + 1]
+    else if (name === ID_FIELD) hasId = true
+  }
+  return hasId ? body : undefined
+}
+
+function headerFields (fields: readonly Buffer[]): Record<string, Buffer> {
+  const headers: Record<string, Buffer> = Object.create(null)
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = (fields[i] as Buffer).toString('utf8')
+    if (name !== BODY_FIELD) headers[name] = fields[i + 1] as Buffer
+  }
+  return headers
+}
+
+// A later field of the same name wins, as with JSON.parse of a repeated member.
+function fieldsAsJson (fields: readonly Buffer[]): Buffer {
+  const object: Record<string, string | { base64: string }> = Object.create(null)
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const value = fields[i + 1] as Buffer
+    object[(fields[i] as Buffer).toString('utf8')] = isUtf8(value) ? value.toString('utf8') : { base64: value.toString('base64') }
+  }
+  return Buffer.from(JSON.stringify(object))
+}

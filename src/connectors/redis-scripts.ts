@@ -1,0 +1,158 @@
+// The Lua scripts of the Redis connector. Written by hand because a consumer
+// group alone cannot do three things Roost needs, and a script is the one way
+// Redis offers to make several commands one step that no other client can
+// interleave with:
+//  - fencing: XACK acknowledges whoever holds the entry, so a consumer whose
+//    lease ran out could acknowledge the delivery another consumer now runs.
+//    Every settlement first checks, in XPENDING, that the entry is still held
+//    by this consumer at the delivery count it fetched it with.
+//  - delayed redelivery: an entry to deliver again later stays pending, with its
+//    idle time set (XCLAIM … IDLE) so that XAUTOCLAIM's lease check passes it
+//    just when the delay is over; a sorted set of due times keeps delays longer
+//    than the lease from coming back early.
+//  - uncounted redelivery: a release adds to a per-entry count in a hash that
+//    the fetch subtracts from the delivery count.
+// Time is the server's (TIME), so clients with skewed clocks agree.
+import { defineScript } from 'redis'
+import type { CommandParser } from 'redis'
+import type { RedisKeys } from './redis-keys.js'
+
+/** One fetched entry: [entry id, fields, delivery count, releases]. */
+export type FetchedEntry = [Buffer, Buffer[], number, number]
+/** [the XAUTOCLAIM cursor to start from next time, the entries, ms until the group's soonest delayed entry is due (-1: none; 0 when overdue)]. */
+export type FetchReply = [Buffer, FetchedEntry[], number]
+
+export type SettleMode = 'ack' | 'dead' | 'retry' | 'release' | 'working'
+
+const FETCH = `
+local stream, delayed, released = KEYS[1], KEYS[2], KEYS[3]
+local group, consumer = ARGV[1], ARGV[2]
+local lease, max, cursor = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local out = {}
+-- Entries idle for a lease: their consumer died, ran out of lease, or asked for a delayed redelivery.
+-- JUSTID leaves their delivery counts alone until it is known which of them are due.
+local claimed = redis.call('XAUTOCLAIM', stream, group, consumer, lease, cursor, 'COUNT', max, 'JUSTID')
+for _, id in ipairs(claimed[3] or {}) do
+  redis.call('ZREM', delayed, id)
+  redis.call('HDEL', released, id)
+end
+for _, id in ipairs(claimed[2]) do
+  local due = tonumber(redis.call('ZSCORE', delayed, id))
+  if due and due > now then
+    redis.call('XCLAIM', stream, group, consumer, 0, id, 'IDLE', math.max(0, lease - (due - now)), 'JUSTID')
+  else
+    if due then redis.call('ZREM', delayed, id) end
+    local entry = redis.call('XCLAIM', stream, group, consumer, 0, id)[1]
+    if entry then
+      local pending = redis.call('XPENDING', stream, group, id, id, 1)[1]
+      out[#out + 1] = { entry[1], entry[2], pending[4], tonumber(redis.call('HGET', released, id)) or 0 }
+    else
+      redis.call('HDEL', released, id)
+    end
+  end
+end
+if #out < max then
+  local read = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', max - #out, 'STREAMS', stream, '>')
+  if read then
+    for _, entry in ipairs(read[1][2]) do out[#out + 1] = { entry[1], entry[2], 1, 0 } end
+  end
+end
+local soonest = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
+local dueIn = -1
+if soonest[2] then dueIn = math.max(0, tonumber(soonest[2]) - now) end
+return { claimed[1], out, dueIn }
+`
+
+// Returns 1 when settled, 0 when the entry is no longer this consumer's at this delivery count (lease lost).
+const SETTLE = `
+local stream, delayed, released, dead = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local group, consumer, id, count, mode = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local pending = redis.call('XPENDING', stream, group, id, id, 1)[1]
+if not pending or pending[2] ~= consumer or pending[4] ~= count then return 0 end
+if mode == 'working' then
+  redis.call('XCLAIM', stream, group, consumer, 0, id, 'JUSTID')
+elseif mode == 'retry' or mode == 'release' then
+  local delay, lease = tonumber(ARGV[6]), tonumber(ARGV[7])
+  if mode == 'release' then redis.call('HINCRBY', released, id, 1) end
+  if delay > 0 then
+    local time = redis.call('TIME')
+    redis.call('ZADD', delayed, tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + delay, id)
+  end
+  redis.call('XCLAIM', stream, group, consumer, 0, id, 'IDLE', math.max(0, lease - delay), 'JUSTID')
+else
+  if mode == 'dead' then
+    local entry = redis.call('XRANGE', stream, id, id)[1]
+    local copy = { 'x-roost-dead-id', id, 'x-roost-dead-group', group, 'x-roost-dead-reason', ARGV[6] }
+    -- unpack() is bounded by Lua's C stack: an entry with thousands of fields is noted, not copied.
+    if entry and #entry[2] <= 7000 then
+      for _, value in ipairs(entry[2]) do copy[#copy + 1] = value end
+    elseif entry then
+      copy[#copy + 1] = 'x-roost-dead-note'
+      copy[#copy + 1] = 'the entry has too many fields to copy'
+    end
+    redis.call('XADD', dead, '*', unpack(copy))
+  end
+  redis.call('XACK', stream, group, id)
+  redis.call('HDEL', released, id)
+end
+return 1
+`
+
+// Deletes a consumer once nothing is pending for it, so that consumers of subscriptions that closed do not pile up in the group.
+const FORGET_CONSUMER = `
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
+  return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+end
+return -1
+`
+
+// How many entries follow an id, up to a limit: the backlog's waiting part when the server cannot give the group's lag.
+const COUNT_AFTER = `
+return #redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+`
+
+function rawReply<T> (reply: unknown): T {
+  return reply as T
+}
+
+export const redisScripts = {
+  roostFetch: defineScript({
+    SCRIPT: FETCH,
+    NUMBER_OF_KEYS: 3,
+    parseCommand (parser: CommandParser, keys: RedisKeys, group: string, consumer: string, leaseMs: number, max: number, cursor: string) {
+      parser.pushKeys([keys.stream, keys.delayed, keys.released])
+      parser.push(group, consumer, String(leaseMs), String(max), cursor)
+    },
+    transformReply: rawReply<FetchReply>
+  }),
+  roostSettle: defineScript({
+    SCRIPT: SETTLE,
+    NUMBER_OF_KEYS: 4,
+    parseCommand (parser: CommandParser, keys: RedisKeys, group: string, consumer: string, entryId: string, deliveryCount: number, mode: SettleMode, ...rest: string[]) {
+      parser.pushKeys([keys.stream, keys.delayed, keys.released, keys.dead])
+      parser.push(group, consumer, entryId, String(deliveryCount), mode, ...rest)
+    },
+    transformReply: rawReply<number>
+  }),
+  roostForgetConsumer: defineScript({
+    SCRIPT: FORGET_CONSUMER,
+    NUMBER_OF_KEYS: 1,
+    parseCommand (parser: CommandParser, stream: string, group: string, consumer: string) {
+      parser.pushKey(stream)
+      parser.push(group, consumer)
+    },
+    transformReply: rawReply<number>
+  }),
+  roostCountAfter: defineScript({
+    SCRIPT: COUNT_AFTER,
+    NUMBER_OF_KEYS: 1,
+    IS_READ_ONLY: true,
+    parseCommand (parser: CommandParser, stream: string, afterId: string, limit: number) {
+      parser.pushKey(stream)
+      parser.push(afterId, String(limit))
+    },
+    transformReply: rawReply<number>
+  })
+}

@@ -1,0 +1,253 @@
+// One consumer of a Redis consumer group. A fetch first runs the fetch script
+// (redis-scripts.ts: entries whose lease or delay ran out, by XAUTOCLAIM, then
+// new ones, by XREADGROUP), and when there are none it blocks in XREADGROUP on
+// the subscription's own connection, in slices, so that an entry whose lease
+// runs out meanwhile is not left waiting for the whole wait. Each fetched
+// message is held with the entry id and delivery count it came with: the
+// settle script acts only while the group's pending entry still has both.
+import { RECORD_LIMITS } from '../events/index.js'
+import type { Backlog, BrokerMessage, SettleAck, Subscription } from './connector.js'
+import { BUFFER_REPLIES, redisFailure } from './redis-client.js'
+import type { RedisBufferClient, RedisClient } from './redis-client.js'
+import { entryMessage } from './redis-entry.js'
+import type { RedisKeys } from './redis-keys.js'
+import type { FetchedEntry, SettleMode } from './redis-scripts.js'
+
+/** The longest a blocking read waits before the fetch script looks again for entries whose lease ran out. */
+const BLOCK_SLICE_MS = 1_000
+/** How many entries the backlog counts one by one, when the server cannot give the group's lag. */
+const LAG_COUNT_LIMIT = 10_000
+const DUE_MARGIN_MS = 2
+const OVERDUE_POLL_MS = 50
+
+interface Lease {
+  entryId: string
+  deliveryCount: number
+}
+
+export interface RedisSubscriptionSettings {
+  keys: RedisKeys
+  group: string
+  consumer: string
+  leaseMs: number
+  /** `redis://host:port`, for errors. */
+  address: string
+  /** The connector's shared connection. */
+  client: RedisClient
+  /** This subscription's own connection, for blocking reads; closed with it. */
+  reader: RedisClient
+  /** Called once the subscription has closed. */
+  closed: (subscription: RedisSubscription) => void
+}
+
+export class RedisSubscription implements Subscription {
+  private readonly held = new Map<BrokerMessage, Lease>()
+  private readonly settings: RedisSubscriptionSettings
+  /** The shared connection, answering bulk strings as Buffers (entry fields are bytes). */
+  private readonly commands: RedisBufferClient
+  private readonly ref: { stream: string, group: string }
+  private claimCursor = '0-0'
+  private readerId: number | undefined
+  private blocking = false
+  /** How long until the soonest delayed entry of the group is due, as the last fetch script saw it; -1 when none is. */
+  private nextDueInMs = -1
+  private fetching: Promise<unknown> | undefined
+  private closing: Promise<void> | undefined
+
+  constructor (settings: RedisSubscriptionSettings) {
+    this.settings = settings
+    this.commands = settings.client.withTypeMapping(BUFFER_REPLIES)
+    this.ref = { stream: settings.keys.stream, group: settings.group }
+    // A reconnected reader is a new server-side client with a new id (CLIENT UNBLOCK needs it).
+    settings.reader.on('ready', () => { this.readerId = undefined })
+  }
+
+  /** The consumer's name in the group. */
+  get consumer (): string {
+    return this.settings.consumer
+  }
+
+  fetch (max: number, waitMs: number, signal?: AbortSignal): Promise<BrokerMessage[]> {
+    if (this.closing !== undefined || signal?.aborted === true) return Promise.resolve([])
+    const fetching = this.fetchUntil(Math.max(1, Math.floor(max)), Date.now() + Math.max(0, waitMs), signal)
+    this.fetching = fetching
+    return fetching
+  }
+
+  ack (message: BrokerMessage): Promise<SettleAck> {
+    return this.settle(message, 'ack')
+  }
+
+  retry (message: BrokerMessage, delayMs: number): Promise<SettleAck> {
+    return this.redeliver(message, 'retry', delayMs)
+  }
+
+  release (message: BrokerMessage, delayMs: number): Promise<SettleAck> {
+    return this.redeliver(message, 'release', delayMs)
+  }
+
+  working (message: BrokerMessage): Promise<SettleAck> {
+    return this.settle(message, 'working')
+  }
+
+  dead (message: BrokerMessage, reason: string): Promise<SettleAck> {
+    return this.settle(message, 'dead', reason)
+  }
+
+  async backlog (): Promise<Backlog> {
+    const { client, keys, group, address } = this.settings
+    let groups
+    try {
+      groups = await client.xInfoGroups(keys.stream)
+    } catch (err) {
+      throw redisFailure(err, address, this.ref)
+    }
+    const info = groups.find((candidate) => String(candidate.name) === group)
+    if (info === undefined) throw redisFailure(new Error(`NOGROUP no group ${group}`), address, this.ref)
+    const inFlight = Number(info.pending)
+    // Redis 7.0 answers a null lag when entries were deleted inside the part the group has not read: count that part then.
+    const waiting = typeof info.lag === 'number' ? info.lag : await this.countAfter(String(info['last-delivered-id']))
+    return { waiting, inFlight }
+  }
+
+  close (): Promise<void> {
+    this.closing ??= this.shutDown()
+    return this.closing
+  }
+
+  private async fetchUntil (max: number, deadline: number, signal: AbortSignal | undefined): Promise<BrokerMessage[]> {
+    const onAbort = (): void => { void this.unblock() }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      for (;;) {
+        let entries = await this.claimOrRead(max)
+        if (entries.length === 0) {
+          const remaining = deadline - Date.now()
+          if (remaining <= 0 || signal?.aborted === true || this.closing !== undefined) return []
+          entries = await this.blockingRead(max, Math.min(remaining, this.blockSlice()))
+        }
+        // Entries fetched while closing are held, and close() gives them back.
+        if (entries.length > 0) return this.closing === undefined ? this.hold(entries) : (this.hold(entries), [])
+        if (signal?.aborted === true || this.closing !== undefined) return []
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  private async claimOrRead (max: number): Promise<FetchedEntry[]> {
+    const { keys, group, consumer, leaseMs, address } = this.settings
+    try {
+      const [cursor, entries, nextDueInMs] = await this.commands.roostFetch(keys, group, consumer, leaseMs, max, this.claimCursor)
+      this.claimCursor = cursor.toString('latin1')
+      this.nextDueInMs = nextDueInMs
+      return entries
+    } catch (err) {
+      throw redisFailure(err, address, this.ref)
+    }
+  }
+
+  private async blockingRead (max: number, blockMs: number): Promise<FetchedEntry[]> {
+    const { reader, keys, group, consumer, address } = this.settings
+    try {
+      this.readerId ??= await reader.clientId()
+      this.blocking = true
+      const reply = await reader.sendCommand<[Buffer, [Buffer, Buffer[]][]][] | null>(
+        ['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(max), 'BLOCK', String(Math.max(1, Math.round(blockMs))), 'STREAMS', keys.stream, '>'],
+        { typeMapping: BUFFER_REPLIES }
+      )
+      if (reply === null || reply.length === 0) return []
+      const read = (reply[0] as [Buffer, [Buffer, Buffer[]][]])[1]
+      const entries: FetchedEntry[] = new Array(read.length)
+      for (let i = 0; i < read.length; i++) {
+        const [id, fields] = read[i] as [Buffer, Buffer[]]
+        entries[i] = [id, fields, 1, 0]
+      }
+      return entries
+    } catch (err) {
+      throw redisFailure(err, address, this.ref)
+    } finally {
+      this.blocking = false
+    }
+  }
+
+  // A read wakes when a delayed entry falls due (a little after, so that its idle time has passed the lease), and at least once a slice.
+  // One overdue and still not claimable (another subscriber's lease is longer) is looked at again no more than OVERDUE_POLL_MS apart.
+  private blockSlice (): number {
+    if (this.nextDueInMs < 0) return BLOCK_SLICE_MS
+    if (this.nextDueInMs === 0) return OVERDUE_POLL_MS
+    return Math.min(BLOCK_SLICE_MS, this.nextDueInMs + DUE_MARGIN_MS)
+  }
+
+  private hold (entries: FetchedEntry[]): BrokerMessage[] {
+    const stream = this.settings.keys.stream
+    const messages: BrokerMessage[] = new Array(entries.length)
+    for (let i = 0; i < entries.length; i++) {
+      const [id, fields, deliveryCount, releases] = entries[i] as FetchedEntry
+      const entryId = id.toString('latin1')
+      // A release uses no attempt, so the count never drops below the first.
+      const message = entryMessage(stream, entryId, fields, Math.max(1, deliveryCount - releases))
+      this.held.set(message, { entryId, deliveryCount })
+      messages[i] = message
+    }
+    return messages
+  }
+
+  private redeliver (message: BrokerMessage, mode: 'retry' | 'release', delayMs: number): Promise<SettleAck> {
+    return this.settle(message, mode, String(clampDelay(delayMs)), String(this.settings.leaseMs))
+  }
+
+  private async settle (message: BrokerMessage, mode: SettleMode, ...rest: string[]): Promise<SettleAck> {
+    const lease = this.held.get(message)
+    if (lease === undefined) return 'lease-lost'
+    const { keys, group, consumer, address } = this.settings
+    let done: number
+    try {
+      done = await this.commands.roostSettle(keys, group, consumer, lease.entryId, lease.deliveryCount, mode, ...rest)
+    } catch (err) {
+      // Still held: the caller may settle it again once the server is back, if the lease has not run out by then.
+      throw redisFailure(err, address, this.ref)
+    }
+    if (done === 0 || mode !== 'working') this.held.delete(message)
+    return done === 0 ? 'lease-lost' : 'settled'
+  }
+
+  // A blocked XREADGROUP ends early only when another connection unblocks it.
+  private async unblock (): Promise<void> {
+    if (!this.blocking || this.readerId === undefined) return
+    try {
+      await this.settings.client.clientUnblock(this.readerId)
+    } catch {
+      // The read ends with its connection, or by its own timeout.
+    }
+  }
+
+  private async countAfter (lastDeliveredId: string): Promise<number> {
+    const { client, keys, address } = this.settings
+    try {
+      return await client.roostCountAfter(keys.stream, lastDeliveredId, LAG_COUNT_LIMIT)
+    } catch (err) {
+      throw redisFailure(err, address, this.ref)
+    }
+  }
+
+  private async shutDown (): Promise<void> {
+    const { client, keys, group, consumer, leaseMs, reader } = this.settings
+    await this.unblock()
+    await this.fetching?.catch(ignore)
+    // What is held goes back now, without using an attempt (not the messages' fault); what cannot, comes back when its lease runs out.
+    const releases: Promise<unknown>[] = []
+    for (const message of this.held.keys()) releases.push(this.settle(message, 'release', '0', String(leaseMs)).catch(ignore))
+    await Promise.all(releases)
+    this.held.clear()
+    await client.roostForgetConsumer(keys.stream, group, consumer).catch(ignore)
+    reader.destroy()
+    this.settings.closed(this)
+  }
+}
+
+function clampDelay (delayMs: number): number {
+  return Number.isFinite(delayMs) ? Math.min(Math.max(0, Math.round(delayMs)), RECORD_LIMITS.maxDelayMs) : 0
+}
+
+function ignore (): void {}
