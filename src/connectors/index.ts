@@ -2,3 +2,9 @@
 // brokers (NATS JetStream, Redis Streams, RabbitMQ) behind one interface.
 // docs/connectors.md is the contract; test/connectors/contract.ts checks it.
 export type * from './connector.js'
+export { createConnector } from './create-connector.js'
+export type { ConnectorOptions } from './create-connector.js'
+export {
+  MESSAGE_HEADERS, FOREIGN_MESSAGE_TYPE, messageHeaders, incomingAttributes, brokerSource, detectBodyType, attemptFromHeader
+} from './message-attributes.js'
+export type { HeaderValues, IncomingAttributes, MessageOrigin } from './message-attributes.js'

@@ -345,3 +345,9 @@ export class BrokerUnsupportedError extends RoostError {
   override readonly code = 'ROOST_E_BROKER_UNSUPPORTED'
   override readonly status = 501
 }
+
+// An async call's X-Callback-Url points at a loopback, private or link-local address and the platform does not allow such receivers.
+export class CallbackRefusedError extends RoostError {
+  override readonly code = 'ROOST_E_CALLBACK_REFUSED'
+  override readonly status = 422
+}

@@ -179,22 +179,27 @@ export class CircuitBreaker {
   }
 
   private tripReason (now: number, calls: number): string | null {
-    const { trigger, threshold, windowMs, slowMs } = this.policy
-    const over = `over ${calls} calls in ${durationText(windowMs)}`
+    const { trigger, threshold, slowMs } = this.policy
+    // Checked on every call: the reason's text is only made when the breaker trips.
     if (trigger === 'slow-ratio') {
       const slow = this.window.sum(now, SLOW)
       // Compared as a quotient: threshold × calls rounds (0.1 × 30 is 3.0000000000000004).
       if (slow === 0 || slow / calls < threshold) return null
-      return `slow-call ratio ${ratioText(slow / calls, threshold)} >= ${threshold} (calls over ${durationText(slowMs)}) ${over}`
+      return `slow-call ratio ${ratioText(slow / calls, threshold)} >= ${threshold} (calls over ${durationText(slowMs)}) ${this.overText(calls)}`
     }
     const errors = this.window.sum(now, ERRORS)
     if (trigger === 'error-count') {
       if (errors === 0 || errors < threshold) return null
-      return `${errors} errors >= ${threshold} ${over}`
+      return `${errors} errors >= ${threshold} ${this.overText(calls)}`
     }
     if (errors === 0 || errors / calls < threshold) return null
-    return `error ratio ${ratioText(errors / calls, threshold)} >= ${threshold} ${over}`
+    return `error ratio ${ratioText(errors / calls, threshold)} >= ${threshold} ${this.overText(calls)}`
   }
+
+  private overText (calls: number): string {
+    return `over ${calls} calls in ${durationText(this.policy.windowMs)}`
+  }
+
 
   private recordProbe (now: number, outcome: CallOutcome, durationMs: number): void {
     this.probesInFlight--

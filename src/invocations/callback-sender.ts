@@ -4,6 +4,9 @@
 // not hold anything. A CloudEvent in binary mode (ce-* headers), as everything
 // Roost delivers.
 import { backoffDelay, cloudEventHeaders, type RandomSource, type RecordView } from '../events/index.js'
+import { fetch as undiciFetch } from 'undici'
+import { CallbackRefusedError } from '../errors/index.js'
+import { isPrivateAddress, literalAddressOf, privateCallbackRefusal, publicOnlyDispatcher } from './callback-target.js'
 import { invocationResult, type InvocationResult } from './invocation-result.js'
 import { readStoredRequest } from './stored-request.js'
 
@@ -19,6 +22,11 @@ export interface CallbackOptions {
   /** Starts no further try once aborted (the platform stops); the one in flight runs on. */
   retryUntil?: AbortSignal
   random?: RandomSource
+  /**
+   * Receivers on loopback, private and link-local addresses are refused unless
+   * this is true (`roost up --allow-private-callbacks`): the caller picks the URL.
+   */
+  allowPrivate?: boolean
   /** For tests. */
   fetch?: typeof fetch
 }
@@ -31,6 +39,8 @@ export interface CallbackOutcome {
   /** The receiver's last status, when it answered. */
   status?: number
   error?: string
+  /** The receiver's address is one callbacks may not reach: final, never tried again. */
+  refused?: boolean
 }
 
 const DEFAULTS = { attempts: 3, initialDelayMs: 1000, timeoutMs: 10_000 }
@@ -48,10 +58,12 @@ export async function sendInvocationCallback (record: RecordView, options: Callb
   const result = invocationResult(record)
   if (url === null || result === undefined || result.status === 'cancelled') return undefined
   const attempts = options.attempts ?? DEFAULTS.attempts
-  const send = options.fetch ?? fetch
+  const send = sender(options)
   const body = JSON.stringify(result)
   const headers = { ...callbackHeaders(result), 'user-agent': 'roost-callback/1' }
   let outcome: CallbackOutcome = { url, delivered: false, tries: 0 }
+  const refusal = options.allowPrivate === true ? undefined : literalRefusal(url)
+  if (refusal !== undefined) return { ...outcome, error: refusal, refused: true }
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (options.signal?.aborted === true || options.retryUntil?.aborted === true) break
     outcome = await tryOnce(send, url, headers, body, options.timeoutMs ?? DEFAULTS.timeoutMs, options.signal, attempt)
@@ -60,6 +72,19 @@ export async function sendInvocationCallback (record: RecordView, options: Callb
     await sleep(delay, options.retryUntil ?? options.signal)
   }
   return outcome
+}
+
+function literalRefusal (url: string): string | undefined {
+  const address = literalAddressOf(new URL(url))
+  return address !== undefined && isPrivateAddress(address) ? privateCallbackRefusal(address, address) : undefined
+}
+
+/** fetch, through a pool whose every connection is checked to reach a public address unless private receivers are allowed. */
+function sender (options: CallbackOptions): typeof fetch {
+  if (options.fetch !== undefined) return options.fetch
+  if (options.allowPrivate === true) return fetch
+  const dispatcher = publicOnlyDispatcher()
+  return ((url: string, init: RequestInit) => undiciFetch(url, { ...init, dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch
 }
 
 /** The callback's headers: JSON, the call id, and the result as a binary-mode CloudEvent. */
@@ -86,11 +111,14 @@ async function tryOnce (send: typeof fetch, url: string, headers: Record<string,
     await response.body?.cancel()
     return { url, delivered: response.status >= 200 && response.status < 300, tries, status: response.status }
   } catch (err) {
-    return { url, delivered: false, tries, error: err instanceof Error ? (err.cause as Error | undefined)?.message ?? err.message : String(err) }
+    const cause = err instanceof Error ? err.cause : undefined
+    if (cause instanceof CallbackRefusedError) return { url, delivered: false, tries, error: cause.message, refused: true }
+    return { url, delivered: false, tries, error: err instanceof Error ? (cause as Error | undefined)?.message ?? err.message : String(err) }
   }
 }
 
 function worthRetrying (outcome: CallbackOutcome): boolean {
+  if (outcome.refused === true) return false
   const status = outcome.status
   return status === undefined || status === 408 || status === 429 || status >= 500
 }

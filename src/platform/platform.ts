@@ -35,6 +35,8 @@ export interface PlatformOptions {
   livenessIntervalMs?: number
   /** How instances are isolated; by default as much as this machine allows (see docs/isolation.md). */
   isolation?: { switchUids?: boolean, cgroups?: boolean, permissionModel?: boolean }
+  /** Async calls' X-Callback-Url may name loopback, private and link-local receivers (off by default: the caller picks the URL). */
+  allowPrivateCallbacks?: boolean
   /** Called when the platform cannot go on (its gateway thread died); it has stopped by then. */
   onFatal?: (err: Error) => void
 }
@@ -125,6 +127,7 @@ export class Platform {
       // Set once recordEvent exists: a result dropped on the way to its destination is a Warning event of its function.
       let destinationDropped = (outcome: DestinationOutcome): void => { logger.warn(outcome, 'result not delivered to its destination') }
       const asyncInvocations = new AsyncInvocations(events, {
+        callbacks: { allowPrivate: options.allowPrivateCallbacks === true },
         onSubmitted: (namespace, queue) => eventHooks.onPublished(namespace, queue),
         functionOf: (namespace, name) => store.getResource<FunctionSpec>('Function', namespace, name)?.spec,
         onDestination: (outcome) => {

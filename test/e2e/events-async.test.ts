@@ -82,7 +82,7 @@ async function loopback (t: TestContext, handle: (res: ServerResponse) => void =
 }
 
 before(async () => {
-  platform = await TestPlatform.start()
+  platform = await TestPlatform.start({ args: ['--allow-private-callbacks'] }) // the callback receivers are on loopback
   dir = writeProject({
     'work.ts': WORK,
     'roost.yaml': manifest('work', 'source: ./work.ts\nhttp:\n  path: /work'),

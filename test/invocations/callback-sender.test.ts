@@ -43,7 +43,8 @@ function succeeded (store: EventStore, callbackUrl: string | undefined): RecordV
   return store.get(lease?.id as string) as RecordView
 }
 
-const NO_DELAY = { random: () => 0 }
+// The receivers of these tests are on loopback, which only a platform started with --allow-private-callbacks reaches.
+const NO_DELAY = { random: () => 0, allowPrivate: true }
 
 test('the result goes to the callback URL as JSON with the call id, status, response and attempts, as a binary-mode CloudEvent', async (t) => {
   const { store } = openFixture(t)
@@ -120,9 +121,33 @@ test('once retryUntil is aborted (the platform stops) no further try is made', a
   const down = await receiver(t, [500])
   const stopping = new AbortController()
   const record = succeeded(store, down.url)
-  const sending = sendInvocationCallback(record, { attempts: 3, initialDelayMs: 60_000, random: () => 0.5, retryUntil: stopping.signal })
+  const sending = sendInvocationCallback(record, { attempts: 3, initialDelayMs: 60_000, random: () => 0.5, retryUntil: stopping.signal, allowPrivate: true })
   await new Promise<void>((resolve) => { const check = (): void => { if (down.received.length > 0) resolve(); else setImmediate(check) }; check() })
   stopping.abort()
   const outcome = await sending
   assert.deepEqual([outcome?.delivered, outcome?.tries, down.received.length], [false, 1, 1])
+})
+
+test('by default a receiver on a loopback, private or link-local address is refused, once, without a connection', async (t) => {
+  const { store } = openFixture(t)
+  const local = await receiver(t, [200])
+  const port = new URL(local.url).port
+  for (const url of [local.url, `http://[::1]:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`, 'http://169.254.169.254/latest/meta-data/', 'http://10.1.2.3/', 'http://192.168.0.1/', 'http://0.0.0.0/']) {
+    const outcome = await sendInvocationCallback(succeeded(store, url), { attempts: 3, random: () => 0 })
+    assert.equal(outcome?.delivered, false, url)
+    assert.equal(outcome?.refused, true, url)
+    assert.equal(outcome?.tries, 0, url)
+    assert.match(outcome?.error ?? '', /loopback, private or link-local.*--allow-private-callbacks/, url)
+  }
+  assert.equal(local.received.length, 0)
+})
+
+test('a host name is checked on the address it resolves to: localhost is refused after the lookup, and not tried again', async (t) => {
+  const { store } = openFixture(t)
+  const local = await receiver(t, [200])
+  const url = local.url.replace('127.0.0.1', 'localhost')
+  const outcome = await sendInvocationCallback(succeeded(store, url), { attempts: 3, random: () => 0 })
+  assert.deepEqual([outcome?.delivered, outcome?.refused, outcome?.tries], [false, true, 1])
+  assert.match(outcome?.error ?? '', /localhost \((127\.0\.0\.1|::1)\)/)
+  assert.equal(local.received.length, 0)
 })

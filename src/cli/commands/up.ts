@@ -12,7 +12,7 @@ const EXAMPLE = fileURLToPath(new URL('../../../../examples/hello/roost.yaml', i
 
 export const command: Command = {
   summary: 'Start the platform in the foreground: the REST API and the gateway.',
-  usage: `Usage: roost up [--port 8080] [--api-port 7070] [--host 127.0.0.1] [--data DIR] [--warm-pool 2] [--queue-limit 1000] [--example]
+  usage: `Usage: roost up [--port 8080] [--api-port 7070] [--host 127.0.0.1] [--data DIR] [--warm-pool 2] [--queue-limit 1000] [--allow-private-callbacks] [--example]
 
 State lives under $ROOST_HOME (default ~/.roost): the SQLite database and
 bundles in data/ (or --data DIR), the platform log in roost.log, and config,
@@ -28,6 +28,10 @@ Flags:
                    cold starts in milliseconds (default 2; 0 turns the pool off)
       --queue-limit requests one function version may hold while no instance
                    can take them (default 1000); past it callers get 503
+      --allow-private-callbacks
+                   let async calls' X-Callback-Url reach loopback, private and
+                   link-local addresses (refused by default: any caller could
+                   make the platform POST into its own network)
       --example    deploy the bundled hello example once up`,
 
   async run (argv) {
@@ -38,6 +42,7 @@ Flags:
       data: { type: 'string' },
       'warm-pool': { type: 'string' },
       'queue-limit': { type: 'string' },
+      'allow-private-callbacks': { type: 'boolean' },
       example: { type: 'boolean' }
     })
     const home = resolveHome()
@@ -49,6 +54,7 @@ Flags:
       apiPort: port(values['api-port'], '--api-port'),
       warmPoolSize: count(values['warm-pool'], '--warm-pool', 0, 64),
       queueLimit: count(values['queue-limit'], '--queue-limit', 1, 1_000_000),
+      allowPrivateCallbacks: values['allow-private-callbacks'] === true,
       onFatal: (err) => {
         process.stderr.write(`error: ${err.message}\nhint: ${(err as { hint?: string }).hint ?? `the platform log ${home.logPath} has details`}\n`)
         process.exit(1)
