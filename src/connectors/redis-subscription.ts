@@ -124,7 +124,9 @@ export class RedisSubscription implements Subscription {
         if (entries.length === 0) {
           const remaining = deadline - Date.now()
           if (remaining <= 0 || signal?.aborted === true || this.closing !== undefined) return []
-          entries = await this.blockingRead(max, Math.min(remaining, this.blockSlice()))
+          const slice = Math.min(remaining, this.blockSlice())
+          // The reader reconnects on its own schedule: until it is back, the shared connection polls.
+          entries = this.settings.reader.isReady ? await this.blockingRead(max, slice) : await pause(slice, signal).then(() => [])
         }
         // Entries fetched while closing are held, and close() gives them back.
         if (entries.length > 0) return this.closing === undefined ? this.hold(entries) : (this.hold(entries), [])
@@ -251,3 +253,15 @@ function clampDelay (delayMs: number): number {
 }
 
 function ignore (): void {}
+
+function pause (ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}

@@ -1,0 +1,292 @@
+// The Redis Streams connector against the real server on 127.0.0.1:6379: the
+// connector contract, then what is Redis's own — entries other clients wrote,
+// garbage in Roost's fields, the dead copy, delays longer than a lease,
+// releases counted across consumers, and missing streams and groups. Every key
+// is named for this run and deleted afterwards.
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { after, before, describe, test } from 'node:test'
+import type { TestContext } from 'node:test'
+import { createClient } from 'redis'
+import { BrokerMissingError } from '../../src/errors/index.js'
+import { createConnector } from '../../src/connectors/index.js'
+import type { BrokerMessage, Connector, OutgoingMessage, QueueBinding, Subscription } from '../../src/connectors/index.js'
+import { redisKeys } from '../../src/connectors/redis-keys.js'
+import { connectorContract, LEASE_MS } from './contract.js'
+
+const REDIS_URL = 'redis://127.0.0.1:6379'
+const RUN = `roost-test-${randomBytes(4).toString('hex')}`
+const GROUP = 'roost-test'
+const BOUND_MS = 30_000
+
+const redis = createClient({ url: REDIS_URL })
+redis.on('error', () => {})
+
+before(async () => {
+  await redis.connect()
+})
+
+after(async () => {
+  // Whatever a failed case left behind goes too.
+  const leftovers: string[] = []
+  for await (const keys of redis.scanIterator({ MATCH: `${RUN}*`, COUNT: 1000 })) leftovers.push(...keys)
+  if (leftovers.length > 0) await redis.del(leftovers)
+  await redis.close()
+})
+
+function binding (url: string, name: string, overrides: Partial<QueueBinding> = {}): QueueBinding {
+  const stream = `${RUN}-${name}`
+  return { connector: 'redis', namespace: 'default', queue: stream, url, create: true, maxAttempts: 5, leaseMs: LEASE_MS, stream, group: GROUP, ...overrides }
+}
+
+async function cleanup (queue: QueueBinding): Promise<void> {
+  const keys = redisKeys(queue.stream as string, queue.group as string)
+  await redis.del([keys.stream, keys.delayed, keys.released, keys.dead])
+}
+
+connectorContract({
+  kind: 'redis',
+  url: REDIS_URL,
+  network: true,
+  connector: (url) => createConnector({ kind: 'redis', url }),
+  binding,
+  cleanup,
+  childOptions: (url) => ({ kind: 'redis', url })
+})
+
+/** A connected connector and a subscription on a queue of this run, all closed and removed after the test. */
+async function open (t: TestContext, name: string, overrides: Partial<QueueBinding> = {}): Promise<{ connector: Connector, queue: QueueBinding, subscription: Subscription }> {
+  const connector = createConnector({ kind: 'redis', url: REDIS_URL })
+  const queue = binding(REDIS_URL, name, overrides)
+  t.after(async () => {
+    await connector.close()
+    await cleanup(queue)
+  })
+  await connector.connect()
+  return { connector, queue, subscription: await connector.subscribe(queue) }
+}
+
+async function fetchOne (subscription: Subscription, timeoutMs = BOUND_MS): Promise<BrokerMessage> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const [message] = await subscription.fetch(1, 500)
+    if (message !== undefined) return message
+  }
+  throw new Error(`no message within ${timeoutMs} ms`)
+}
+
+async function fetchNothing (subscription: Subscription, forMs: number): Promise<void> {
+  const end = Date.now() + forMs
+  while (Date.now() < end) {
+    const batch = await subscription.fetch(10, Math.max(1, Math.min(500, end - Date.now())))
+    assert.deepEqual(batch.map((m) => m.id), [], 'nothing is delivered')
+  }
+}
+
+function outgoing (id: string, body: unknown): OutgoingMessage {
+  return {
+    id, body: Buffer.from(JSON.stringify(body)), bodyType: 'json', source: '/tests/redis', type: 'dev.roost.test', contentType: 'application/json', attributes: {}
+  }
+}
+
+const text = (message: BrokerMessage): string => Buffer.from(message.body).toString('utf8')
+
+describe('entries another client wrote are delivered whole', () => {
+  test('one field: its value is the body, typed by its bytes; attributes are derived from the stream and entry', async (t) => {
+    const { queue, subscription } = await open(t, 'foreign-one')
+    const stream = queue.stream as string
+    const jsonId = await redis.xAdd(stream, '*', { order: '{"sku":"A-1","qty":2}' })
+    const textId = await redis.xAdd(stream, '*', { note: 'not json at all' })
+    const bytesId = await redis.xAdd(stream, '*', { blob: Buffer.from([0xff, 0xfe, 0x00, 0x81]) })
+    const received = new Map<string, BrokerMessage>()
+    while (received.size < 3) {
+      const message = await fetchOne(subscription)
+      received.set(message.id, message)
+      assert.equal(await subscription.ack(message), 'settled')
+    }
+    const json = received.get(jsonId) as BrokerMessage
+    assert.equal(json.bodyType, 'json')
+    assert.deepEqual(JSON.parse(text(json)), { sku: 'A-1', qty: 2 })
+    assert.equal(json.type, 'dev.roost.message')
+    assert.equal(json.source, `/brokers/redis/${stream}`)
+    assert.equal(json.contentType, 'application/json')
+    assert.equal(json.attempt, 1)
+    assert.equal(json.publishedAt, Number(jsonId.split('-')[0]), 'publishedAt is the time in the entry id')
+    const plain = received.get(textId) as BrokerMessage
+    assert.equal(plain.bodyType, 'text')
+    assert.equal(text(plain), 'not json at all')
+    const bytes = received.get(bytesId) as BrokerMessage
+    assert.equal(bytes.bodyType, 'bytes')
+    assert.deepEqual(Buffer.from(bytes.body), Buffer.from([0xff, 0xfe, 0x00, 0x81]))
+  })
+
+  test('several fields: the body is a JSON object of all of them, a value that is not UTF-8 as base64', async (t) => {
+    const { queue, subscription } = await open(t, 'foreign-many')
+    const id = await redis.xAdd(queue.stream as string, '*', { sku: 'A-1', qty: '2', raw: Buffer.from([0xc3, 0x28]) })
+    const message = await fetchOne(subscription)
+    assert.equal(message.id, id)
+    assert.equal(message.bodyType, 'json')
+    assert.equal(message.contentType, 'application/json')
+    assert.deepEqual(JSON.parse(text(message)), { sku: 'A-1', qty: '2', raw: { base64: Buffer.from([0xc3, 0x28]).toString('base64') } })
+    assert.equal(await subscription.ack(message), 'settled')
+  })
+
+  test('a body with a ce-id beside it is read in Roost\'s layout: the other ce- fields are its attributes', async (t) => {
+    const { queue, subscription } = await open(t, 'foreign-binary-mode')
+    await redis.xAdd(queue.stream as string, '*', { 'ce-id': 'order-7', 'ce-type': 'com.example.order', 'ce-source': '/shop', 'ce-tenant': 'acme', body: 'hello' })
+    const message = await fetchOne(subscription)
+    assert.equal(message.id, 'order-7')
+    assert.equal(message.type, 'com.example.order')
+    assert.equal(message.source, '/shop')
+    assert.deepEqual(message.attributes, { tenant: 'acme' })
+    assert.equal(text(message), 'hello')
+    assert.equal(message.bodyType, 'text')
+    assert.equal(await subscription.ack(message), 'settled')
+  })
+})
+
+describe('garbage in Roost\'s fields', () => {
+  test('is delivered with attributes Roost can use, and the fetch never fails on it', async (t) => {
+    const { queue, subscription } = await open(t, 'garbage')
+    const stream = queue.stream as string
+    const ids = [
+      // Declared json, but the body is not.
+      await redis.xAdd(stream, '*', { 'ce-id': 'g1', 'x-roost-body-type': 'json', 'content-type': 'application/json', body: '{not json' }),
+      // An unknown body type, a control character in the content type, and an id far too long.
+      await redis.xAdd(stream, '*', { 'ce-id': 'x'.repeat(5000), 'x-roost-body-type': 'weird', 'content-type': 'text/plain\r\nX: y', body: Buffer.from([0xff]) }),
+      // Extension names that are no CloudEvents names, and bad percent-encoding.
+      await redis.xAdd(stream, '*', { 'ce-id': 'g3', 'ce-Not_Valid': 'x', 'ce-source': '%zz', body: '' }),
+      // A ce-id but no body: not Roost's layout, so every field is the body.
+      await redis.xAdd(stream, '*', { 'ce-id': 'g4', 'x-roost-body-type': 'json' })
+    ]
+    const received: BrokerMessage[] = []
+    while (received.length < ids.length) {
+      const message = await fetchOne(subscription)
+      received.push(message)
+      assert.equal(await subscription.ack(message), 'settled')
+    }
+    const byId = new Map(received.map((m) => [m.id, m]))
+    const g1 = byId.get('g1') as BrokerMessage
+    assert.equal(g1.bodyType, 'text', 'bytes that are not JSON are not delivered as json')
+    const g2 = byId.get(ids[1] as string) as BrokerMessage
+    assert.ok(g2 !== undefined, 'an id too long is replaced by the entry id')
+    assert.equal(g2.bodyType, 'bytes')
+    const g3 = byId.get('g3') as BrokerMessage
+    assert.deepEqual(g3.attributes, {})
+    assert.equal(g3.source, '%zz')
+    const g4 = byId.get(ids[3] as string) as BrokerMessage
+    assert.deepEqual(JSON.parse(text(g4)), { 'ce-id': 'g4', 'x-roost-body-type': 'json' })
+  })
+})
+
+describe('Redis\'s own ways', () => {
+  test('dead: the entry is acknowledged and copied to <stream>:dead with the reason', async (t) => {
+    const { connector, queue, subscription } = await open(t, 'dead-copy')
+    await connector.publish(queue, [outgoing('poison-1', { n: 1 })])
+    const message = await fetchOne(subscription)
+    assert.equal(await subscription.dead(message, 'it can never succeed'), 'settled')
+    const keys = redisKeys(queue.stream as string, GROUP)
+    const [copy] = (await redis.xRange(keys.dead, '-', '+')) ?? []
+    assert.ok(copy !== undefined, 'a copy is in the dead stream')
+    assert.equal(copy.message['x-roost-dead-reason'], 'it can never succeed')
+    assert.equal(copy.message['x-roost-dead-group'], GROUP)
+    assert.equal(copy.message['ce-id'], 'poison-1')
+    assert.equal(copy.message.body, '{"n":1}')
+    const [original] = (await redis.xRange(queue.stream as string, '-', '+')) ?? []
+    assert.equal(copy.message['x-roost-dead-id'], original?.id)
+    assert.equal((await redis.xPending(queue.stream as string, GROUP)).pending, 0, 'nothing is pending')
+  })
+
+  test('a retry delayed past the lease stays away for its delay, then comes back on the next attempt', async (t) => {
+    const { connector, queue, subscription } = await open(t, 'long-delay')
+    await connector.publish(queue, [outgoing('later-1', {})])
+    const first = await fetchOne(subscription)
+    const delayMs = LEASE_MS * 2
+    const since = Date.now()
+    assert.equal(await subscription.retry(first, delayMs), 'settled')
+    await fetchNothing(subscription, LEASE_MS * 1.5)
+    const again = await fetchOne(subscription)
+    assert.ok(Date.now() - since >= delayMs - 50, `came back after ${Date.now() - since} ms, not before its delay of ${delayMs} ms`)
+    assert.equal(again.attempt, 2)
+    assert.equal(await subscription.ack(again), 'settled')
+  })
+
+  test('a release is counted in Redis: another consumer that gets the message sees the same attempt', async (t) => {
+    const { connector, queue, subscription } = await open(t, 'release-shared')
+    await connector.publish(queue, [outgoing('shared-1', {})])
+    const first = await fetchOne(subscription)
+    assert.equal(await subscription.release(first, 0), 'settled')
+    await subscription.close()
+    const other = await open(t, 'release-shared')
+    const again = await fetchOne(other.subscription)
+    assert.equal(again.id, 'shared-1')
+    assert.equal(again.attempt, 1, 'a release uses no attempt, whichever consumer fetches next')
+    assert.equal(await other.subscription.ack(again), 'settled')
+  })
+
+  test('an aborted fetch ends its blocking read at once', async (t) => {
+    const { subscription } = await open(t, 'abort')
+    const controller = new AbortController()
+    const fetching = subscription.fetch(10, 120_000, controller.signal)
+    setTimeout(() => controller.abort(), 100)
+    let timer: NodeJS.Timeout | undefined
+    const stillBlocked = new Promise((resolve) => { timer = setTimeout(() => resolve('still blocked'), BOUND_MS) })
+    const outcome = await Promise.race([fetching, stillBlocked])
+    clearTimeout(timer)
+    assert.deepEqual(outcome, [])
+  })
+
+  test('a group deleted under a subscription: fetch rejects with BrokerMissingError naming the stream and group', async (t) => {
+    const { queue, subscription } = await open(t, 'group-gone')
+    await redis.xGroupDestroy(queue.stream as string, GROUP)
+    await assert.rejects(subscription.fetch(1, 100), (err: unknown) => {
+      assert.ok(err instanceof BrokerMissingError, String(err))
+      assert.match(err.message, new RegExp(`${queue.stream as string}.*${GROUP}`))
+      return true
+    })
+  })
+
+  test('the stream is a queue from its first entry: entries published before the group existed are delivered', async (t) => {
+    const stream = `${RUN}-history`
+    await redis.xAdd(stream, '*', { early: 'bird' })
+    const { subscription } = await open(t, 'history')
+    const message = await fetchOne(subscription)
+    assert.equal(text(message), 'bird')
+    assert.equal(await subscription.ack(message), 'settled')
+  })
+})
+
+describe('create: false', () => {
+  test('a stream that is not there: subscribe and publish reject with BrokerMissingError naming it, and create nothing', async (t) => {
+    const connector = createConnector({ kind: 'redis', url: REDIS_URL })
+    t.after(() => connector.close())
+    const queue = binding(REDIS_URL, 'absent', { create: false })
+    await assert.rejects(connector.subscribe(queue), (err: unknown) => err instanceof BrokerMissingError && err.message.includes(queue.stream as string))
+    await assert.rejects(connector.publish(queue, [outgoing('nowhere-1', {})]),
+      (err: unknown) => err instanceof BrokerMissingError && err.message.includes(queue.stream as string))
+    assert.equal(await redis.exists(queue.stream as string), 0, 'no stream was made')
+  })
+
+  test('a stream without the group: subscribe rejects with BrokerMissingError naming the group', async (t) => {
+    const connector = createConnector({ kind: 'redis', url: REDIS_URL })
+    const queue = binding(REDIS_URL, 'no-group', { create: false })
+    t.after(async () => {
+      await connector.close()
+      await cleanup(queue)
+    })
+    await redis.xAdd(queue.stream as string, '*', { a: '1' })
+    await assert.rejects(connector.subscribe(queue), (err: unknown) => {
+      assert.ok(err instanceof BrokerMissingError, String(err))
+      assert.ok(err.message.includes(GROUP) && err.message.includes(queue.stream as string), err.message)
+      return true
+    })
+  })
+})
+
+test('capability: the server is named with the version INFO reports', async (t) => {
+  const connector = createConnector({ kind: 'redis', url: REDIS_URL })
+  t.after(() => connector.close())
+  const capabilities = await connector.connect()
+  const version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1]
+  assert.equal(capabilities.server, `redis ${version as string}`)
+})
