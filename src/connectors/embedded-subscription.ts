@@ -4,6 +4,7 @@
 // attempts itself as Roost counts them (a release uses none), durably.
 import { BrokerUnavailableError, LeaseLostError } from '../errors/index.js'
 import type { EventStore, LeasedRecord, Settlement } from '../events/index.js'
+import { RECORD_LIMITS } from '../events/index.js'
 import type { Backlog, BrokerMessage, QueueBinding, SettleAck, Subscription } from './connector.js'
 import type { EmbeddedWakeups } from './embedded-wakeups.js'
 import { embeddedQueueKey } from './embedded-wakeups.js'
@@ -35,7 +36,7 @@ export class EmbeddedSubscription implements Subscription {
   }
 
   async fetch (max: number, waitMs: number, signal?: AbortSignal): Promise<BrokerMessage[]> {
-    const deadline = Date.now() + Math.max(0, waitMs)
+    const deadline = Date.now() + (Number.isFinite(waitMs) ? Math.max(0, waitMs) : 0)
     const batch = Math.min(Math.max(0, Math.floor(max)), MAX_BATCH)
     if (batch === 0) return []
     for (;;) {
@@ -57,7 +58,7 @@ export class EmbeddedSubscription implements Subscription {
   }
 
   async release (message: BrokerMessage, delayMs: number): Promise<SettleAck> {
-    return this.settle(message, { outcome: 'released', reason: 'drained', delayMs: Math.max(0, delayMs) })
+    return this.settle(message, { outcome: 'released', reason: 'drained', delayMs: boundedDelay(delayMs) })
   }
 
   async dead (message: BrokerMessage, reason: string): Promise<SettleAck> {
@@ -148,4 +149,9 @@ export class EmbeddedSubscription implements Subscription {
     }
     return this.events
   }
+}
+
+/** A release's delay as the store takes it: whole milliseconds, 0 to the longest delay a record may have. */
+function boundedDelay (ms: number): number {
+  return Number.isFinite(ms) ? Math.min(Math.max(0, Math.floor(ms)), RECORD_LIMITS.maxDelayMs) : 0
 }

@@ -115,6 +115,12 @@ describe('the embedded connector on the platform\'s EventStore', () => {
     assert.deepEqual(await closing, [])
   })
 
+  test('a fetch with a wait that is no number waits for nothing', async (t) => {
+    const connector = await connected(t)
+    const subscription = await connector.subscribe({ ...ORDERS, queue: 'embedded-nan-wait' })
+    assert.deepEqual(await subscription.fetch(10, Number.NaN), [])
+  })
+
   test('a queue another process declared and published to is there for a create: false subscription', async (t) => {
     const connector = await connected(t)
     const binding = { ...ORDERS, queue: 'embedded-other-process' }
