@@ -3,6 +3,7 @@
 import { BrokerUnsupportedError } from '../errors/index.js'
 import type { EventStore } from '../events/index.js'
 import type { Connector, ConnectorKind } from './connector.js'
+import { EmbeddedConnector } from './embedded-connector.js'
 import { RedisConnector } from './redis-connector.js'
 
 export interface ConnectorOptions {
@@ -17,7 +18,10 @@ export interface ConnectorOptions {
 
 export function createConnector (options: ConnectorOptions): Connector {
   switch (options.kind) {
-    case 'redis': return new RedisConnector({ url: options.url, clientName: options.clientName })
+    case 'embedded':
+      return new EmbeddedConnector({ events: options.events, path: options.url, clientName: options.clientName })
+    case 'redis':
+      return new RedisConnector({ url: options.url, clientName: options.clientName })
     default:
       throw new BrokerUnsupportedError(`no connector for ${JSON.stringify(options.kind)} is built into this Roost`, {
         field: 'connector',

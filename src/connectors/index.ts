@@ -4,6 +4,9 @@
 export type * from './connector.js'
 export { createConnector } from './create-connector.js'
 export type { ConnectorOptions } from './create-connector.js'
+export { EmbeddedConnector, EMBEDDED_SERVER } from './embedded-connector.js'
+export type { EmbeddedConnectorOptions } from './embedded-connector.js'
+export { EMBEDDED_POLL_MS } from './embedded-subscription.js'
 export {
   MESSAGE_HEADERS, FOREIGN_MESSAGE_TYPE, messageHeaders, incomingAttributes, brokerSource, detectBodyType, attemptFromHeader
 } from './message-attributes.js'

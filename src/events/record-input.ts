@@ -1,10 +1,12 @@
 // A publisher's record, checked and encoded before anything is written: every
 // bound of a queue message (body size, key, delay, attributes) is enforced
 // here, so a bad one is refused with its field and the batch writes nothing.
+import { isUtf8 } from 'node:buffer'
 import type { FieldProblem } from '../errors/index.js'
 import { PayloadTooLargeError, ValidationError } from '../errors/index.js'
 import { extensionNameProblem } from './cloud-event.js'
 import type { QueuePolicy } from './queue-policy.js'
+import type { EncodedBody } from './record-body.js'
 import { defaultContentType, encodeBody } from './record-body.js'
 import type { BodyType, NewRecord, RecordKind } from './record-types.js'
 
@@ -43,7 +45,7 @@ export interface PreparedRecord {
 export function prepareRecord (input: NewRecord, namespace: string, queue: string, policy: QueuePolicy, field: string): PreparedRecord {
   const problems: FieldProblem[] = []
   const at = (name: string): string => field === '' ? name : `${field}.${name}`
-  const { bytes, type: bodyType } = encodeBody(input.body)
+  const { bytes, type: bodyType } = input.bodyType === undefined ? encodeBody(input.body) : preEncodedBody(input.body, input.bodyType, at('body'))
   if (bytes.byteLength > policy.maxBodyBytes) {
     throw new PayloadTooLargeError(`the body is ${bytes.byteLength} bytes; queue ${namespace}/${queue} takes at most ${policy.maxBodyBytes}`, { field: at('body') })
   }
@@ -87,6 +89,34 @@ export function prepareRecord (input: NewRecord, namespace: string, queue: strin
     delayMs,
     maxAttempts,
     maxAgeMs
+  }
+}
+
+function preEncodedBody (body: unknown, type: BodyType, field: string): EncodedBody {
+  const problem = (message: string): ValidationError => new ValidationError([{ field, message }])
+  if (!(body instanceof Uint8Array)) throw problem(`a body given with its type (${String(type)}) is bytes`)
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  switch (type) {
+    case 'bytes':
+      break
+    case 'text':
+      if (!isUtf8(bytes)) throw problem('a text body is UTF-8')
+      break
+    case 'json':
+      if (!isUtf8(bytes) || !parsesAsJson(bytes)) throw problem('a json body is JSON text')
+      break
+    default:
+      throw problem(`a body type is json, text or bytes, got ${JSON.stringify(type)}`)
+  }
+  return { bytes, type }
+}
+
+function parsesAsJson (bytes: Buffer): boolean {
+  try {
+    JSON.parse(bytes.toString('utf8'))
+    return true
+  } catch {
+    return false
   }
 }
 

@@ -21,6 +21,12 @@ export type BodyType = 'json' | 'text' | 'bytes'
  */
 export interface NewRecord {
   body: unknown
+  /**
+   * The body is bytes already encoded as this type (a broker's message, a
+   * connector's publish): stored as they are, not as opaque bytes. A json body
+   * must parse and a text body be UTF-8, for deliveries splice them in as they are.
+   */
+  bodyType?: BodyType
   /** An explicit id (a cron firing's deterministic id); a record with this id already there makes this a duplicate. */
   id?: string
   kind?: RecordKind

@@ -186,3 +186,35 @@ test('per-record maxAttempts overrides the queue policy', (t) => {
   assert.equal(store.get(id)?.maxAttempts, 3)
   assert.equal(store.get(id)?.type, 'dev.roost.async.invocation')
 })
+
+test('bytes given with their body type are stored as they are, as that type', (t) => {
+  const { store } = openFixture(t)
+  store.declareQueue(NS, QUEUE)
+  const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
+  const [json, text, bytes] = store.publish(NS, QUEUE, [
+    { body: utf8('{"n": 1, "big": 12345678901234567890}'), bodyType: 'json' },
+    { body: utf8('héllo'), bodyType: 'text' },
+    { body: new Uint8Array([0xff, 0]), bodyType: 'bytes' }
+  ])
+  const stored = (id: string | undefined): [string | undefined, string | undefined] => {
+    const record = store.get(id as string)
+    return [record?.bodyType, record === undefined ? undefined : Buffer.from(record.body).toString('hex')]
+  }
+  assert.deepEqual(stored(json?.id), ['json', Buffer.from('{"n": 1, "big": 12345678901234567890}').toString('hex')])
+  assert.deepEqual(stored(text?.id), ['text', Buffer.from('héllo').toString('hex')])
+  assert.deepEqual(stored(bytes?.id), ['bytes', 'ff00'])
+})
+
+test('bytes that are not what their body type says are refused, and the batch writes nothing', (t) => {
+  const { store } = openFixture(t)
+  store.declareQueue(NS, QUEUE)
+  const refused = (body: unknown, bodyType: 'json' | 'text' | 'bytes'): void => {
+    assert.throws(() => store.publish(NS, QUEUE, [{ body: 'fine' }, { body, bodyType }]), (err: unknown) =>
+      err instanceof ValidationError && err.errors[0]?.field === 'messages[1].body')
+  }
+  refused(new TextEncoder().encode('{"n":'), 'json')
+  refused(new Uint8Array([0x22, 0xff, 0x22]), 'json')
+  refused(new Uint8Array([0xc3, 0x28]), 'text')
+  refused('a string', 'bytes')
+  assert.equal(store.stats(NS, QUEUE).waiting, 0)
+})
