@@ -44,25 +44,28 @@ export interface GroupRef {
 
 /**
  * The Roost error for a failed command: BrokerMissingError when the group or
- * stream is gone (NOGROUP), BrokerUnavailableError when the connection is
+ * stream is gone (NOGROUP, no such key), BrokerUnavailableError when the connection is
  * down or the server cannot serve now, and a server's other error replies as
  * they are (they mean a bug, not an outage).
  */
 export function redisFailure (err: unknown, where: string, ref?: GroupRef): Error {
   if (isRoostError(err)) return err
   if (err instanceof ErrorReply) {
-    if (err.message.startsWith('NOGROUP') && ref !== undefined) {
-      return new BrokerMissingError(`Redis stream ${JSON.stringify(ref.stream)} or its consumer group ${JSON.stringify(ref.group)} is gone (${where})`, {
-        hint: 'the stream or group was deleted while the trigger consumed it: recreate it, or let the trigger create it (create: true)',
-        cause: err
-      })
-    }
+    if (ref !== undefined && (err.message.startsWith('NOGROUP') || /^ERR no such key/.test(err.message))) return groupGone(ref, where, err)
     if (!/^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY)\b/.test(err.message)) return err
   }
   const reason = err instanceof Error ? err.message : String(err)
   return new BrokerUnavailableError(`Redis at ${where} is unavailable: ${reason}`, {
     hint: 'the connector reconnects by itself with backoff; check that the server runs and is reachable',
     cause: err
+  })
+}
+
+/** The stream or its group was deleted while a subscription read it. */
+export function groupGone (ref: GroupRef, where: string, cause?: unknown): BrokerMissingError {
+  return new BrokerMissingError(`Redis stream ${JSON.stringify(ref.stream)} or its consumer group ${JSON.stringify(ref.group)} is gone (${where})`, {
+    hint: 'the stream or group was deleted while the trigger consumed it: recreate it, or let the trigger create it (create: true)',
+    cause
   })
 }
 

@@ -7,7 +7,7 @@
 // settle script acts only while the group's pending entry still has both.
 import { RECORD_LIMITS } from '../events/index.js'
 import type { Backlog, BrokerMessage, SettleAck, Subscription } from './connector.js'
-import { BUFFER_REPLIES, redisFailure } from './redis-client.js'
+import { BUFFER_REPLIES, groupGone, redisFailure } from './redis-client.js'
 import type { RedisBufferClient, RedisClient } from './redis-client.js'
 import { entryMessage } from './redis-entry.js'
 import type { RedisKeys } from './redis-keys.js'
@@ -19,6 +19,8 @@ const BLOCK_SLICE_MS = 1_000
 const LAG_COUNT_LIMIT = 10_000
 const DUE_MARGIN_MS = 2
 const OVERDUE_POLL_MS = 50
+/** How often a fetch looks, through the shared connection, while the subscription's reader is still reconnecting. */
+const READER_DOWN_POLL_MS = 100
 
 interface Lease {
   entryId: string
@@ -51,7 +53,7 @@ export class RedisSubscription implements Subscription {
   private blocking = false
   /** How long until the soonest delayed entry of the group is due, as the last fetch script saw it; -1 when none is. */
   private nextDueInMs = -1
-  private fetching: Promise<unknown> | undefined
+  private fetching: Promise<BrokerMessage[]> | undefined
   private closing: Promise<void> | undefined
 
   constructor (settings: RedisSubscriptionSettings) {
@@ -69,7 +71,13 @@ export class RedisSubscription implements Subscription {
 
   fetch (max: number, waitMs: number, signal?: AbortSignal): Promise<BrokerMessage[]> {
     if (this.closing !== undefined || signal?.aborted === true) return Promise.resolve([])
-    const fetching = this.fetchUntil(Math.max(1, Math.floor(max)), Date.now() + Math.max(0, waitMs), signal)
+    const count = Number.isFinite(max) ? Math.max(1, Math.floor(max)) : 1
+    const deadline = Date.now() + (Number.isFinite(waitMs) ? Math.max(0, waitMs) : 0)
+    // One fetch at a time: the reader connection has one blocking read in it at most.
+    const previous = this.fetching
+    const fetching = previous === undefined
+      ? this.fetchUntil(count, deadline, signal)
+      : previous.catch(ignore).then(() => this.closing === undefined ? this.fetchUntil(count, deadline, signal) : [])
     this.fetching = fetching
     return fetching
   }
@@ -103,7 +111,7 @@ export class RedisSubscription implements Subscription {
       throw redisFailure(err, address, this.ref)
     }
     const info = groups.find((candidate) => String(candidate.name) === group)
-    if (info === undefined) throw redisFailure(new Error(`NOGROUP no group ${group}`), address, this.ref)
+    if (info === undefined) throw groupGone(this.ref, address)
     const inFlight = Number(info.pending)
     // Redis 7.0 answers a null lag when entries were deleted inside the part the group has not read: count that part then.
     const waiting = typeof info.lag === 'number' ? info.lag : await this.countAfter(String(info['last-delivered-id']))
@@ -124,12 +132,13 @@ export class RedisSubscription implements Subscription {
         if (entries.length === 0) {
           const remaining = deadline - Date.now()
           if (remaining <= 0 || signal?.aborted === true || this.closing !== undefined) return []
-          const slice = Math.min(remaining, this.blockSlice())
-          // The reader reconnects on its own schedule: until it is back, the shared connection polls.
-          entries = this.settings.reader.isReady ? await this.blockingRead(max, slice) : await pause(slice, signal).then(() => [])
+          entries = await this.awaitNew(max, Math.min(remaining, this.blockSlice()), signal)
         }
-        // Entries fetched while closing are held, and close() gives them back.
-        if (entries.length > 0) return this.closing === undefined ? this.hold(entries) : (this.hold(entries), [])
+        if (entries.length > 0) {
+          const messages = this.hold(entries)
+          // Fetched while closing: held all the same, so that close() gives them back.
+          return this.closing === undefined ? messages : []
+        }
         if (signal?.aborted === true || this.closing !== undefined) return []
       }
     } finally {
@@ -147,6 +156,13 @@ export class RedisSubscription implements Subscription {
     } catch (err) {
       throw redisFailure(err, address, this.ref)
     }
+  }
+
+  // The reader reconnects on its own schedule: until it is back, the fetch polls through the shared connection.
+  private async awaitNew (max: number, sliceMs: number, signal: AbortSignal | undefined): Promise<FetchedEntry[]> {
+    if (this.settings.reader.isReady) return await this.blockingRead(max, sliceMs)
+    await pause(Math.min(sliceMs, READER_DOWN_POLL_MS), signal)
+    return []
   }
 
   private async blockingRead (max: number, blockMs: number): Promise<FetchedEntry[]> {
