@@ -4,7 +4,7 @@
 // against every implementation. The consumer loop above it (src/dispatch)
 // knows nothing of any broker: it fetches, delivers through the gateway, and
 // settles each message with ack, retry, dead or release.
-import type { BodyType } from '../events/index.js'
+import type { BodyType, MessageContent } from '../events/index.js'
 
 export type ConnectorKind = 'embedded' | 'nats' | 'redis' | 'rabbitmq'
 
@@ -34,8 +34,11 @@ export interface QueueBinding {
   prefetch?: number
 }
 
-/** One message as a broker handed it over. */
-export interface BrokerMessage {
+/**
+ * One message as a broker handed it over. Its attributes are the ones Roost
+ * published with it, or ones derived for a message a broker's own client published.
+ */
+export interface BrokerMessage extends MessageContent {
   /** Unique within the queue and stable across redeliveries: a JetStream stream sequence, a Redis entry id, a RabbitMQ message-id (or one Roost derived). */
   id: string
   /**
@@ -43,14 +46,6 @@ export interface BrokerMessage {
    * the broker's delivery count less the releases Roost made, which use no attempt.
    */
   attempt: number
-  body: Uint8Array
-  bodyType: BodyType
-  /** The CloudEvents attributes Roost published with it, or ones derived for a message a broker's own client published. */
-  source: string
-  type: string
-  subject: string | undefined
-  contentType: string
-  attributes: Record<string, string>
   /** When the broker took it (epoch ms). */
   publishedAt: number
 }

@@ -59,8 +59,19 @@ export interface PublishResult {
   outcome: PublishOutcome
 }
 
+/** A message's content and CloudEvents attributes, as a handler receives them, wherever it was stored. */
+export interface MessageContent {
+  body: Uint8Array
+  bodyType: BodyType
+  source: string
+  type: string
+  subject: string | undefined
+  contentType: string
+  attributes: Record<string, string>
+}
+
 /** One record handed to a consumer, with the fencing token its settlement must carry. */
-export interface LeasedRecord {
+export interface LeasedRecord extends MessageContent {
   id: string
   kind: RecordKind
   namespace: string
@@ -70,13 +81,6 @@ export interface LeasedRecord {
   /** This attempt's number (1 for the first); releases do not advance it. */
   attempt: number
   maxAttempts: number
-  body: Uint8Array
-  bodyType: BodyType
-  source: string
-  type: string
-  subject: string | undefined
-  contentType: string
-  attributes: Record<string, string>
   createdAt: number
   leaseExpiresAt: number
 }
