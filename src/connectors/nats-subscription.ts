@@ -1,6 +1,6 @@
-// One consumer of a durable JetStream pull consumer. A fetch is one pull
-// request for a single message that waits up to the fetch's wait, then one
-// no_wait pull for the rest of the batch (nats-pull.ts), so it answers as soon
+// One consumer of a durable JetStream pull consumer. A fetch is a pull
+// request for a single message that waits up to the fetch's wait (in slices
+// of at most PULL_SLICE_MS), then one no_wait pull for the rest of the batch (nats-pull.ts), so it answers as soon
 // as the first message is there and never holds a pull open afterwards. Each
 // fetched message is held with its reply subject and its lease clock
 // (nats-lease.ts): a settlement is a request to that subject that the server
@@ -19,6 +19,9 @@ import type { NatsNames } from './nats-names.js'
 import { pull } from './nats-pull.js'
 import type { PullOutcome } from './nats-pull.js'
 import { ReleaseCounts } from './nats-releases.js'
+
+/** The longest one pull request waits on the server. */
+export const PULL_SLICE_MS = 5_000
 
 const ACK = '+ACK'
 const NAK = '-NAK'
@@ -122,10 +125,17 @@ export class NatsSubscription implements Subscription {
   }
 
   private async fetchBatch (max: number, waitMs: number, signal: AbortSignal | undefined): Promise<BrokerMessage[]> {
-    const first = await this.pullOnce(waitMs > 0 ? 1 : max, waitMs, signal)
-    if (first.length === 0 || first.length >= max || waitMs <= 0) return first
+    if (waitMs <= 0) return await this.pullOnce(max, 0, signal)
+    const deadline = Date.now() + waitMs
+    let first: BrokerMessage[] = []
+    // A long wait is a row of shorter pulls, so that one given up (aborted, closing) is not served by the server for long after.
+    for (let left = waitMs; left > 0 && first.length === 0; left = deadline - Date.now()) {
+      if (this.closing !== undefined || signal?.aborted === true) return []
+      first = await this.pullOnce(1, Math.min(left, PULL_SLICE_MS), signal)
+    }
+    if (first.length === 0 || max <= 1) return first
     try {
-      return first.concat(await this.pullOnce(max - first.length, 0, signal))
+      return first.concat(await this.pullOnce(max - 1, 0, signal))
     } catch {
       // What the first pull brought is held: it is delivered; the rest waits for the next fetch.
       return first
@@ -157,6 +167,8 @@ export class NatsSubscription implements Subscription {
       for (const msg of outcome.messages) this.giveBack(msg)
       return []
     }
+    // The server ends every pull it serves; one it left unanswered went to a consumer that is not there (JetStream says nothing then).
+    if (!outcome.complete && outcome.messages.length === 0) await this.backlog()
     return this.hold(outcome.messages, receivedAt)
   }
 
