@@ -4,6 +4,7 @@ import { BrokerUnsupportedError } from '../errors/index.js'
 import type { EventStore } from '../events/index.js'
 import type { Connector, ConnectorKind } from './connector.js'
 import { EmbeddedConnector } from './embedded-connector.js'
+import { NatsConnector } from './nats-connector.js'
 import { RedisConnector } from './redis-connector.js'
 
 export interface ConnectorOptions {
@@ -20,6 +21,8 @@ export function createConnector (options: ConnectorOptions): Connector {
   switch (options.kind) {
     case 'embedded':
       return new EmbeddedConnector({ events: options.events, path: options.url, clientName: options.clientName })
+    case 'nats':
+      return new NatsConnector({ url: options.url, clientName: options.clientName })
     case 'redis':
       return new RedisConnector({ url: options.url, clientName: options.clientName })
     default:

@@ -1,0 +1,304 @@
+// Roost's queues on NATS JetStream (docs/connectors.md, "NATS JetStream"): a
+// queue is a stream read through a durable pull consumer with explicit acks,
+// with JetStream's own mechanisms — ack, nak with a delay (retry and release),
+// +WPI (working), +TERM (dead), Nats-Msg-Id deduplication on publish, and the
+// consumer's pending and ack-pending as the backlog. One connection per
+// connector, shared by its subscriptions and publishes; the client reconnects
+// it for good, on the schedule of reconnect-backoff.ts.
+import { hostname } from 'node:os'
+import { connect } from '@nats-io/transport-node'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream'
+import type { ConsumerInfo, JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
+import { BrokerMissingError, BrokerUnavailableError, BrokerUnsupportedError } from '../errors/index.js'
+import type { Capabilities, Connector, ConnectorState, OutgoingMessage, QueueBinding, Subscription } from './connector.js'
+import { reconnectDelay } from './reconnect-backoff.js'
+import { natsCapabilities } from './nats-capabilities.js'
+import {
+  describe, isNoStreamAnswer, isNotFound, NATS_REQUEST_TIMEOUT_MS, natsAddress, natsConnectionOptions, natsFailure, unavailable
+} from './nats-client.js'
+import { outgoingHeaders } from './nats-message.js'
+import { natsNames, publishSubject } from './nats-names.js'
+import type { NatsNames } from './nats-names.js'
+import { NatsSubscription } from './nats-subscription.js'
+
+export interface NatsConnectorOptions {
+  /** `nats://[user:password@ | token@]host:port`. */
+  url: string
+  /** How this process appears on the server: the connection's name. */
+  clientName?: string
+  /** For the reconnect backoff's jitter. */
+  random?: () => number
+}
+
+// A consumer's ack wait when its configuration names none (JetStream's default).
+const DEFAULT_ACK_WAIT_NS = 30_000_000_000
+// JetStream's answer when a stream name is taken (a stream made at the same time by another subscriber).
+const STREAM_NAME_IN_USE = 10058
+
+interface Open {
+  nc: NatsConnection
+  js: JetStreamClient
+  jsm: JetStreamManager
+}
+
+export class NatsConnector implements Connector {
+  readonly kind = 'nats' as const
+  private readonly url: string
+  private readonly address: string
+  private readonly clientName: string
+  private readonly random: () => number
+  private readonly listeners: Array<(state: ConnectorState) => void> = []
+  private readonly subscriptions = new Set<NatsSubscription>()
+  private open: Open | undefined
+  private connecting: Promise<Capabilities> | undefined
+  private capabilities: Capabilities | undefined
+  private connected = false
+  private everConnected = false
+  private closed = false
+  /** Reconnect tries since the connection was lost, as the client's status reports them. */
+  private reconnectTries = 0
+  private reportedTries = 0
+  private wait: { tries: number, ms: number } | undefined
+  private lastError = ''
+
+  constructor (options: NatsConnectorOptions) {
+    this.url = options.url
+    this.address = natsAddress(options.url)
+    this.clientName = options.clientName ?? `roost-${hostname()}-${process.pid}`
+    this.random = options.random ?? Math.random
+  }
+
+  connect (): Promise<Capabilities> {
+    if (this.closed) return Promise.reject(new BrokerUnavailableError(`the connector to ${this.address} is closed`))
+    this.connecting ??= this.openConnection().catch((err: unknown) => {
+      this.connecting = undefined
+      throw err
+    })
+    return this.connecting
+  }
+
+  async subscribe (binding: QueueBinding): Promise<Subscription> {
+    const names = natsNames(binding)
+    const { nc, jsm } = await this.ready()
+    const consumer = binding.create ? await this.createConsumer(jsm, names, binding.leaseMs) : await this.requireConsumer(jsm, names)
+    const subscription = new NatsSubscription({
+      nc,
+      jsm,
+      names,
+      leaseMs: Math.max(1, Math.round((consumer.config.ack_wait ?? DEFAULT_ACK_WAIT_NS) / 1_000_000)),
+      address: this.address,
+      connected: () => this.connected && !this.closed,
+      closed: (closed) => this.subscriptions.delete(closed)
+    })
+    this.subscriptions.add(subscription)
+    return subscription
+  }
+
+  async publish (binding: QueueBinding, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return
+    const names = natsNames(binding, { consumer: false })
+    // Every message's headers are laid out before any is sent, so attributes no header can carry fail the whole publish.
+    const headers = messages.map(outgoingHeaders)
+    const { js, jsm } = await this.ready()
+    const subject = publishSubject(names.subject)
+    const send = (): Promise<unknown> => Promise.all(messages.map((message, i) => js.publish(subject, message.body, {
+      msgID: message.id, headers: headers[i], expect: { streamName: names.stream }, timeout: NATS_REQUEST_TIMEOUT_MS
+    })))
+    try {
+      await send()
+    } catch (err) {
+      if (!isNoStreamAnswer(err)) throw natsFailure(err, this.address)
+      if (!binding.create) throw this.streamMissing(names)
+      // No stream takes the subject yet: made as a subscription would make it, then sent again (Nats-Msg-Id keeps what got through once).
+      await this.ensureStream(jsm, names)
+      try {
+        await send()
+      } catch (again) {
+        throw natsFailure(again, this.address)
+      }
+    }
+  }
+
+  onState (listener: (state: ConnectorState) => void): void {
+    this.listeners.push(listener)
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()))
+    const open = this.open
+    this.open = undefined
+    if (open !== undefined) await open.nc.close().catch(ignore)
+    this.connected = false
+    this.emit({ state: 'closed' })
+  }
+
+  private async openConnection (): Promise<Capabilities> {
+    let nc: NatsConnection
+    try {
+      nc = await connect(natsConnectionOptions({ url: this.url, name: this.clientName, reconnectWait: () => this.reconnectWait() }))
+    } catch (err) {
+      throw new BrokerUnavailableError(`cannot connect to NATS at ${this.address}: ${describe(err)}`, {
+        hint: 'check that the server runs and that the trigger\'s url (host, port, credentials) is right',
+        cause: err
+      })
+    }
+    let open: Open
+    let capabilities: Capabilities
+    try {
+      capabilities = natsCapabilities(nc.info ?? {})
+      // It asks the server for the account's JetStream: an account without it is refused here, not at the first fetch.
+      const jsm = await jetstreamManager(nc, { timeout: NATS_REQUEST_TIMEOUT_MS })
+      open = { nc, jsm, js: jetstream(nc, { timeout: NATS_REQUEST_TIMEOUT_MS }) }
+    } catch (err) {
+      await nc.close().catch(ignore)
+      throw natsFailure(err, this.address)
+    }
+    if (this.closed) {
+      await nc.close().catch(ignore)
+      throw new BrokerUnavailableError(`the connector to ${this.address} is closed`)
+    }
+    this.open = open
+    this.capabilities = capabilities
+    this.everConnected = true
+    this.connected = true
+    this.watch(nc)
+    this.emit({ state: 'connected', server: capabilities.server })
+    return capabilities
+  }
+
+  // The client reports its connection's life as a stream of statuses; they become onState's states.
+  private watch (nc: NatsConnection): void {
+    void (async () => {
+      for await (const status of nc.status()) {
+        switch (status.type) {
+          case 'disconnect': this.lose(); break
+          case 'reconnecting': this.reconnectTries++; break
+          case 'reconnect': this.regain(); break
+          case 'error': this.lastError = describe(status.error); break
+        }
+      }
+    })().catch(ignore)
+  }
+
+  private lose (): void {
+    if (this.closed) return
+    this.connected = false
+    for (const subscription of this.subscriptions) subscription.connectionLost()
+    const reason = `the connection to ${this.address} was lost${this.lastError === '' ? '' : ` (${this.lastError})`}`
+    // The client's first try after a loss is at once.
+    this.emit({ state: 'disconnected', reason, retryInMs: 0 })
+  }
+
+  private regain (): void {
+    this.reconnectTries = 0
+    this.reportedTries = 0
+    this.wait = undefined
+    this.lastError = ''
+    if (this.closed || this.capabilities === undefined) return
+    this.connected = true
+    this.emit({ state: 'connected', server: this.capabilities.server })
+  }
+
+  // Asked by the client before each reconnect try, the same answer until a try is made; a new try count means the last one failed.
+  private reconnectWait (): number {
+    const tries = this.reconnectTries
+    if (this.wait === undefined || this.wait.tries !== tries) {
+      this.wait = { tries, ms: reconnectDelay(Math.max(0, tries - 1), this.random) }
+      if (tries > this.reportedTries && this.everConnected && !this.closed && !this.connected) {
+        this.reportedTries = tries
+        this.emit({ state: 'disconnected', reason: `cannot reach NATS at ${this.address} (try ${tries})`, retryInMs: this.wait.ms })
+      }
+    }
+    return this.wait.ms
+  }
+
+  /** The open connection, connecting first when it has not; rejects with BrokerUnavailableError while the server is away. */
+  private async ready (): Promise<Open> {
+    await this.connect()
+    const open = this.open
+    if (open === undefined || !this.connected) throw unavailable(this.address, 'the connection is down and being retried')
+    return open
+  }
+
+  private async ensureStream (jsm: JetStreamManager, names: NatsNames): Promise<void> {
+    try {
+      await jsm.streams.info(names.stream)
+      return
+    } catch (err) {
+      if (!isNotFound(err, 'stream')) throw natsFailure(err, this.address)
+    }
+    try {
+      await jsm.streams.add({ name: names.stream, subjects: [names.subject] })
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return
+      throw natsFailure(err, this.address)
+    }
+  }
+
+  // Created, or updated to the binding's lease when it is there: the trigger owns the consumer it creates.
+  private async createConsumer (jsm: JetStreamManager, names: NatsNames, leaseMs: number): Promise<ConsumerInfo> {
+    await this.ensureStream(jsm, names)
+    try {
+      return await jsm.consumers.add(names.stream, {
+        durable_name: names.consumer,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: Math.max(1, Math.round(leaseMs)) * 1_000_000,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: names.subject,
+        // Unlimited: Roost's consumer loop counts attempts and dead-letters; releases raise JetStream's count but use no attempt.
+        max_deliver: -1
+      })
+    } catch (err) {
+      throw natsFailure(err, this.address)
+    }
+  }
+
+  private async requireConsumer (jsm: JetStreamManager, names: NatsNames): Promise<ConsumerInfo> {
+    let info: ConsumerInfo
+    try {
+      info = await jsm.consumers.info(names.stream, names.consumer)
+    } catch (err) {
+      if (isNotFound(err, 'stream')) throw this.streamMissing(names)
+      if (isNotFound(err, 'consumer')) {
+        throw new BrokerMissingError(`JetStream stream ${JSON.stringify(names.stream)} has no consumer ${JSON.stringify(names.consumer)} on ${this.address}`, {
+          field: 'consumer',
+          hint: `create it (nats consumer add ${names.stream} ${names.consumer} --pull --ack explicit --filter '${names.subject}'), or let the trigger create it (create: true)`
+        })
+      }
+      throw natsFailure(err, this.address)
+    }
+    if (info.config.deliver_subject !== undefined && info.config.deliver_subject !== '') {
+      throw new BrokerUnsupportedError(`JetStream consumer ${JSON.stringify(names.consumer)} on stream ${JSON.stringify(names.stream)} is a push consumer`, {
+        field: 'consumer', hint: 'Roost fetches through a pull consumer: name a pull consumer, or let the trigger create one (create: true)'
+      })
+    }
+    if (info.config.ack_policy !== AckPolicy.Explicit) {
+      throw new BrokerUnsupportedError(`JetStream consumer ${JSON.stringify(names.consumer)} acknowledges ${info.config.ack_policy}, not explicit`, {
+        field: 'consumer', hint: 'Roost settles each message itself: the consumer needs ack_policy explicit'
+      })
+    }
+    return info
+  }
+
+  private streamMissing (names: NatsNames): BrokerMissingError {
+    return new BrokerMissingError(`JetStream stream ${JSON.stringify(names.stream)} does not exist on ${this.address} (or does not take subject ${names.subject})`, {
+      field: 'stream',
+      hint: `create it (nats stream add ${names.stream} --subjects '${names.subject}'), or let the trigger create it (create: true)`
+    })
+  }
+
+  private emit (state: ConnectorState): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(state)
+      } catch {
+        // A listener's failure is its own; the connection goes on.
+      }
+    }
+  }
+}
+
+function ignore (): void {}

@@ -1,0 +1,270 @@
+// One consumer of a durable JetStream pull consumer. A fetch is a pull
+// request for a single message that waits up to the fetch's wait (in slices
+// of at most PULL_SLICE_MS), then one no_wait pull for the rest of the batch (nats-pull.ts), so it answers as soon
+// as the first message is there and never holds a pull open afterwards. Each
+// fetched message is held with its reply subject and its lease clock
+// (nats-lease.ts): a settlement is a request to that subject that the server
+// answers once it has acted, and is refused here, sending nothing, once the
+// lease may have run out on the server.
+import type { Msg, NatsConnection } from '@nats-io/transport-node'
+import type { JetStreamManager } from '@nats-io/jetstream'
+import { BrokerMissingError } from '../errors/index.js'
+import { RECORD_LIMITS } from '../events/index.js'
+import type { Backlog, BrokerMessage, SettleAck, Subscription } from './connector.js'
+import { parseAckSubject } from './nats-ack-subject.js'
+import { isNotFound, NATS_REQUEST_TIMEOUT_MS, natsFailure, unavailable } from './nats-client.js'
+import { leaseEnd } from './nats-lease.js'
+import { deliveredMessage } from './nats-message.js'
+import type { NatsNames } from './nats-names.js'
+import { pull } from './nats-pull.js'
+import type { PullOutcome } from './nats-pull.js'
+import { ReleaseCounts } from './nats-releases.js'
+
+/** The longest one pull request waits on the server. */
+export const PULL_SLICE_MS = 5_000
+
+const ACK = '+ACK'
+const NAK = '-NAK'
+const WORKING = '+WPI'
+// Bare: servers before 2.11 ignore a +TERM that carries a reason (nats-capabilities.ts warns of it).
+const TERM = '+TERM'
+
+interface Lease {
+  reply: string
+  streamSequence: number
+  /** Epoch ms after which a settlement is refused here. */
+  endsAt: number
+}
+
+export interface NatsSubscriptionSettings {
+  nc: NatsConnection
+  jsm: JetStreamManager
+  names: NatsNames
+  /** The consumer's ack wait, in ms. */
+  leaseMs: number
+  /** `nats://host:port`, for errors. */
+  address: string
+  /** Whether the connection is up now, as the connector follows it. */
+  connected: () => boolean
+  /** Called once the subscription has closed. */
+  closed: (subscription: NatsSubscription) => void
+}
+
+export class NatsSubscription implements Subscription {
+  private readonly settings: NatsSubscriptionSettings
+  private readonly held = new Map<BrokerMessage, Lease>()
+  private readonly releases = new ReleaseCounts()
+  /** Pulls the server may still serve (given up here, or still running). */
+  private readonly outstanding = new Set<Promise<void>>()
+  private readonly closeController = new AbortController()
+  private lost = new AbortController()
+  private fetching: Promise<BrokerMessage[]> | undefined
+  private closing: Promise<void> | undefined
+
+  constructor (settings: NatsSubscriptionSettings) {
+    this.settings = settings
+  }
+
+  fetch (max: number, waitMs: number, signal?: AbortSignal): Promise<BrokerMessage[]> {
+    if (this.closing !== undefined || signal?.aborted === true) return Promise.resolve([])
+    const count = Number.isFinite(max) ? Math.max(1, Math.floor(max)) : 1
+    const wait = Number.isFinite(waitMs) ? Math.max(0, waitMs) : 0
+    const deadline = Date.now() + wait
+    // One fetch at a time, so that the batch a fetch asks for is all it can be given.
+    const previous = this.fetching
+    const fetching = previous === undefined
+      ? this.fetchBatch(count, wait, signal)
+      : previous.catch(() => []).then(() => this.closing === undefined ? this.fetchBatch(count, Math.max(0, deadline - Date.now()), signal) : [])
+    this.fetching = fetching
+    void fetching.catch(() => {}).finally(() => { if (this.fetching === fetching) this.fetching = undefined })
+    return fetching
+  }
+
+  ack (message: BrokerMessage): Promise<SettleAck> {
+    return this.settle(message, ACK, 'settled')
+  }
+
+  retry (message: BrokerMessage, delayMs: number): Promise<SettleAck> {
+    return this.settle(message, nak(delayMs), 'retried')
+  }
+
+  release (message: BrokerMessage, delayMs: number): Promise<SettleAck> {
+    return this.settle(message, nak(delayMs), 'released')
+  }
+
+  working (message: BrokerMessage): Promise<SettleAck> {
+    return this.settle(message, WORKING, 'working')
+  }
+
+  dead (message: BrokerMessage, _reason: string): Promise<SettleAck> {
+    return this.settle(message, TERM, 'settled')
+  }
+
+  async backlog (): Promise<Backlog> {
+    const { jsm, names, address } = this.settings
+    this.requireConnection()
+    try {
+      const info = await jsm.consumers.info(names.stream, names.consumer)
+      return { waiting: info.num_pending, inFlight: info.num_ack_pending }
+    } catch (err) {
+      if (isNotFound(err, 'stream') || isNotFound(err, 'consumer')) throw this.gone(err)
+      throw natsFailure(err, address)
+    }
+  }
+
+  close (): Promise<void> {
+    this.closing ??= this.shutDown()
+    return this.closing
+  }
+
+  /** The connection was lost: a running fetch gives up now, and what it brought is left to come back when its lease runs out. */
+  connectionLost (): void {
+    const lost = this.lost
+    this.lost = new AbortController()
+    lost.abort()
+  }
+
+  private async fetchBatch (max: number, waitMs: number, signal: AbortSignal | undefined): Promise<BrokerMessage[]> {
+    if (waitMs <= 0) return await this.pullOnce(max, 0, signal)
+    const deadline = Date.now() + waitMs
+    let first: BrokerMessage[] = []
+    // A long wait is a row of shorter pulls, so that one given up (aborted, closing) is not served by the server for long after.
+    for (let left = waitMs; left > 0 && first.length === 0; left = deadline - Date.now()) {
+      if (this.closing !== undefined || signal?.aborted === true) return []
+      first = await this.pullOnce(1, Math.min(left, PULL_SLICE_MS), signal)
+    }
+    if (first.length === 0 || max <= 1) return first
+    try {
+      return first.concat(await this.pullOnce(max - 1, 0, signal))
+    } catch {
+      // What the first pull brought is held: it is delivered; the rest waits for the next fetch.
+      return first
+    }
+  }
+
+  private async pullOnce (batch: number, waitMs: number, signal: AbortSignal | undefined): Promise<BrokerMessage[]> {
+    const { nc, names, address } = this.settings
+    this.requireConnection()
+    const lost = this.lost.signal
+    const signals = [this.closeController.signal, lost]
+    if (signal !== undefined) signals.push(signal)
+    let outcome: PullOutcome
+    try {
+      outcome = await pull({
+        nc, stream: names.stream, consumer: names.consumer, batch, waitMs, signal: AbortSignal.any(signals), stray: (msg) => this.giveBack(msg)
+      })
+    } catch (err) {
+      throw natsFailure(err, address)
+    }
+    const receivedAt = Date.now()
+    this.track(outcome.finished)
+    if (outcome.status !== undefined) {
+      for (const msg of outcome.messages) this.giveBack(msg)
+      throw this.pullFailure(outcome.status)
+    }
+    if (lost.aborted) throw unavailable(address, 'the connection was lost during the fetch')
+    if (this.closing !== undefined || signal?.aborted === true) {
+      for (const msg of outcome.messages) this.giveBack(msg)
+      return []
+    }
+    // The server ends every pull it serves; one it left unanswered went to a consumer that is not there (JetStream says nothing then).
+    if (!outcome.complete && outcome.messages.length === 0) await this.backlog()
+    return this.hold(outcome.messages, receivedAt)
+  }
+
+  private hold (msgs: readonly Msg[], receivedAt: number): BrokerMessage[] {
+    const messages: BrokerMessage[] = []
+    const endsAt = leaseEnd(receivedAt, this.settings.leaseMs)
+    for (const msg of msgs) {
+      const delivery = parseAckSubject(msg.reply)
+      // Not a JetStream delivery: nothing could settle it, and no consumer of this pull sends such a thing.
+      if (delivery === undefined) continue
+      const attempt = this.releases.attempt(delivery.streamSequence, delivery.deliveryCount)
+      const message = deliveredMessage(delivery, msg.data, msg.headers, attempt)
+      this.held.set(message, { reply: msg.reply as string, streamSequence: delivery.streamSequence, endsAt })
+      messages.push(message)
+    }
+    return messages
+  }
+
+  private async settle (message: BrokerMessage, payload: string, effect: 'settled' | 'retried' | 'released' | 'working'): Promise<SettleAck> {
+    const lease = this.held.get(message)
+    if (lease === undefined) return 'lease-lost'
+    const sentAt = Date.now()
+    if (sentAt >= lease.endsAt) {
+      this.held.delete(message)
+      return 'lease-lost'
+    }
+    const { nc, address } = this.settings
+    this.requireConnection()
+    try {
+      // A request, not a publish: the server answers once it has acted, so nothing buffered is taken for done.
+      await nc.request(lease.reply, payload, { timeout: NATS_REQUEST_TIMEOUT_MS })
+    } catch (err) {
+      // Still held: settled again once the server is back, if the lease has not run out by then.
+      throw natsFailure(err, address)
+    }
+    if (effect === 'working') {
+      lease.endsAt = leaseEnd(sentAt, this.settings.leaseMs)
+      return 'settled'
+    }
+    this.held.delete(message)
+    if (effect === 'released') this.releases.add(lease.streamSequence)
+    else if (effect === 'settled') this.releases.forget(lease.streamSequence)
+    return 'settled'
+  }
+
+  // A message this subscription will not hand out: back to the consumer at once, its delivery counted as a release.
+  private giveBack (msg: Msg): void {
+    const delivery = parseAckSubject(msg.reply)
+    if (delivery === undefined) return
+    this.releases.add(delivery.streamSequence)
+    try {
+      msg.respond(NAK)
+    } catch {
+      // The connection is gone: the message comes back when its ack wait runs out.
+    }
+  }
+
+  private track (finished: Promise<void>): void {
+    this.outstanding.add(finished)
+    void finished.then(() => this.outstanding.delete(finished))
+  }
+
+  private requireConnection (): void {
+    if (!this.settings.connected()) throw unavailable(this.settings.address, 'the connection is down and being retried')
+  }
+
+  private pullFailure (status: { code: number, description: string }): Error {
+    if (status.code === 503 || (status.code === 409 && /deleted/i.test(status.description))) return this.gone()
+    return unavailable(this.settings.address, `the pull request ended with ${status.code} ${status.description}`.trim())
+  }
+
+  private gone (cause?: unknown): BrokerMissingError {
+    const { stream, consumer } = this.settings.names
+    return new BrokerMissingError(`JetStream stream ${JSON.stringify(stream)} or its consumer ${JSON.stringify(consumer)} is gone (${this.settings.address})`, {
+      hint: 'the stream or consumer was deleted while the trigger consumed it: recreate it, or let the trigger create it (create: true)',
+      cause
+    })
+  }
+
+  private async shutDown (): Promise<void> {
+    this.closeController.abort()
+    await this.fetching?.catch(ignore)
+    // What is held goes back now, using no attempt (not the messages' fault); what cannot, comes back when its lease runs out.
+    const releases: Promise<unknown>[] = []
+    for (const message of this.held.keys()) releases.push(this.release(message, 0).catch(ignore))
+    await Promise.all(releases)
+    this.held.clear()
+    // A pull given up here may still bring messages until its expiry: they are given back as they come.
+    await Promise.all([...this.outstanding])
+    this.settings.closed(this)
+  }
+}
+
+function nak (delayMs: number): string {
+  const delay = Number.isFinite(delayMs) ? Math.min(Math.max(0, Math.round(delayMs)), RECORD_LIMITS.maxDelayMs) : 0
+  return delay === 0 ? NAK : `${NAK} ${JSON.stringify({ delay: delay * 1_000_000 })}`
+}
+
+function ignore (): void {}
