@@ -4,6 +4,7 @@ import { BrokerUnsupportedError } from '../errors/index.js'
 import type { EventStore } from '../events/index.js'
 import type { Connector, ConnectorKind } from './connector.js'
 import { EmbeddedConnector } from './embedded-connector.js'
+import { RabbitConnector } from './rabbit-connector.js'
 import { RedisConnector } from './redis-connector.js'
 
 export interface ConnectorOptions {
@@ -22,6 +23,8 @@ export function createConnector (options: ConnectorOptions): Connector {
       return new EmbeddedConnector({ events: options.events, path: options.url, clientName: options.clientName })
     case 'redis':
       return new RedisConnector({ url: options.url, clientName: options.clientName })
+    case 'rabbitmq':
+      return new RabbitConnector({ url: options.url, clientName: options.clientName })
     default:
       throw new BrokerUnsupportedError(`no connector for ${JSON.stringify(options.kind)} is built into this Roost`, {
         field: 'connector',
