@@ -7,7 +7,7 @@
 // reconnect-backoff.ts; channels are opened again on each new connection.
 import { hostname } from 'node:os'
 import amqp from 'amqplib'
-import type { Channel, ChannelModel, RecoveringChannelModel } from 'amqplib'
+import type { Channel, ChannelModel, ConfirmChannel, RecoveringChannelModel } from 'amqplib'
 import { BrokerUnavailableError, ValidationError, isRoostError } from '../errors/index.js'
 import type {
   Backlog, Capabilities, Connector, ConnectorState, OutgoingMessage, QueueBinding, Subscription
@@ -41,6 +41,8 @@ const DELAY_QUEUE_REFRESH_MS = DELAY_QUEUE_IDLE_MS / 2
 interface Live {
   model: ChannelModel
   publisher: RabbitPublisher
+  /** A new confirm channel being opened for a publisher whose channel closed. */
+  replacing?: Promise<void> | undefined
 }
 
 export class RabbitConnector implements Connector {
@@ -220,7 +222,23 @@ export class RabbitConnector implements Connector {
   }
 
   private async publishOutgoing (messages: readonly Outgoing[]): Promise<void> {
-    await this.requireLive().publisher.publish(messages)
+    const live = this.requireLive()
+    // A confirm channel closed by a channel error while the connection stays is replaced; after a lost connection setUp makes the new one.
+    if (!live.publisher.isOpen) {
+      live.replacing ??= this.openConfirmChannel(live).then((channel) => {
+        live.publisher = new RabbitPublisher(channel, this.address)
+      }).finally(() => { live.replacing = undefined })
+      await live.replacing
+    }
+    await live.publisher.publish(messages)
+  }
+
+  private async openConfirmChannel (live: Live): Promise<ConfirmChannel> {
+    try {
+      return await live.model.createConfirmChannel()
+    } catch (err) {
+      throw rabbitFailure(err, this.address)
+    }
   }
 
   // A channel of its own for each declaration: a refused one (404, 406) closes the channel it was made on.
