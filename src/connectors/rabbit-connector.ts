@@ -202,8 +202,9 @@ export class RabbitConnector implements Connector {
 
   private regained (): void {
     if (!this.everConnected || this.closed || this.server === undefined) return
-    this.emit({ state: 'connected', server: this.server.capabilities.server })
+    // Reopening first: a fetch made once `connected` is seen waits for its subscription's new channel.
     for (const subscription of this.subscriptions) subscription.reopen()
+    this.emit({ state: 'connected', server: this.server.capabilities.server })
   }
 
   private requireLive (): Live {

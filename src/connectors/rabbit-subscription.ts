@@ -14,7 +14,7 @@ import { copyOptions, deliveryAttempt, deliveryMessage } from './rabbit-message.
 import type { Outgoing } from './rabbit-publisher.js'
 import { delayBucket } from './rabbit-topology.js'
 
-/** How long a consumer runs with no fetch waiting before it stops and gives back what it pushed ahead. */
+/** How long a consumer runs with no fetch waiting before it stops (what it pushed ahead is given back once a lease would have run out). */
 export const HOLD_UNFETCHED_MS = 1_000
 /** How long a settlement waits for the broker to have processed it before it answers lease-lost. */
 const BARRIER_TIMEOUT_MS = 5_000
@@ -96,16 +96,24 @@ export class RabbitSubscription implements Subscription {
   /** After a reconnect: declares again what the binding creates and opens a new channel. Failures wait for the next reconnect. */
   reopen (): void {
     if (this.closing !== undefined || this.channel !== undefined) return
-    this.reopening ??= this.settings.link.prepare(this.settings.queue)
-      .then(() => this.openChannel())
+    // After one already under way (it may have started while the connection was still down, and fail).
+    const reopening: Promise<void> = (this.reopening ?? Promise.resolve())
+      .then(async () => {
+        if (this.channel !== undefined || this.closing !== undefined) return
+        await this.settings.link.prepare(this.settings.queue)
+        await this.openChannel()
+      })
       .catch(ignore)
-      .finally(() => { this.reopening = undefined })
+      .finally(() => { if (this.reopening === reopening) this.reopening = undefined })
+    this.reopening = reopening
   }
 
   async fetch (max: number, waitMs: number, signal?: AbortSignal): Promise<BrokerMessage[]> {
     if (this.closing !== undefined || signal?.aborted === true) return []
     const count = Number.isFinite(max) ? Math.max(1, Math.floor(max)) : 1
     const wait = Number.isFinite(waitMs) ? Math.max(0, waitMs) : 0
+    // Just reconnected: the channel is being opened again.
+    if (this.channel === undefined) await this.reopening
     if (this.channel === undefined) throw unavailable(this.settings.link.address, 'the connection is down and being retried')
     this.stopIdleTimer()
     try {
@@ -169,7 +177,7 @@ export class RabbitSubscription implements Subscription {
     } catch (err) {
       throw rabbitFailure(err, this.settings.link.address)
     }
-    if (this.closing !== undefined) {
+    if (this.closing !== undefined || this.channel !== undefined) {
       await closeQuietly(channel)
       return
     }
@@ -367,13 +375,19 @@ export class RabbitSubscription implements Subscription {
     return pending.promise
   }
 
+  // With no fetch waiting, the consumer stops after HOLD_UNFETCHED_MS; what it pushed ahead is kept for the next fetch until a lease would have run out, then given back.
   private startIdleTimer (): void {
     if (this.closing !== undefined || this.idleTimer !== undefined || this.waiters.length > 0) return
     if (this.consumerTag === undefined && this.pushed.length === 0) return
+    const holdMs = Math.min(HOLD_UNFETCHED_MS, this.settings.leaseMs)
     this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined
-      if (this.waiters.length === 0) void this.serially(() => this.stopConsuming()).catch(ignore)
-    }, HOLD_UNFETCHED_MS)
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = undefined
+        if (this.waiters.length === 0) void this.serially(() => this.giveBackPushed()).catch(ignore)
+      }, this.settings.leaseMs - holdMs)
+      this.idleTimer.unref()
+      if (this.waiters.length === 0) void this.serially(() => this.stopConsumer()).catch(ignore)
+    }, holdMs)
     this.idleTimer.unref()
   }
 
@@ -382,18 +396,27 @@ export class RabbitSubscription implements Subscription {
     this.idleTimer = undefined
   }
 
-  // Cancels the consumer, then gives back what it pushed that nobody fetched (deliveries may come until the cancel is answered).
-  private async stopConsuming (): Promise<void> {
+  private async stopConsumer (): Promise<void> {
     const channel = this.channel
     const tag = this.consumerTag
-    if (channel !== undefined && tag !== undefined) {
-      this.consumerTag = undefined
-      try {
-        await channel.cancel(tag)
-      } catch {
-        // The channel closed: the broker requeued everything.
-      }
+    if (channel === undefined || tag === undefined) return
+    this.consumerTag = undefined
+    try {
+      await channel.cancel(tag)
+    } catch {
+      // The channel closed: the broker requeued everything.
     }
+  }
+
+  // Cancels the consumer, then gives back what it pushed that nobody fetched (deliveries may come until the cancel is answered).
+  private async stopConsuming (): Promise<void> {
+    await this.stopConsumer()
+    await this.giveBackPushed()
+  }
+
+  private async giveBackPushed (): Promise<void> {
+    // A fetch that came meanwhile started the consumer again and takes them.
+    if (this.consumerTag !== undefined) return
     const pushed = this.pushed.splice(0).filter((p) => p.channel === this.channel)
     await this.giveBack(pushed.map((p) => ({ ...p, id: deliveryMessage(this.settings.queue, p.delivery).id, attempt: deliveryAttempt(p.delivery) })))
   }

@@ -206,6 +206,33 @@ describe('RabbitMQ\'s own ways', () => {
     await fetchNothing(subscription, LEASE_MS * 1.5)
   })
 
+  test('the delivery limit is above maxAttempts: retried at once, a message reaches its last attempt', async (t) => {
+    const { connector, queue, subscription } = await open(t, 'limit', { maxAttempts: 3 })
+    await connector.publish(queue, [outgoing('limit-1', {})])
+    for (let attempt = 1; attempt < 3; attempt++) {
+      const message = await fetchOne(subscription)
+      assert.equal(message.attempt, attempt)
+      assert.equal(await subscription.retry(message, 0), 'settled')
+    }
+    const last = await fetchOne(subscription)
+    assert.equal(last.attempt, 3, 'the broker did not dead-letter it before Roost could')
+    assert.equal(await subscription.ack(last), 'settled')
+  })
+
+  test('a message no handler ever answers for is dead-lettered by the broker once its leases ran out past the limit', async (t) => {
+    const leaseMs = 200
+    const { connector, queue, subscription } = await open(t, 'hung', { maxAttempts: 1, leaseMs })
+    await connector.publish(queue, [outgoing('hung-1', {})])
+    // x-delivery-limit is maxAttempts + 1 = 2: the third return is one too many.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const message = await fetchOne(subscription)
+      assert.equal(message.attempt, attempt)
+    }
+    const dead = await getPlain(rabbitNames(queue.rabbitQueue as string).deadQueue)
+    assert.equal(dead.properties.messageId, 'hung-1')
+    assert.equal(dead.properties.headers?.['x-death']?.[0]?.reason, 'delivery_limit')
+  })
+
   test('a retry delayed past the lease waits in its delay queue, then comes back on the next attempt', async (t) => {
     const { connector, queue, subscription } = await open(t, 'long-delay')
     await connector.publish(queue, [outgoing('later-1', {})])
@@ -246,6 +273,7 @@ describe('RabbitMQ\'s own ways', () => {
     const seen: BrokerMessage[] = []
     const deadline = Date.now() + BOUND_MS
     while (seen.length < 3 && Date.now() < deadline) {
+      assert.equal(await subscription.working(first), 'settled')
       for (const m of await other.subscription.fetch(10, 500)) {
         seen.push(m)
         assert.equal(await other.subscription.ack(m), 'settled')
