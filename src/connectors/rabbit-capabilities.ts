@@ -12,7 +12,7 @@ export type Version = readonly [number, number, number]
 export const MIN_RABBIT_VERSION: Version = [3, 8, 0]
 /** At-least-once dead-lettering of quorum queues (x-dead-letter-strategy). */
 const AT_LEAST_ONCE_DEAD_LETTERING: Version = [3, 10, 0]
-/** From 4.3 a quorum queue counts a delivery only when it is rejected, not when its channel closes. */
+/** From 4.3 a quorum queue counts only the returns it takes for failed deliveries (x-acquired-count has the rest). */
 const COUNTS_ONLY_REJECTIONS: Version = [4, 3, 0]
 
 /** What the topology and the attempt count may rely on, beside the Capabilities shown to users. */
@@ -67,7 +67,7 @@ export function rabbitCapabilities (properties: Readonly<Record<string, unknown>
     warnings.push(`RabbitMQ ${versionText} dead-letters at most once (x-dead-letter-strategy needs 3.10): a dead message may be missing from <queue>.dead after a broker failure; Roost's own dead record is kept either way`)
   }
   if (atLeast(version, COUNTS_ONLY_REJECTIONS)) {
-    warnings.push(`RabbitMQ ${versionText} counts a quorum queue delivery only when it is rejected: a message whose consumer died or was cut off comes back on the same attempt, so a handler that kills its instance is stopped only by Roost's lease, never by x-delivery-limit`)
+    warnings.push(`RabbitMQ ${versionText} counts a quorum queue return in x-delivery-count only when it takes it for a failed delivery (basic.reject, which Roost uses for its counted returns; not a consumer timeout): a message whose consumer died may come back on the same attempt, and x-delivery-limit then never stops it`)
   }
   return { capabilities: { server, warnings }, features: { atLeastOnceDeadLettering } }
 }

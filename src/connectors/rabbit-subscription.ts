@@ -154,8 +154,9 @@ export class RabbitSubscription implements Subscription {
   }
 
   dead (message: BrokerMessage, _reason: string): Promise<SettleAck> {
-    // Rejected without requeue, the quorum queue dead-letters it through its dead-letter exchange into <queue>.dead.
-    return this.settle(message, (lease) => lease.channel.nack(lease.delivery, false, false))
+    // Rejected without requeue, the quorum queue dead-letters it through its dead-letter exchange into <queue>.dead
+    // (basic.reject, not basic.nack: from 4.3 a nack without requeue is a "modified" outcome, not a rejection).
+    return this.settle(message, (lease) => lease.channel.reject(lease.delivery, false))
   }
 
   backlog (): Promise<Backlog> {

@@ -38,10 +38,10 @@ test('before 3.10, dead-lettering is at most once: a warning, and the topology l
   assert.equal(features.atLeastOnceDeadLettering, false)
 })
 
-test('from 4.3, a return is counted only when rejected: a warning says what that changes', () => {
+test('from 4.3, a return is counted only when the broker takes it for a failure: a warning says what that changes', () => {
   const { capabilities } = rabbitCapabilities({ product: 'RabbitMQ', version: '4.3.0' })
   assert.equal(capabilities.warnings.length, 1)
-  assert.match(capabilities.warnings[0] as string, /only when it is rejected/)
+  assert.match(capabilities.warnings[0] as string, /only when it takes it for a failed delivery/)
 })
 
 test('a server older than 3.8 is refused with BrokerUnsupportedError naming the version found and the one needed', () => {
