@@ -5,6 +5,7 @@ import type { EventStore } from '../events/index.js'
 import type { Connector, ConnectorKind } from './connector.js'
 import { EmbeddedConnector } from './embedded-connector.js'
 import { NatsConnector } from './nats-connector.js'
+import { RabbitConnector } from './rabbit-connector.js'
 import { RedisConnector } from './redis-connector.js'
 
 export interface ConnectorOptions {
@@ -25,6 +26,8 @@ export function createConnector (options: ConnectorOptions): Connector {
       return new NatsConnector({ url: options.url, clientName: options.clientName })
     case 'redis':
       return new RedisConnector({ url: options.url, clientName: options.clientName })
+    case 'rabbitmq':
+      return new RabbitConnector({ url: options.url, clientName: options.clientName })
     default:
       throw new BrokerUnsupportedError(`no connector for ${JSON.stringify(options.kind)} is built into this Roost`, {
         field: 'connector',

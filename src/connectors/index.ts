@@ -7,6 +7,8 @@ export type { ConnectorOptions } from './create-connector.js'
 export { EmbeddedConnector, EMBEDDED_SERVER } from './embedded-connector.js'
 export type { EmbeddedConnectorOptions } from './embedded-connector.js'
 export { EMBEDDED_POLL_MS } from './embedded-subscription.js'
+export { RabbitConnector, DEFAULT_PREFETCH } from './rabbit-connector.js'
+export type { RabbitConnectorOptions } from './rabbit-connector.js'
 export {
   MESSAGE_HEADERS, FOREIGN_MESSAGE_TYPE, messageHeaders, incomingAttributes, brokerSource, detectBodyType, attemptFromHeader
 } from './message-attributes.js'

@@ -1,0 +1,97 @@
+// How a message is laid out in AMQP and read back: Roost's attributes in the
+// application headers (message-attributes.ts), the id as message-id, the
+// attempt from the quorum queue's x-delivery-count plus x-roost-attempt (the
+// attempt a re-published copy starts at), and the copy a delayed retry or a
+// release re-publishes. Pure: the connector publishes and consumes.
+import { createHash } from 'node:crypto'
+import type { Message, Options } from 'amqplib'
+import type { BrokerMessage, OutgoingMessage } from './connector.js'
+import { attemptFromHeader, incomingAttributes, MESSAGE_HEADERS, messageHeaders } from './message-attributes.js'
+
+/** Headers the broker sets on a delivery: a copy must not carry them, or it would look delivered or dead-lettered already. */
+const BROKER_HEADERS = /^x-(?:delivery-count|death|first-death-.*|last-death-.*|acquired-count)$/
+const DELIVERY_COUNT = 'x-delivery-count'
+
+/** The AMQP properties of a message Roost publishes: persistent, its id as message-id, its attributes as headers. */
+export function publishOptions (message: OutgoingMessage, now = Date.now()): Options.Publish {
+  return {
+    messageId: message.id,
+    contentType: message.contentType,
+    headers: messageHeaders(message),
+    // AMQP's timestamp is in seconds; other tools show it as a date.
+    timestamp: Math.floor(now / 1000),
+    persistent: true,
+    mandatory: true
+  }
+}
+
+export function bodyBuffer (body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+}
+
+/**
+ * The attempt a delivery is: the attempt its copy started at (x-roost-attempt,
+ * 1 for a message published once) plus the returns the quorum queue counted
+ * (x-delivery-count; a classic queue has only the redelivered flag).
+ */
+export function deliveryAttempt (delivery: Pick<Message, 'fields' | 'properties'>): number {
+  const headers = delivery.properties.headers ?? {}
+  const base = attemptFromHeader(headers[MESSAGE_HEADERS.attempt]) ?? 1
+  const count = Number(headers[DELIVERY_COUNT])
+  const returns = Number.isSafeInteger(count) && count >= 0 ? count : (delivery.fields.redelivered ? 1 : 0)
+  return base + returns
+}
+
+/** A delivery as Roost's BrokerMessage: attributes from the headers, or derived for a message another client published. */
+export function deliveryMessage (queue: string, delivery: Pick<Message, 'fields' | 'properties' | 'content'>, now = Date.now()): BrokerMessage {
+  const { properties, content } = delivery
+  const headers: Record<string, unknown> = { ...(properties.headers ?? {}) }
+  if (typeof properties.contentType === 'string' && headers[MESSAGE_HEADERS.contentType] === undefined) headers[MESSAGE_HEADERS.contentType] = properties.contentType
+  const attributes = incomingAttributes(headers, content, { kind: 'rabbitmq', queue, brokerId: brokerId(delivery) })
+  return { ...attributes, body: content, attempt: deliveryAttempt(delivery), publishedAt: publishedAt(properties.timestamp, now) }
+}
+
+/**
+ * The message-id, or, for a message published without one, an id derived
+ * from what stays the same when it is delivered again (its bytes and
+ * publisher-set properties), so that redeliveries keep it.
+ */
+export function brokerId (delivery: Pick<Message, 'properties' | 'content'>): string {
+  const { messageId, timestamp, correlationId, appId } = delivery.properties
+  if (typeof messageId === 'string' && messageId.length > 0) return messageId
+  const hash = createHash('sha256')
+  hash.update(JSON.stringify([String(timestamp ?? ''), String(correlationId ?? ''), String(appId ?? '')]))
+  hash.update(delivery.content)
+  return `amqp-${hash.digest('hex').slice(0, 32)}`
+}
+
+/**
+ * The properties of a copy of a delivery that starts again at `attempt`
+ * (a delayed retry, a release, a message given back): the publisher's own
+ * properties and headers, the stable id as message-id, and none of what the
+ * broker added on the way.
+ */
+export function copyOptions (delivery: Pick<Message, 'properties'>, id: string, attempt: number): Options.Publish {
+  const p = delivery.properties
+  const headers: Record<string, unknown> = {}
+  for (const name in p.headers ?? {}) if (!BROKER_HEADERS.test(name)) headers[name] = (p.headers as Record<string, unknown>)[name]
+  headers[MESSAGE_HEADERS.attempt] = String(attempt)
+  const options: Options.Publish = { messageId: id, headers, persistent: true, mandatory: true }
+  if (p.contentType !== undefined) options.contentType = p.contentType
+  if (p.contentEncoding !== undefined) options.contentEncoding = p.contentEncoding
+  if (p.priority !== undefined) options.priority = p.priority
+  if (p.correlationId !== undefined) options.correlationId = p.correlationId
+  if (p.replyTo !== undefined) options.replyTo = p.replyTo
+  if (p.timestamp !== undefined) options.timestamp = p.timestamp
+  if (p.type !== undefined) options.type = p.type
+  if (p.appId !== undefined) options.appId = p.appId
+  // Not userId (the broker refuses one that is not the connection's user) nor expiration (the copy's wait is the delay queue's).
+  return options
+}
+
+// Seconds as AMQP has them; a value that can only be milliseconds (some clients write Date.now()) is taken as such.
+function publishedAt (timestamp: unknown, now: number): number {
+  const value = typeof timestamp === 'bigint' ? Number(timestamp) : Number(timestamp)
+  if (!Number.isFinite(value) || value <= 0) return now
+  return value >= 1e11 ? value : value * 1000
+}
