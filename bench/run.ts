@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { brokers } from './brokers.js'
 import { coldStart } from './cold-start.js'
 import { elasticScaling } from './elastic-scaling.js'
 import { events } from './events.js'
@@ -13,7 +14,7 @@ import { chooseLoadGenerator } from './load.js'
 import { runtimeFrames } from './runtime-frames.js'
 import { BenchFailure, type Suite, type SuiteOptions } from './suite.js'
 
-const SUITES: Suite[] = [gatewayThroughput, runtimeFrames, coldStart, elasticScaling, governance, events]
+const SUITES: Suite[] = [gatewayThroughput, runtimeFrames, coldStart, elasticScaling, governance, events, brokers]
 
 const USAGE = `usage: npm run bench -- [options]
 

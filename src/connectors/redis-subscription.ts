@@ -10,6 +10,8 @@ import type { Backlog, BrokerMessage, SettleAck, Subscription } from './connecto
 import { BUFFER_REPLIES, groupGone, redisFailure } from './redis-client.js'
 import type { RedisBufferClient, RedisClient } from './redis-client.js'
 import { entryMessage } from './redis-entry.js'
+import { streamEntries } from './redis-read-reply.js'
+import type { XReadGroupReply } from './redis-read-reply.js'
 import type { RedisKeys } from './redis-keys.js'
 import type { FetchedEntry, SettleMode } from './redis-scripts.js'
 
@@ -170,12 +172,11 @@ export class RedisSubscription implements Subscription {
     try {
       this.readerId ??= await reader.clientId()
       this.blocking = true
-      const reply = await reader.sendCommand<[Buffer, [Buffer, Buffer[]][]][] | null>(
+      const reply = await reader.sendCommand<XReadGroupReply>(
         ['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(max), 'BLOCK', String(Math.max(1, Math.round(blockMs))), 'STREAMS', keys.stream, '>'],
         { typeMapping: BUFFER_REPLIES }
       )
-      if (reply === null || reply.length === 0) return []
-      const read = (reply[0] as [Buffer, [Buffer, Buffer[]][]])[1]
+      const read = streamEntries(reply)
       const entries: FetchedEntry[] = new Array(read.length)
       for (let i = 0; i < read.length; i++) {
         const [id, fields] = read[i] as [Buffer, Buffer[]]

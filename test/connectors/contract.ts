@@ -108,6 +108,23 @@ export function connectorContract (target: ContractTarget): void {
       await expectNothing(subscription, FETCH_WAIT_MS)
     })
 
+    test('a waiting fetch: a message published while a fetch waits is what that fetch returns, on attempt 1', async (t) => {
+      const run = new Run(t, target)
+      const connector = await run.open()
+      const binding = run.binding('waiting')
+      const subscription = await run.subscribe(connector, binding)
+      const sent = message(binding, 'late')
+      // The fetch waits longer than a lease: a message it read but lost would come back redelivered, on attempt 2.
+      const waitMs = 3 * LEASE_MS
+      const fetching = boundedFetch(subscription, 5, waitMs)
+      await sleep(FETCH_WAIT_MS)
+      await connector.publish(binding, [sent])
+      const got = await fetching
+      assert.deepEqual(got.map((m) => [m.id, m.attempt]), [[sent.id, 1]], 'the waiting fetch returned the message, first delivered')
+      assert.equal(await subscription.ack(got[0] as BrokerMessage), 'settled')
+      await expectNothing(subscription, FETCH_WAIT_MS)
+    })
+
     test('retry: comes back after its delay on the next attempt; release: comes back after its delay on the same attempt', async (t) => {
       const run = new Run(t, target)
       const connector = await run.open()
