@@ -5,36 +5,17 @@
 // its subscription across applies), keeps each trigger's condition from its
 // connector's state, and samples each backlog for the autoscaler.
 import { createHash, randomBytes } from 'node:crypto'
-import { brokerUrl, type SecretLookup } from '../api/index.js'
+import { brokerUrl, type BrokerQueues, type BrokerTriggerState, type BrokerTriggerStatus, type SecretLookup } from '../api/index.js'
 import type { Backlog, Capabilities, Connector, ConnectorKind, ConnectorOptions, ConnectorState, OutgoingMessage, QueueBinding } from '../connectors/index.js'
 import { createConnector } from '../connectors/index.js'
 import { BrokerUnavailableError, isRoostError } from '../errors/index.js'
-import type { DeadCopy, EventStore, QueueStats } from '../events/index.js'
+import type { DeadCopy, EventStore, NewRecord, PublishResult, QueueStats } from '../events/index.js'
+import { outgoingMessages } from './broker-publish.js'
 import { BrokerConsumer } from './broker-consumer.js'
 import type { BrokerConsumerPlan, DeliveryFunction } from './consumer.js'
 import { queueKey } from './consumer.js'
 
-/** How a trigger's broker is doing, as its condition shows it. */
-export type BrokerTriggerState = 'Connecting' | 'Connected' | 'Disconnected' | 'Failed'
-
-export interface BrokerTriggerStatus {
-  namespace: string
-  function: string
-  queue: string
-  connector: ConnectorKind
-  /** The trigger's URL as written: it never holds credentials. */
-  url: string
-  state: BrokerTriggerState
-  /** Why, in a word (BrokerUnavailable, BrokerMissing, SecretMissing…), and in a sentence. */
-  reason: string
-  message: string
-  /** The server as the connector named it, once connected. */
-  server: string | undefined
-  /** Epoch ms of the last change of state. */
-  since: number
-  /** The broker's own numbers at the last sample; undefined before the first. */
-  backlog: Backlog | undefined
-}
+export type { BrokerTriggerState, BrokerTriggerStatus } from '../api/index.js'
 
 export interface BrokerTriggersDeps {
   events: EventStore
@@ -105,7 +86,7 @@ class TriggerEntry {
   }
 }
 
-export class BrokerTriggers {
+export class BrokerTriggers implements BrokerQueues {
   private readonly entries = new Map<string, TriggerEntry>()
   private readonly connectors = new Map<string, SharedConnector>()
   private readonly clientName: string
@@ -200,6 +181,12 @@ export class BrokerTriggers {
       })
     }
     await shared.connector.publish(bindingOf(entry.plan, ''), messages)
+  }
+
+  async publishRecords (namespace: string, queue: string, records: readonly NewRecord[]): Promise<PublishResult[]> {
+    const messages = outgoingMessages(namespace, queue, records)
+    await this.publish(namespace, queue, messages)
+    return messages.map((m) => ({ id: m.id, outcome: 'created' }))
   }
 
   /** Closes every subscription (messages in flight released after a grace) and every connector. */
