@@ -2,6 +2,7 @@ import { bundleInline, contentHash } from '../bundler/index.js'
 import { ValidationError } from '../errors/index.js'
 import type { Store, StoredVersion } from '../store/index.js'
 import type { FunctionResource, FunctionSpec } from './function-schema.js'
+import { checkBrokerSecrets } from './broker-credentials.js'
 import { checkAuthReferences } from './caller-auth.js'
 import { checkQueuesAreFree } from './queue-ownership.js'
 import { checkRouteIsFree } from './route-ownership.js'
@@ -47,6 +48,7 @@ export async function applyFunction (store: Store, path: { namespace: string, na
   const write = (): ApplyResult => {
     checkRouteIsFree(store, resource.metadata, resource.spec.http.path, resource.spec.http.host)
     checkAuthReferences(store, namespace, resource.spec)
+    checkBrokerSecrets(store, namespace, resource.spec)
     checkQueuesAreFree(store, resource)
     const { version, created } = versionFor(store, namespace, name, resource.spec, bundleHash)
     const reuse = !created

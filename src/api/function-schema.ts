@@ -203,6 +203,24 @@ export const TRIGGER_BOUNDS = {
   catchUpWindow: { min: '1m', max: '168h' }
 } as const
 
+/** Where a queue trigger's messages are held; the broker connectors are src/connectors. */
+export const QUEUE_CONNECTORS = ['embedded', 'nats', 'redis', 'rabbitmq'] as const
+export type QueueConnector = typeof QUEUE_CONNECTORS[number]
+/** Fields only the embedded queue has: a broker keeps its own depth, retention and batching. */
+export const EMBEDDED_ONLY_QUEUE_FIELDS = ['maxBatchWait', 'maxDepth', 'retention', 'deadLetter'] as const
+/** Fields of a broker trigger, and the connectors each one belongs to. */
+export const BROKER_QUEUE_FIELDS: Record<string, readonly QueueConnector[]> = {
+  url: ['nats', 'redis', 'rabbitmq'],
+  create: ['nats', 'redis', 'rabbitmq'],
+  auth: ['nats', 'redis', 'rabbitmq'],
+  stream: ['nats', 'redis'],
+  subject: ['nats'],
+  consumer: ['nats'],
+  group: ['redis'],
+  queue: ['rabbitmq'],
+  prefetch: ['rabbitmq']
+}
+
 export const QueueTriggerSchema = Type.Object({
   name: DnsLabel('Name of the queue in the function\'s namespace (a DNS label). Declaring it here makes it exist: publishing to it (API, `roost publish`, ctx.publish) is refused until a function consumes it. One function consumes a queue.'),
   batch: Type.Optional(Type.Integer({ description: 'Most messages handed to one call of the `queue` handler.', minimum: 1, maximum: 1000, default: TRIGGER_DEFAULTS.queue.batch })),
@@ -220,7 +238,22 @@ export const QueueTriggerSchema = Type.Object({
   visibility: Type.Optional(Type.String({
     description: `How long a delivered batch is leased before it counts as lost and is delivered again (${TRIGGER_BOUNDS.visibility.min} to ${TRIGGER_BOUNDS.visibility.max}); the platform renews the lease while the handler runs. Default: the function's timeout + 10s.`,
     pattern: DURATION_PATTERN
-  }))
+  })),
+  connector: Type.Optional(StringEnum(QUEUE_CONNECTORS, {
+    description: 'What holds the queue: "embedded" (the platform\'s own events database, the default), or a broker you run: "nats" (JetStream), "redis" (Redis Streams) or "rabbitmq". A broker trigger needs `url`; the handler, retries and dead letters (`roost dlq`) are the same on every one.',
+    default: 'embedded'
+  })),
+  url: Type.Optional(Type.String({ description: 'The broker: nats://host:4222, redis://host:6379[/db] (rediss:// for TLS), amqp://host:5672[/vhost] (amqps:// for TLS). No user or password in it: they come from `auth.secret`.', minLength: 1, maxLength: 2048, examples: ['redis://127.0.0.1:6379'] })),
+  create: Type.Optional(Type.Boolean({ description: 'Create the stream, consumer group or queue on the broker when it is not there. false: it must exist, and the trigger shows a BrokerMissing condition until it does.', default: true })),
+  auth: Type.Optional(Type.Object({
+    secret: DnsLabel('A Secret of the function\'s namespace with the broker\'s credentials: keys `username` and `password` (or `token` for NATS). Read when the trigger starts; never shown by the API.')
+  }, { ...closed, description: 'Credentials for the broker, from a Secret: never in the manifest or the URL.' })),
+  stream: Type.Optional(Type.String({ description: 'nats: the JetStream stream; redis: the stream key.', minLength: 1, maxLength: 255, examples: ['orders'] })),
+  subject: Type.Optional(Type.String({ description: 'nats only: the subject filter of the consumer (and where publishes go), e.g. "orders.>".', minLength: 1, maxLength: 255 })),
+  consumer: Type.Optional(Type.String({ description: 'nats only: the durable pull consumer\'s name.', minLength: 1, maxLength: 255 })),
+  group: Type.Optional(Type.String({ description: 'redis only: the consumer group that reads the stream.', minLength: 1, maxLength: 255 })),
+  queue: Type.Optional(Type.String({ description: 'rabbitmq only: the broker\'s queue (a quorum queue when Roost creates it); `name` stays Roost\'s name for the trigger.', minLength: 1, maxLength: 255 })),
+  prefetch: Type.Optional(Type.Integer({ description: 'rabbitmq only: how many unacknowledged messages the broker may push ahead of the handler (basic.qos). Default: `batch`.', minimum: 1, maximum: 65535 }))
 }, { ...closed, description: 'The function consumes a queue: its `queue(batch, ctx)` handler gets the messages.' })
 
 export const CronTriggerSchema = Type.Object({
@@ -382,15 +415,27 @@ export type CronCatchUp = 'skip' | 'latest' | 'all'
 export interface QueueTriggerSpec {
   name: string
   batch: number
-  maxBatchWait: string
+  // The embedded queue's (filled there); absent on a broker trigger, which refuses them.
+  maxBatchWait?: string
   maxAttempts: number
   backoff: { initial: string, max: string }
   // Absent: dead messages stay in the queue's dead letters only.
   deadLetter?: { queue?: string }
-  maxDepth: number
-  retention: string
+  maxDepth?: number
+  retention?: string
   // Absent: the function's timeout + 10s.
   visibility?: string
+  // Absent: the embedded queue. The rest below are present only on a broker trigger, as written (create filled).
+  connector?: Exclude<QueueConnector, 'embedded'>
+  url?: string
+  create?: boolean
+  auth?: { secret: string }
+  stream?: string
+  subject?: string
+  consumer?: string
+  group?: string
+  queue?: string
+  prefetch?: number
 }
 
 export interface CronTriggerSpec {

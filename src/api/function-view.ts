@@ -1,3 +1,4 @@
+import type { BrokerTriggerStatus } from './broker-queues.js'
 import type { StoredResource, StoredVersion } from '../store/index.js'
 import type { FunctionSpec } from './function-schema.js'
 import { effectiveTraffic, type VersionConfig } from './version-config.js'
@@ -43,6 +44,8 @@ export interface FunctionLive {
   startFailure?: (version: number) => StartFailure | undefined
   /** The isolation its instances run under. */
   isolation?: IsolationView
+  /** Its broker triggers as the platform runs them. */
+  brokers?: BrokerTriggerStatus[]
 }
 
 /** Which isolation instances run under, and what it means (one line each). */
@@ -85,6 +88,22 @@ export interface FunctionStatus {
   conditions: Condition[]
   /** The isolation in force for this function's instances. */
   isolation?: IsolationView
+  /** One condition per broker-backed queue trigger (absent without one): whether its broker is reachable and the trigger consumes. */
+  triggers?: TriggerCondition[]
+}
+
+export interface TriggerCondition {
+  queue: string
+  connector: string
+  url: string
+  type: 'BrokerConnected'
+  status: 'True' | 'False' | 'Unknown'
+  /** Connected, Connecting, BrokerUnavailable, BrokerMissing, BrokerUnsupported, SecretMissing. */
+  reason: string
+  message: string
+  server: string | null
+  backlog: number | null
+  lastTransitionTime: string | null
 }
 
 /** The metadata of every stored object as the API shows it (functions, rules). */
@@ -144,8 +163,30 @@ export function viewFunction (
       updateTimestamp: fn.updatedAt
     },
     spec: fn.spec,
-    status: { latestVersion, traffic, serving, instances: counts, versions: perVersion, conditions: [readyCondition(fn.spec, counts, serving, failed), rolledOutCondition(traffic, serving, failed, unready(fn.spec, traffic, perVersion))], ...(live.isolation === undefined ? {} : { isolation: live.isolation }) }
+    status: {
+      latestVersion, traffic, serving, instances: counts, versions: perVersion,
+      conditions: [readyCondition(fn.spec, counts, serving, failed), rolledOutCondition(traffic, serving, failed, unready(fn.spec, traffic, perVersion))],
+      ...(live.isolation === undefined ? {} : { isolation: live.isolation }),
+      ...triggerConditions(fn.spec, live.brokers)
+    }
   }
+}
+
+function triggerConditions (spec: FunctionSpec, brokers: BrokerTriggerStatus[] | undefined): { triggers?: TriggerCondition[] } {
+  const triggers: TriggerCondition[] = []
+  for (const trigger of spec.triggers ?? []) {
+    if (!('queue' in trigger) || trigger.queue.connector === undefined) continue
+    const q = trigger.queue
+    const live = brokers?.find((b) => b.queue === q.name)
+    triggers.push({
+      queue: q.name, connector: q.connector as string, url: q.url ?? '', type: 'BrokerConnected',
+      status: live === undefined || live.state === 'Connecting' ? 'Unknown' : live.state === 'Connected' ? 'True' : 'False',
+      reason: live?.reason ?? 'Connecting', message: live?.message ?? `connecting to ${q.url ?? ''}`, server: live?.server ?? null,
+      backlog: live?.backlog === undefined ? null : live.backlog.waiting + live.backlog.inFlight,
+      lastTransitionTime: live === undefined ? null : new Date(live.since).toISOString()
+    })
+  }
+  return triggers.length === 0 ? {} : { triggers }
 }
 
 // Versions the autoscaler scales or that still have instances, oldest first.

@@ -1,6 +1,7 @@
 import type { EventStore } from '../events/index.js'
 import type { FunctionGovernanceState } from '../gateway/index.js'
 import type { Store, StoredResource } from '../store/index.js'
+import type { BrokerQueues } from './broker-queues.js'
 import type { FunctionSpec } from './function-schema.js'
 import { viewFunction, type FunctionView, type InstanceSummary, type IsolationView, type VersionScaling } from './function-view.js'
 import type { VersionConfig } from './version-config.js'
@@ -18,6 +19,8 @@ export interface LiveFunctions {
   queuePublished? (namespace: string, queue: string): void
   /** The live state of the function's governance rules, as of the gateway's last report. */
   governance? (namespace: string, name: string): FunctionGovernanceState | undefined
+  /** The queues brokers hold (broker triggers), with their conditions. */
+  brokerQueues?: BrokerQueues
 }
 
 /** What the route files beside server.ts are given. */
@@ -34,6 +37,7 @@ export function viewFunctions (store: Store, live: LiveFunctions, functions: Arr
   return functions.map((fn) => viewFunction(fn, store.listVersions<VersionConfig>(fn.namespace, fn.name), instances, {
     scaling: (version) => live.scaling(fn.namespace, fn.name, version),
     serving: live.serving(fn.namespace, fn.name),
-    isolation: live.isolation?.(fn.namespace)
+    isolation: live.isolation?.(fn.namespace),
+    brokers: live.brokerQueues?.statuses().filter((b) => b.namespace === fn.namespace && b.function === fn.name)
   }))
 }

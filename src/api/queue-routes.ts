@@ -6,6 +6,7 @@ import {
 } from '../events/index.js'
 import { encodeBody, recordsOf } from '../invocations/index.js'
 import type { Store } from '../store/index.js'
+import type { BrokerQueues, BrokerTriggerState } from './broker-queues.js'
 import type { FunctionSpec } from './function-schema.js'
 import { DURATION_PATTERN } from './function-schema.js'
 import { parseDuration } from './quantities.js'
@@ -29,6 +30,8 @@ export interface QueueRouteDeps {
   events?: EventStore
   /** Records were published or replayed into the queue: the dispatcher delivers them now. */
   published?: (namespace: string, queue: string) => void
+  /** The queues brokers hold: publishes and replays to them go to their broker. */
+  brokers?: BrokerQueues
 }
 
 type QueueParams = { namespace: string, queue: string }
@@ -48,6 +51,8 @@ export interface QueueItem {
   maxDepth: number | null
   /** Epoch ms; null if no message ever finished. */
   lastCompletedAt: number | null
+  /** embedded, or the broker that holds it. */
+  connector: string
 }
 
 /** One trigger as `roost get triggers` lists it. */
@@ -66,6 +71,14 @@ export interface TriggerItem {
   /** Epoch ms of the next time due; null for a queue. */
   nextFiring: number | null
   backlog: number
+  /** A queue trigger's connector (embedded or its broker); null for cron. */
+  connector: string | null
+  /** A broker trigger's condition (Connected, Disconnected, Failed, Connecting) with why; null otherwise. */
+  state: BrokerTriggerState | null
+  reason: string | null
+  message: string | null
+  /** The broker's server as its connector named it; null until connected, and for the embedded queue. */
+  server: string | null
 }
 
 export function registerQueueRoutes (app: FastifyInstance, deps: QueueRouteDeps): void {
@@ -84,6 +97,11 @@ export function registerQueueRoutes (app: FastifyInstance, deps: QueueRouteDeps)
   app.post<{ Params: QueueParams, Body: unknown }>(`${PREFIX}/namespaces/:namespace/queues/:queue/messages`, { bodyLimit: PUBLISH_BODY_LIMIT }, async (request, reply) => {
     const namespace = checkedNamespace(request, request.params.namespace)
     const queue = request.params.queue
+    if (deps.brokers?.status(namespace, queue) !== undefined) {
+      const results = await deps.brokers.publishRecords(namespace, queue, recordsOf(messagesOf(request.body)))
+      reply.code(201)
+      return { results }
+    }
     const events = declaredQueue(namespace, queue)
     const records = recordsOf(messagesOf(request.body))
     const results = events.publish(namespace, queue, records)
@@ -94,12 +112,12 @@ export function registerQueueRoutes (app: FastifyInstance, deps: QueueRouteDeps)
 
   app.get<{ Params: { namespace: string } }>(`${PREFIX}/namespaces/:namespace/queues`, async (request) => {
     const namespace = checkedNamespace(request, request.params.namespace)
-    return { items: queueItems(store, eventsOf(), [namespace]) }
+    return { items: queueItems(store, eventsOf(), [namespace], deps.brokers) }
   })
 
   app.get(`${PREFIX}/queues`, async (request) => {
     const caller = callerOf(request)
-    return { items: queueItems(store, eventsOf(), caller.namespace === '*' ? undefined : [caller.namespace]) }
+    return { items: queueItems(store, eventsOf(), caller.namespace === '*' ? undefined : [caller.namespace], deps.brokers) }
   })
 
   app.get<{ Params: QueueParams, Querystring: { limit?: string, after?: string } }>(`${PREFIX}/namespaces/:namespace/queues/:queue/dead`, async (request) => {
@@ -116,6 +134,11 @@ export function registerQueueRoutes (app: FastifyInstance, deps: QueueRouteDeps)
   app.post<{ Params: QueueParams, Body: unknown }>(`${PREFIX}/namespaces/:namespace/queues/:queue/dead/replay`, async (request) => {
     const namespace = checkedNamespace(request, request.params.namespace)
     const { queue } = request.params
+    if (deps.brokers?.status(namespace, queue) !== undefined) {
+      checkName(queue, 'queue')
+      const replayed = await replayToBroker(eventsOf(), deps.brokers, namespace, queue, selectionOf(request.body))
+      return { result: 'replayed', namespace, queue, replayed }
+    }
     const events = declaredQueue(namespace, queue)
     const replayed = events.replayDead(namespace, queue, selectionOf(request.body))
     if (replayed > 0) deps.published?.(namespace, queue)
@@ -133,12 +156,12 @@ export function registerQueueRoutes (app: FastifyInstance, deps: QueueRouteDeps)
 
   app.get<{ Params: { namespace: string } }>(`${PREFIX}/namespaces/:namespace/triggers`, async (request) => {
     const namespace = checkedNamespace(request, request.params.namespace)
-    return { items: triggerItems(store, eventsOf(), [namespace]) }
+    return { items: triggerItems(store, eventsOf(), [namespace], deps.brokers) }
   })
 
   app.get(`${PREFIX}/triggers`, async (request: FastifyRequest) => {
     const caller = callerOf(request)
-    return { items: triggerItems(store, eventsOf(), caller.namespace === '*' ? undefined : [caller.namespace]) }
+    return { items: triggerItems(store, eventsOf(), caller.namespace === '*' ? undefined : [caller.namespace], deps.brokers) }
   })
 }
 
@@ -179,20 +202,25 @@ function selectionOf (body: unknown): DeadSelection {
 }
 
 /** The declared queues of the namespaces (every one the store knows of when undefined), and those that only have records left. */
-export function queueItems (store: Store, events: EventStore, namespaces: string[] | undefined): QueueItem[] {
+export function queueItems (store: Store, events: EventStore, namespaces: string[] | undefined, brokers?: BrokerQueues): QueueItem[] {
   const inScope = (namespace: string): boolean => namespaces === undefined || namespaces.includes(namespace)
   const items = new Map<string, QueueItem>()
   const add = (stats: QueueStats, consumer: string | null): void => {
+    const broker = brokers?.status(stats.namespace, stats.queue)
+    // A broker's queue: its numbers are the broker's, its dead messages Roost's copies.
+    const waiting = broker === undefined ? stats.waiting : broker.backlog?.waiting ?? 0
+    const leased = broker === undefined ? stats.leased : broker.backlog?.inFlight ?? 0
     items.set(`${stats.namespace}/${stats.queue}`, {
       namespace: stats.namespace,
       name: stats.queue,
       consumer,
-      depth: stats.waiting,
-      leased: stats.leased,
-      backlog: stats.backlog,
+      depth: waiting,
+      leased,
+      backlog: waiting + leased,
       dead: stats.dead,
       maxDepth: events.queuePolicy(stats.namespace, stats.queue)?.maxDepth ?? null,
-      lastCompletedAt: stats.lastCompletedAt ?? null
+      lastCompletedAt: stats.lastCompletedAt ?? null,
+      connector: broker?.connector ?? 'embedded'
     })
   }
   const functions = store.listResources<FunctionSpec>('Function').filter((fn) => inScope(fn.namespace)).sort((a, b) => a.name.localeCompare(b.name))
@@ -209,7 +237,7 @@ export function queueItems (store: Store, events: EventStore, namespaces: string
   return [...items.values()].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name))
 }
 
-export function triggerItems (store: Store, events: EventStore, namespaces: string[] | undefined): TriggerItem[] {
+export function triggerItems (store: Store, events: EventStore, namespaces: string[] | undefined, brokers?: BrokerQueues): TriggerItem[] {
   const now = Date.now()
   const items: TriggerItem[] = []
   const functions = store.listResources<FunctionSpec>('Function')
@@ -218,9 +246,16 @@ export function triggerItems (store: Store, events: EventStore, namespaces: stri
   for (const fn of functions) {
     const triggers = resolveTriggers(fn.spec)
     for (const q of triggers.queues) {
+      const broker = q.broker === undefined ? undefined : brokers?.status(fn.namespace, q.queue)
+      const backlog = broker === undefined ? events.stats(fn.namespace, q.queue).backlog : (broker.backlog?.waiting ?? 0) + (broker.backlog?.inFlight ?? 0)
       items.push({
         namespace: fn.namespace, function: fn.name, kind: 'queue', name: q.queue, queue: q.queue, schedule: null, timezone: null,
-        lastFiring: null, nextFiring: null, backlog: events.stats(fn.namespace, q.queue).backlog
+        lastFiring: null, nextFiring: null, backlog, connector: q.broker?.connector ?? 'embedded',
+        // A broker trigger this platform does not run (yet): its trigger controller has not reached it.
+        state: q.broker === undefined ? null : broker?.state ?? 'Connecting',
+        reason: q.broker === undefined ? null : broker?.reason ?? 'Connecting',
+        message: q.broker === undefined ? null : broker?.message ?? `connecting to ${q.broker.url}`,
+        server: broker?.server ?? null
       })
     }
     for (const c of triggers.crons) {
@@ -234,11 +269,33 @@ export function triggerItems (store: Store, events: EventStore, namespaces: stri
       }
       items.push({
         namespace: fn.namespace, function: fn.name, kind: 'cron', name: trigger, queue, schedule: c.schedule, timezone: c.timezone,
-        lastFiring: events.lastFiring(fn.namespace, trigger) ?? null, nextFiring: next ?? null, backlog: events.stats(fn.namespace, queue).backlog
+        lastFiring: events.lastFiring(fn.namespace, trigger) ?? null, nextFiring: next ?? null, backlog: events.stats(fn.namespace, queue).backlog,
+        connector: null, state: null, reason: null, message: null, server: null
       })
     }
   }
   return items
+}
+
+/**
+ * Replays dead copies of a broker queue's messages: each is published to the
+ * broker again (a new message id, so a broker that deduplicates takes it),
+ * and its dead record goes once the broker has it.
+ */
+async function replayToBroker (events: EventStore, brokers: BrokerQueues, namespace: string, queue: string, selection: DeadSelection): Promise<number> {
+  const dead = 'all' in selection
+    ? events.listDead(namespace, queue, { limit: MAX_LIST_LIMIT })
+    : selection.ids.map((id) => events.get(id)).filter((r): r is RecordView => r !== undefined && r.state === 'dead' && r.namespace === namespace && r.queue === queue)
+  if (dead.length === 0) return 0
+  const stamp = Date.now().toString(36)
+  await brokers.publishRecords(namespace, queue, dead.map((record) => {
+    const { deadid, ...attributes } = record.attributes
+    return {
+      id: `${deadid ?? record.id}.replay-${stamp}`, body: record.body, bodyType: record.bodyType, source: record.source, type: record.type,
+      ...(record.subject === undefined ? {} : { subject: record.subject }), contentType: record.contentType, attributes
+    }
+  }))
+  return events.purgeDead(namespace, queue, { ids: dead.map((r) => r.id) })
 }
 
 /** A dead message with its body (a JSON value, text, or base64 bytes), why it died and every attempt. */

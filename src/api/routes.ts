@@ -20,5 +20,5 @@ export function registerRoutes (app: FastifyInstance, deps: RouteDeps): void {
   registerKeyRoutes(app, deps)
   registerRuleRoutes(app, deps)
   registerInvocationRoutes(app, deps)
-  registerQueueRoutes(app, { store: deps.store, events: deps.events, published: (namespace, queue) => deps.live.queuePublished?.(namespace, queue) })
+  registerQueueRoutes(app, { store: deps.store, events: deps.events, published: (namespace, queue) => deps.live.queuePublished?.(namespace, queue), brokers: deps.live.brokerQueues })
 }

@@ -10,7 +10,7 @@
 // public key of its alg.
 
 import { RULE_KINDS } from '../governance/index.js'
-import { AUTH_BOUNDS, FunctionManifestSchema, FUNCTION_BOUNDS, FUNCTION_DEFAULTS, RESERVED_HTTP_PATHS } from './function-schema.js'
+import { AUTH_BOUNDS, BROKER_QUEUE_FIELDS, EMBEDDED_ONLY_QUEUE_FIELDS, FunctionManifestSchema, FUNCTION_BOUNDS, FUNCTION_DEFAULTS, RESERVED_HTTP_PATHS } from './function-schema.js'
 import { parseDuration, parseMemory } from './quantities.js'
 import { quantityRangePattern } from './range-pattern.js'
 import { ruleManifestSchema } from './rule-schemas.js'
@@ -46,6 +46,7 @@ export function strictManifestSchema (): Node {
     anyOf: [{ enum: [...RESERVED_HTTP_PATHS] }, { pattern: '^/(fn|async|_roost)/' }, { pattern: '/\\.\\.?(/|$)' }]
   }
   tightenAuth(spec.http.properties.auth)
+  tightenQueueTrigger(spec.triggers.items.properties.queue)
   const scale = spec.scale
   scale.properties.window.pattern = durationPattern(FUNCTION_BOUNDS.window)
   scale.properties.scaleDownDelay.pattern = durationPattern(FUNCTION_BOUNDS.scaleDownDelay)
@@ -98,6 +99,28 @@ function tightenAuth (auth: Node): void {
     { description: 'exactly one of pem, jwk and secretRef', oneOf: [{ required: ['pem'] }, { required: ['jwk'] }, { required: ['secretRef'] }] },
     { description: 'a secretRef is an HS256 secret', if: { required: ['secretRef'] }, then: { properties: { alg: { const: 'HS256' } } } },
     { description: 'an HS256 key comes from a Secret', if: { required: ['alg'], properties: { alg: { const: 'HS256' } } }, then: { required: ['secretRef'] } }
+  ]
+}
+
+/** Which fields each connector takes (broker-trigger-rules.ts says the same in messages). */
+function tightenQueueTrigger (queue: Node): void {
+  const brokers = ['nats', 'redis', 'rabbitmq']
+  const connector = (values: string[]): Node => ({ required: ['connector'], properties: { connector: { enum: values } } })
+  queue.allOf = [
+    {
+      description: 'the embedded queue (no connector, or embedded) takes no broker field',
+      if: { not: connector(brokers) },
+      then: { properties: refuse(Object.keys(BROKER_QUEUE_FIELDS)) }
+    },
+    ...brokers.map((kind) => ({
+      description: `a ${kind} trigger needs url and takes its own fields only, none of the embedded queue's`,
+      if: connector([kind]),
+      then: {
+        required: ['url', ...({ nats: ['stream', 'consumer'], redis: ['stream', 'group'], rabbitmq: [] } as Record<string, string[]>)[kind] as string[]],
+        properties: refuse([...EMBEDDED_ONLY_QUEUE_FIELDS, ...Object.entries(BROKER_QUEUE_FIELDS).filter(([, kinds]) => !(kinds as readonly string[]).includes(kind)).map(([name]) => name)])
+      }
+    })),
+    { description: 'credentials come from auth.secret, never the URL', properties: { url: { not: { pattern: '^[A-Za-z][A-Za-z0-9+.-]*://[^/@]*@' } } } }
   ]
 }
 

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { BadRequestError, ForbiddenError, isRoostError, NotFoundError, PayloadTooLargeError, QueueFullError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
+import { BadRequestError, BrokerUnavailableError, ForbiddenError, isRoostError, NotFoundError, PayloadTooLargeError, QueueFullError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
 import type { EventStore } from '../events/index.js'
 import type { LogLine, Store } from '../store/index.js'
 import { applyFunction, type ApplyBody } from './apply-function.js'
@@ -12,6 +12,7 @@ import { deleteKeysOf } from './key-routes.js'
 import { registerRoutes } from './routes.js'
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FunctionSpec } from './function-schema.js'
 import { viewFunction, type FunctionLive, type InstanceSummary, type IsolationView, type StartFailure, type VersionScaling } from './function-view.js'
+import type { BrokerQueues } from './broker-queues.js'
 import { openApiDocument } from './openapi.js'
 import { parseDuration } from './quantities.js'
 import { checkReservationInput, reserveRoute } from './route-ownership.js'
@@ -36,6 +37,8 @@ export interface LiveView {
   settle? (): Promise<void>
   /** Records were published or replayed into a queue: the dispatcher delivers them now. */
   queuePublished? (namespace: string, queue: string): void
+  /** The queues brokers hold (broker triggers), with their conditions. */
+  brokerQueues?: BrokerQueues
   /** Prometheus text of the whole platform. */
   metrics (): Promise<string>
   /** Subscribes to log lines as they are stored; returns the unsubscribe function. */
@@ -258,7 +261,11 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
   }
 
   function liveOf (namespace: string, name: string): FunctionLive {
-    return { scaling: (v) => live.scaling(namespace, name, v), serving: live.serving(namespace, name), startFailure: (v) => live.startFailure?.(namespace, name, v), isolation: live.isolation?.(namespace) }
+    const brokers = live.brokerQueues?.statuses().filter((b) => b.namespace === namespace && b.function === name)
+    return {
+      scaling: (v) => live.scaling(namespace, name, v), serving: live.serving(namespace, name), startFailure: (v) => live.startFailure?.(namespace, name, v), isolation: live.isolation?.(namespace),
+      ...(brokers === undefined ? {} : { brokers })
+    }
   }
 
   function versionsOf (namespace: string, name: string): Array<ReturnType<typeof store.listVersions<VersionConfig>>[number]> {
@@ -410,6 +417,6 @@ function sendError (reply: FastifyReply, err: RoostError): void {
   // RFC 9110 §11.6.1: a 401 names the scheme that would succeed.
   if (err.status === 401) reply.header('www-authenticate', 'Bearer realm="roost"')
   // A full queue says when to come back rather than have publishers hammer it.
-  if (err instanceof QueueFullError) reply.header('retry-after', String(err.retryAfterSeconds))
+  if (err instanceof QueueFullError || err instanceof BrokerUnavailableError) reply.header('retry-after', String(err.retryAfterSeconds))
   reply.code(err.status).type('application/problem+json').send(problem)
 }

@@ -11,18 +11,41 @@ export function normalizeTriggers (triggers: TriggerManifest[]): FunctionTrigger
 
 function normalizeQueue (queue: NonNullable<TriggerManifest['queue']>): QueueTriggerSpec {
   const d = TRIGGER_DEFAULTS.queue
+  const backoff = { initial: queue.backoff?.initial ?? d.backoff.initial, max: queue.backoff?.max ?? d.backoff.max }
+  if (queue.connector !== undefined && queue.connector !== 'embedded') return normalizeBroker(queue, queue.connector, backoff)
   const normalized: QueueTriggerSpec = {
     name: queue.name,
     batch: queue.batch ?? d.batch,
     maxBatchWait: queue.maxBatchWait ?? d.maxBatchWait,
     maxAttempts: queue.maxAttempts ?? d.maxAttempts,
-    backoff: { initial: queue.backoff?.initial ?? d.backoff.initial, max: queue.backoff?.max ?? d.backoff.max },
+    backoff,
     maxDepth: queue.maxDepth ?? d.maxDepth,
     retention: queue.retention ?? d.retention
   }
   // Optional fields stay absent rather than undefined, so the resource round-trips through JSON unchanged.
   if (queue.deadLetter !== undefined) normalized.deadLetter = queue.deadLetter.queue === undefined ? {} : { queue: queue.deadLetter.queue }
   if (queue.visibility !== undefined) normalized.visibility = queue.visibility
+  return normalized
+}
+
+// A broker trigger keeps only what a broker has: no embedded-only field (validation refused them), so `get -o yaml` applies again.
+function normalizeBroker (queue: NonNullable<TriggerManifest['queue']>, connector: NonNullable<QueueTriggerSpec['connector']>, backoff: QueueTriggerSpec['backoff']): QueueTriggerSpec {
+  const normalized: QueueTriggerSpec = {
+    name: queue.name,
+    connector,
+    url: queue.url as string,
+    create: queue.create ?? true,
+    batch: queue.batch ?? TRIGGER_DEFAULTS.queue.batch,
+    maxAttempts: queue.maxAttempts ?? TRIGGER_DEFAULTS.queue.maxAttempts,
+    backoff
+  }
+  if (queue.visibility !== undefined) normalized.visibility = queue.visibility
+  if (queue.auth !== undefined) normalized.auth = { secret: queue.auth.secret }
+  for (const field of ['stream', 'subject', 'consumer', 'group', 'queue'] as const) {
+    const value = queue[field]
+    if (value !== undefined) normalized[field] = value
+  }
+  if (queue.prefetch !== undefined) normalized.prefetch = queue.prefetch
   return normalized
 }
 

@@ -4,6 +4,7 @@
 // queue scaling metric only with a queue to scale on.
 import type { FieldProblem } from '../errors/index.js'
 import { cronScheduleProblems } from '../events/index.js'
+import { connectorProblems } from './broker-trigger-rules.js'
 import { DURATION_PATTERN, TRIGGER_BOUNDS, TRIGGER_DEFAULTS } from './function-schema.js'
 import { parseDuration } from './quantities.js'
 import { isRecord, recordAt, show, type Doc } from './schema-problems.js'
@@ -41,6 +42,7 @@ function queueTriggerProblems (queue: Doc, field: string, seen: Map<string, numb
     if (first !== undefined) problems.push({ field: `${field}.name`, message: `queue ${show(name)} is consumed twice (also at spec.triggers[${first}]): give it one trigger` })
     else seen.set(name, index)
   }
+  problems.push(...connectorProblems(queue, field))
   problems.push(...durationRange(queue.maxBatchWait, `${field}.maxBatchWait`, TRIGGER_BOUNDS.maxBatchWait))
   problems.push(...durationRange(queue.retention, `${field}.retention`, TRIGGER_BOUNDS.retention))
   problems.push(...durationRange(queue.visibility, `${field}.visibility`, TRIGGER_BOUNDS.visibility))

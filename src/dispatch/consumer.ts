@@ -1,7 +1,7 @@
 // What the dispatcher and the cron scheduler work from, in plain data: the
 // queues functions consume (with the numbers their triggers resolve to), the
 // cron triggers, and one delivery to the gateway with its answer.
-import type { CronCatchUp, CronOverlap } from '../api/index.js'
+import type { BrokerTriggerLimits, CronCatchUp, CronOverlap } from '../api/index.js'
 import type { QueuePolicy } from '../events/index.js'
 
 /**
@@ -56,11 +56,28 @@ export interface CronPlan {
   since: number
 }
 
+/** A queue trigger fed by a broker: the broker consumer's (src/dispatch/broker-consumer.ts), not the dispatcher's. */
+export interface BrokerConsumerPlan {
+  namespace: string
+  /** Roost's name of the queue (the trigger's `name`): its dead records, metrics, conditions and `roost dlq` use it. */
+  queue: string
+  function: string
+  batch: number
+  leaseMs: number
+  perInstance: number
+  deliveryTimeoutMs: number
+  maxAttempts: number
+  backoff: { initialMs: number, maxMs: number }
+  /** Where it reads, as written; credentials are read from the Secret when it starts. */
+  broker: BrokerTriggerLimits
+}
+
 /** Everything the functions of the store ask of the event side. */
 export interface TriggerPlan {
   queues: DeclaredQueue[]
   consumers: QueueConsumer[]
   crons: CronPlan[]
+  brokers: BrokerConsumerPlan[]
 }
 
 /** One delivery: a request to the function's route on the gateway, with the event headers and the run's event token. */

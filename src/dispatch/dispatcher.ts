@@ -11,7 +11,8 @@ import { invocationDelivery, readStoredRequest } from '../invocations/index.js'
 import { nextBatchSize, inFlightLimit } from './capacity.js'
 import type { DeliveryAnswer, DeliveryFunction, DeliveryRequest, QueueConsumer } from './consumer.js'
 import { functionKey, queueKey } from './consumer.js'
-import { queueDeliveryBody, scheduledDeliveryBody } from './delivery-body.js'
+import { scheduledDeliveryBody } from './delivery-body.js'
+import { queueDeliveryRequest } from './delivery-request.js'
 import { settlementsFor } from './settlement.js'
 
 export interface DispatcherHooks {
@@ -314,16 +315,11 @@ export class Dispatcher {
       const replay = invocationDelivery(first, stored, this.eventToken)
       return { method: replay.method, path: replay.path, headers: replay.headers, body: replay.body, timeoutMs: consumer.deliveryTimeoutMs }
     }
+    if (consumer.event === 'queue') return queueDeliveryRequest(consumer, records, this.eventToken)
     const headers: Array<[string, string]> = [['content-type', 'application/json'], ['x-roost-event', consumer.event], ['x-roost-event-token', this.eventToken]]
     // A firing is one event: its record's attributes as ce-* headers. A batch of messages is many; each carries its own in the body.
-    if (consumer.event !== 'queue') headers.push(...recordCloudEventHeaders(first))
-    return {
-      method: 'POST',
-      path: `/fn/${consumer.function}.${consumer.namespace}/`,
-      headers,
-      body: consumer.event === 'queue' ? queueDeliveryBody(consumer.queue, records) : scheduledDeliveryBody(first),
-      timeoutMs: consumer.deliveryTimeoutMs
-    }
+    headers.push(...recordCloudEventHeaders(first))
+    return { method: 'POST', path: `/fn/${consumer.function}.${consumer.namespace}/`, headers, body: scheduledDeliveryBody(first), timeoutMs: consumer.deliveryTimeoutMs }
   }
 
   /** The handler still runs: its leases run leaseMs from now. One it lost is never settled by this delivery. */

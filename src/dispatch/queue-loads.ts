@@ -14,7 +14,7 @@ export interface ServedShare {
 }
 
 export function queueLoads (
-  consumers: readonly QueueConsumer[],
+  consumers: ReadonlyArray<Pick<QueueConsumer, 'namespace' | 'queue' | 'function'>>,
   statsOf: (namespace: string, queue: string) => QueueStats,
   servingOf: (namespace: string, name: string) => readonly ServedShare[] | undefined
 ): VersionQueueLoad[] {

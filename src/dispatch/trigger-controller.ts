@@ -5,6 +5,7 @@ import type { FunctionSpec } from '../api/index.js'
 import type { EventStore } from '../events/index.js'
 import type { Store } from '../store/index.js'
 import type { CronScheduler } from './cron-scheduler.js'
+import type { BrokerConsumerPlan } from './consumer.js'
 import type { Dispatcher } from './dispatcher.js'
 import { queueKey } from './consumer.js'
 import { planTriggers } from './trigger-plan.js'
@@ -19,7 +20,8 @@ export class TriggerController {
     private readonly store: Store,
     private readonly events: EventStore,
     private readonly dispatcher: Dispatcher,
-    private readonly scheduler: CronScheduler
+    private readonly scheduler: CronScheduler,
+    private readonly brokers?: { setConsumers: (plans: readonly BrokerConsumerPlan[]) => void }
   ) {}
 
   /** Declares what the stored functions consume (a platform start re-declares every queue), then follows changes. */
@@ -55,6 +57,7 @@ export class TriggerController {
     this.declared = declared
     this.dispatcher.setConsumers(plan.consumers)
     this.scheduler.setTriggers(plan.crons)
+    this.brokers?.setConsumers(plan.brokers)
   }
 
   private schedule (): void {

@@ -15,7 +15,7 @@ export const DELIVERY_MARGIN_MS = 5000
  * (the API refuses the second; an older store may hold both), the first keeps it.
  */
 export function planTriggers (functions: ReadonlyArray<StoredResource<FunctionSpec>>): TriggerPlan {
-  const plan: TriggerPlan = { queues: [], consumers: [], crons: [] }
+  const plan: TriggerPlan = { queues: [], consumers: [], crons: [], brokers: [] }
   const claimed = new Set<string>()
   const sorted = [...functions].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name))
   for (const fn of sorted) {
@@ -35,6 +35,14 @@ export function planTriggers (functions: ReadonlyArray<StoredResource<FunctionSp
       const key = `${fn.namespace}/${q.queue}`
       if (claimed.has(key)) continue
       claimed.add(key)
+      if (q.broker !== undefined) {
+        // The broker holds it: nothing is declared in the events database, where only its dead copies go.
+        plan.brokers.push({
+          namespace: fn.namespace, queue: q.queue, function: fn.name, batch: q.batch, leaseMs: q.leaseMs, perInstance, deliveryTimeoutMs,
+          maxAttempts: q.maxAttempts, backoff: q.backoff, broker: q.broker
+        })
+        continue
+      }
       plan.queues.push(declared(fn.namespace, q.queue, q.maxDepth, q.maxAttempts, q.backoff, q.retentionMs))
       const consumer: QueueConsumer = {
         namespace: fn.namespace,

@@ -332,6 +332,8 @@ export function isRoostError (err: unknown): err is RoostError {
 export class BrokerUnavailableError extends RoostError {
   override readonly code = 'ROOST_E_BROKER_UNAVAILABLE'
   override readonly status = 503
+  /** A publish refused for it says when to try again: about when the connector's next reconnect is due. */
+  readonly retryAfterSeconds = 2
 }
 
 // The stream, consumer group or queue a trigger names is not on its broker, and the trigger does not ask to create it.

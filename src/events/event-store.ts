@@ -3,6 +3,7 @@ import { LeaseLostError, NotFoundError, ValidationError } from '../errors/index.
 import type { RandomSource } from './backoff.js'
 import { Canceller } from './canceller.js'
 import { CronMarks } from './cron-marks.js'
+import { DeadCopies, type DeadCopy } from './dead-copy.js'
 import { DeadLetterBox } from './dead-letter-box.js'
 import type { Durability } from './event-database.js'
 import { openEventDatabase } from './event-database.js'
@@ -62,6 +63,7 @@ export class EventStore {
   private readonly settler: Settler
   private readonly reader: RecordReader
   private readonly deadLetters: DeadLetterBox
+  private readonly deadCopies: DeadCopies
   private readonly canceller: Canceller
   private readonly pruner: Pruner
   private readonly cronMarks: CronMarks
@@ -76,6 +78,7 @@ export class EventStore {
   private readonly settleTx: Tx<[readonly Settlement[]], SettleResult[]>
   private readonly replayTx: Tx<[string, string, DeadSelection], number>
   private readonly purgeTx: Tx<[string, string, DeadSelection], number>
+  private readonly keepDeadTx: Tx<[string, string, DeadCopy], boolean>
   private readonly cancelTx: Tx<[string], CancelOutcome>
   private readonly pruneTx: Tx<[], number>
   private readonly extendTx: Tx<[LeaseRef, number], boolean>
@@ -99,6 +102,7 @@ export class EventStore {
     this.settler = new Settler(db, options.random ?? Math.random)
     this.reader = new RecordReader(db)
     this.deadLetters = new DeadLetterBox(db)
+    this.deadCopies = new DeadCopies(db)
     this.canceller = new Canceller(db)
     this.pruner = new Pruner(db)
     this.cronMarks = new CronMarks(db)
@@ -125,6 +129,7 @@ export class EventStore {
       this.deadLetters.replay(namespace, queue, selection, this.clock.now()))
     this.purgeTx = db.transaction((namespace: string, queue: string, selection: DeadSelection) =>
       this.deadLetters.purge(namespace, queue, selection))
+    this.keepDeadTx = db.transaction((namespace: string, queue: string, copy: DeadCopy) => this.deadCopies.keep(namespace, queue, copy, this.clock.now()))
     this.cancelTx = db.transaction((id: string) => this.canceller.cancel(id, this.clock.now(), this.policyOf))
     this.pruneTx = db.transaction(() => this.pruner.prune(this.clock.now(), PRUNE_BATCH))
     this.extendTx = db.transaction((lease: LeaseRef, leaseMs: number) =>
@@ -306,6 +311,14 @@ export class EventStore {
 
   purgeDead (namespace: string, queue: string, selection: DeadSelection): number {
     return this.purgeTx.immediate(namespace, queue, selection)
+  }
+
+  /**
+   * Keeps a dead record for a message a broker dead-lettered (the queue need
+   * not be declared: it is the broker's); false when that copy is kept already.
+   */
+  keepDead (namespace: string, queue: string, copy: DeadCopy): boolean {
+    return this.keepDeadTx.immediate(namespace, queue, copy)
   }
 
   // ---- numbers

@@ -3,6 +3,7 @@
 // CloudEvents HTTP binding. Other parts use only what is exported here.
 export { EventStore } from './event-store.js'
 export type { EventStoreOptions, Firing } from './event-store.js'
+export type { DeadCopy } from './dead-copy.js'
 export { EVENTS_DATABASE_FILE } from './event-database.js'
 export type { Durability } from './event-database.js'
 export { DEFAULT_QUEUE_POLICY, resolveQueuePolicy } from './queue-policy.js'

@@ -1,4 +1,4 @@
-import { isRoostError, QueueFullError, RoostError } from '../errors/index.js'
+import { BrokerUnavailableError, isRoostError, QueueFullError, RoostError } from '../errors/index.js'
 import type { ControlAnswer } from '../gateway/index.js'
 
 // The control plane's answers to what the gateway hands over: JSON, or
@@ -10,7 +10,7 @@ export function jsonAnswer (status: number, body: unknown, headers: Record<strin
 
 export function problemAnswer (err: RoostError, requestId: string, headers: Record<string, string> = {}): ControlAnswer {
   const extra: Record<string, string> = { ...headers, 'content-type': 'application/problem+json' }
-  if (err instanceof QueueFullError) extra['retry-after'] = String(err.retryAfterSeconds)
+  if (err instanceof QueueFullError || err instanceof BrokerUnavailableError) extra['retry-after'] = String(err.retryAfterSeconds)
   return { status: err.status, headers: extra, body: JSON.stringify({ ...err.toProblem(), requestId }) }
 }
 

@@ -3,7 +3,7 @@
 // checked, written in one transaction with synchronous=FULL, and answered
 // 201 with one result per message (docs/event-delivery.md).
 import { ValidationError, type FieldProblem } from '../errors/index.js'
-import type { EventStore, NewRecord } from '../events/index.js'
+import type { EventStore, NewRecord, PublishResult } from '../events/index.js'
 import type { ControlAnswer, PublishRequest } from '../gateway/index.js'
 import { isAsyncQueue } from './async-queue.js'
 import { errorAnswer, jsonAnswer } from './control-answers.js'
@@ -16,6 +16,21 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 export interface PublishHooks {
   /** Messages were written to this queue: the dispatcher may deliver them now. */
   onPublished?: (namespace: string, queue: string) => void
+  /** The publisher of a queue a broker holds (a broker trigger's); undefined for the embedded queue's. */
+  brokerOf?: (namespace: string, queue: string) => BrokerPublisher | undefined
+}
+
+export type BrokerPublisher = (records: readonly NewRecord[]) => Promise<PublishResult[]>
+
+/** A publish to a broker trigger's queue goes to its broker (answered once the broker has it); any other to the events database. */
+export function answerQueuePublish (events: EventStore, request: PublishRequest, hooks: PublishHooks = {}): ControlAnswer | Promise<ControlAnswer> {
+  const broker = hooks.brokerOf?.(request.namespace, request.queue)
+  if (broker === undefined) return answerPublish(events, request, hooks)
+  try {
+    return broker(recordsOf(request.messages)).then((results) => jsonAnswer(201, { results }), (err: unknown) => errorAnswer(err, request.requestId))
+  } catch (err) {
+    return errorAnswer(err, request.requestId)
+  }
 }
 
 export function answerPublish (events: EventStore, request: PublishRequest, hooks: PublishHooks = {}): ControlAnswer {

@@ -44,6 +44,8 @@ export class ControlPlaneMetrics {
   private readonly desired: Gauge<'namespace' | 'function' | 'version'>
   private readonly instances: Gauge<'namespace' | 'function' | 'version' | 'state'>
   private readonly warmPool: Gauge
+  private readonly connectorUp: Gauge<'namespace' | 'queue' | 'connector'>
+  private readonly queueBacklog: Gauge<'namespace' | 'queue' | 'connector'>
   /** Every version some series carries a label set for, by versionKey(). */
   private known = new Map<string, VersionLabels>()
 
@@ -61,6 +63,8 @@ export class ControlPlaneMetrics {
     this.desired = new Gauge({ name: 'roost_autoscaler_desired_instances', help: 'The instance count the autoscaler wants.', labelNames: VERSION_LABELS, registers })
     this.instances = new Gauge({ name: 'roost_instances', help: 'Instances by state.', labelNames: [...VERSION_LABELS, 'state'], registers })
     this.warmPool = new Gauge({ name: 'roost_warm_pool_instances', help: 'Generic runtime processes waiting in the warm pool.', registers })
+    this.connectorUp = new Gauge({ name: 'roost_queue_connector_up', help: 'Whether a broker trigger\'s broker is reachable and the trigger consumes (1) or not (0).', labelNames: ['namespace', 'queue', 'connector'], registers })
+    this.queueBacklog = new Gauge({ name: 'roost_queue_backlog', help: 'Messages waiting or in flight on a consumed queue, from the events database or the broker itself.', labelNames: ['namespace', 'queue', 'connector'], registers })
     if (options.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry })
       dropMisnamedGauges(this.registry)
@@ -113,6 +117,17 @@ export class ControlPlaneMetrics {
       known.set(key, labels)
     }
     this.known = known
+  }
+
+  /** Recomputes the queue series from the whole list: a queue no longer consumed leaves /metrics. */
+  setQueues (queues: ReadonlyArray<{ namespace: string, queue: string, connector: string, up: boolean | undefined, backlog: number }>): void {
+    this.connectorUp.reset()
+    this.queueBacklog.reset()
+    for (const q of queues) {
+      const labels = { namespace: q.namespace, queue: q.queue, connector: q.connector }
+      this.queueBacklog.set(labels, q.backlog)
+      if (q.up !== undefined) this.connectorUp.set(labels, q.up ? 1 : 0)
+    }
   }
 
   warmPoolSize (n: number): void {

@@ -4,7 +4,9 @@
 // they tell the autoscaler (activation on enqueue, the backlog each second).
 import type { Logger } from 'pino'
 import type { QueueReport } from '../autoscaler/index.js'
-import { CronScheduler, Dispatcher, functionKey, GatewayDelivery, queueLoads, TriggerController } from '../dispatch/index.js'
+import { storeSecrets } from '../api/index.js'
+import { BrokerTriggers, CronScheduler, Dispatcher, functionKey, GatewayDelivery, queueLoads, TriggerController } from '../dispatch/index.js'
+import type { BrokerTriggerStatus } from '../dispatch/index.js'
 import type { EventStore } from '../events/index.js'
 import type { InstanceInfo } from '../instances/index.js'
 import { versionKey } from '../instances/index.js'
@@ -26,13 +28,25 @@ export interface EventWiringDeps {
   logger: Logger
 }
 
+/** One consumed queue's numbers for the metrics: its backlog, and for a broker trigger whether its broker is up. */
+export interface QueueGauge {
+  namespace: string
+  queue: string
+  connector: string
+  /** Undefined for the embedded queue: it has no connection to lose. */
+  up: boolean | undefined
+  backlog: number
+}
+
 /** How long deliveries in flight get to finish when the platform stops; the rest are released without an attempt. */
 const STOP_GRACE_MS = 3000
 
 export class EventWiring {
   readonly dispatcher: Dispatcher
   readonly scheduler: CronScheduler
+  readonly brokers: BrokerTriggers
   private readonly triggers: TriggerController
+  private ready = new Map<string, number>()
   private readonly delivery: GatewayDelivery
 
   constructor (private readonly deps: EventWiringDeps) {
@@ -70,7 +84,21 @@ export class EventWiring {
         onError: (plan, err) => deps.recordEvent(plan.namespace, plan.function, 'Warning', 'CronFailed', `${plan.trigger} (${plan.schedule}): ${err instanceof Error ? err.message : String(err)}`)
       }
     })
-    this.triggers = new TriggerController(deps.store, events, this.dispatcher, this.scheduler)
+    const activate = (namespace: string, fn: string): void => {
+      for (const share of deps.serving(namespace, fn) ?? []) if (share.percent > 0) deps.activate(versionKey(namespace, fn, share.version))
+    }
+    this.brokers = new BrokerTriggers({
+      events,
+      deliver: this.delivery.deliver,
+      eventToken: deps.eventToken,
+      secrets: (namespace) => storeSecrets(deps.store, namespace),
+      readyOf: (namespace, fn) => this.ready.get(functionKey(namespace, fn)) ?? 0,
+      onDemand: activate,
+      onStatus: (status, previous) => this.brokerStatusChanged(status, previous),
+      onWarning: (status, warning) => deps.recordEvent(status.namespace, status.function, 'Warning', 'BrokerCapability', `queue ${status.queue} (${status.connector}): ${warning}`),
+      onError: (status, during, err) => logger.debug({ queue: `${status.namespace}/${status.queue}`, connector: status.connector, during, err: String(err) }, 'a broker trigger operation failed')
+    })
+    this.triggers = new TriggerController(deps.store, events, this.dispatcher, this.scheduler, this.brokers)
   }
 
   /** Declares every stored function's queues (a restart re-declares them all), then delivers and schedules. */
@@ -98,21 +126,60 @@ export class EventWiring {
       const key = functionKey(instance.namespace, instance.function)
       ready.set(key, (ready.get(key) ?? 0) + 1)
     }
+    const before = this.ready
+    this.ready = ready
     this.dispatcher.setReady(ready)
+    for (const [key, count] of ready) {
+      if (count <= (before.get(key) ?? 0)) continue
+      const slash = key.indexOf('/')
+      this.brokers.wake(key.slice(0, slash), key.slice(slash + 1))
+    }
   }
 
   /** The backlog of every consumed queue, per serving version: the autoscaler's queue metric. */
   queueReport (at: number): QueueReport {
     const { events } = this.deps
     if (!events.isOpen) return { at, versions: [] }
-    return { at, versions: queueLoads(this.dispatcher.consumers(), (namespace, queue) => events.stats(namespace, queue), this.deps.serving) }
+    const statsOf = (namespace: string, queue: string): ReturnType<EventStore['stats']> => this.brokers.stats(namespace, queue) ?? events.stats(namespace, queue)
+    return { at, versions: queueLoads([...this.dispatcher.consumers(), ...this.brokers.consumers()], statsOf, this.deps.serving) }
+  }
+
+  /** Every queue a trigger consumes (not the internal ones of cron and async calls), with its backlog and broker state. */
+  queueGauges (): QueueGauge[] {
+    const { events } = this.deps
+    const gauges: QueueGauge[] = []
+    if (events.isOpen) {
+      for (const c of this.dispatcher.consumers()) {
+        if (c.event !== 'queue') continue
+        gauges.push({ namespace: c.namespace, queue: c.queue, connector: 'embedded', up: undefined, backlog: events.stats(c.namespace, c.queue).backlog })
+      }
+    }
+    for (const status of this.brokers.statuses()) {
+      gauges.push({
+        namespace: status.namespace, queue: status.queue, connector: status.connector, up: status.state === 'Connected',
+        backlog: this.brokers.stats(status.namespace, status.queue)?.backlog ?? 0
+      })
+    }
+    return gauges
+  }
+
+  /** A broker trigger's condition changed: an event on its function (connected again, lost, failed). */
+  private brokerStatusChanged (status: BrokerTriggerStatus, previous: string | undefined): void {
+    const where = `queue ${status.queue} (${status.connector} ${status.url})`
+    if (status.state === 'Connected') {
+      this.deps.recordEvent(status.namespace, status.function, 'Normal', 'BrokerConnected', `${where}: ${status.message}`)
+    } else if (status.state === 'Disconnected' || status.state === 'Failed') {
+      // Once per loss: a broker that stays away does not add an event per reconnect attempt.
+      if (previous === status.state) return
+      this.deps.recordEvent(status.namespace, status.function, 'Warning', status.state === 'Failed' ? status.reason : 'BrokerDisconnected', `${where}: ${status.message}`)
+    }
   }
 
   /** Stops firing and leasing; deliveries in flight finish or are released (no attempt used). */
   async stop (): Promise<void> {
     this.scheduler.stop()
     this.triggers.stop()
-    await this.dispatcher.stop(STOP_GRACE_MS)
+    await Promise.all([this.dispatcher.stop(STOP_GRACE_MS), this.brokers.stop()])
     await this.delivery.close()
   }
 }

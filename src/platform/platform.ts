@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
-import { createApiServer, type FunctionSpec, type LiveView } from '../api/index.js'
+import { createApiServer, type BrokerQueues, type FunctionSpec, type LiveView } from '../api/index.js'
 import { Autoscaler, MachineCpu, type ScalingDecision } from '../autoscaler/index.js'
 import { BundleFiles, FunctionController } from '../controllers/index.js'
 import { StartupError } from '../errors/index.js'
@@ -9,7 +9,7 @@ import { EventStore } from '../events/index.js'
 import { GatewayHandle, type FunctionGovernanceState } from '../gateway/index.js'
 import { PlatformCallKey } from '../governance/index.js'
 import { InstanceManager, LocalProcessDriver, versionKey } from '../instances/index.js'
-import { AsyncInvocations, answerPublish, declareAsyncQueue, type DestinationOutcome } from '../invocations/index.js'
+import { AsyncInvocations, answerQueuePublish, declareAsyncQueue, type DestinationOutcome } from '../invocations/index.js'
 import { NamespaceIdentities } from '../isolation/index.js'
 import { ControlPlaneMetrics, joinExpositions } from '../metrics/index.js'
 import { Store } from '../store/index.js'
@@ -49,6 +49,8 @@ export interface PlatformOptions {
 export interface EventHooks {
   /** Messages or an async invocation were written to this queue: deliver them now. */
   onPublished: (namespace: string, queue: string) => void
+  /** The broker triggers' queues, once the event wiring exists: publishes to them go to their broker. */
+  brokers?: BrokerQueues
 }
 
 /** The event reasons of breaker transitions, by the state entered. */
@@ -144,7 +146,14 @@ export class Platform {
         host,
         callKey: callKey.bytes(),
         eventToken,
-        publish: (request) => answerPublish(events, request, { onPublished: (namespace, queue) => eventHooks.onPublished(namespace, queue) }),
+        publish: (request) => answerQueuePublish(events, request, {
+          onPublished: (namespace, queue) => eventHooks.onPublished(namespace, queue),
+          brokerOf: (namespace, queue) => {
+            const brokers = eventHooks.brokers
+            if (brokers?.status(namespace, queue) === undefined) return undefined
+            return (records) => brokers.publishRecords(namespace, queue, records)
+          }
+        }),
         invokeAsync: (request) => asyncInvocations.submit(request),
         port: options.gatewayPort ?? DEFAULTS.gatewayPort,
         bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
@@ -223,6 +232,7 @@ export class Platform {
       })
       wiring = eventWiring
       eventHooks.onPublished = (namespace, queue) => eventWiring.notify(namespace, queue)
+      eventHooks.brokers = eventWiring.brokers
       cleanup.unshift(() => eventWiring.stop())
       const machineCpu = new MachineCpu()
       gateway.on('metrics', (report) => {
@@ -231,6 +241,7 @@ export class Platform {
         autoscaler.observe(report)
         // The queues' backlog in the same windows as the gateway's load: the queue metric.
         autoscaler.observeQueues(eventWiring.queueReport(report.at))
+        metrics.setQueues(eventWiring.queueGauges())
         inFlight = new Map(report.instances.map((instance) => [instance.id, instance.inFlight]))
         governance = report.governance
       })
@@ -274,6 +285,7 @@ export class Platform {
           return settled(controller?.settle() ?? Promise.resolve())
         },
         queuePublished: (namespace, queue) => eventWiring.notify(namespace, queue),
+        brokerQueues: eventWiring.brokers,
         onLogs: (listener) => logs.subscribe(listener)
       }
       const api = await createApiServer({ store, live, events })

@@ -8,7 +8,7 @@ import type { StoredResource } from '../../src/store/index.js'
 
 /** The plan without the async queue every function has (its own test says what that is). */
 function triggered (plan: TriggerPlan): TriggerPlan {
-  return { queues: plan.queues.filter((q) => !q.queue.startsWith('async.')), consumers: plan.consumers.filter((c) => c.event !== 'invocation'), crons: plan.crons }
+  return { queues: plan.queues.filter((q) => !q.queue.startsWith('async.')), consumers: plan.consumers.filter((c) => c.event !== 'invocation'), crons: plan.crons, brokers: plan.brokers }
 }
 
 function stored (name: string, spec: Record<string, unknown>, namespace = 'shop'): StoredResource<FunctionSpec> {
@@ -31,6 +31,29 @@ test('a queue trigger declares its queue with its policy and a consumer with its
     perInstance: 10, deliveryTimeoutMs: 25_000, deadLetterQueue: 'dead-orders'
   }])
   assert.deepEqual(plan.crons, [])
+})
+
+test('a broker trigger is a broker consumer with its numbers and its broker; nothing is declared for it in the events database', () => {
+  const plan = triggered(planTriggers([stored('fulfil', {
+    timeout: '20s',
+    scale: { metric: 'queue', target: 10, min: 0, max: 10 },
+    triggers: [
+      { queue: { name: 'orders', connector: 'redis', url: 'redis://127.0.0.1:6379', stream: 'orders', group: 'fulfil', batch: 10, maxAttempts: 5 } },
+      { queue: { name: 'work', connector: 'rabbitmq', url: 'amqp://127.0.0.1:5672', auth: { secret: 'rabbit-creds' }, queue: 'orders', prefetch: 20, visibility: '1m' } }
+    ]
+  })]))
+  assert.deepEqual(plan.queues, [])
+  assert.deepEqual(plan.consumers, [])
+  assert.deepEqual(plan.brokers, [
+    {
+      namespace: 'shop', queue: 'orders', function: 'fulfil', batch: 10, leaseMs: 30_000, perInstance: 10, deliveryTimeoutMs: 25_000, maxAttempts: 5,
+      backoff: { initialMs: 1000, maxMs: 300_000 }, broker: { connector: 'redis', url: 'redis://127.0.0.1:6379', create: true, stream: 'orders', group: 'fulfil' }
+    },
+    {
+      namespace: 'shop', queue: 'work', function: 'fulfil', batch: 10, leaseMs: 60_000, perInstance: 10, deliveryTimeoutMs: 25_000, maxAttempts: 5,
+      backoff: { initialMs: 1000, maxMs: 300_000 }, broker: { connector: 'rabbitmq', url: 'amqp://127.0.0.1:5672', create: true, secret: 'rabbit-creds', rabbitQueue: 'orders', prefetch: 20 }
+    }
+  ])
 })
 
 test('without the queue metric an instance takes as many messages as its concurrency', () => {

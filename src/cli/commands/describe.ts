@@ -88,6 +88,7 @@ export function describeFunction (fn: FunctionView, versions: VersionItem[], ins
     ...isolationLines(status.isolation),
     '',
     ...(governance === undefined ? [] : ['Governance:', governanceSection(governance)]),
+    ...triggersSection(spec, status),
     'Versions:',
     indent(formatTable(['VERSION', 'TRAFFIC', 'TAG', 'BUNDLE', 'TIMEOUT', 'MEMORY', 'CONCURRENCY', 'AGE'], versionRows(versions))),
     'Instances:',
@@ -100,6 +101,20 @@ export function describeFunction (fn: FunctionView, versions: VersionItem[], ins
       : indent(formatTable(['AGE', 'TYPE', 'REASON', 'MESSAGE'], events.map((e) => [age(e.time), e.type, e.reason, e.message])))
   ]
   return lines.join('\n')
+}
+
+/** The queue and cron triggers, with each broker trigger's condition. */
+function triggersSection (spec: FunctionView['spec'], status: FunctionView['status']): string[] {
+  const triggers = spec.triggers ?? []
+  if (triggers.length === 0) return []
+  const rows = triggers.map((trigger) => {
+    if ('cron' in trigger) return ['cron', trigger.cron.schedule, '', '', '', '']
+    const q = trigger.queue
+    const condition = status.triggers?.find((c) => c.queue === q.name)
+    if (condition === undefined) return ['queue', q.name, 'embedded', '', '', '']
+    return ['queue', q.name, `${condition.connector} ${condition.url}`, condition.status === 'True' ? 'Connected' : condition.reason, condition.backlog === null ? '' : String(condition.backlog), condition.message]
+  })
+  return ['Triggers:', indent(formatTable(['KIND', 'NAME', 'CONNECTOR', 'STATE', 'BACKLOG', 'MESSAGE'], rows))]
 }
 
 function isolationLines (isolation: FunctionView['status']['isolation']): string[] {

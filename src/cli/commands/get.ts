@@ -355,8 +355,8 @@ function queuePrinter (all: boolean): Printer<QueueItem> {
 function triggerPrinter (all: boolean): Printer<TriggerItem> {
   const when = (time: number | null, empty: string): string => time === null ? empty : new Date(time).toISOString().replace('.000Z', 'Z')
   return {
-    columns: [...(all ? ['NAMESPACE'] : []), 'FUNCTION', 'KIND', 'NAME', 'SCHEDULE', 'LAST FIRING', 'NEXT FIRING', 'BACKLOG'],
-    wide: ['TIMEZONE', 'QUEUE'],
+    columns: [...(all ? ['NAMESPACE'] : []), 'FUNCTION', 'KIND', 'NAME', 'SCHEDULE', 'LAST FIRING', 'NEXT FIRING', 'BACKLOG', 'CONNECTOR'],
+    wide: ['TIMEZONE', 'QUEUE', 'SERVER', 'MESSAGE'],
     row: (t, wide) => [
       ...(all ? [t.namespace] : []),
       t.function,
@@ -366,7 +366,9 @@ function triggerPrinter (all: boolean): Printer<TriggerItem> {
       t.kind === 'cron' ? when(t.lastFiring, '<never>') : '',
       t.kind === 'cron' ? when(t.nextFiring, '<none>') : '',
       String(t.backlog),
-      ...(wide ? [t.timezone ?? '', t.queue] : [])
+      // A broker trigger shows its broker and its state: "redis Connected", "nats BrokerUnavailable".
+      t.connector === null ? '' : t.state === null ? t.connector : `${t.connector} ${t.state === 'Connected' ? 'Connected' : t.reason ?? t.state}`,
+      ...(wide ? [t.timezone ?? '', t.queue, t.server ?? '', t.message ?? ''] : [])
     ],
     name: (t) => `trigger/${t.name}`
   }

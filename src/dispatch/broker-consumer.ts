@@ -1,0 +1,221 @@
+// One broker-backed queue trigger at work: fetch up to a batch when there is
+// room, deliver through the gateway exactly as the dispatcher does, and
+// settle each message on the broker by the same failure-class table. Roost
+// counts attempts and backs off; a dead message is also kept as a dead record
+// of the events database, so `roost dlq` shows it whatever the broker.
+import type { BrokerMessage, Subscription } from '../connectors/index.js'
+import type { DeadCopy, RandomSource } from '../events/index.js'
+import { brokerAction, recordOf, type BrokerAction } from './broker-outcome.js'
+import { inFlightLimit, nextBatchSize } from './capacity.js'
+import type { BrokerConsumerPlan, DeliveryAnswer, DeliveryFunction } from './consumer.js'
+import { queueDeliveryRequest } from './delivery-request.js'
+import { settlementsFor } from './settlement.js'
+
+export interface BrokerConsumerDeps {
+  subscription: Subscription
+  deliver: DeliveryFunction
+  eventToken: string
+  /** Ready instances of the consuming function now. */
+  readyOf: () => number
+  /** Messages came while the function has no ready instance: start one (the autoscaler's activate). */
+  onDemand: () => void
+  /** Roost's dead record of a message (events.keepDead); `undo` when the broker then said the lease was lost. */
+  keepDead: (copy: DeadCopy) => void
+  undoDead: (id: string) => void
+  onError: (during: string, err: unknown) => void
+  consumerName: string
+  random?: RandomSource
+}
+
+/** A fetch waits this long for a first message; a stop ends it at once (its signal). */
+const FETCH_WAIT_MS = 1000
+/** After a fetch failed (the broker is away), the next one waits this long: the connector reconnects meanwhile. */
+const UNAVAILABLE_PAUSE_MS = 500
+/** A fetch that came back empty this fast (a closed or cut connection) is not repeated at once. */
+const EMPTY_FAST_MS = 20
+const MIN_HEARTBEAT_MS = 250
+
+class BrokerDelivery {
+  readonly abort = new AbortController()
+  readonly lost = new Set<string>()
+  heartbeat: NodeJS.Timeout | null = null
+  readonly startedAt = Date.now()
+  constructor (readonly messages: BrokerMessage[]) {}
+}
+
+export class BrokerConsumer {
+  inFlight = 0
+  lastCompletedAt: number | undefined
+  private readonly deliveries = new Set<BrokerDelivery>()
+  private readonly fetchAbort = new AbortController()
+  private roomWaiter: (() => void) | null = null
+  private loop: Promise<void> | null = null
+  private stopping = false
+  private readonly random: RandomSource
+
+  constructor (public plan: BrokerConsumerPlan, private readonly deps: BrokerConsumerDeps) {
+    this.random = deps.random ?? Math.random
+  }
+
+  get subscription (): Subscription {
+    return this.deps.subscription
+  }
+
+  start (): void {
+    this.loop ??= this.run()
+  }
+
+  /** There may be room (a settlement, more ready instances): the loop looks again. */
+  wake (): void {
+    const waiter = this.roomWaiter
+    this.roomWaiter = null
+    waiter?.()
+  }
+
+  /**
+   * Stops fetching; deliveries in flight get `graceMs` to end and settle, the
+   * rest are aborted and released (no attempt used); then the subscription
+   * closes, giving back whatever it still holds.
+   */
+  async stop (graceMs: number): Promise<void> {
+    this.stopping = true
+    this.fetchAbort.abort()
+    this.wake()
+    await this.loop
+    if (this.deliveries.size > 0) {
+      const grace = setTimeout(() => { for (const d of this.deliveries) d.abort.abort() }, graceMs)
+      while (this.deliveries.size > 0) await new Promise<void>((resolve) => { this.roomWaiter = resolve })
+      clearTimeout(grace)
+    }
+    await this.deps.subscription.close().catch((err: unknown) => this.deps.onError('close', err))
+  }
+
+  private async run (): Promise<void> {
+    while (!this.stopping) {
+      const size = nextBatchSize(this.plan.batch, inFlightLimit(this.deps.readyOf(), this.plan.perInstance), this.inFlight)
+      if (size === 0) {
+        await new Promise<void>((resolve) => { this.roomWaiter = resolve })
+        continue
+      }
+      const started = Date.now()
+      let messages: BrokerMessage[]
+      try {
+        messages = await this.deps.subscription.fetch(size, FETCH_WAIT_MS, this.fetchAbort.signal)
+      } catch (err) {
+        this.deps.onError('fetch', err)
+        await this.pause(UNAVAILABLE_PAUSE_MS)
+        continue
+      }
+      if (this.stopping) {
+        await Promise.all(messages.map((m) => this.apply(m, { op: 'release', delayMs: 0 }, Date.now())))
+        break
+      }
+      if (messages.length === 0) {
+        if (Date.now() - started < EMPTY_FAST_MS) await this.pause(100)
+        continue
+      }
+      if (this.deps.readyOf() === 0) this.deps.onDemand()
+      this.startDelivery(messages)
+    }
+  }
+
+  private pause (ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      const signal = this.fetchAbort.signal
+      function done (): void {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      signal.addEventListener('abort', done)
+    })
+  }
+
+  private startDelivery (messages: BrokerMessage[]): void {
+    const { plan } = this
+    const delivery = new BrokerDelivery(messages)
+    this.inFlight += messages.length
+    this.deliveries.add(delivery)
+    delivery.heartbeat = setInterval(() => this.renew(delivery), Math.max(MIN_HEARTBEAT_MS, Math.floor(plan.leaseMs / 3)))
+    delivery.heartbeat.unref()
+    const leaseExpiresAt = Date.now() + plan.leaseMs
+    const records = messages.map((m) => recordOf(m, plan.namespace, plan.queue, plan.maxAttempts, leaseExpiresAt))
+    this.deps.deliver(queueDeliveryRequest(plan, records, this.deps.eventToken), delivery.abort.signal).then(
+      (answer) => this.finish(delivery, answer),
+      (err: unknown) => this.finish(delivery, { kind: 'unreachable', error: err instanceof Error ? err.message : String(err) })
+    ).catch((err: unknown) => this.deps.onError('settle', err))
+  }
+
+  /** The handler still runs: every lease runs leaseMs from now. One the broker gave away is never settled by this delivery. */
+  private renew (delivery: BrokerDelivery): void {
+    for (const message of delivery.messages) {
+      if (delivery.lost.has(message.id)) continue
+      this.deps.subscription.working(message).then(
+        (ack) => { if (ack === 'lease-lost') delivery.lost.add(message.id) },
+        // The broker is away: the lease may run out, and the message then goes to whoever fetches it next.
+        () => {}
+      )
+    }
+  }
+
+  private async finish (delivery: BrokerDelivery, answer: DeliveryAnswer): Promise<void> {
+    if (delivery.heartbeat !== null) clearInterval(delivery.heartbeat)
+    const { plan } = this
+    try {
+      const records = delivery.messages.map((m) => recordOf(m, plan.namespace, plan.queue, plan.maxAttempts, 0))
+      const settlements = settlementsFor(records, answer, 'queue')
+      await Promise.all(settlements.map((settlement, i) => {
+        const message = delivery.messages[i] as BrokerMessage
+        if (delivery.lost.has(message.id)) return undefined
+        return this.apply(message, brokerAction(settlement, message.attempt, plan, this.random), delivery.startedAt)
+      }))
+    } finally {
+      this.inFlight -= delivery.messages.length
+      this.deliveries.delete(delivery)
+      this.lastCompletedAt = Date.now()
+      this.wake()
+    }
+  }
+
+  /** Settles one message on the broker. A broker that is away leaves it leased: it comes again when its lease runs out. */
+  private async apply (message: BrokerMessage, action: BrokerAction, startedAt: number): Promise<void> {
+    const sub = this.deps.subscription
+    try {
+      switch (action.op) {
+        case 'ack': await sub.ack(message); return
+        case 'retry': await sub.retry(message, action.delayMs); return
+        case 'release': await sub.release(message, action.delayMs); return
+        case 'dead': {
+          // Kept before the broker forgets it: a crash in between leaves a dead record, never a lost message.
+          const copy = this.deadCopy(message, action, startedAt)
+          this.deps.keepDead(copy)
+          const ack = await sub.dead(message, action.reason)
+          if (ack === 'lease-lost') this.deps.undoDead(copy.id)
+        }
+      }
+    } catch (err) {
+      this.deps.onError(action.op, err)
+    }
+  }
+
+  private deadCopy (message: BrokerMessage, action: Extract<BrokerAction, { op: 'dead' }>, startedAt: number): DeadCopy {
+    const { plan } = this
+    const copy: DeadCopy = {
+      id: deadRecordId(plan.namespace, plan.queue, message.id),
+      body: message.body, bodyType: message.bodyType, source: message.source, type: message.type, subject: message.subject,
+      contentType: message.contentType, attributes: { ...message.attributes, deadid: message.id },
+      attempts: message.attempt, maxAttempts: plan.maxAttempts, reason: action.reason, outcome: action.outcome,
+      consumer: this.deps.consumerName, createdAt: message.publishedAt, startedAt
+    }
+    if (action.error !== undefined) copy.error = action.error
+    if (action.status !== undefined) copy.status = action.status
+    return copy
+  }
+}
+
+/** The id of Roost's dead record of a broker message: unique in the events database, which holds every queue of every namespace. */
+export function deadRecordId (namespace: string, queue: string, messageId: string): string {
+  return `${namespace}/${queue}/${messageId}`
+}
