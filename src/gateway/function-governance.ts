@@ -36,11 +36,19 @@ export interface Rejection {
   rateLimit: string | undefined
 }
 
-/** What an admitted request holds until it finishes: concurrency slots and breaker permits. */
+/**
+ * What an admitted request holds until it finishes: concurrency slots and
+ * breaker permits. The arrays are slots written up to a count and never
+ * shortened, so a reused admission allocates nothing (`length = 0` would drop
+ * their backing stores and the next request would grow them again).
+ */
 export interface Admission {
-  slots: ConcurrencyLimiter[]
-  breakers: CircuitBreaker[]
+  slots: Array<ConcurrencyLimiter | null>
+  slotCount: number
+  breakers: Array<CircuitBreaker | null>
+  /** The permit of `breakers[i]`. */
   permits: number[]
+  breakerCount: number
   /** Ms the request waits (throttling) before it may go on. */
   waitMs: number
 }
@@ -184,8 +192,8 @@ export class FunctionGovernance {
       const breaker = rule.breakers[i]
       const permit = breaker.tryAcquire(now)
       if (permit === BREAKER_REFUSED) return this.refuse(rule, 'breaker-open', breaker.policy.name, breaker.retryInMs(now), admission, now, undefined)
-      admission.breakers.push(breaker)
-      admission.permits.push(permit)
+      admission.breakers[admission.breakerCount] = breaker
+      admission.permits[admission.breakerCount++] = permit
     }
     for (let i = 0; i < rule.rates.length; i++) {
       const limit = rule.rates[i]
@@ -205,20 +213,26 @@ export class FunctionGovernance {
     for (let i = 0; i < rule.concurrency.length; i++) {
       const { name, limiter } = rule.concurrency[i]
       if (!limiter.tryAcquire()) return this.refuse(rule, 'concurrency-limited', name, 1000, admission, now, undefined)
-      admission.slots.push(limiter)
+      admission.slots[admission.slotCount++] = limiter
     }
     return null
   }
 
   /** Hands back what an admitted request held; `durationMs` is its own time on an instance (cold-start wait excluded). */
   finish (admission: Admission, outcome: CallOutcome, durationMs: number, now: number): void {
+    // Each slot is cleared as it is handed back: a spare admission must not keep a removed rule's limiter alive.
     const slots = admission.slots
-    for (let i = 0; i < slots.length; i++) slots[i].release()
-    slots.length = 0
+    for (let i = 0; i < admission.slotCount; i++) {
+      (slots[i] as ConcurrencyLimiter).release()
+      slots[i] = null
+    }
+    admission.slotCount = 0
     const breakers = admission.breakers
-    for (let i = 0; i < breakers.length; i++) breakers[i].record(admission.permits[i], now, outcome, durationMs)
-    breakers.length = 0
-    admission.permits.length = 0
+    for (let i = 0; i < admission.breakerCount; i++) {
+      (breakers[i] as CircuitBreaker).record(admission.permits[i], now, outcome, durationMs)
+      breakers[i] = null
+    }
+    admission.breakerCount = 0
   }
 
   /** The rule's fallback for a cause the gateway met itself (overloaded, timed out), if any rule of the route names one; routes as `admit` reads them. */
@@ -338,5 +352,5 @@ export function outcomeOf (status: number, byGateway: boolean, callerGone: boole
 }
 
 export function newAdmission (): Admission {
-  return { slots: [], breakers: [], permits: [], waitMs: 0 }
+  return { slots: [], slotCount: 0, breakers: [], permits: [], breakerCount: 0, waitMs: 0 }
 }
