@@ -4,6 +4,7 @@ import {
   type BreakerSnapshot, type BreakerTransition, type CallOutcome, type Fallback, type FunctionPolicy, type GovernanceRule, type LimitKey,
   type KeyedState, type RateLimitPolicy, type RateLimiter, type RejectCause, type ThrottlePolicy
 } from '../governance/index.js'
+import { isHeaderName } from './header-name.js'
 
 // The gateway's side of governance for one function: the live limiters,
 // breakers and budgets built from its compiled policy, kept across routing
@@ -326,7 +327,7 @@ function pathOf (url: string): string {
 /** `name` is lower case. */
 function headerValue (raw: string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === name.length && raw[i].toLowerCase() === name) return raw[i + 1]
+    if (isHeaderName(raw[i], name)) return raw[i + 1]
   }
   return undefined
 }

@@ -1,4 +1,5 @@
 import { MAX_REGEX_INPUT, unsafeRegexReason, type LaneMatch, type StringMatch } from '../governance/index.js'
+import { isHeaderName } from './header-name.js'
 
 // Lanes (the first routing layer, before the version split): a request whose
 // headers, cookies, query or path match a lane's conditions goes to the
@@ -74,7 +75,7 @@ function compile (match: StringMatch): Test {
 function headerOf (raw: string[], name: string): string | undefined {
   let found: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length !== name.length || raw[i].toLowerCase() !== name) continue
+    if (!isHeaderName(raw[i], name)) continue
     found = found === undefined ? raw[i + 1] : `${found}${name === 'cookie' ? '; ' : ', '}${raw[i + 1]}`
   }
   return found
