@@ -132,6 +132,8 @@ export interface FunctionGovernanceState {
 export class FunctionGovernance {
   private rules: RuleRuntime[] = []
   private table = new RouteTable<RuleRuntime>([])
+  /** Every rule, frozen, when none names a route: each request meets them all, with no route to look up. */
+  private everyRoute: readonly RuleRuntime[] | null = NO_RULES
   retryBudget: RetryBudget
   policy: FunctionPolicy
 
@@ -162,6 +164,7 @@ export class FunctionGovernance {
     this.policy = policy
     this.rules = rules
     this.table = new RouteTable(rules.map((rule) => ({ routes: rule.rule.routes, value: rule })))
+    this.everyRoute = rules.every((rule) => appliesEverywhere(rule.rule)) ? Object.freeze(rules.slice()) : null
   }
 
   /**
@@ -171,6 +174,14 @@ export class FunctionGovernance {
    * rejection; a refused request gives back what earlier strategies lent it.
    */
   admit (request: GovernedRequest, now: number, admission: Admission): Rejection | null {
+    const every = this.everyRoute
+    if (every !== null) {
+      for (let r = 0; r < every.length; r++) {
+        const rejection = this.admitRule(every[r], request, now, admission)
+        if (rejection !== null) return rejection
+      }
+      return null
+    }
     // A rule may name the path the function sees (`/`) or the one the caller
     // sent (`/foo`, its spec.http.path): both apply, though a rule for every
     // route matches the first, and a rule that matches both applies once.
@@ -238,6 +249,10 @@ export class FunctionGovernance {
 
   /** The rule's fallback for a cause the gateway met itself (overloaded, timed out), if any rule of the route names one; routes as `admit` reads them. */
   fallbackFor (cause: RejectCause, method: string, functionPath: string, url: string): Fallback | undefined {
+    if (this.everyRoute !== null) {
+      for (const rule of this.everyRoute) if (rule.rule.fallbacks[cause] !== undefined) return rule.rule.fallbacks[cause]
+      return undefined
+    }
     const byPath = this.table.match(method, functionPath)
     const byUrl = this.table.match(method, url)
     for (const rule of this.rules) {
@@ -300,6 +315,11 @@ export class FunctionGovernance {
     if (last === undefined || now - last > BURST_GAP_MS) this.events.burst(this.fn, rejection)
     return rejection
   }
+}
+
+/** A rule that names no route, or only `/*` on every method, meets every request. */
+function appliesEverywhere (rule: GovernanceRule): boolean {
+  return rule.routes.every((route) => route.path === '/*' && route.method === undefined)
 }
 
 /** The value a keyed limit counts by. */

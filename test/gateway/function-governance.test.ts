@@ -50,3 +50,44 @@ test('a fallback is found by either path, the first rule in order naming the cau
   assert.deepEqual(governance.fallbackFor('timed-out', 'GET', '/', '/fn/foo'), WIDE.fallbacks['timed-out'])
   assert.equal(governance.fallbackFor('rate-limited', 'GET', '/', '/foo'), undefined)
 })
+
+test('rules that name no route, or only /* on every method, meet every path in order', () => {
+  const governance = new FunctionGovernance('default/foo', policy([limitOf('first', [], 3), limitOf('star', [{ path: '/*' }], 1)]), events, 0)
+  const other: GovernedRequest = { ...request, method: 'POST', url: '/fn/foo/deep/path?x=1', functionPath: '/deep/path?x=1' }
+  assert.equal(governance.admit(other, 0, newAdmission()), null)
+  assert.equal(governance.admit(request, 0, newAdmission())?.rule, 'star')
+  // The refusal by `star` handed back nothing of `first`'s quota: a sliding window's admission stays counted.
+  assert.equal(governance.admit(request, 0, newAdmission())?.rule, 'star')
+  assert.equal(governance.admit(request, 0, newAdmission())?.rule, 'first')
+})
+
+test('a rule on /* for one method is not everywhere: other methods pass it', () => {
+  const governance = new FunctionGovernance('default/foo', policy([limitOf('gets', [{ method: 'GET', path: '/*' }], 1)]), events, 0)
+  assert.deepEqual(admitted(governance, 2), ['admitted', 'gets'])
+  assert.equal(governance.admit({ ...request, method: 'POST' }, 0, newAdmission()), null)
+})
+
+test('one admission reused request after request hands back its slots and records its breaker outcomes each time', () => {
+  const rule: GovernanceRule = {
+    id: 'guarded',
+    routes: [],
+    strategies: [
+      { kind: 'breaker', name: 'errors', trigger: 'error-count', threshold: 3, slowMs: 0, windowMs: 10_000, buckets: 10, minRequests: 1, recoveryMs: 5000, maxRecoveryMs: 5000, probes: 1, rampPercent: 100, rampIntervalMs: 0 },
+      { kind: 'concurrency', name: 'one', limit: 1 }
+    ],
+    fallbacks: {}
+  }
+  const governance = new FunctionGovernance('default/foo', policy([rule]), events, 0)
+  const admission = newAdmission()
+  for (let i = 0; i < 5; i++) {
+    assert.equal(governance.admit(request, i, admission), null, `request ${i} is admitted: the last one gave its slot back`)
+    assert.equal(governance.admit(request, i, newAdmission())?.cause, 'concurrency-limited', 'while one is in flight, the next waits for its slot')
+    governance.finish(admission, 'success', 1, i)
+  }
+  for (let i = 0; i < 3; i++) {
+    assert.equal(governance.admit(request, 10 + i, admission), null)
+    governance.finish(admission, 'failure', 1, 10 + i)
+  }
+  assert.equal(governance.admit(request, 20, admission)?.cause, 'breaker-open', 'three failures recorded through the reused admission trip it')
+  assert.equal(governance.state(20).rules[0].concurrency[0].inFlight, 0, 'the refusal took no slot')
+})
