@@ -5,6 +5,7 @@ import {
   type KeyedState, type RateLimitPolicy, type RateLimiter, type RejectCause, type ThrottlePolicy
 } from '../governance/index.js'
 import { isHeaderName } from './header-name.js'
+import { queryValue } from './query-value.js'
 
 // The gateway's side of governance for one function: the live limiters,
 // breakers and budgets built from its compiled policy, kept across routing
@@ -350,13 +351,6 @@ function headerValue (raw: string[], name: string): string | undefined {
     if (isHeaderName(raw[i], name)) return raw[i + 1]
   }
   return undefined
-}
-
-function queryValue (url: string, name: string): string | undefined {
-  const query = url.indexOf('?')
-  if (query === -1) return undefined
-  const value = new URLSearchParams(url.slice(query + 1)).get(name)
-  return value ?? undefined
 }
 
 /** Seconds for Retry-After: whole, at least 1, never earlier than the quota comes back. */
