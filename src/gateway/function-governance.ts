@@ -36,6 +36,8 @@ export interface Rejection {
   /** `RateLimit-Policy` and `RateLimit` values for a refused rate limit, else undefined. */
   rateLimitPolicy: string | undefined
   rateLimit: string | undefined
+  /** `function\0cause\0rule`: the rejections metric's key, made once per rule and cause. */
+  metricKey: string
 }
 
 /**
@@ -81,11 +83,21 @@ class RuleRuntime {
   readonly throttles: Array<Limit<Throttle>> = []
   readonly concurrency: Array<{ name: string, limiter: ConcurrencyLimiter }> = []
   readonly breakers: CircuitBreaker[] = []
-  /** Last rejection per cause, for burst events. */
-  readonly lastRejection = new Map<RejectCause, number>()
+  /** Last rejection per cause, for burst events (-Infinity: none yet). */
+  readonly lastRejection: Record<RejectCause, number> = { 'rate-limited': -Infinity, 'concurrency-limited': -Infinity, 'breaker-open': -Infinity, overloaded: -Infinity, 'timed-out': -Infinity }
+  /** The rejections metric's key per cause. */
+  readonly metricKeys: Record<RejectCause, string>
   rejected = 0
 
   constructor (readonly rule: GovernanceRule, readonly signature: string, fn: string, events: GovernanceEvents, now: number) {
+    const metricKey = (cause: RejectCause): string => `${fn}\u0000${cause}\u0000${rule.id}`
+    this.metricKeys = {
+      'rate-limited': metricKey('rate-limited'),
+      'concurrency-limited': metricKey('concurrency-limited'),
+      'breaker-open': metricKey('breaker-open'),
+      overloaded: metricKey('overloaded'),
+      'timed-out': metricKey('timed-out')
+    }
     for (const strategy of rule.strategies) {
       switch (strategy.kind) {
         case 'rate-limit':
@@ -204,7 +216,7 @@ export class FunctionGovernance {
     for (let i = 0; i < rule.breakers.length; i++) {
       const breaker = rule.breakers[i]
       const permit = breaker.tryAcquire(now)
-      if (permit === BREAKER_REFUSED) return this.refuse(rule, 'breaker-open', breaker.policy.name, breaker.retryInMs(now), admission, now, undefined)
+      if (permit === BREAKER_REFUSED) return this.refuse(rule, 'breaker-open', breaker.policy.name, breaker.retryInMs(now), admission, now, undefined, undefined)
       admission.breakers[admission.breakerCount] = breaker
       admission.permits[admission.breakerCount++] = permit
     }
@@ -213,19 +225,19 @@ export class FunctionGovernance {
       const limiter = limiterFor(limit, request, now)
       if (!limiter.tryAcquire(now)) {
         const waitMs = limiter.msUntilMore(now)
-        return this.refuse(rule, 'rate-limited', limit.name, waitMs, admission, now, { policy: limit.header.policy, limit: limit.header.serviceLimit(0, waitMs) })
+        return this.refuse(rule, 'rate-limited', limit.name, waitMs, admission, now, limit.header.policy, limit.header.serviceLimit(0, waitMs))
       }
     }
     for (let i = 0; i < rule.throttles.length; i++) {
       const limit = rule.throttles[i]
       const throttle = limiterFor(limit, request, now)
       const wait = throttle.acquire(now)
-      if (wait === THROTTLE_REFUSED) return this.refuse(rule, 'rate-limited', limit.name, throttle.msUntilMore(now), admission, now, undefined)
+      if (wait === THROTTLE_REFUSED) return this.refuse(rule, 'rate-limited', limit.name, throttle.msUntilMore(now), admission, now, undefined, undefined)
       if (wait > admission.waitMs) admission.waitMs = wait
     }
     for (let i = 0; i < rule.concurrency.length; i++) {
       const { name, limiter } = rule.concurrency[i]
-      if (!limiter.tryAcquire()) return this.refuse(rule, 'concurrency-limited', name, 1000, admission, now, undefined)
+      if (!limiter.tryAcquire()) return this.refuse(rule, 'concurrency-limited', name, 1000, admission, now, undefined, undefined)
       admission.slots[admission.slotCount++] = limiter
     }
     return null
@@ -297,7 +309,7 @@ export class FunctionGovernance {
     }
   }
 
-  private refuse (rule: RuleRuntime, cause: RejectCause, strategy: string, retryAfterMs: number, admission: Admission, now: number, headers: { policy: string, limit: string } | undefined): Rejection {
+  private refuse (rule: RuleRuntime, cause: RejectCause, strategy: string, retryAfterMs: number, admission: Admission, now: number, rateLimitPolicy: string | undefined, rateLimit: string | undefined): Rejection {
     // What earlier strategies lent this request goes back; its breaker permits count for nothing.
     this.finish(admission, 'ignored', 0, now)
     admission.waitMs = 0
@@ -308,12 +320,13 @@ export class FunctionGovernance {
       strategy,
       retryAfterMs,
       fallback: rule.rule.fallbacks[cause],
-      rateLimitPolicy: headers?.policy,
-      rateLimit: headers?.limit
+      rateLimitPolicy,
+      rateLimit,
+      metricKey: rule.metricKeys[cause]
     }
-    const last = rule.lastRejection.get(cause)
-    rule.lastRejection.set(cause, now)
-    if (last === undefined || now - last > BURST_GAP_MS) this.events.burst(this.fn, rejection)
+    const last = rule.lastRejection[cause]
+    rule.lastRejection[cause] = now
+    if (now - last > BURST_GAP_MS) this.events.burst(this.fn, rejection)
     return rejection
   }
 }
@@ -353,9 +366,13 @@ function headerValue (raw: string[], name: string): string | undefined {
   return undefined
 }
 
+/** Retry-After values up to a minute, made once: every refusal of a flood carries one. */
+const RETRY_AFTER = Array.from({ length: 61 }, (_, seconds) => String(seconds))
+
 /** Seconds for Retry-After: whole, at least 1, never earlier than the quota comes back. */
 export function retryAfterHeader (ms: number): string {
-  return String(retryAfterSeconds(ms))
+  const seconds = retryAfterSeconds(ms)
+  return RETRY_AFTER[seconds] ?? String(seconds)
 }
 
 /** The breaker outcome of a finished call, by what the caller was answered. */

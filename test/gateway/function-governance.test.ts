@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { FunctionGovernance, newAdmission, type GovernedRequest } from '../../src/gateway/function-governance.js'
-import { GOVERNANCE_DEFAULTS, type FunctionPolicy, type GovernanceRule } from '../../src/governance/index.js'
+import { FunctionGovernance, newAdmission, retryAfterHeader, type GovernedRequest, type Rejection } from '../../src/gateway/function-governance.js'
+import { GOVERNANCE_DEFAULTS, retryAfterSeconds, type FunctionPolicy, type GovernanceRule } from '../../src/governance/index.js'
 
 // Which of a function's rules a request meets: a rule's route may name the
 // path the function sees or the path the caller sent (its spec.http.path).
@@ -90,4 +90,30 @@ test('one admission reused request after request hands back its slots and record
   }
   assert.equal(governance.admit(request, 20, admission)?.cause, 'breaker-open', 'three failures recorded through the reused admission trip it')
   assert.equal(governance.state(20).rules[0].concurrency[0].inFlight, 0, 'the refusal took no slot')
+})
+
+test('a refusal names its metric key and RateLimit headers; the first of a burst is an event, the rest of it not', () => {
+  const bursts: Rejection[] = []
+  const governance = new FunctionGovernance('prod/foo', policy([limitOf('limited', [], 1)]), { breaker: () => {}, burst: (_fn, rejection) => bursts.push(rejection) }, 0)
+  assert.equal(governance.admit(request, 0, newAdmission()), null)
+  const first = governance.admit(request, 100, newAdmission())
+  assert.equal(first?.metricKey, 'prod/foo\u0000rate-limited\u0000limited')
+  assert.equal(first?.rateLimitPolicy, '"limited";q=1;w=1')
+  assert.equal(first?.rateLimit, '"limited";r=0;t=1')
+  assert.equal(first?.retryAfterMs, 900)
+  const again = governance.admit(request, 999.5, newAdmission())
+  assert.equal(again?.rateLimit, '"limited";r=0;t=1')
+  assert.deepEqual(bursts, [first], 'one event for the burst')
+  assert.equal(governance.admit(request, 11_000, newAdmission()), null, 'the window has passed')
+  const later = governance.admit(request, 11_001, newAdmission())
+  assert.deepEqual(bursts, [first, later], 'a rejection more than 10 s after the last one starts a new burst')
+})
+
+test('Retry-After is whole seconds, at least 1, rounded up, at any size', () => {
+  for (const ms of [-5, 0, 1, 999, 1000, 1001, 59_999, 60_000, 60_001, 3_600_000, 1.5e12]) {
+    assert.equal(retryAfterHeader(ms), String(retryAfterSeconds(ms)), `${ms} ms`)
+  }
+  assert.equal(retryAfterHeader(0), '1')
+  assert.equal(retryAfterHeader(1001), '2')
+  assert.equal(retryAfterHeader(60_001), '61')
 })
