@@ -95,7 +95,8 @@ export const governance: Suite = {
   run
 }
 
-function rulesOf (perCallerKey: string): Record<string, unknown> {
+/** The rules targets' spec.governance: a function-wide rate limit and breaker, and a per-caller limit keyed as given. */
+export function rulesOf (perCallerKey: string): Record<string, unknown> {
   return {
     rules: [
       {
@@ -239,7 +240,7 @@ async function run (options: SuiteOptions): Promise<SuiteReport> {
 }
 
 /** What the gateway reads of each of wrk's requests for the rules: the tenant header, and with key auth the caller the key names. */
-function governedRequests (fn: string, headerSets: Array<Record<string, string>>, auth: boolean): GovernedRequest[] {
+export function governedRequests (fn: string, headerSets: Array<Record<string, string>>, auth: boolean): GovernedRequest[] {
   return headerSets.map((set) => {
     const key = set.authorization.slice('Bearer '.length)
     return {
