@@ -95,7 +95,8 @@ export const governance: Suite = {
   run
 }
 
-function rulesOf (perCallerKey: string): Record<string, unknown> {
+/** The rules targets' spec.governance: a function-wide rate limit and breaker, and a per-caller limit keyed as given. */
+export function rulesOf (perCallerKey: string): Record<string, unknown> {
   return {
     rules: [
       {
@@ -192,7 +193,7 @@ async function run (options: SuiteOptions): Promise<SuiteReport> {
       expectedKeys: t.perCallerKey === null ? 0 : t.auth ? KEYS : TENANTS,
       auth: t.auth,
       policy: null,
-      governed: governedRequests(headerSetsFor(keysOf.get(t.fn) ?? plainKeys), t.auth)
+      governed: governedRequests(t.fn, headerSetsFor(keysOf.get(t.fn) ?? plainKeys), t.auth)
     }))
     const limiters: Limiter[] = LIMITERS.map((l) => ({ id: l.id, fn: l.fn, label: l.label, url: `${gateway}/fn/${l.fn}`, bound: l.bound }))
 
@@ -239,13 +240,13 @@ async function run (options: SuiteOptions): Promise<SuiteReport> {
 }
 
 /** What the gateway reads of each of wrk's requests for the rules: the tenant header, and with key auth the caller the key names. */
-function governedRequests (headerSets: Array<Record<string, string>>, auth: boolean): GovernedRequest[] {
+export function governedRequests (fn: string, headerSets: Array<Record<string, string>>, auth: boolean): GovernedRequest[] {
   return headerSets.map((set) => {
     const key = set.authorization.slice('Bearer '.length)
     return {
-      // The rules name no route: every path matches them alike.
+      // As the gateway sees wrk's requests: the path sent, and the function's own.
       method: 'GET',
-      url: '/',
+      url: `/fn/${fn}`,
       functionPath: '/',
       caller: auth ? `key:${apiKeyId(key) ?? key}` : 'anonymous',
       ip: '127.0.0.1',

@@ -4,6 +4,8 @@ import {
   type BreakerSnapshot, type BreakerTransition, type CallOutcome, type Fallback, type FunctionPolicy, type GovernanceRule, type LimitKey,
   type KeyedState, type RateLimitPolicy, type RateLimiter, type RejectCause, type ThrottlePolicy
 } from '../governance/index.js'
+import { isHeaderName } from './header-name.js'
+import { queryValue } from './query-value.js'
 
 // The gateway's side of governance for one function: the live limiters,
 // breakers and budgets built from its compiled policy, kept across routing
@@ -34,13 +36,23 @@ export interface Rejection {
   /** `RateLimit-Policy` and `RateLimit` values for a refused rate limit, else undefined. */
   rateLimitPolicy: string | undefined
   rateLimit: string | undefined
+  /** `function\0cause\0rule`: the rejections metric's key, made once per rule and cause. */
+  metricKey: string
 }
 
-/** What an admitted request holds until it finishes: concurrency slots and breaker permits. */
+/**
+ * What an admitted request holds until it finishes: concurrency slots and
+ * breaker permits. The arrays are slots written up to a count and never
+ * shortened, so a reused admission allocates nothing (`length = 0` would drop
+ * their backing stores and the next request would grow them again).
+ */
 export interface Admission {
-  slots: ConcurrencyLimiter[]
-  breakers: CircuitBreaker[]
+  slots: Array<ConcurrencyLimiter | null>
+  slotCount: number
+  breakers: Array<CircuitBreaker | null>
+  /** The permit of `breakers[i]`. */
   permits: number[]
+  breakerCount: number
   /** Ms the request waits (throttling) before it may go on. */
   waitMs: number
 }
@@ -71,11 +83,21 @@ class RuleRuntime {
   readonly throttles: Array<Limit<Throttle>> = []
   readonly concurrency: Array<{ name: string, limiter: ConcurrencyLimiter }> = []
   readonly breakers: CircuitBreaker[] = []
-  /** Last rejection per cause, for burst events. */
-  readonly lastRejection = new Map<RejectCause, number>()
+  /** Last rejection per cause, for burst events (-Infinity: none yet). */
+  readonly lastRejection: Record<RejectCause, number> = { 'rate-limited': -Infinity, 'concurrency-limited': -Infinity, 'breaker-open': -Infinity, overloaded: -Infinity, 'timed-out': -Infinity }
+  /** The rejections metric's key per cause. */
+  readonly metricKeys: Record<RejectCause, string>
   rejected = 0
 
   constructor (readonly rule: GovernanceRule, readonly signature: string, fn: string, events: GovernanceEvents, now: number) {
+    const metricKey = (cause: RejectCause): string => `${fn}\u0000${cause}\u0000${rule.id}`
+    this.metricKeys = {
+      'rate-limited': metricKey('rate-limited'),
+      'concurrency-limited': metricKey('concurrency-limited'),
+      'breaker-open': metricKey('breaker-open'),
+      overloaded: metricKey('overloaded'),
+      'timed-out': metricKey('timed-out')
+    }
     for (const strategy of rule.strategies) {
       switch (strategy.kind) {
         case 'rate-limit':
@@ -123,6 +145,8 @@ export interface FunctionGovernanceState {
 export class FunctionGovernance {
   private rules: RuleRuntime[] = []
   private table = new RouteTable<RuleRuntime>([])
+  /** Every rule, frozen, when none names a route: each request meets them all, with no route to look up. */
+  private everyRoute: readonly RuleRuntime[] | null = NO_RULES
   retryBudget: RetryBudget
   policy: FunctionPolicy
 
@@ -153,6 +177,7 @@ export class FunctionGovernance {
     this.policy = policy
     this.rules = rules
     this.table = new RouteTable(rules.map((rule) => ({ routes: rule.rule.routes, value: rule })))
+    this.everyRoute = rules.every((rule) => appliesEverywhere(rule.rule)) ? Object.freeze(rules.slice()) : null
   }
 
   /**
@@ -162,6 +187,14 @@ export class FunctionGovernance {
    * rejection; a refused request gives back what earlier strategies lent it.
    */
   admit (request: GovernedRequest, now: number, admission: Admission): Rejection | null {
+    const every = this.everyRoute
+    if (every !== null) {
+      for (let r = 0; r < every.length; r++) {
+        const rejection = this.admitRule(every[r], request, now, admission)
+        if (rejection !== null) return rejection
+      }
+      return null
+    }
     // A rule may name the path the function sees (`/`) or the one the caller
     // sent (`/foo`, its spec.http.path): both apply, though a rule for every
     // route matches the first, and a rule that matches both applies once.
@@ -183,46 +216,56 @@ export class FunctionGovernance {
     for (let i = 0; i < rule.breakers.length; i++) {
       const breaker = rule.breakers[i]
       const permit = breaker.tryAcquire(now)
-      if (permit === BREAKER_REFUSED) return this.refuse(rule, 'breaker-open', breaker.policy.name, breaker.retryInMs(now), admission, now, undefined)
-      admission.breakers.push(breaker)
-      admission.permits.push(permit)
+      if (permit === BREAKER_REFUSED) return this.refuse(rule, 'breaker-open', breaker.policy.name, breaker.retryInMs(now), admission, now, undefined, undefined)
+      admission.breakers[admission.breakerCount] = breaker
+      admission.permits[admission.breakerCount++] = permit
     }
     for (let i = 0; i < rule.rates.length; i++) {
       const limit = rule.rates[i]
       const limiter = limiterFor(limit, request, now)
       if (!limiter.tryAcquire(now)) {
         const waitMs = limiter.msUntilMore(now)
-        return this.refuse(rule, 'rate-limited', limit.name, waitMs, admission, now, { policy: limit.header.policy, limit: limit.header.serviceLimit(0, waitMs) })
+        return this.refuse(rule, 'rate-limited', limit.name, waitMs, admission, now, limit.header.policy, limit.header.serviceLimit(0, waitMs))
       }
     }
     for (let i = 0; i < rule.throttles.length; i++) {
       const limit = rule.throttles[i]
       const throttle = limiterFor(limit, request, now)
       const wait = throttle.acquire(now)
-      if (wait === THROTTLE_REFUSED) return this.refuse(rule, 'rate-limited', limit.name, throttle.msUntilMore(now), admission, now, undefined)
+      if (wait === THROTTLE_REFUSED) return this.refuse(rule, 'rate-limited', limit.name, throttle.msUntilMore(now), admission, now, undefined, undefined)
       if (wait > admission.waitMs) admission.waitMs = wait
     }
     for (let i = 0; i < rule.concurrency.length; i++) {
       const { name, limiter } = rule.concurrency[i]
-      if (!limiter.tryAcquire()) return this.refuse(rule, 'concurrency-limited', name, 1000, admission, now, undefined)
-      admission.slots.push(limiter)
+      if (!limiter.tryAcquire()) return this.refuse(rule, 'concurrency-limited', name, 1000, admission, now, undefined, undefined)
+      admission.slots[admission.slotCount++] = limiter
     }
     return null
   }
 
   /** Hands back what an admitted request held; `durationMs` is its own time on an instance (cold-start wait excluded). */
   finish (admission: Admission, outcome: CallOutcome, durationMs: number, now: number): void {
+    // Each slot is cleared as it is handed back: a spare admission must not keep a removed rule's limiter alive.
     const slots = admission.slots
-    for (let i = 0; i < slots.length; i++) slots[i].release()
-    slots.length = 0
+    for (let i = 0; i < admission.slotCount; i++) {
+      (slots[i] as ConcurrencyLimiter).release()
+      slots[i] = null
+    }
+    admission.slotCount = 0
     const breakers = admission.breakers
-    for (let i = 0; i < breakers.length; i++) breakers[i].record(admission.permits[i], now, outcome, durationMs)
-    breakers.length = 0
-    admission.permits.length = 0
+    for (let i = 0; i < admission.breakerCount; i++) {
+      (breakers[i] as CircuitBreaker).record(admission.permits[i], now, outcome, durationMs)
+      breakers[i] = null
+    }
+    admission.breakerCount = 0
   }
 
   /** The rule's fallback for a cause the gateway met itself (overloaded, timed out), if any rule of the route names one; routes as `admit` reads them. */
   fallbackFor (cause: RejectCause, method: string, functionPath: string, url: string): Fallback | undefined {
+    if (this.everyRoute !== null) {
+      for (const rule of this.everyRoute) if (rule.rule.fallbacks[cause] !== undefined) return rule.rule.fallbacks[cause]
+      return undefined
+    }
     const byPath = this.table.match(method, functionPath)
     const byUrl = this.table.match(method, url)
     for (const rule of this.rules) {
@@ -266,7 +309,7 @@ export class FunctionGovernance {
     }
   }
 
-  private refuse (rule: RuleRuntime, cause: RejectCause, strategy: string, retryAfterMs: number, admission: Admission, now: number, headers: { policy: string, limit: string } | undefined): Rejection {
+  private refuse (rule: RuleRuntime, cause: RejectCause, strategy: string, retryAfterMs: number, admission: Admission, now: number, rateLimitPolicy: string | undefined, rateLimit: string | undefined): Rejection {
     // What earlier strategies lent this request goes back; its breaker permits count for nothing.
     this.finish(admission, 'ignored', 0, now)
     admission.waitMs = 0
@@ -277,14 +320,20 @@ export class FunctionGovernance {
       strategy,
       retryAfterMs,
       fallback: rule.rule.fallbacks[cause],
-      rateLimitPolicy: headers?.policy,
-      rateLimit: headers?.limit
+      rateLimitPolicy,
+      rateLimit,
+      metricKey: rule.metricKeys[cause]
     }
-    const last = rule.lastRejection.get(cause)
-    rule.lastRejection.set(cause, now)
-    if (last === undefined || now - last > BURST_GAP_MS) this.events.burst(this.fn, rejection)
+    const last = rule.lastRejection[cause]
+    rule.lastRejection[cause] = now
+    if (now - last > BURST_GAP_MS) this.events.burst(this.fn, rejection)
     return rejection
   }
+}
+
+/** A rule that names no route, or only `/*` on every method, meets every request. */
+function appliesEverywhere (rule: GovernanceRule): boolean {
+  return rule.routes.every((route) => route.path === '/*' && route.method === undefined)
 }
 
 /** The value a keyed limit counts by. */
@@ -312,21 +361,18 @@ function pathOf (url: string): string {
 /** `name` is lower case. */
 function headerValue (raw: string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === name.length && raw[i].toLowerCase() === name) return raw[i + 1]
+    if (isHeaderName(raw[i], name)) return raw[i + 1]
   }
   return undefined
 }
 
-function queryValue (url: string, name: string): string | undefined {
-  const query = url.indexOf('?')
-  if (query === -1) return undefined
-  const value = new URLSearchParams(url.slice(query + 1)).get(name)
-  return value ?? undefined
-}
+/** Retry-After values up to a minute, made once: every refusal of a flood carries one. */
+const RETRY_AFTER = Array.from({ length: 61 }, (_, seconds) => String(seconds))
 
 /** Seconds for Retry-After: whole, at least 1, never earlier than the quota comes back. */
 export function retryAfterHeader (ms: number): string {
-  return String(retryAfterSeconds(ms))
+  const seconds = retryAfterSeconds(ms)
+  return RETRY_AFTER[seconds] ?? String(seconds)
 }
 
 /** The breaker outcome of a finished call, by what the caller was answered. */
@@ -338,5 +384,5 @@ export function outcomeOf (status: number, byGateway: boolean, callerGone: boole
 }
 
 export function newAdmission (): Admission {
-  return { slots: [], breakers: [], permits: [], waitMs: 0 }
+  return { slots: [], slotCount: 0, breakers: [], permits: [], breakerCount: 0, waitMs: 0 }
 }

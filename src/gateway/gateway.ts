@@ -681,7 +681,7 @@ export class Gateway implements CallOwner {
     }
     this.spareAdmission(admission)
     this.finish(call, now)
-    this.countRejection(governance.fn, rejection)
+    this.countRejection(rejection)
     this.answerRejection(call.res, rejection, call.requestId)
     this.linger(call.req)
     return false
@@ -698,7 +698,7 @@ export class Gateway implements CallOwner {
 
   /** A request its rules refused: the rule's fallback for the cause, or the gateway's own answer. */
   private reject (req: CallRequest, res: CallResponse, state: FunctionState, rejection: Rejection, requestId: string, path: string, prefix: string, caller: string, lane: string | undefined, deadline: number): void {
-    this.countRejection(state.fn.key, rejection)
+    this.countRejection(rejection)
     const fallback = rejection.fallback
     if (fallback?.kind === 'function') {
       const target = this.fallbackVersion(state.fn.namespace, fallback)
@@ -738,8 +738,9 @@ export class Gateway implements CallOwner {
     sendProblem(res, problem.status, problem.code, `${problem.detail} (${rejection.rule}, ${rejection.strategy}); retry after ${headers['retry-after']} s`, requestId, headers)
   }
 
-  private countRejection (fn: string, rejection: Rejection): void {
-    const key = `${fn}\u0000${rejection.cause}\u0000${rejection.rule}`
+  /** By the rejection's own key (function, cause, rule), made once per rule: no string per refusal. */
+  private countRejection (rejection: Rejection): void {
+    const key = rejection.metricKey
     this.rejections.set(key, (this.rejections.get(key) ?? 0) + 1)
   }
 

@@ -1,4 +1,7 @@
 import { MAX_REGEX_INPUT, unsafeRegexReason, type LaneMatch, type StringMatch } from '../governance/index.js'
+import { cookieValue } from './cookie-value.js'
+import { isHeaderName } from './header-name.js'
+import { queryValue } from './query-value.js'
 
 // Lanes (the first routing layer, before the version split): a request whose
 // headers, cookies, query or path match a lane's conditions goes to the
@@ -24,7 +27,6 @@ export interface LaneRequest {
 export class LaneMatcher {
   private readonly lanes: CompiledLane[]
   private readonly needsCookies: boolean
-  private readonly needsQuery: boolean
 
   constructor (lanes: readonly LaneMatch[]) {
     this.lanes = lanes.map((lane) => ({
@@ -35,24 +37,43 @@ export class LaneMatcher {
       path: lane.path === undefined ? null : compile(lane.path)
     }))
     this.needsCookies = this.lanes.some((lane) => lane.cookies.length > 0)
-    this.needsQuery = this.lanes.some((lane) => lane.query.length > 0)
   }
 
   /** The first lane whose every condition holds, or undefined. */
   match (request: LaneRequest): string | undefined {
-    const cookies = this.needsCookies ? parseCookies(headerOf(request.rawHeaders, 'cookie')) : null
-    const q = request.url.indexOf('?')
-    const path = q === -1 ? request.url : request.url.slice(0, q)
-    const query = this.needsQuery && q !== -1 ? new URLSearchParams(request.url.slice(q + 1)) : null
-    for (const lane of this.lanes) {
-      if (lane.path !== null && !lane.path(path)) continue
-      if (!lane.headers.every((h) => h.test(headerOf(request.rawHeaders, h.name)))) continue
-      if (!lane.cookies.every((c) => c.test(cookies?.get(c.name)))) continue
-      if (!lane.query.every((p) => p.test(query?.get(p.name) ?? undefined))) continue
-      return lane.lane
+    // Loops rather than every(): a closure per condition per request is garbage for nothing.
+    const cookie = this.needsCookies ? headerOf(request.rawHeaders, 'cookie') : undefined
+    const url = request.url
+    let path: string | undefined
+    for (let l = 0; l < this.lanes.length; l++) {
+      const lane = this.lanes[l]
+      if (lane.path !== null) {
+        if (path === undefined) {
+          const q = url.indexOf('?')
+          path = q === -1 ? url : url.slice(0, q)
+        }
+        if (!lane.path(path)) continue
+      }
+      if (allHold(lane, request.rawHeaders, cookie, url)) return lane.lane
     }
     return undefined
   }
+}
+
+function allHold (lane: CompiledLane, rawHeaders: string[], cookie: string | undefined, url: string): boolean {
+  for (let i = 0; i < lane.headers.length; i++) {
+    const h = lane.headers[i]
+    if (!h.test(headerOf(rawHeaders, h.name))) return false
+  }
+  for (let i = 0; i < lane.cookies.length; i++) {
+    const c = lane.cookies[i]
+    if (!c.test(cookieValue(cookie, c.name))) return false
+  }
+  for (let i = 0; i < lane.query.length; i++) {
+    const p = lane.query[i]
+    if (!p.test(queryValue(url, p.name))) return false
+  }
+  return true
 }
 
 function compile (match: StringMatch): Test {
@@ -74,20 +95,8 @@ function compile (match: StringMatch): Test {
 function headerOf (raw: string[], name: string): string | undefined {
   let found: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length !== name.length || raw[i].toLowerCase() !== name) continue
+    if (!isHeaderName(raw[i], name)) continue
     found = found === undefined ? raw[i + 1] : `${found}${name === 'cookie' ? '; ' : ', '}${raw[i + 1]}`
   }
   return found
-}
-
-function parseCookies (header: string | undefined): Map<string, string> {
-  const cookies = new Map<string, string>()
-  if (header === undefined) return cookies
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=')
-    if (eq <= 0) continue
-    const name = part.slice(0, eq).trim()
-    if (!cookies.has(name)) cookies.set(name, part.slice(eq + 1).trim())
-  }
-  return cookies
 }

@@ -70,6 +70,10 @@ export class RateLimitHeaderItem {
   /** `"name";q=10;w=1`. */
   readonly policy: string
   private readonly prefix: string
+  // The last item made: under a flood every refusal has r=0 and the same t, so it is one string.
+  private lastRemaining = -1
+  private lastReset = -1
+  private lastItem = ''
 
   constructor (item: QuotaPolicyItem) {
     const name = sfString(item.name)
@@ -83,9 +87,18 @@ export class RateLimitHeaderItem {
 
   /** `"name";r=0;t=1`: `t` is left out when nothing more is coming (resetMs 0: the quota is whole). */
   serviceLimit (remaining: number, resetMs: number, partitionKey?: Uint8Array): string {
-    let item = this.prefix + sfInteger(remaining)
-    if (resetMs > 0) item += ';t=' + delaySeconds(resetMs)
-    if (partitionKey !== undefined) item += ';pk=' + sfBinary(partitionKey)
+    const r = sfInteger(remaining)
+    const t = resetMs > 0 ? delaySeconds(resetMs) : 0
+    if (partitionKey === undefined && r === this.lastRemaining && t === this.lastReset) return this.lastItem
+    let item = this.prefix + r
+    if (t > 0) item += ';t=' + t
+    if (partitionKey !== undefined) {
+      item += ';pk=' + sfBinary(partitionKey)
+      return item
+    }
+    this.lastRemaining = r
+    this.lastReset = t
+    this.lastItem = item
     return item
   }
 }

@@ -47,6 +47,24 @@ describe('RateLimit', () => {
     assert.equal(item.serviceLimit(2.7, 0), '"foo";r=2')
   })
 
+  test('an item repeated (a flood of refusals) is the same string; any change of r, t or the key makes a new one', () => {
+    const item = new RateLimitHeaderItem({ name: 'foo', quota: 10, windowMs: 1000 })
+    const key = new TextEncoder().encode('k')
+    const expected: Array<[number, number, Uint8Array | undefined, string]> = [
+      [0, 400, undefined, '"foo";r=0;t=1'],
+      [0, 900, undefined, '"foo";r=0;t=1'],
+      [0, 1400, undefined, '"foo";r=0;t=2'],
+      [1, 1400, undefined, '"foo";r=1;t=2'],
+      [1, 1400, key, '"foo";r=1;t=2;pk=:aw==:'],
+      [1, 1400, undefined, '"foo";r=1;t=2'],
+      [1, 0, undefined, '"foo";r=1'],
+      [1, 0, key, '"foo";r=1;pk=:aw==:'],
+      [0, 0, undefined, '"foo";r=0'],
+      [0, 1, undefined, '"foo";r=0;t=1']
+    ]
+    for (const [remaining, resetMs, partitionKey, value] of expected) assert.equal(item.serviceLimit(remaining, resetMs, partitionKey), value)
+  })
+
   test('a partition key is a Byte Sequence', () => {
     const item = new RateLimitHeaderItem({ name: 'default', quota: 1000 })
     assert.equal(item.serviceLimit(999, 0, new TextEncoder().encode('trial121323')), '"default";r=999;pk=:dHJpYWwxMjEzMjM=:')
