@@ -13,8 +13,6 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { resolveTriggers } from '../src/api/index.js'
-import type { FunctionSpec } from '../src/api/index.js'
 import { createConnector } from '../src/connectors/index.js'
 import type { ConnectorKind, QueueBinding } from '../src/connectors/index.js'
 import { resolveHome } from '../src/home/index.js'
@@ -33,6 +31,7 @@ const BROKERS: Record<BrokerKind, { url: string, roostUrl: string, open: (url: s
 /** The namespace secret the RabbitMQ trigger takes its credentials from. */
 const RABBIT_SECRET = 'bench-rabbitmq'
 const BATCH = 100
+const MAX_ATTEMPTS = 5
 /** Messages filled per target and round at --duration 8; scaled with --duration. */
 const MESSAGES_AT_8S = 40_000
 const LATENCY_AT_8S = 400
@@ -237,7 +236,7 @@ async function oneAtATime (client: BrokerClient, queue: BenchQueue, singles: num
 
 /** The trigger a user writes for this queue (docs/connectors.md). */
 function roostTrigger (kind: BrokerKind, queue: BenchQueue): Record<string, unknown> {
-  const common = { name: queue.name, connector: kind, url: BROKERS[kind].roostUrl, batch: BATCH }
+  const common = { name: queue.name, connector: kind, url: BROKERS[kind].roostUrl, batch: BATCH, maxAttempts: MAX_ATTEMPTS }
   switch (kind) {
     case 'redis': return { ...common, stream: queue.name, group: queue.consumer }
     case 'nats': return { ...common, stream: queue.name, subject: queue.subject, consumer: queue.consumer }
@@ -261,8 +260,8 @@ async function prepareForRoost (client: BrokerClient, kind: BrokerKind, queue: B
     queue: queue.name,
     url: BROKERS.rabbitmq.url,
     create: true,
-    // As many attempts as the platform resolves for the trigger: the queue's delivery limit derives from it.
-    maxAttempts: resolveTriggers({ triggers: [{ queue: roostTrigger(kind, queue) }] } as unknown as FunctionSpec).queues[0]?.maxAttempts ?? 1,
+    // The trigger's: the queue's delivery limit derives from it, and a declaration with other arguments is refused.
+    maxAttempts: MAX_ATTEMPTS,
     leaseMs: 30_000,
     rabbitQueue: queue.name,
     prefetch: BATCH
