@@ -7,6 +7,7 @@
 // answers once it has acted, and is refused here, sending nothing, once the
 // lease may have run out on the server.
 import type { Msg, NatsConnection } from '@nats-io/transport-node'
+import { errors as natsErrors } from '@nats-io/transport-node'
 import type { JetStreamManager } from '@nats-io/jetstream'
 import { BrokerMissingError } from '../errors/index.js'
 import { RECORD_LIMITS } from '../events/index.js'
@@ -36,9 +37,14 @@ interface Lease {
   endsAt: number
 }
 
-export interface NatsSubscriptionSettings {
+/** The connector's connection as it is now (a new one after the client gave up on the old). */
+export interface NatsLink {
   nc: NatsConnection
   jsm: JetStreamManager
+}
+
+export interface NatsSubscriptionSettings {
+  link: () => NatsLink
   names: NatsNames
   /** The consumer's ack wait, in ms. */
   leaseMs: number
@@ -101,8 +107,9 @@ export class NatsSubscription implements Subscription {
   }
 
   async backlog (): Promise<Backlog> {
-    const { jsm, names, address } = this.settings
+    const { names, address } = this.settings
     this.requireConnection()
+    const { jsm } = this.settings.link()
     try {
       const info = await jsm.consumers.info(names.stream, names.consumer)
       return { waiting: info.num_pending, inFlight: info.num_ack_pending }
@@ -143,8 +150,9 @@ export class NatsSubscription implements Subscription {
   }
 
   private async pullOnce (batch: number, waitMs: number, signal: AbortSignal | undefined): Promise<BrokerMessage[]> {
-    const { nc, names, address } = this.settings
+    const { names, address } = this.settings
     this.requireConnection()
+    const { nc } = this.settings.link()
     const lost = this.lost.signal
     const signals = [this.closeController.signal, lost]
     if (signal !== undefined) signals.push(signal)
@@ -195,14 +203,19 @@ export class NatsSubscription implements Subscription {
       this.held.delete(message)
       return 'lease-lost'
     }
-    const { nc, address } = this.settings
     this.requireConnection()
+    const { nc } = this.settings.link()
     try {
       // A request, not a publish: the server answers once it has acted, so nothing buffered is taken for done.
       await nc.request(lease.reply, payload, { timeout: NATS_REQUEST_TIMEOUT_MS })
     } catch (err) {
+      // No one serves the reply subject: the consumer is gone, and the lease with it.
+      if (err instanceof natsErrors.RequestError && err.isNoResponders()) {
+        this.held.delete(message)
+        return 'lease-lost'
+      }
       // Still held: settled again once the server is back, if the lease has not run out by then.
-      throw natsFailure(err, address)
+      throw natsFailure(err, this.settings.address)
     }
     if (effect === 'working') {
       lease.endsAt = leaseEnd(sentAt, this.settings.leaseMs)
