@@ -13,7 +13,7 @@ import type { ConsumerInfo, JetStreamClient, JetStreamManager } from '@nats-io/j
 import { BrokerMissingError, BrokerUnavailableError, BrokerUnsupportedError } from '../errors/index.js'
 import type { Capabilities, Connector, ConnectorState, OutgoingMessage, QueueBinding, Subscription } from './connector.js'
 import { reconnectDelay } from './reconnect-backoff.js'
-import { natsCapabilities } from './nats-capabilities.js'
+import { natsCapabilities, takesTermReason } from './nats-capabilities.js'
 import {
   describe, isNoStreamAnswer, isNotFound, NATS_REQUEST_TIMEOUT_MS, natsAddress, natsConnectionOptions, natsFailure, unavailable
 } from './nats-client.js'
@@ -87,6 +87,7 @@ export class NatsConnector implements Connector {
       link: () => this.link(),
       names,
       leaseMs: Math.max(1, Math.round((consumer.config.ack_wait ?? DEFAULT_ACK_WAIT_NS) / 1_000_000)),
+      termWithReason: takesTermReason(this.open?.nc.info?.version),
       address: this.address,
       connected: () => this.connected && !this.closed,
       closed: (closed) => this.subscriptions.delete(closed)

@@ -10,8 +10,8 @@ import type { Msg, NatsConnection } from '@nats-io/transport-node'
 import { errors as natsErrors } from '@nats-io/transport-node'
 import type { JetStreamManager } from '@nats-io/jetstream'
 import { BrokerMissingError } from '../errors/index.js'
-import { RECORD_LIMITS } from '../events/index.js'
 import type { Backlog, BrokerMessage, SettleAck, Subscription } from './connector.js'
+import { ACK, nak, term, WORKING } from './nats-acks.js'
 import { parseAckSubject } from './nats-ack-subject.js'
 import { isNotFound, NATS_REQUEST_TIMEOUT_MS, natsFailure, unavailable } from './nats-client.js'
 import { leaseEnd } from './nats-lease.js'
@@ -24,11 +24,6 @@ import { ReleaseCounts } from './nats-releases.js'
 /** The longest one pull request waits on the server. */
 export const PULL_SLICE_MS = 5_000
 
-const ACK = '+ACK'
-const NAK = '-NAK'
-const WORKING = '+WPI'
-// Bare: servers before 2.11 ignore a +TERM that carries a reason (nats-capabilities.ts warns of it).
-const TERM = '+TERM'
 
 interface Lease {
   reply: string
@@ -48,6 +43,8 @@ export interface NatsSubscriptionSettings {
   names: NatsNames
   /** The consumer's ack wait, in ms. */
   leaseMs: number
+  /** Whether the server takes `+TERM <reason>` (2.11 and later). */
+  termWithReason: boolean
   /** `nats://host:port`, for errors. */
   address: string
   /** Whether the connection is up now, as the connector follows it. */
@@ -102,8 +99,8 @@ export class NatsSubscription implements Subscription {
     return this.settle(message, WORKING, 'working')
   }
 
-  dead (message: BrokerMessage, _reason: string): Promise<SettleAck> {
-    return this.settle(message, TERM, 'settled')
+  dead (message: BrokerMessage, reason: string): Promise<SettleAck> {
+    return this.settle(message, term(reason, this.settings.termWithReason), 'settled')
   }
 
   async backlog (): Promise<Backlog> {
@@ -233,7 +230,7 @@ export class NatsSubscription implements Subscription {
     if (delivery === undefined) return
     this.releases.add(delivery.streamSequence)
     try {
-      msg.respond(NAK)
+      msg.respond(nak(0))
     } catch {
       // The connection is gone: the message comes back when its ack wait runs out.
     }
@@ -273,11 +270,6 @@ export class NatsSubscription implements Subscription {
     await Promise.all([...this.outstanding])
     this.settings.closed(this)
   }
-}
-
-function nak (delayMs: number): string {
-  const delay = Number.isFinite(delayMs) ? Math.min(Math.max(0, Math.round(delayMs)), RECORD_LIMITS.maxDelayMs) : 0
-  return delay === 0 ? NAK : `${NAK} ${JSON.stringify({ delay: delay * 1_000_000 })}`
 }
 
 function ignore (): void {}
