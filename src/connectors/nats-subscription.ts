@@ -14,11 +14,11 @@ import type { Backlog, BrokerMessage, SettleAck, Subscription } from './connecto
 import { ACK, nak, term, WORKING } from './nats-acks.js'
 import { parseAckSubject } from './nats-ack-subject.js'
 import { isNotFound, NATS_REQUEST_TIMEOUT_MS, natsFailure, unavailable } from './nats-client.js'
-import { leaseEnd } from './nats-lease.js'
+import { leaseEnd, leaseStart } from './nats-lease.js'
 import { deliveredMessage } from './nats-message.js'
 import type { NatsNames } from './nats-names.js'
 import { pull } from './nats-pull.js'
-import type { PullOutcome } from './nats-pull.js'
+import type { Arrival, PullOutcome } from './nats-pull.js'
 import { ReleaseCounts } from './nats-releases.js'
 
 /** The longest one pull request waits on the server. */
@@ -161,32 +161,31 @@ export class NatsSubscription implements Subscription {
     } catch (err) {
       throw natsFailure(err, address)
     }
-    const receivedAt = Date.now()
     this.track(outcome.finished)
     if (outcome.status !== undefined) {
-      for (const msg of outcome.messages) this.giveBack(msg)
+      for (const { msg } of outcome.messages) this.giveBack(msg)
       throw this.pullFailure(outcome.status)
     }
     if (lost.aborted) throw unavailable(address, 'the connection was lost during the fetch')
     if (this.closing !== undefined || signal?.aborted === true) {
-      for (const msg of outcome.messages) this.giveBack(msg)
+      for (const { msg } of outcome.messages) this.giveBack(msg)
       return []
     }
     // The server ends every pull it serves; one it left unanswered went to a consumer that is not there (JetStream says nothing then).
     if (!outcome.complete && outcome.messages.length === 0) await this.backlog()
-    return this.hold(outcome.messages, receivedAt)
+    return this.hold(outcome.messages, outcome.sentAt)
   }
 
-  private hold (msgs: readonly Msg[], receivedAt: number): BrokerMessage[] {
+  private hold (arrivals: readonly Arrival[], sentAt: number): BrokerMessage[] {
+    const { leaseMs } = this.settings
     const messages: BrokerMessage[] = []
-    const endsAt = leaseEnd(receivedAt, this.settings.leaseMs)
-    for (const msg of msgs) {
+    for (const { msg, at } of arrivals) {
       const delivery = parseAckSubject(msg.reply)
       // Not a JetStream delivery: nothing could settle it, and no consumer of this pull sends such a thing.
       if (delivery === undefined) continue
       const attempt = this.releases.attempt(delivery.streamSequence, delivery.deliveryCount)
       const message = deliveredMessage(delivery, msg.data, msg.headers, attempt)
-      this.held.set(message, { reply: msg.reply as string, streamSequence: delivery.streamSequence, endsAt })
+      this.held.set(message, { reply: msg.reply as string, streamSequence: delivery.streamSequence, endsAt: leaseEnd(leaseStart(sentAt, at, leaseMs), leaseMs) })
       messages.push(message)
     }
     return messages
