@@ -47,6 +47,12 @@ export function natsCapabilities (info: Readonly<NatsServerInfo>): Capabilities 
   return { server, warnings }
 }
 
+/** Whether a server of this version takes `+TERM <reason>`. */
+export function takesTermReason (version: string | undefined): boolean {
+  const found = parseVersion(version)
+  return found !== undefined && atLeast(found, TERM_REASON_VERSION)
+}
+
 /** `[major, minor, patch]` of `2.9.10`, `2.10.0-beta.1`, `v2.11.3`; undefined for anything else. */
 export function parseVersion (version: string | undefined): [number, number, number] | undefined {
   const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version ?? '')

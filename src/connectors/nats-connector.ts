@@ -13,7 +13,7 @@ import type { ConsumerInfo, JetStreamClient, JetStreamManager } from '@nats-io/j
 import { BrokerMissingError, BrokerUnavailableError, BrokerUnsupportedError } from '../errors/index.js'
 import type { Capabilities, Connector, ConnectorState, OutgoingMessage, QueueBinding, Subscription } from './connector.js'
 import { reconnectDelay } from './reconnect-backoff.js'
-import { natsCapabilities } from './nats-capabilities.js'
+import { natsCapabilities, takesTermReason } from './nats-capabilities.js'
 import {
   describe, isNoStreamAnswer, isNotFound, NATS_REQUEST_TIMEOUT_MS, natsAddress, natsConnectionOptions, natsFailure, unavailable
 } from './nats-client.js'
@@ -61,6 +61,7 @@ export class NatsConnector implements Connector {
   private reportedTries = 0
   private wait: { tries: number, ms: number } | undefined
   private lastError = ''
+  private redialTimer: NodeJS.Timeout | undefined
 
   constructor (options: NatsConnectorOptions) {
     this.url = options.url
@@ -80,13 +81,13 @@ export class NatsConnector implements Connector {
 
   async subscribe (binding: QueueBinding): Promise<Subscription> {
     const names = natsNames(binding)
-    const { nc, jsm } = await this.ready()
+    const { jsm } = await this.ready()
     const consumer = binding.create ? await this.createConsumer(jsm, names, binding.leaseMs) : await this.requireConsumer(jsm, names)
     const subscription = new NatsSubscription({
-      nc,
-      jsm,
+      link: () => this.link(),
       names,
       leaseMs: Math.max(1, Math.round((consumer.config.ack_wait ?? DEFAULT_ACK_WAIT_NS) / 1_000_000)),
+      termWithReason: takesTermReason(this.open?.nc.info?.version),
       address: this.address,
       connected: () => this.connected && !this.closed,
       closed: (closed) => this.subscriptions.delete(closed)
@@ -127,6 +128,7 @@ export class NatsConnector implements Connector {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    clearTimeout(this.redialTimer)
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()))
     const open = this.open
     this.open = undefined
@@ -136,6 +138,19 @@ export class NatsConnector implements Connector {
   }
 
   private async openConnection (): Promise<Capabilities> {
+    const { open, capabilities } = await this.dial()
+    if (this.closed) {
+      await open.nc.close().catch(ignore)
+      throw new BrokerUnavailableError(`the connector to ${this.address} is closed`)
+    }
+    this.capabilities = capabilities
+    this.everConnected = true
+    this.use(open)
+    this.emit({ state: 'connected', server: capabilities.server })
+    return capabilities
+  }
+
+  private async dial (): Promise<{ open: Open, capabilities: Capabilities }> {
     let nc: NatsConnection
     try {
       nc = await connect(natsConnectionOptions({ url: this.url, name: this.clientName, reconnectWait: () => this.reconnectWait() }))
@@ -145,28 +160,21 @@ export class NatsConnector implements Connector {
         cause: err
       })
     }
-    let open: Open
-    let capabilities: Capabilities
     try {
-      capabilities = natsCapabilities(nc.info ?? {})
+      const capabilities = natsCapabilities(nc.info ?? {})
       // It asks the server for the account's JetStream: an account without it is refused here, not at the first fetch.
       const jsm = await jetstreamManager(nc, { timeout: NATS_REQUEST_TIMEOUT_MS })
-      open = { nc, jsm, js: jetstream(nc, { timeout: NATS_REQUEST_TIMEOUT_MS }) }
+      return { open: { nc, jsm, js: jetstream(nc, { timeout: NATS_REQUEST_TIMEOUT_MS }) }, capabilities }
     } catch (err) {
       await nc.close().catch(ignore)
       throw natsFailure(err, this.address)
     }
-    if (this.closed) {
-      await nc.close().catch(ignore)
-      throw new BrokerUnavailableError(`the connector to ${this.address} is closed`)
-    }
+  }
+
+  private use (open: Open): void {
     this.open = open
-    this.capabilities = capabilities
-    this.everConnected = true
     this.connected = true
-    this.watch(nc)
-    this.emit({ state: 'connected', server: capabilities.server })
-    return capabilities
+    this.watch(open.nc)
   }
 
   // The client reports its connection's life as a stream of statuses; they become onState's states.
@@ -181,6 +189,36 @@ export class NatsConnector implements Connector {
         }
       }
     })().catch(ignore)
+    void nc.closed().then((err) => this.closedUnderneath(nc, err))
+  }
+
+  // The client gives up on a connection only for a reason of the server's (credentials refused on reconnect): a new one is dialled, with backoff.
+  private closedUnderneath (nc: NatsConnection, err: Error | void): void {
+    if (this.closed || this.open?.nc !== nc) return
+    this.open = undefined
+    this.connected = false
+    this.reconnectTries = 0
+    this.reportedTries = 0
+    this.wait = undefined
+    for (const subscription of this.subscriptions) subscription.connectionLost()
+    this.redial(0, err instanceof Error ? describe(err) : 'the client closed it')
+  }
+
+  private redial (attempt: number, reason: string): void {
+    const retryInMs = reconnectDelay(attempt, this.random)
+    this.emit({ state: 'disconnected', reason: `the connection to ${this.address} was closed: ${reason}`, retryInMs })
+    clearTimeout(this.redialTimer)
+    this.redialTimer = setTimeout(() => {
+      if (this.closed) return
+      this.dial().then(({ open }) => {
+        if (this.closed) {
+          void open.nc.close().catch(ignore)
+          return
+        }
+        this.use(open)
+        this.regain()
+      }, (failure: unknown) => this.redial(attempt + 1, describe(failure)))
+    }, retryInMs)
   }
 
   private lose (): void {
@@ -193,6 +231,7 @@ export class NatsConnector implements Connector {
   }
 
   private regain (): void {
+    if (this.open === undefined) return
     this.reconnectTries = 0
     this.reportedTries = 0
     this.wait = undefined
@@ -213,6 +252,11 @@ export class NatsConnector implements Connector {
       }
     }
     return this.wait.ms
+  }
+
+  private link (): Open {
+    if (this.open === undefined) throw unavailable(this.address, 'the connection is down and being retried')
+    return this.open
   }
 
   /** The open connection, connecting first when it has not; rejects with BrokerUnavailableError while the server is away. */

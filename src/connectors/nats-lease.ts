@@ -1,10 +1,13 @@
 // The lease clock the NATS connector fences on. nats-server 2.9 takes an
 // acknowledgement for a delivery whose ack wait ran out even after it gave the
 // message to another consumer, so the connector refuses a settlement itself
-// once its own clock says the lease may have run out on the server. The clock
-// starts when the message came (the server started its ack wait a little
-// before) and ends a margin early, so that a settlement sent just before the
-// end still reaches the server inside its ack wait. Pure.
+// once its own clock says the lease may have run out on the server. The
+// server started its ack wait when it sent the message: after the pull
+// request was sent, a little before the client read the message. So the
+// clock starts a margin before the message was read (never before the
+// request), and ends a margin early, so that a settlement sent just before
+// the end still reaches the server inside its ack wait, even when this
+// process was slow to read. Pure.
 
 /** How much sooner than the server's ack wait a lease ends here: a tenth of it, at least 50 ms, at most a second. */
 export function fenceMargin (leaseMs: number): number {
@@ -14,4 +17,9 @@ export function fenceMargin (leaseMs: number): number {
 /** When a lease that began at `from` (epoch ms) ends on this side. */
 export function leaseEnd (from: number, leaseMs: number): number {
   return from + leaseMs - fenceMargin(leaseMs)
+}
+
+/** When the server may have started the ack wait of a message read at `readAt` for a pull request sent at `sentAt`. */
+export function leaseStart (sentAt: number, readAt: number, leaseMs: number): number {
+  return Math.max(sentAt, readAt - fenceMargin(leaseMs))
 }

@@ -27,9 +27,17 @@ export interface PullSettings {
   stray: (msg: Msg) => void
 }
 
+/** A message as it came, and when (epoch ms, as the client read it). */
+export interface Arrival {
+  msg: Msg
+  at: number
+}
+
 export interface PullOutcome {
   /** What came, in order: never more than the batch. */
-  messages: Msg[]
+  messages: Arrival[]
+  /** When the request was sent: the server delivered nothing for it before. */
+  sentAt: number
   /** The server ended the request (batch full, 404, 408); false when it was given up here. */
   complete: boolean
   /** A status other than 404 and 408 that ended it (409 Consumer Deleted, 503 no responders …). */
@@ -45,7 +53,7 @@ const REQUEST_TIMEOUT = 408
 export function pull (settings: PullSettings): Promise<PullOutcome> {
   const { nc, stream, consumer, batch, waitMs, signal } = settings
   return new Promise<PullOutcome>((resolve, reject) => {
-    const messages: Msg[] = []
+    const messages: Arrival[] = []
     let delivered = 0
     let given = false
     let ended = false
@@ -64,12 +72,12 @@ export function pull (settings: PullSettings): Promise<PullOutcome> {
       sub?.unsubscribe()
       endFinished()
     }
-    const give = (outcome: Omit<PullOutcome, 'finished'>): void => {
+    const give = (outcome: Omit<PullOutcome, 'finished' | 'sentAt'>): void => {
       if (given) return
       given = true
       clearTimeout(guard)
       signal?.removeEventListener('abort', giveUp)
-      resolve({ ...outcome, finished })
+      resolve({ ...outcome, sentAt: startedAt, finished })
     }
     // Given up: the server may serve the request until its expiry; listen that long, then a grace more.
     function giveUp (): void {
@@ -88,7 +96,7 @@ export function pull (settings: PullSettings): Promise<PullOutcome> {
       if (msg.reply !== undefined && msg.reply !== '' && code === 0) {
         delivered++
         if (given || messages.length >= batch) settings.stray(msg)
-        else messages.push(msg)
+        else messages.push({ msg, at: Date.now() })
         if (delivered >= batch) {
           give({ messages: messages.splice(0), complete: true })
           end()

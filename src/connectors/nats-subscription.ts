@@ -7,27 +7,23 @@
 // answers once it has acted, and is refused here, sending nothing, once the
 // lease may have run out on the server.
 import type { Msg, NatsConnection } from '@nats-io/transport-node'
+import { errors as natsErrors } from '@nats-io/transport-node'
 import type { JetStreamManager } from '@nats-io/jetstream'
 import { BrokerMissingError } from '../errors/index.js'
-import { RECORD_LIMITS } from '../events/index.js'
 import type { Backlog, BrokerMessage, SettleAck, Subscription } from './connector.js'
+import { ACK, nak, term, WORKING } from './nats-acks.js'
 import { parseAckSubject } from './nats-ack-subject.js'
 import { isNotFound, NATS_REQUEST_TIMEOUT_MS, natsFailure, unavailable } from './nats-client.js'
-import { leaseEnd } from './nats-lease.js'
+import { leaseEnd, leaseStart } from './nats-lease.js'
 import { deliveredMessage } from './nats-message.js'
 import type { NatsNames } from './nats-names.js'
 import { pull } from './nats-pull.js'
-import type { PullOutcome } from './nats-pull.js'
+import type { Arrival, PullOutcome } from './nats-pull.js'
 import { ReleaseCounts } from './nats-releases.js'
 
 /** The longest one pull request waits on the server. */
 export const PULL_SLICE_MS = 5_000
 
-const ACK = '+ACK'
-const NAK = '-NAK'
-const WORKING = '+WPI'
-// Bare: servers before 2.11 ignore a +TERM that carries a reason (nats-capabilities.ts warns of it).
-const TERM = '+TERM'
 
 interface Lease {
   reply: string
@@ -36,12 +32,19 @@ interface Lease {
   endsAt: number
 }
 
-export interface NatsSubscriptionSettings {
+/** The connector's connection as it is now (a new one after the client gave up on the old). */
+export interface NatsLink {
   nc: NatsConnection
   jsm: JetStreamManager
+}
+
+export interface NatsSubscriptionSettings {
+  link: () => NatsLink
   names: NatsNames
   /** The consumer's ack wait, in ms. */
   leaseMs: number
+  /** Whether the server takes `+TERM <reason>` (2.11 and later). */
+  termWithReason: boolean
   /** `nats://host:port`, for errors. */
   address: string
   /** Whether the connection is up now, as the connector follows it. */
@@ -96,13 +99,14 @@ export class NatsSubscription implements Subscription {
     return this.settle(message, WORKING, 'working')
   }
 
-  dead (message: BrokerMessage, _reason: string): Promise<SettleAck> {
-    return this.settle(message, TERM, 'settled')
+  dead (message: BrokerMessage, reason: string): Promise<SettleAck> {
+    return this.settle(message, term(reason, this.settings.termWithReason), 'settled')
   }
 
   async backlog (): Promise<Backlog> {
-    const { jsm, names, address } = this.settings
+    const { names, address } = this.settings
     this.requireConnection()
+    const { jsm } = this.settings.link()
     try {
       const info = await jsm.consumers.info(names.stream, names.consumer)
       return { waiting: info.num_pending, inFlight: info.num_ack_pending }
@@ -143,8 +147,9 @@ export class NatsSubscription implements Subscription {
   }
 
   private async pullOnce (batch: number, waitMs: number, signal: AbortSignal | undefined): Promise<BrokerMessage[]> {
-    const { nc, names, address } = this.settings
+    const { names, address } = this.settings
     this.requireConnection()
+    const { nc } = this.settings.link()
     const lost = this.lost.signal
     const signals = [this.closeController.signal, lost]
     if (signal !== undefined) signals.push(signal)
@@ -156,32 +161,31 @@ export class NatsSubscription implements Subscription {
     } catch (err) {
       throw natsFailure(err, address)
     }
-    const receivedAt = Date.now()
     this.track(outcome.finished)
     if (outcome.status !== undefined) {
-      for (const msg of outcome.messages) this.giveBack(msg)
+      for (const { msg } of outcome.messages) this.giveBack(msg)
       throw this.pullFailure(outcome.status)
     }
     if (lost.aborted) throw unavailable(address, 'the connection was lost during the fetch')
     if (this.closing !== undefined || signal?.aborted === true) {
-      for (const msg of outcome.messages) this.giveBack(msg)
+      for (const { msg } of outcome.messages) this.giveBack(msg)
       return []
     }
     // The server ends every pull it serves; one it left unanswered went to a consumer that is not there (JetStream says nothing then).
     if (!outcome.complete && outcome.messages.length === 0) await this.backlog()
-    return this.hold(outcome.messages, receivedAt)
+    return this.hold(outcome.messages, outcome.sentAt)
   }
 
-  private hold (msgs: readonly Msg[], receivedAt: number): BrokerMessage[] {
+  private hold (arrivals: readonly Arrival[], sentAt: number): BrokerMessage[] {
+    const { leaseMs } = this.settings
     const messages: BrokerMessage[] = []
-    const endsAt = leaseEnd(receivedAt, this.settings.leaseMs)
-    for (const msg of msgs) {
+    for (const { msg, at } of arrivals) {
       const delivery = parseAckSubject(msg.reply)
       // Not a JetStream delivery: nothing could settle it, and no consumer of this pull sends such a thing.
       if (delivery === undefined) continue
       const attempt = this.releases.attempt(delivery.streamSequence, delivery.deliveryCount)
       const message = deliveredMessage(delivery, msg.data, msg.headers, attempt)
-      this.held.set(message, { reply: msg.reply as string, streamSequence: delivery.streamSequence, endsAt })
+      this.held.set(message, { reply: msg.reply as string, streamSequence: delivery.streamSequence, endsAt: leaseEnd(leaseStart(sentAt, at, leaseMs), leaseMs) })
       messages.push(message)
     }
     return messages
@@ -195,14 +199,19 @@ export class NatsSubscription implements Subscription {
       this.held.delete(message)
       return 'lease-lost'
     }
-    const { nc, address } = this.settings
     this.requireConnection()
+    const { nc } = this.settings.link()
     try {
       // A request, not a publish: the server answers once it has acted, so nothing buffered is taken for done.
       await nc.request(lease.reply, payload, { timeout: NATS_REQUEST_TIMEOUT_MS })
     } catch (err) {
+      // No one serves the reply subject: the consumer is gone, and the lease with it.
+      if (err instanceof natsErrors.RequestError && err.isNoResponders()) {
+        this.held.delete(message)
+        return 'lease-lost'
+      }
       // Still held: settled again once the server is back, if the lease has not run out by then.
-      throw natsFailure(err, address)
+      throw natsFailure(err, this.settings.address)
     }
     if (effect === 'working') {
       lease.endsAt = leaseEnd(sentAt, this.settings.leaseMs)
@@ -220,7 +229,7 @@ export class NatsSubscription implements Subscription {
     if (delivery === undefined) return
     this.releases.add(delivery.streamSequence)
     try {
-      msg.respond(NAK)
+      msg.respond(nak(0))
     } catch {
       // The connection is gone: the message comes back when its ack wait runs out.
     }
@@ -260,11 +269,6 @@ export class NatsSubscription implements Subscription {
     await Promise.all([...this.outstanding])
     this.settings.closed(this)
   }
-}
-
-function nak (delayMs: number): string {
-  const delay = Number.isFinite(delayMs) ? Math.min(Math.max(0, Math.round(delayMs)), RECORD_LIMITS.maxDelayMs) : 0
-  return delay === 0 ? NAK : `${NAK} ${JSON.stringify({ delay: delay * 1_000_000 })}`
 }
 
 function ignore (): void {}

@@ -1,7 +1,7 @@
 // The lease clock the NATS connector fences on, and the releases it counts.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { fenceMargin, leaseEnd } from '../../src/connectors/nats-lease.js'
+import { fenceMargin, leaseEnd, leaseStart } from '../../src/connectors/nats-lease.js'
 import { ReleaseCounts } from '../../src/connectors/nats-releases.js'
 
 test('a lease ends here a tenth of it early, at least 50 ms and at most a second', () => {
@@ -9,6 +9,11 @@ test('a lease ends here a tenth of it early, at least 50 ms and at most a second
   assert.equal(fenceMargin(100), 50)
   assert.equal(fenceMargin(300_000), 1_000)
   assert.equal(leaseEnd(10_000, 1_500), 11_350)
+})
+
+test('a lease starts a margin before the message was read, never before its pull request was sent', () => {
+  assert.equal(leaseStart(10_000, 10_020, 1_500), 10_000, 'read soon after the request: from the request')
+  assert.equal(leaseStart(10_000, 14_000, 1_500), 13_850, 'read long after: a margin before it was read')
 })
 
 test('attempts are deliveries less releases, never below the first', () => {

@@ -13,8 +13,8 @@ import { AckPolicy, jetstreamManager } from '@nats-io/jetstream'
 import type { JetStreamManager } from '@nats-io/jetstream'
 import { BrokerMissingError, BrokerUnavailableError } from '../../src/errors/index.js'
 import { createConnector } from '../../src/connectors/index.js'
-import type { BrokerMessage, Connector, OutgoingMessage, QueueBinding, Subscription } from '../../src/connectors/index.js'
-import { TcpRelay } from '../helpers/tcp-relay.js'
+import type { BrokerMessage, Connector, ConnectorState, OutgoingMessage, QueueBinding, Subscription } from '../../src/connectors/index.js'
+import { relayedUrl, TcpRelay } from '../helpers/tcp-relay.js'
 import { connectorContract, LEASE_MS } from './contract.js'
 
 const NATS_URL = 'nats://127.0.0.1:4222'
@@ -238,6 +238,60 @@ describe('NATS\'s own ways', () => {
     await jsm.streams.delete(queue.stream as string)
     await assert.rejects(subscription.fetch(1, 100), missing)
     await assert.rejects(subscription.backlog(), missing)
+  })
+})
+
+describe('outages, as NATS has them', () => {
+  /** A connector through a relay that the test cuts, and its states; all closed and removed after the test. */
+  async function relayed (t: TestContext, name: string, overrides: Partial<QueueBinding> = {}) {
+    const relay = await TcpRelay.start(4222)
+    const connector = createConnector({ kind: 'nats', url: relayedUrl(NATS_URL, relay) })
+    const states: ConnectorState[] = []
+    connector.onState((state) => states.push(state))
+    const queue = binding(NATS_URL, name, overrides)
+    t.after(async () => {
+      await connector.close()
+      await relay.close()
+      await cleanup(queue)
+    })
+    await connector.connect()
+    const subscription = await connector.subscribe({ ...queue, url: relayedUrl(NATS_URL, relay) })
+    const back = async (): Promise<void> => {
+      const from = states.length
+      await relay.restore()
+      const deadline = Date.now() + 60_000
+      while (!states.slice(from).some((s) => s.state === 'connected')) {
+        if (Date.now() > deadline) throw new Error('the connection did not come back')
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
+    return { relay, connector, queue, subscription, back }
+  }
+
+  test('a fetch waiting when the connection is cut rejects with BrokerUnavailableError, long before its wait is over', async (t) => {
+    const { relay, subscription, back } = await relayed(t, 'cut-fetch')
+    const fetching = subscription.fetch(10, 120_000)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await relay.cut()
+    let timer: NodeJS.Timeout | undefined
+    const stillWaiting = new Promise((resolve) => { timer = setTimeout(() => resolve('still waiting'), BOUND_MS) })
+    const outcome = await Promise.race([fetching.then((value) => value, (err: unknown) => err), stillWaiting])
+    clearTimeout(timer)
+    assert.ok(outcome instanceof BrokerUnavailableError, `rejected with BrokerUnavailableError, got ${String(outcome)}`)
+    await back()
+  })
+
+  test('a message held across a short outage is settled once the connection is back, while its lease lasts', async (t) => {
+    const { relay, connector, queue, subscription, back } = await relayed(t, 'held-across', { leaseMs: 20_000 })
+    await connector.publish(queue, [outgoing('across-1', {})])
+    const message = await fetchOne(subscription)
+    await relay.cut()
+    await assert.rejects(subscription.ack(message), BrokerUnavailableError, 'nothing is claimed, and nothing is sent, while the connection is down')
+    await back()
+    assert.equal(await subscription.ack(message), 'settled')
+    await fetchNothing(subscription, 1_000)
+    const info = await jsm.consumers.info(queue.stream as string, CONSUMER)
+    assert.deepEqual([info.num_pending, info.num_ack_pending], [0, 0])
   })
 })
 
