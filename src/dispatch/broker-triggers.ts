@@ -38,6 +38,8 @@ const BACKLOG_SAMPLE_MS = 1000
 /** A trigger that could not start (broker away at first, a missing stream, a missing secret) tries again this much later, doubling to the max. */
 const RESTART_MIN_MS = 500
 const RESTART_MAX_MS = 10_000
+/** A publish to a trigger still connecting waits this long for its broker before it is refused. */
+const PUBLISH_CONNECT_WAIT_MS = 5000
 /** Deliveries of a trigger that goes away get this long to end; the rest are released (no attempt used). */
 const STOP_GRACE_MS = 3000
 
@@ -175,6 +177,8 @@ export class BrokerTriggers implements BrokerQueues {
     const entry = this.entries.get(queueKey(namespace, queue))
     if (entry === undefined) throw new BrokerUnavailableError(`queue ${namespace}/${queue} is not a broker trigger's`)
     const shared = entry.shared
+    // Just applied: the first connect is under way; a publish waits for it a little rather than failing at once.
+    if (shared !== null && entry.status.state === 'Connecting') await Promise.race([shared.connect().catch(() => {}), delay(PUBLISH_CONNECT_WAIT_MS)])
     if (shared === null || entry.status.state !== 'Connected') {
       throw new BrokerUnavailableError(`the ${entry.plan.broker.connector} broker of queue ${namespace}/${queue} is not reachable now: ${entry.status.message}`, {
         hint: 'try again after the Retry-After delay; `roost describe function` shows the trigger\'s condition'
@@ -220,7 +224,14 @@ export class BrokerTriggers implements BrokerQueues {
         onDemand: () => this.deps.onDemand(entry.plan.namespace, entry.plan.function),
         keepDead: (copy: DeadCopy) => { if (this.deps.events.isOpen) this.deps.events.keepDead(entry.plan.namespace, entry.plan.queue, copy) },
         undoDead: (id) => { if (this.deps.events.isOpen) this.deps.events.purgeDead(entry.plan.namespace, entry.plan.queue, { ids: [id] }) },
-        onError: (during, err) => this.deps.onError?.({ ...entry.status }, during, err),
+        onError: (during, err) => {
+          // The stream or group went away under a running trigger: its condition says so until a fetch works again.
+          if (during === 'fetch' && isRoostError(err) && err.code === 'ROOST_E_BROKER_MISSING') this.fail(entry, 'BrokerMissing', err.message)
+          this.deps.onError?.({ ...entry.status }, during, err)
+        },
+        onFetched: () => {
+          if (entry.status.state === 'Failed' && entry.status.reason === 'BrokerMissing') this.setState(entry, 'Connected', 'Connected', `consuming ${describeTarget(entry.plan)} on ${entry.status.server ?? entry.plan.broker.url}`)
+        },
         consumerName: `${this.clientName}-${randomBytes(3).toString('hex')}`
       })
       entry.consumer.start()
@@ -326,6 +337,10 @@ export class BrokerTriggers implements BrokerQueues {
     this.connectors.delete(shared.key)
     await shared.connector.close()
   }
+}
+
+function delay (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
 
 function bindingOf (plan: BrokerConsumerPlan, url: string): QueueBinding {
