@@ -232,7 +232,9 @@ triggers:
       await waitFor(async () => (await triggerOf(platform, 'flaky')).state === 'Connected', 60_000, () => 'the trigger did not reconnect by itself')
       await waitFor(() => seen('flaky').size === 3, 60_000, () => `flaky handled ${seen('flaky').size} of 3 after the outage`)
       assert.ok((await functionEvents(platform, 'flaky')).filter((e) => e.reason === 'BrokerConnected').length >= 2, 'connected, then connected again')
-      assert.match(await metricsText(platform), /roost_queue_connector_up\{[^}]*queue="flaky"[^}]*\} 1/)
+      // The series follow the gateway's reports, once a second.
+      await waitFor(async () => /roost_queue_connector_up\{[^}]*queue="flaky"[^}]*\} 1/.test(await metricsText(platform)), 10_000, () => 'the metric does not say up again')
+      assert.match(await metricsText(platform), /roost_queue_backlog\{[^}]*queue="jobs"[^}]*connector="[a-z]+"\} \d+/)
     })
 
     // The example as it ships is the embedded queue; on a broker it is one line changed.
