@@ -5,7 +5,7 @@
 // its subscription across applies), keeps each trigger's condition from its
 // connector's state, and samples each backlog for the autoscaler.
 import { createHash, randomBytes } from 'node:crypto'
-import { brokerUrl, type BrokerQueues, type BrokerTriggerState, type BrokerTriggerStatus, type SecretLookup } from '../api/index.js'
+import { brokerUrl, redactedUrl, type BrokerQueues, type BrokerTriggerState, type BrokerTriggerStatus, type SecretLookup } from '../api/index.js'
 import type { Backlog, Capabilities, Connector, ConnectorKind, ConnectorOptions, ConnectorState, OutgoingMessage, QueueBinding } from '../connectors/index.js'
 import { createConnector } from '../connectors/index.js'
 import { BrokerUnavailableError, isRoostError } from '../errors/index.js'
@@ -78,6 +78,8 @@ class TriggerEntry {
   timer: NodeJS.Timeout | null = null
   sampler: NodeJS.Timeout | null = null
   listener: ((state: ConnectorState) => void) | null = null
+  /** The URL dialled, credentials included: never shown (see setState). */
+  dialUrl: string | undefined
   readonly status: BrokerTriggerStatus
 
   constructor (public plan: BrokerConsumerPlan, readonly signature: string) {
@@ -205,6 +207,7 @@ export class BrokerTriggers implements BrokerQueues {
   private async start (entry: TriggerEntry, url: string): Promise<void> {
     const shared = this.acquire(entry.plan.broker.connector, url)
     entry.shared = shared
+    entry.dialUrl = url
     entry.listener = (state) => this.connectorChanged(entry, state)
     shared.listeners.add(entry.listener)
     try {
@@ -227,7 +230,7 @@ export class BrokerTriggers implements BrokerQueues {
         onError: (during, err) => {
           // The stream or group went away under a running trigger: its condition says so until a fetch works again.
           if (during === 'fetch' && isRoostError(err) && err.code === 'ROOST_E_BROKER_MISSING') this.fail(entry, 'BrokerMissing', err.message)
-          this.deps.onError?.({ ...entry.status }, during, err)
+          this.reportError(entry, during, err)
         },
         onFetched: () => {
           if (entry.status.state === 'Failed' && entry.status.reason === 'BrokerMissing') this.setState(entry, 'Connected', 'Connected', `consuming ${describeTarget(entry.plan)} on ${entry.status.server ?? entry.plan.broker.url}`)
@@ -264,6 +267,10 @@ export class BrokerTriggers implements BrokerQueues {
     else if (state.state === 'disconnected') this.setState(entry, 'Disconnected', 'BrokerUnavailable', `${state.reason}; trying again in ${Math.ceil(state.retryInMs / 100) / 10}s`)
   }
 
+  private reportError (entry: TriggerEntry, during: string, err: unknown): void {
+    this.deps.onError?.({ ...entry.status }, during, withoutCredentials(err instanceof Error ? err.message : String(err), entry.dialUrl))
+  }
+
   private fail (entry: TriggerEntry, reason: string, message: string): void {
     this.setState(entry, 'Failed', reason, message)
   }
@@ -272,7 +279,7 @@ export class BrokerTriggers implements BrokerQueues {
     const previous = entry.status.state
     const changed = previous !== state || entry.status.reason !== reason
     entry.status.reason = reason
-    entry.status.message = message
+    entry.status.message = withoutCredentials(message, entry.dialUrl)
     if (server !== undefined) entry.status.server = server
     if (!changed) return
     entry.status.state = state
@@ -307,7 +314,7 @@ export class BrokerTriggers implements BrokerQueues {
     const done = (async () => {
       await consumer?.stop(STOP_GRACE_MS)
       await this.release(entry)
-    })().catch((err: unknown) => this.deps.onError?.({ ...entry.status }, 'stop', err))
+    })().catch((err: unknown) => this.reportError(entry, 'stop', err))
     this.stopping.add(done)
     void done.finally(() => this.stopping.delete(done))
   }
@@ -337,6 +344,23 @@ export class BrokerTriggers implements BrokerQueues {
     this.connectors.delete(shared.key)
     await shared.connector.close()
   }
+}
+
+/** A client's error may quote the URL it dialled: conditions, events and logs never show its user or password. */
+function withoutCredentials (text: string, url: string | undefined): string {
+  if (url === undefined) return text
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return text
+  }
+  if (parsed.username === '' && parsed.password === '') return text
+  let out = text.split(url).join(redactedUrl(url))
+  for (const secret of [parsed.password, decodeURIComponent(parsed.password), parsed.username, decodeURIComponent(parsed.username)]) {
+    if (secret.length >= 3) out = out.split(secret).join('***')
+  }
+  return out
 }
 
 function delay (ms: number): Promise<void> {

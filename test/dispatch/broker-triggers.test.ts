@@ -140,16 +140,19 @@ test('a stream that is not there fails the trigger with BrokerMissing, tried aga
 })
 
 test('credentials come from the Secret; a change of them reopens the trigger, a missing Secret fails it', async (t) => {
-  const secrets: Record<string, Record<string, string>> = { creds: { username: 'u', password: 'p1' } }
+  const secrets: Record<string, Record<string, string>> = { creds: { username: 'u', password: 'pass-one' } }
   const h = harness(t, secrets)
   h.triggers.setConsumers([plan('orders', { secret: 'creds' })])
   await until(() => h.triggers.status('shop', 'orders')?.state === 'Connected', 'connected')
-  assert.equal(h.connectors[0]?.url, 'redis://u:p1@127.0.0.1:6379')
+  assert.equal(h.connectors[0]?.url, 'redis://u:pass-one@127.0.0.1:6379')
   assert.equal(h.triggers.status('shop', 'orders')?.url, 'redis://127.0.0.1:6379', 'the status shows the URL without credentials')
-  secrets.creds = { username: 'u', password: 'p2' }
+  ;(h.connectors[0] as FakeConnector).state({ state: 'disconnected', reason: 'cannot reach redis://u:pass-one@127.0.0.1:6379 (auth pass-one refused)', retryInMs: 100 })
+  assert.equal(h.triggers.status('shop', 'orders')?.message, 'cannot reach redis://***@127.0.0.1:6379 (auth *** refused); trying again in 0.1s')
+  ;(h.connectors[0] as FakeConnector).state({ state: 'connected', server: 'redis 7.0.15' })
+  secrets.creds = { username: 'u', password: 'pass-two' }
   h.triggers.setConsumers([plan('orders', { secret: 'creds' })])
   await until(() => h.connectors.length === 2 && h.triggers.status('shop', 'orders')?.state === 'Connected', 'reopened')
-  assert.equal(h.connectors[1]?.url, 'redis://u:p2@127.0.0.1:6379')
+  assert.equal(h.connectors[1]?.url, 'redis://u:pass-two@127.0.0.1:6379')
   await until(() => h.connectors[0]?.closed === true, 'the old connector closed')
   delete secrets.creds
   h.triggers.setConsumers([plan('orders', { secret: 'creds' })])
