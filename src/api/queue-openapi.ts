@@ -44,7 +44,8 @@ const queueItem = {
     backlog: { type: 'integer', description: 'depth + leased: what scale.metric queue divides by its target' },
     dead: { type: 'integer' },
     maxDepth: { type: ['integer', 'null'] },
-    lastCompletedAt: epochMs('when a message last finished')
+    lastCompletedAt: epochMs('when a message last finished'),
+    connector: { enum: ['embedded', 'nats', 'redis', 'rabbitmq'], description: 'what holds it; for a broker, depth and leased are the broker\'s own numbers and dead counts Roost\'s copies' }
   }
 }
 const attempt = {
@@ -90,7 +91,12 @@ const triggerItem = {
     timezone: { type: ['string', 'null'] },
     lastFiring: epochMs('the latest time fired'),
     nextFiring: epochMs('the next time due'),
-    backlog: { type: 'integer' }
+    backlog: { type: 'integer' },
+    connector: { type: ['string', 'null'], description: 'a queue trigger\'s connector: embedded, nats, redis or rabbitmq; null for cron' },
+    state: { enum: ['Connecting', 'Connected', 'Disconnected', 'Failed', null], description: 'a broker trigger\'s condition; null otherwise' },
+    reason: { type: ['string', 'null'], description: 'Connected, Connecting, BrokerUnavailable, BrokerMissing, BrokerUnsupported or SecretMissing' },
+    message: { type: ['string', 'null'] },
+    server: { type: ['string', 'null'], description: 'the broker as its connector named it (e.g. "redis 7.0.15")' }
   }
 }
 const list = (item: object): object => ({ type: 'object', properties: { items: { type: 'array', items: item } } })
@@ -106,6 +112,7 @@ export const queuePaths = {
       responses: {
         201: { description: 'stored', ...json(results) },
         429: { description: 'the queue is at its maxDepth: nothing was stored; Retry-After says when to try again', headers: { 'Retry-After': { schema: { type: 'integer' } } }, ...problem },
+        503: { description: 'ROOST_E_BROKER_UNAVAILABLE: the broker that holds the queue is not reachable now; Retry-After says when to try again', headers: { 'Retry-After': { schema: { type: 'integer' } } }, ...problem },
         ...errors
       }
     }

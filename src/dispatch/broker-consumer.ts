@@ -23,6 +23,8 @@ export interface BrokerConsumerDeps {
   keepDead: (copy: DeadCopy) => void
   undoDead: (id: string) => void
   onError: (during: string, err: unknown) => void
+  /** A fetch worked (after failures, the trigger's condition may clear). */
+  onFetched?: () => void
   consumerName: string
   random?: RandomSource
 }
@@ -106,6 +108,7 @@ export class BrokerConsumer {
         await this.pause(UNAVAILABLE_PAUSE_MS)
         continue
       }
+      this.deps.onFetched?.()
       if (this.stopping) {
         await Promise.all(messages.map((m) => this.apply(m, { op: 'release', delayMs: 0 }, Date.now())))
         break

@@ -5,7 +5,7 @@
 // its subscription across applies), keeps each trigger's condition from its
 // connector's state, and samples each backlog for the autoscaler.
 import { createHash, randomBytes } from 'node:crypto'
-import { brokerUrl, type BrokerQueues, type BrokerTriggerState, type BrokerTriggerStatus, type SecretLookup } from '../api/index.js'
+import { brokerUrl, redactedUrl, type BrokerQueues, type BrokerTriggerState, type BrokerTriggerStatus, type SecretLookup } from '../api/index.js'
 import type { Backlog, Capabilities, Connector, ConnectorKind, ConnectorOptions, ConnectorState, OutgoingMessage, QueueBinding } from '../connectors/index.js'
 import { createConnector } from '../connectors/index.js'
 import { BrokerUnavailableError, isRoostError } from '../errors/index.js'
@@ -38,6 +38,8 @@ const BACKLOG_SAMPLE_MS = 1000
 /** A trigger that could not start (broker away at first, a missing stream, a missing secret) tries again this much later, doubling to the max. */
 const RESTART_MIN_MS = 500
 const RESTART_MAX_MS = 10_000
+/** A publish to a trigger still connecting waits this long for its broker before it is refused. */
+const PUBLISH_CONNECT_WAIT_MS = 5000
 /** Deliveries of a trigger that goes away get this long to end; the rest are released (no attempt used). */
 const STOP_GRACE_MS = 3000
 
@@ -76,6 +78,8 @@ class TriggerEntry {
   timer: NodeJS.Timeout | null = null
   sampler: NodeJS.Timeout | null = null
   listener: ((state: ConnectorState) => void) | null = null
+  /** The URL dialled, credentials included: never shown (see setState). */
+  dialUrl: string | undefined
   readonly status: BrokerTriggerStatus
 
   constructor (public plan: BrokerConsumerPlan, readonly signature: string) {
@@ -175,6 +179,8 @@ export class BrokerTriggers implements BrokerQueues {
     const entry = this.entries.get(queueKey(namespace, queue))
     if (entry === undefined) throw new BrokerUnavailableError(`queue ${namespace}/${queue} is not a broker trigger's`)
     const shared = entry.shared
+    // Just applied: the first connect is under way; a publish waits for it a little rather than failing at once.
+    if (shared !== null && entry.status.state === 'Connecting') await Promise.race([shared.connect().catch(() => {}), delay(PUBLISH_CONNECT_WAIT_MS)])
     if (shared === null || entry.status.state !== 'Connected') {
       throw new BrokerUnavailableError(`the ${entry.plan.broker.connector} broker of queue ${namespace}/${queue} is not reachable now: ${entry.status.message}`, {
         hint: 'try again after the Retry-After delay; `roost describe function` shows the trigger\'s condition'
@@ -201,6 +207,7 @@ export class BrokerTriggers implements BrokerQueues {
   private async start (entry: TriggerEntry, url: string): Promise<void> {
     const shared = this.acquire(entry.plan.broker.connector, url)
     entry.shared = shared
+    entry.dialUrl = url
     entry.listener = (state) => this.connectorChanged(entry, state)
     shared.listeners.add(entry.listener)
     try {
@@ -220,7 +227,14 @@ export class BrokerTriggers implements BrokerQueues {
         onDemand: () => this.deps.onDemand(entry.plan.namespace, entry.plan.function),
         keepDead: (copy: DeadCopy) => { if (this.deps.events.isOpen) this.deps.events.keepDead(entry.plan.namespace, entry.plan.queue, copy) },
         undoDead: (id) => { if (this.deps.events.isOpen) this.deps.events.purgeDead(entry.plan.namespace, entry.plan.queue, { ids: [id] }) },
-        onError: (during, err) => this.deps.onError?.({ ...entry.status }, during, err),
+        onError: (during, err) => {
+          // The stream or group went away under a running trigger: its condition says so until a fetch works again.
+          if (during === 'fetch' && isRoostError(err) && err.code === 'ROOST_E_BROKER_MISSING') this.fail(entry, 'BrokerMissing', err.message)
+          this.reportError(entry, during, err)
+        },
+        onFetched: () => {
+          if (entry.status.state === 'Failed' && entry.status.reason === 'BrokerMissing') this.setState(entry, 'Connected', 'Connected', `consuming ${describeTarget(entry.plan)} on ${entry.status.server ?? entry.plan.broker.url}`)
+        },
         consumerName: `${this.clientName}-${randomBytes(3).toString('hex')}`
       })
       entry.consumer.start()
@@ -253,6 +267,10 @@ export class BrokerTriggers implements BrokerQueues {
     else if (state.state === 'disconnected') this.setState(entry, 'Disconnected', 'BrokerUnavailable', `${state.reason}; trying again in ${Math.ceil(state.retryInMs / 100) / 10}s`)
   }
 
+  private reportError (entry: TriggerEntry, during: string, err: unknown): void {
+    this.deps.onError?.({ ...entry.status }, during, withoutCredentials(err instanceof Error ? err.message : String(err), entry.dialUrl))
+  }
+
   private fail (entry: TriggerEntry, reason: string, message: string): void {
     this.setState(entry, 'Failed', reason, message)
   }
@@ -261,7 +279,7 @@ export class BrokerTriggers implements BrokerQueues {
     const previous = entry.status.state
     const changed = previous !== state || entry.status.reason !== reason
     entry.status.reason = reason
-    entry.status.message = message
+    entry.status.message = withoutCredentials(message, entry.dialUrl)
     if (server !== undefined) entry.status.server = server
     if (!changed) return
     entry.status.state = state
@@ -296,7 +314,7 @@ export class BrokerTriggers implements BrokerQueues {
     const done = (async () => {
       await consumer?.stop(STOP_GRACE_MS)
       await this.release(entry)
-    })().catch((err: unknown) => this.deps.onError?.({ ...entry.status }, 'stop', err))
+    })().catch((err: unknown) => this.reportError(entry, 'stop', err))
     this.stopping.add(done)
     void done.finally(() => this.stopping.delete(done))
   }
@@ -326,6 +344,27 @@ export class BrokerTriggers implements BrokerQueues {
     this.connectors.delete(shared.key)
     await shared.connector.close()
   }
+}
+
+/** A client's error may quote the URL it dialled: conditions, events and logs never show its user or password. */
+function withoutCredentials (text: string, url: string | undefined): string {
+  if (url === undefined) return text
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return text
+  }
+  if (parsed.username === '' && parsed.password === '') return text
+  let out = text.split(url).join(redactedUrl(url))
+  for (const secret of [parsed.password, decodeURIComponent(parsed.password), parsed.username, decodeURIComponent(parsed.username)]) {
+    if (secret.length >= 3) out = out.split(secret).join('***')
+  }
+  return out
+}
+
+function delay (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
 
 function bindingOf (plan: BrokerConsumerPlan, url: string): QueueBinding {

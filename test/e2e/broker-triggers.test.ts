@@ -10,19 +10,22 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createClient } from 'redis'
 import { createConnector } from '../../src/connectors/index.js'
 import type { ConnectorKind, QueueBinding } from '../../src/connectors/index.js'
 import { redisKeys } from '../../src/connectors/redis-keys.js'
-import { TestPlatform, manifest, waitFor, writeProject } from '../helpers/platform.js'
+import { parseAllDocuments } from 'yaml'
+import { resolveTriggers, validateFunction } from '../../src/api/index.js'
+import { REPO_ROOT, TestPlatform, manifest, waitFor, writeProject } from '../helpers/platform.js'
 import { instancesOf, ok, waitForExit } from '../helpers/e2e.js'
 import { deadOf, functionEvents, publish, Witness } from '../helpers/events.js'
 import { expectProblem } from '../helpers/problems.js'
 import { relayedUrl, TcpRelay, portOf } from '../helpers/tcp-relay.js'
 
 const RUN = `roost-e2e-${randomBytes(4).toString('hex')}`
+const STORE = join(REPO_ROOT, 'examples', 'store')
 const V1 = '/apis/roost.dev/v1'
 
 /** Where one kind of queue lives, as the tests need it. */
@@ -125,6 +128,8 @@ for (const target of TARGETS) {
     let relay: TcpRelay | undefined
     let dir: string
     const queues = ['jobs', 'out', 'bad', 'flaky', 'steady']
+    // What the store example made on the broker, read from its manifest.
+    const storeNames: Array<Partial<QueueBinding>> = []
     const fields = (name: string, extra: string, url = target.url): string => triggerFields(target, name, url, extra)
     const seen = (fn: string): Set<unknown> => new Set(witness.reports.filter((r) => r.fn === fn).map((r) => r.n))
     const apply = async (file: string, text: string): Promise<void> => {
@@ -165,7 +170,7 @@ triggers:
       await platform?.stop()
       await witness?.close()
       await relay?.close()
-      await target.cleanup(queues.map((q) => target.names(q)))
+      await target.cleanup([...queues.map((q) => target.names(q)), ...storeNames])
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
     })
 
@@ -227,7 +232,39 @@ triggers:
       await waitFor(async () => (await triggerOf(platform, 'flaky')).state === 'Connected', 60_000, () => 'the trigger did not reconnect by itself')
       await waitFor(() => seen('flaky').size === 3, 60_000, () => `flaky handled ${seen('flaky').size} of 3 after the outage`)
       assert.ok((await functionEvents(platform, 'flaky')).filter((e) => e.reason === 'BrokerConnected').length >= 2, 'connected, then connected again')
-      assert.match(await metricsText(platform), /roost_queue_connector_up\{[^}]*queue="flaky"[^}]*\} 1/)
+      // The series follow the gateway's reports, once a second.
+      await waitFor(async () => /roost_queue_connector_up\{[^}]*queue="flaky"[^}]*\} 1/.test(await metricsText(platform)), 10_000, () => 'the metric does not say up again')
+      assert.match(await metricsText(platform), /roost_queue_backlog\{[^}]*queue="jobs"[^}]*connector="[a-z]+"\} \d+/)
+    })
+
+    // The example as it ships is the embedded queue; on a broker it is one line changed.
+    if (target.url !== undefined) test('examples/store runs on the broker by changing one line of its manifest', { timeout: 120_000 }, async () => {
+      const shipped = readFileSync(join(STORE, 'roost.yaml'), 'utf8').split('\n')
+      const line = shipped.findIndex((l) => l.startsWith('    - queue:'))
+      const variant = shipped.find((l) => l.startsWith('    # - queue:') && l.includes(`connector: ${target.kind},`))
+      assert.ok(line >= 0 && variant !== undefined, `the manifest has a ${target.kind} line`)
+      // The one line, with this run's names on the shared broker.
+      const changed = [...shipped]
+      changed[line] = variant.replace('# ', '').replace(/store-orders|STORE|store\.orders/g, (name) => `${RUN}-${name}`.replace(/\./g, '-'))
+      const docs = parseAllDocuments(changed.join('\n')).map((doc) => doc.toJS() as { metadata: { name: string }, spec: Record<string, unknown> })
+      for (const doc of docs) {
+        if (doc.metadata.name !== 'fulfil') continue
+        doc.spec.env = { FULFIL_LOG_URL: witness.url }
+        const broker = resolveTriggers(validateFunction({ apiVersion: 'roost.dev/v1', kind: 'Function', ...doc }).spec).queues[0]?.broker
+        assert.equal(broker?.connector, target.kind)
+        storeNames.push({ stream: broker?.stream, group: broker?.group, consumer: broker?.consumer, subject: broker?.subject, rabbitQueue: broker?.rabbitQueue })
+      }
+      for (const file of ['orders.ts', 'fulfil.ts']) copyFileSync(join(STORE, file), join(dir, file))
+      writeFileSync(join(dir, 'store.yaml'), docs.map((doc) => JSON.stringify(doc)).join('\n---\n'))
+      ok(await platform.cli(['apply', '-f', join(dir, 'store.yaml'), '--wait']), 'apply the store')
+      const ids = Array.from({ length: 20 }, (_, i) => `order-${i}`)
+      for (const id of ids) {
+        const response = await platform.fetch('/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, items: ['book'] }) })
+        assert.equal(response.status, 202, await response.text())
+      }
+      const fulfilled = (): Set<unknown> => new Set(witness.reports.filter((r) => typeof r.order === 'string').map((r) => r.order))
+      await waitFor(() => fulfilled().size === 20, 90_000, () => `fulfilled ${fulfilled().size} of 20`)
+      assert.equal((await triggerOf(platform, 'orders')).connector, target.kind)
     })
 
     test('kill -9 of the platform mid-batch loses no message', { timeout: 150_000 }, async (t) => {
