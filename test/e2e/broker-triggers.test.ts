@@ -12,9 +12,13 @@ import assert from 'node:assert/strict'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { jetstreamManager } from '@nats-io/jetstream'
+import { connect as natsConnect } from '@nats-io/transport-node'
+import amqp from 'amqplib'
 import { createClient } from 'redis'
 import { createConnector } from '../../src/connectors/index.js'
 import type { ConnectorKind, QueueBinding } from '../../src/connectors/index.js'
+import { rabbitNames } from '../../src/connectors/rabbit-topology.js'
 import { redisKeys } from '../../src/connectors/redis-keys.js'
 import { parseAllDocuments } from 'yaml'
 import { resolveTriggers, validateFunction } from '../../src/api/index.js'
@@ -50,11 +54,38 @@ async function redisCleanup (names: Array<Partial<QueueBinding>>): Promise<void>
   await redis.close()
 }
 
+async function natsCleanup (names: Array<Partial<QueueBinding>>): Promise<void> {
+  const nc = await natsConnect({ servers: '127.0.0.1:4222' })
+  try {
+    const jsm = await jetstreamManager(nc)
+    for (const n of names) await jsm.streams.delete(n.stream as string).catch(() => false)
+  } finally {
+    await nc.close()
+  }
+}
+
+// The delay queues a retry made expire by themselves (x-expires) a minute after their last message.
+async function rabbitCleanup (names: Array<Partial<QueueBinding>>): Promise<void> {
+  const connection = await amqp.connect('amqp://guest:guest@127.0.0.1:5672')
+  try {
+    const channel = await connection.createChannel()
+    for (const n of names) {
+      const created = rabbitNames(n.rabbitQueue as string)
+      await channel.deleteQueue(created.queue)
+      await channel.deleteQueue(created.deadQueue)
+      await channel.deleteExchange(created.deadExchange)
+    }
+    await channel.close()
+  } finally {
+    await connection.close()
+  }
+}
+
 const TARGETS: Target[] = [
   { kind: 'embedded', url: undefined, names: () => ({}), cleanup: async () => {} },
-  { kind: 'redis', url: 'redis://127.0.0.1:6379', names: (name) => ({ stream: `${RUN}-${name}`, group: 'roost-e2e' }), cleanup: redisCleanup }
-  // { kind: 'nats', url: 'nats://127.0.0.1:4222', names: (name) => ({ stream: `${RUN}-${name}`, subject: `${RUN}.${name}.>`, consumer: 'roost-e2e' }), cleanup: natsCleanup },
-  // { kind: 'rabbitmq', url: 'amqp://127.0.0.1:5672', names: (name) => ({ rabbitQueue: `${RUN}-${name}` }), cleanup: rabbitCleanup }
+  { kind: 'redis', url: 'redis://127.0.0.1:6379', names: (name) => ({ stream: `${RUN}-${name}`, group: 'roost-e2e' }), cleanup: redisCleanup },
+  { kind: 'nats', url: 'nats://127.0.0.1:4222', names: (name) => ({ stream: `${RUN}-${name}`, subject: `${RUN}.${name}.>`, consumer: 'roost-e2e' }), cleanup: natsCleanup },
+  { kind: 'rabbitmq', url: 'amqp://127.0.0.1:5672', names: (name) => ({ rabbitQueue: `${RUN}-${name}` }), cleanup: rabbitCleanup }
 ]
 
 // Reports each message it handles; publishes onward what asks for it; sleeps for what asks for it.
@@ -90,7 +121,7 @@ function triggerFields (target: Target, name: string, url: string | undefined, e
   return `{ name: ${name}, connector: ${target.kind}, url: ${JSON.stringify(url)}, ${own}, ${extra} }`
 }
 
-/** Publishes as a producer outside Roost does: its own client of the broker (for the embedded queue, the API). */
+/** Publishes as a producer outside the platform under test: a connector of its own, on a connection of its own (for the embedded queue, the API). */
 async function produce (target: Target, platform: TestPlatform, name: string, bodies: unknown[]): Promise<void> {
   if (target.url === undefined) {
     await publish(platform, name, bodies.map((body) => ({ body })))
@@ -256,6 +287,8 @@ triggers:
       }
       for (const file of ['orders.ts', 'fulfil.ts']) copyFileSync(join(STORE, file), join(dir, file))
       writeFileSync(join(dir, 'store.yaml'), docs.map((doc) => JSON.stringify(doc)).join('\n---\n'))
+      // The RabbitMQ line takes its credentials from a Secret, as the example's README says to create.
+      if (target.kind === 'rabbitmq') ok(await platform.cli(['secret', 'create', 'rabbit', '--from-literal', 'username=guest', '--from-literal', 'password=guest']), 'create the secret')
       ok(await platform.cli(['apply', '-f', join(dir, 'store.yaml'), '--wait']), 'apply the store')
       const ids = Array.from({ length: 20 }, (_, i) => `order-${i}`)
       for (const id of ids) {
