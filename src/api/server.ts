@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadRequestError, BrokerUnavailableError, ForbiddenError, isRoostError, NotFoundError, PayloadTooLargeError, QueueFullError, RoostError, ValidationError, type ProblemDetails } from '../errors/index.js'
 import type { EventStore } from '../events/index.js'
 import type { LogLine, Store } from '../store/index.js'
+import { brokerAllowlist, checkBrokerClaim, storedBrokerUrls } from './broker-allowlist.js'
 import { applyFunction, type ApplyBody } from './apply-function.js'
 import { authenticate, authorize, isAdminRequest, requireAdmin, type Caller } from './auth.js'
 import { answerClientError, DEFAULT_CLIENT_TIMEOUTS, timeoutOptions, type ClientTimeouts } from './client-timeouts.js'
@@ -56,6 +57,8 @@ export interface ApiServerOptions {
   connections?: Partial<ConnectionCaps>
   /** Deadlines for slow clients (default: headers in 10 s, the whole request in 60 s). */
   timeouts?: Partial<ClientTimeouts>
+  /** Broker URLs a namespace token's triggers may name (scheme, host and port count); the admin token may name any. */
+  allowedBrokers?: readonly string[]
 }
 
 declare module 'fastify' {
@@ -83,6 +86,7 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
   // must not pay for the server on every command.
   const { default: Fastify } = await import('fastify')
   const { store, live } = options
+  const allowedBrokers = brokerAllowlist(options.allowedBrokers ?? [])
   const timeouts = { ...DEFAULT_CLIENT_TIMEOUTS, ...options.timeouts }
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
@@ -141,6 +145,7 @@ export async function createApiServer (options: ApiServerOptions): Promise<Fasti
     const body = objectBody(request.body)
     const dryRun = dryRunQuery(request.query.dryRun)
     checkHostClaim(request.caller, namespace, name, body)
+    if (request.caller.namespace !== '*') checkBrokerClaim(body.manifest, allowedBrokers, storedBrokerUrls(store.getResource<FunctionSpec>('Function', namespace, name)?.spec))
     const result = await applyFunction(store, { namespace, name }, body as unknown as ApplyBody, { dryRun })
     reply.code(result.outcome === 'created' ? 201 : 200)
     if (dryRun) return dryRunAnswer(result)

@@ -8,6 +8,8 @@ import { UsageError, ValidationError, isRoostError } from '../errors/index.js'
 interface LoadedDocument {
   /** Where the document came from, for messages: `path/roost.yaml:12`. */
   where: string
+  /** Where one of its fields is: `path/roost.yaml:14:7` (the document's line when the field is not in it). */
+  whereField: (field: string) => string
   /** The folder source paths are relative to. */
   root: string
   doc: unknown
@@ -38,11 +40,16 @@ export function readManifests (target: string): LoadedManifest[] {
   const manifests: LoadedManifest[] = []
   for (const source of sources) {
     for (const document of parseManifests(source.text, displayPath(source.file))) {
-      const where = `${displayPath(source.file)}:${document.line}`
-      const validatedDoc = validated(displayPath(source.file), document)
+      const file = displayPath(source.file)
+      const where = `${file}:${document.line}`
+      const whereField = (field: string): string => {
+        const { line, column } = locateField(document, field)
+        return `${file}:${line}:${column}`
+      }
+      const validatedDoc = validated(file, document)
       manifests.push(validatedDoc.type === 'function'
-        ? { type: 'function', where, root: source.root, doc: document.doc, resource: validatedDoc.resource }
-        : { type: 'rule', where, root: source.root, doc: document.doc, resource: validatedDoc.resource })
+        ? { type: 'function', where, whereField, root: source.root, doc: document.doc, resource: validatedDoc.resource }
+        : { type: 'rule', where, whereField, root: source.root, doc: document.doc, resource: validatedDoc.resource })
     }
   }
   if (manifests.length === 0) throw new UsageError(`${target} holds no manifest`, { hint: 'a manifest is YAML with apiVersion: roost.dev/v1 and kind: Function, or an OpenSergo rule' })
@@ -90,19 +97,22 @@ function validated (file: string, document: ManifestDocument): ValidatedManifest
   }
 }
 
-/** Prefixes a failure with the document it is about. */
-export function located<T> (where: string, fn: () => T): T {
+/** Prefixes a failure with the document it is about: the line of the field it names when `whereField` can find it. */
+export function located<T> (where: string, fn: () => T, whereField?: (field: string) => string): T {
   try {
     const result = fn()
-    if (result instanceof Promise) return result.catch((err: unknown) => { throw prefix(where, err) }) as T
+    if (result instanceof Promise) return result.catch((err: unknown) => { throw prefix(where, err, whereField) }) as T
     return result
   } catch (err) {
-    throw prefix(where, err)
+    throw prefix(where, err, whereField)
   }
 }
 
-function prefix (where: string, err: unknown): unknown {
-  if (isRoostError(err)) err.message = `${where}: ${err.message}`
+function prefix (where: string, err: unknown, whereField?: (field: string) => string): unknown {
+  if (!isRoostError(err)) return err
+  const field = err instanceof ValidationError ? err.errors[0]?.field : err.field
+  const at = field === undefined || whereField === undefined ? where : whereField(field)
+  err.message = `${at}: ${err.message}`
   return err
 }
 

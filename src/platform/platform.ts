@@ -37,6 +37,8 @@ export interface PlatformOptions {
   isolation?: { switchUids?: boolean, cgroups?: boolean, permissionModel?: boolean }
   /** Async calls' X-Callback-Url may name loopback, private and link-local receivers (off by default: the caller picks the URL). */
   allowPrivateCallbacks?: boolean
+  /** Broker URLs that functions applied with a namespace token may name in their triggers (the admin token may name any). */
+  allowedBrokers?: readonly string[]
   /** Called when the platform cannot go on (its gateway thread died); it has stopped by then. */
   onFatal?: (err: Error) => void
 }
@@ -288,7 +290,7 @@ export class Platform {
         brokerQueues: eventWiring.brokers,
         onLogs: (listener) => logs.subscribe(listener)
       }
-      const api = await createApiServer({ store, live, events })
+      const api = await createApiServer({ store, live, events, allowedBrokers: options.allowedBrokers })
       const apiPort = options.apiPort ?? DEFAULTS.apiPort
       try {
         await api.listen({ host, port: apiPort })

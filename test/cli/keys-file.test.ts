@@ -20,7 +20,7 @@ const ecJwk = { ...ec.publicKey.export({ format: 'jwk' }), kid: 'ec-1' }
 
 function loaded (auth: Record<string, unknown>): LoadedFunction {
   const doc = { apiVersion: 'roost.dev/v1', kind: 'Function', metadata: { name: 'f' }, spec: { source: './f.ts', http: { auth: { mode: 'jwt', ...auth } } } }
-  return { type: 'function', where: 'roost.yaml:1', root: dir, doc, resource: validateFunction(doc) }
+  return { type: 'function', where: 'roost.yaml:1', whereField: () => 'roost.yaml:1', root: dir, doc, resource: validateFunction(doc) }
 }
 
 function file (name: string, text: string): string {

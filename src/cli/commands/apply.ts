@@ -125,7 +125,7 @@ async function sendPrepared (client: ApiClient, prepared: Prepared, print: (line
     const response = await located(manifest.where, async () => await client.put<ApplyResponse>(
       `/apis/roost.dev/v1/namespaces/${namespace}/functions/${name}`,
       { manifest: manifest.doc, bundle }
-    ))
+    ), manifest.whereField)
     print(`function/${name} ${response.result}${response.newVersion ? ` (v${response.version})` : ''}`)
     results.push({ type: 'function', function: name, namespace, ...response })
   }
@@ -134,7 +134,7 @@ async function sendPrepared (client: ApiClient, prepared: Prepared, print: (line
 
 async function sendRule (client: ApiClient, manifest: LoadedRule, print: (line: string) => void): Promise<RuleApplied> {
   const { kind, metadata: { name, namespace } } = manifest.resource
-  const response = await located(manifest.where, async () => await client.put<{ result: string, rule: RuleView }>(rulePath(kind, namespace, name), { manifest: manifest.doc }))
+  const response = await located(manifest.where, async () => await client.put<{ result: string, rule: RuleView }>(rulePath(kind, namespace, name), { manifest: manifest.doc }), manifest.whereField)
   print(`${kind.toLowerCase()}/${name} ${response.result}`)
   for (const problem of response.rule.status.problems) warn(`${manifest.where}: ${kind.toLowerCase()}/${name}: ${problem.message}`)
   return { type: 'rule', kind, name, namespace, result: response.result, problems: response.rule.status.problems }
@@ -182,7 +182,7 @@ export async function dryRunPrepared (client: ApiClient, prepared: Prepared): Pr
   for (const { manifest, bundle } of applyOrder(prepared)) {
     if (manifest.type === 'rule') {
       const { kind, metadata: { name, namespace } } = manifest.resource
-      const answer = await located(manifest.where, async () => await client.put<{ result: string, rule: RuleView }>(`${rulePath(kind, namespace, name)}?dryRun=All`, { manifest: manifest.doc }))
+      const answer = await located(manifest.where, async () => await client.put<{ result: string, rule: RuleView }>(`${rulePath(kind, namespace, name)}?dryRun=All`, { manifest: manifest.doc }), manifest.whereField)
       answers.push({ type: 'rule', kind, name, namespace, where: manifest.where, result: answer.result, rule: answer.rule })
       continue
     }
@@ -190,7 +190,7 @@ export async function dryRunPrepared (client: ApiClient, prepared: Prepared): Pr
     const answer = await located(manifest.where, async () => await client.put<DryRunResponse>(
       `/apis/roost.dev/v1/namespaces/${namespace}/functions/${name}?dryRun=All`,
       { manifest: manifest.doc, bundle }
-    ))
+    ), manifest.whereField)
     answers.push({ type: 'function', function: name, namespace, where: manifest.where, ...answer })
   }
   return answers

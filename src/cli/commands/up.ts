@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import type { Command } from '../command.js'
 import { parseCommandArgs } from '../args.js'
 import { ApiClient } from '../client.js'
+import { brokerAddress } from '../../api/index.js'
 import { UsageError } from '../../errors/index.js'
 import { Platform } from '../../platform/index.js'
 import { resolveHome } from '../../home/index.js'
@@ -12,7 +13,7 @@ const EXAMPLE = fileURLToPath(new URL('../../../../examples/hello/roost.yaml', i
 
 export const command: Command = {
   summary: 'Start the platform in the foreground: the REST API and the gateway.',
-  usage: `Usage: roost up [--port 8080] [--api-port 7070] [--host 127.0.0.1] [--data DIR] [--warm-pool 2] [--queue-limit 1000] [--allow-private-callbacks] [--example]
+  usage: `Usage: roost up [--port 8080] [--api-port 7070] [--host 127.0.0.1] [--data DIR] [--warm-pool 2] [--queue-limit 1000] [--allow-private-callbacks] [--allow-broker URL]... [--example]
 
 State lives under $ROOST_HOME (default ~/.roost): the SQLite database and
 bundles in data/ (or --data DIR), the platform log in roost.log, and config,
@@ -32,6 +33,12 @@ Flags:
                    let async calls' X-Callback-Url reach loopback, private and
                    link-local addresses (refused by default: any caller could
                    make the platform POST into its own network)
+      --allow-broker
+                   a broker (nats://, redis://, amqp:// URL; its scheme, host and
+                   port count) that functions applied with a namespace token may
+                   name in their queue triggers; repeat for more. The admin
+                   token may name any; a namespace token none but these, since
+                   the platform dials them from its own network
       --example    deploy the bundled hello example once up`,
 
   async run (argv) {
@@ -43,6 +50,7 @@ Flags:
       'warm-pool': { type: 'string' },
       'queue-limit': { type: 'string' },
       'allow-private-callbacks': { type: 'boolean' },
+      'allow-broker': { type: 'string', multiple: true },
       example: { type: 'boolean' }
     })
     const home = resolveHome()
@@ -55,6 +63,7 @@ Flags:
       warmPoolSize: count(values['warm-pool'], '--warm-pool', 0, 64),
       queueLimit: count(values['queue-limit'], '--queue-limit', 1, 1_000_000),
       allowPrivateCallbacks: values['allow-private-callbacks'] === true,
+      allowedBrokers: brokerUrls(values['allow-broker']),
       onFatal: (err) => {
         process.stderr.write(`error: ${err.message}\nhint: ${(err as { hint?: string }).hint ?? `the platform log ${home.logPath} has details`}\n`)
         process.exit(1)
@@ -102,4 +111,11 @@ function count (value: string | undefined, flag: string, min: number, max: numbe
   const number = Number(value)
   if (!Number.isInteger(number) || number < min || number > max) throw new UsageError(`${flag} ${value} is out of range`, { hint: `${flag} takes a whole number from ${min} to ${max}` })
   return number
+}
+
+function brokerUrls (values: string[] | undefined): string[] {
+  for (const value of values ?? []) {
+    if (brokerAddress(value) === undefined) throw new UsageError(`--allow-broker ${value} is not a URL`, { hint: '--allow-broker takes a broker URL such as redis://10.0.0.5:6379, nats://nats.internal:4222 or amqp://rabbit:5672' })
+  }
+  return values ?? []
 }
