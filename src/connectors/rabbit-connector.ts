@@ -34,6 +34,9 @@ export interface RabbitConnectorOptions {
 
 /** How many unacknowledged messages the broker pushes to a consumer when the binding says nothing. */
 export const DEFAULT_PREFETCH = 20
+/** Heartbeats (seconds) unless the URL asks for others: a connection that silently died is noticed within two of them. */
+const HEARTBEAT_S = 10
+const CONNECT_TIMEOUT_MS = 5_000
 /** A delay queue is declared again (which resets its x-expires) when it was declared longer ago than this. */
 const DELAY_QUEUE_REFRESH_MS = DELAY_QUEUE_IDLE_MS / 2
 
@@ -148,8 +151,9 @@ export class RabbitConnector implements Connector {
   }
 
   private async open (): Promise<Capabilities> {
-    const recovering = await amqp.connect(this.url, {
+    const recovering = await amqp.connect(connectionUrl(this.url), {
       clientProperties: { connection_name: this.clientName },
+      timeout: CONNECT_TIMEOUT_MS,
       recovery: {
         // The handle comes first so that the first connection's events are seen; a first connect that fails is the caller's to retry.
         waitForConnect: false,
@@ -321,6 +325,19 @@ export class RabbitConnector implements Connector {
 
   private emit (state: ConnectorState): void {
     for (const listener of this.listeners) listener(state)
+  }
+}
+
+// The server's suggested heartbeat is 60 s: a publish waiting for its confirm on a dead connection would wait up to two minutes.
+function connectionUrl (url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.searchParams.has('heartbeat')) return url
+    parsed.searchParams.set('heartbeat', String(HEARTBEAT_S))
+    return parsed.toString()
+  } catch {
+    // amqplib refuses it with its own words, which connect() passes on.
+    return url
   }
 }
 

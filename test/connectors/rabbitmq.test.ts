@@ -284,6 +284,37 @@ describe('RabbitMQ\'s own ways', () => {
     assert.equal(await subscription.ack(first), 'settled')
   })
 
+  test('an aborted fetch returns [] at once', async (t) => {
+    const { subscription } = await open(t, 'abort')
+    const controller = new AbortController()
+    const fetching = subscription.fetch(10, 120_000, controller.signal)
+    setTimeout(() => controller.abort(), 100)
+    let timer: NodeJS.Timeout | undefined
+    const stillWaiting = new Promise((resolve) => { timer = setTimeout(() => resolve('still waiting'), BOUND_MS) })
+    const outcome = await Promise.race([fetching, stillWaiting])
+    clearTimeout(timer)
+    assert.deepEqual(outcome, [])
+  })
+
+  test('closing gives back what a subscription held on the attempt it was on', async (t) => {
+    const { connector, queue, subscription } = await open(t, 'close-uncounted')
+    await connector.publish(queue, [outgoing('held-1', {}), outgoing('held-2', {})])
+    const first = await fetchOne(subscription)
+    assert.equal(await subscription.retry(first, 0), 'settled')
+    const held: BrokerMessage[] = []
+    while (held.length < 2) held.push(await fetchOne(subscription))
+    await subscription.close()
+    const other = await open(t, 'close-uncounted')
+    const again = new Map<string, number>()
+    while (again.size < 2) {
+      const message = await fetchOne(other.subscription)
+      again.set(message.id, message.attempt)
+      assert.equal(await other.subscription.ack(message), 'settled')
+    }
+    assert.deepEqual(Object.fromEntries(again), Object.fromEntries(held.map((m) => [m.id, m.attempt])))
+    assert.equal(again.get('held-1'), 2)
+  })
+
   test('the queue deleted under a subscription: fetch and backlog reject with BrokerMissingError naming it', async (t) => {
     const { queue, subscription } = await open(t, 'queue-gone')
     const name = queue.rabbitQueue as string
