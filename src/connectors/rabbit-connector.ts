@@ -8,13 +8,14 @@
 import { hostname } from 'node:os'
 import amqp from 'amqplib'
 import type { Channel, ChannelModel, ConfirmChannel, RecoveringChannelModel } from 'amqplib'
-import { BrokerUnavailableError, ValidationError, isRoostError } from '../errors/index.js'
+import { BrokerMissingError, BrokerUnavailableError, ValidationError, isRoostError } from '../errors/index.js'
 import type {
   Backlog, Capabilities, Connector, ConnectorState, OutgoingMessage, QueueBinding, Subscription
 } from './connector.js'
 import { reconnectDelay } from './reconnect-backoff.js'
 import { rabbitCapabilities } from './rabbit-capabilities.js'
 import type { RabbitServer } from './rabbit-capabilities.js'
+import { closedEither } from './rabbit-close.js'
 import { rabbitAddress, rabbitFailure, unavailable } from './rabbit-failure.js'
 import { bodyBuffer, publishOptions } from './rabbit-message.js'
 import { RabbitPublisher } from './rabbit-publisher.js'
@@ -143,10 +144,11 @@ export class RabbitConnector implements Connector {
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()))
     await this.connecting?.catch(ignore)
     const recovering = this.recovering
+    const model = this.live?.model
     this.recovering = undefined
     this.live = undefined
     this.admin = undefined
-    await recovering?.close().catch(ignore)
+    if (recovering !== undefined) await closedEither(model, () => recovering.close())
     this.emit({ state: 'closed' })
   }
 
@@ -318,7 +320,7 @@ export class RabbitConnector implements Connector {
     } catch (err) {
       if (this.admin === admin) this.admin = undefined
       const failure = rabbitFailure(err, this.address, name)
-      if (!required && failure.name === 'BrokerMissingError') return undefined
+      if (!required && failure instanceof BrokerMissingError) return undefined
       throw failure
     }
   }
@@ -359,11 +361,7 @@ function describe (err: unknown): string {
 }
 
 async function closeQuietly (channel: Channel): Promise<void> {
-  try {
-    await channel.close()
-  } catch {
-    // Closed already (the broker closes a channel on a refused operation).
-  }
+  await closedEither(channel, () => channel.close())
 }
 
 function ignore (): void {}

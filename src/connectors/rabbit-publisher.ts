@@ -3,6 +3,7 @@
 // when one was returned unroutable (mandatory), which is how a queue that is
 // not there shows through the default exchange.
 import type { ConfirmChannel, Message, Options } from 'amqplib'
+import { closedEither } from './rabbit-close.js'
 import { queueMissing, rabbitFailure, unavailable } from './rabbit-failure.js'
 
 export interface Outgoing {
@@ -64,7 +65,7 @@ export class RabbitPublisher {
   async close (): Promise<void> {
     if (!this.open) return
     this.open = false
-    await this.channel.close().catch(ignore)
+    await closedEither(this.channel, () => this.channel.close())
   }
 }
 

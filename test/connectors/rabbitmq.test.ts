@@ -13,7 +13,7 @@ import { BrokerMissingError, BrokerUnavailableError } from '../../src/errors/ind
 import { createConnector } from '../../src/connectors/index.js'
 import type { BrokerMessage, Connector, OutgoingMessage, QueueBinding, Subscription } from '../../src/connectors/index.js'
 import { delayBucket, delayQueueName, rabbitNames } from '../../src/connectors/rabbit-topology.js'
-import { TcpRelay } from '../helpers/tcp-relay.js'
+import { relayedUrl, TcpRelay } from '../helpers/tcp-relay.js'
 import { connectorContract, LEASE_MS } from './contract.js'
 
 const RABBIT_URL = 'amqp://guest:guest@127.0.0.1:5672'
@@ -377,6 +377,30 @@ describe('create: false', () => {
     assert.equal(message.id, 'theirs-1')
     assert.equal(await subscription.ack(message), 'settled')
   })
+})
+
+test('a publish while the connection is cut rejects with BrokerUnavailableError, and works again once it is back', async (t) => {
+  const relay = await TcpRelay.start(5672)
+  t.after(() => relay.close())
+  const connector = createConnector({ kind: 'rabbitmq', url: relayedUrl(RABBIT_URL, relay) })
+  const states: string[] = []
+  connector.onState((state) => states.push(state.state))
+  const queue = binding(RABBIT_URL, 'publish-outage')
+  t.after(async () => {
+    await connector.close()
+    await cleanup(queue)
+  })
+  await connector.connect()
+  await connector.publish(queue, [outgoing('before-1', {})])
+  await relay.cut()
+  const deadline = Date.now() + BOUND_MS
+  while (!states.includes('disconnected') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  await assert.rejects(connector.publish(queue, [outgoing('during-1', {})]), BrokerUnavailableError)
+  await relay.restore()
+  while (states.at(-1) !== 'connected' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  await connector.publish(queue, [outgoing('after-1', {})])
+  const ids = [(await getPlain(queue.rabbitQueue as string)).properties.messageId, (await getPlain(queue.rabbitQueue as string)).properties.messageId]
+  assert.deepEqual(ids, ['before-1', 'after-1'])
 })
 
 test('capability: the server is named with the version the handshake reports', async (t) => {
