@@ -3,6 +3,7 @@
 // when one was returned unroutable (mandatory), which is how a queue that is
 // not there shows through the default exchange.
 import type { ConfirmChannel, Message, Options } from 'amqplib'
+import { ValidationError } from '../errors/index.js'
 import { closedEither } from './rabbit-close.js'
 import { queueMissing, rabbitFailure, unavailable } from './rabbit-failure.js'
 
@@ -44,6 +45,10 @@ export class RabbitPublisher {
       }
     } catch (err) {
       confirms.forEach((confirm) => confirm.catch(ignore))
+      // amqplib refuses, before sending, headers that do not fit its 64 KiB table buffer.
+      if (err instanceof RangeError) {
+        throw new ValidationError([{ field: 'attributes', message: `a message's headers are too large for AMQP: ${err.message}` }], { cause: err })
+      }
       throw rabbitFailure(err, this.address)
     }
     const outcomes = await Promise.allSettled(confirms)
