@@ -36,12 +36,15 @@ export class RabbitPublisher {
     const confirms: Promise<void>[] = []
     try {
       for (const { queue, content, options } of messages) {
+        let confirmed: (err: unknown) => void = ignore
         confirms.push(new Promise<void>((resolve, reject) => {
-          this.channel.sendToQueue(queue, content, options, (err: unknown) => {
+          confirmed = (err) => {
             if (err === null || err === undefined) resolve()
             else reject(err instanceof Error ? err : new Error(`the broker refused the message (${String(err)})`))
-          })
+          }
         }))
+        // Outside the promise, so that what sendToQueue throws (a closed channel, a table too large) is caught below.
+        this.channel.sendToQueue(queue, content, options, (err: unknown) => confirmed(err))
       }
     } catch (err) {
       confirms.forEach((confirm) => confirm.catch(ignore))

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test'
 import type { TestContext } from 'node:test'
 import amqp from 'amqplib'
 import type { Channel, ChannelModel } from 'amqplib'
-import { BrokerMissingError, BrokerUnavailableError } from '../../src/errors/index.js'
+import { BrokerMissingError, BrokerUnavailableError, ValidationError } from '../../src/errors/index.js'
 import { createConnector } from '../../src/connectors/index.js'
 import type { BrokerMessage, Connector, OutgoingMessage, QueueBinding, Subscription } from '../../src/connectors/index.js'
 import { delayBucket, delayQueueName, rabbitNames } from '../../src/connectors/rabbit-topology.js'
@@ -313,6 +313,14 @@ describe('RabbitMQ\'s own ways', () => {
     }
     assert.deepEqual(Object.fromEntries(again), Object.fromEntries(held.map((m) => [m.id, m.attempt])))
     assert.equal(again.get('held-1'), 2)
+  })
+
+  test('headers too large for AMQP: the publish rejects with ValidationError and sends nothing', async (t) => {
+    const { connector, queue } = await open(t, 'big-headers')
+    const big = { ...outgoing('big-1', {}), attributes: { note: 'x'.repeat(70_000) } }
+    await assert.rejects(connector.publish(queue, [big]), ValidationError)
+    await connector.publish(queue, [outgoing('small-1', {})])
+    assert.equal((await getPlain(queue.rabbitQueue as string)).properties.messageId, 'small-1', 'the connection still works, and only the small one is there')
   })
 
   test('the queue deleted under a subscription: fetch and backlog reject with BrokerMissingError naming it', async (t) => {
