@@ -8,13 +8,14 @@
 import { hostname } from 'node:os'
 import amqp from 'amqplib'
 import type { Channel, ChannelModel, ConfirmChannel, RecoveringChannelModel } from 'amqplib'
-import { BrokerUnavailableError, ValidationError, isRoostError } from '../errors/index.js'
+import { BrokerMissingError, BrokerUnavailableError, ValidationError, isRoostError } from '../errors/index.js'
 import type {
   Backlog, Capabilities, Connector, ConnectorState, OutgoingMessage, QueueBinding, Subscription
 } from './connector.js'
 import { reconnectDelay } from './reconnect-backoff.js'
 import { rabbitCapabilities } from './rabbit-capabilities.js'
 import type { RabbitServer } from './rabbit-capabilities.js'
+import { closedEither } from './rabbit-close.js'
 import { rabbitAddress, rabbitFailure, unavailable } from './rabbit-failure.js'
 import { bodyBuffer, publishOptions } from './rabbit-message.js'
 import { RabbitPublisher } from './rabbit-publisher.js'
@@ -34,6 +35,9 @@ export interface RabbitConnectorOptions {
 
 /** How many unacknowledged messages the broker pushes to a consumer when the binding says nothing. */
 export const DEFAULT_PREFETCH = 20
+/** Heartbeats (seconds) unless the URL asks for others: a connection that silently died is noticed within two of them. */
+const HEARTBEAT_S = 10
+const CONNECT_TIMEOUT_MS = 5_000
 /** A delay queue is declared again (which resets its x-expires) when it was declared longer ago than this. */
 const DELAY_QUEUE_REFRESH_MS = DELAY_QUEUE_IDLE_MS / 2
 
@@ -140,16 +144,18 @@ export class RabbitConnector implements Connector {
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()))
     await this.connecting?.catch(ignore)
     const recovering = this.recovering
+    const model = this.live?.model
     this.recovering = undefined
     this.live = undefined
     this.admin = undefined
-    await recovering?.close().catch(ignore)
+    if (recovering !== undefined) await closedEither(model, () => recovering.close())
     this.emit({ state: 'closed' })
   }
 
   private async open (): Promise<Capabilities> {
-    const recovering = await amqp.connect(this.url, {
+    const recovering = await amqp.connect(connectionUrl(this.url), {
       clientProperties: { connection_name: this.clientName },
+      timeout: CONNECT_TIMEOUT_MS,
       recovery: {
         // The handle comes first so that the first connection's events are seen; a first connect that fails is the caller's to retry.
         waitForConnect: false,
@@ -314,13 +320,26 @@ export class RabbitConnector implements Connector {
     } catch (err) {
       if (this.admin === admin) this.admin = undefined
       const failure = rabbitFailure(err, this.address, name)
-      if (!required && failure.name === 'BrokerMissingError') return undefined
+      if (!required && failure instanceof BrokerMissingError) return undefined
       throw failure
     }
   }
 
   private emit (state: ConnectorState): void {
     for (const listener of this.listeners) listener(state)
+  }
+}
+
+// The server's suggested heartbeat is 60 s: a publish waiting for its confirm on a dead connection would wait up to two minutes.
+function connectionUrl (url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.searchParams.has('heartbeat')) return url
+    parsed.searchParams.set('heartbeat', String(HEARTBEAT_S))
+    return parsed.toString()
+  } catch {
+    // amqplib refuses it with its own words, which connect() passes on.
+    return url
   }
 }
 
@@ -342,11 +361,7 @@ function describe (err: unknown): string {
 }
 
 async function closeQuietly (channel: Channel): Promise<void> {
-  try {
-    await channel.close()
-  } catch {
-    // Closed already (the broker closes a channel on a refused operation).
-  }
+  await closedEither(channel, () => channel.close())
 }
 
 function ignore (): void {}

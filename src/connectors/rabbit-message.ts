@@ -5,6 +5,7 @@
 // release re-publishes. Pure: the connector publishes and consumes.
 import { createHash } from 'node:crypto'
 import type { Message, Options } from 'amqplib'
+import { ValidationError } from '../errors/index.js'
 import type { BrokerMessage, OutgoingMessage } from './connector.js'
 import { attemptFromHeader, incomingAttributes, MESSAGE_HEADERS, messageHeaders } from './message-attributes.js'
 
@@ -12,12 +13,26 @@ import { attemptFromHeader, incomingAttributes, MESSAGE_HEADERS, messageHeaders 
 const BROKER_HEADERS = /^x-(?:delivery-count|death|first-death-.*|last-death-.*|acquired-count)$/
 const DELIVERY_COUNT = 'x-delivery-count'
 
-/** The AMQP properties of a message Roost publishes: persistent, its id as message-id, its attributes as headers. */
+/** What amqplib can encode of a message's headers: its table buffer is 64 KiB, with room left for the other properties. */
+export const MAX_HEADERS_BYTES = 60_000
+
+/**
+ * The AMQP properties of a message Roost publishes: persistent, its id as
+ * message-id, its attributes as headers. Throws ValidationError for headers
+ * too large for an AMQP table, so that a batch fails before any of it is sent.
+ */
 export function publishOptions (message: OutgoingMessage, now = Date.now()): Options.Publish {
+  const headers = messageHeaders(message)
+  const size = headersSize(headers)
+  if (size > MAX_HEADERS_BYTES) {
+    throw new ValidationError([{ field: 'attributes', message: `a message's attributes take ${size} bytes as AMQP headers, more than ${MAX_HEADERS_BYTES}` }], {
+      hint: 'keep large values in the body: RabbitMQ carries attributes in the message\'s header table'
+    })
+  }
   return {
     messageId: message.id,
     contentType: message.contentType,
-    headers: messageHeaders(message),
+    headers,
     // AMQP's timestamp is in seconds; other tools show it as a date.
     timestamp: Math.floor(now / 1000),
     persistent: true,
@@ -90,6 +105,13 @@ export function copyOptions (delivery: Pick<Message, 'properties'>, id: string, 
 }
 
 // Seconds as AMQP has them; a value that can only be milliseconds (some clients write Date.now()) is taken as such.
+// A string in an AMQP table: its name (a short string) and its value (a long string), each with its length and type.
+function headersSize (headers: Readonly<Record<string, string>>): number {
+  let size = 0
+  for (const name in headers) size += 1 + Buffer.byteLength(name) + 1 + 4 + Buffer.byteLength(headers[name] as string)
+  return size
+}
+
 function publishedAt (timestamp: unknown, now: number): number {
   const value = typeof timestamp === 'bigint' ? Number(timestamp) : Number(timestamp)
   if (!Number.isFinite(value) || value <= 0) return now

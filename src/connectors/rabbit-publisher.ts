@@ -3,6 +3,8 @@
 // when one was returned unroutable (mandatory), which is how a queue that is
 // not there shows through the default exchange.
 import type { ConfirmChannel, Message, Options } from 'amqplib'
+import { ValidationError } from '../errors/index.js'
+import { closedEither } from './rabbit-close.js'
 import { queueMissing, rabbitFailure, unavailable } from './rabbit-failure.js'
 
 export interface Outgoing {
@@ -34,15 +36,22 @@ export class RabbitPublisher {
     const confirms: Promise<void>[] = []
     try {
       for (const { queue, content, options } of messages) {
+        let confirmed: (err: unknown) => void = ignore
         confirms.push(new Promise<void>((resolve, reject) => {
-          this.channel.sendToQueue(queue, content, options, (err: unknown) => {
+          confirmed = (err) => {
             if (err === null || err === undefined) resolve()
             else reject(err instanceof Error ? err : new Error(`the broker refused the message (${String(err)})`))
-          })
+          }
         }))
+        // Outside the promise, so that what sendToQueue throws (a closed channel, a table too large) is caught below.
+        this.channel.sendToQueue(queue, content, options, (err: unknown) => confirmed(err))
       }
     } catch (err) {
       confirms.forEach((confirm) => confirm.catch(ignore))
+      // amqplib refuses, before sending, headers that do not fit its 64 KiB table buffer.
+      if (err instanceof RangeError) {
+        throw new ValidationError([{ field: 'attributes', message: `a message's headers are too large for AMQP: ${err.message}` }], { cause: err })
+      }
       throw rabbitFailure(err, this.address)
     }
     const outcomes = await Promise.allSettled(confirms)
@@ -64,7 +73,7 @@ export class RabbitPublisher {
   async close (): Promise<void> {
     if (!this.open) return
     this.open = false
-    await this.channel.close().catch(ignore)
+    await closedEither(this.channel, () => this.channel.close())
   }
 }
 

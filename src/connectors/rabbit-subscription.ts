@@ -9,6 +9,7 @@
 import type { Channel, Message } from 'amqplib'
 import { RECORD_LIMITS } from '../events/index.js'
 import type { Backlog, BrokerMessage, SettleAck, Subscription } from './connector.js'
+import { closedEither } from './rabbit-close.js'
 import { queueMissing, rabbitFailure, unavailable } from './rabbit-failure.js'
 import { copyOptions, deliveryAttempt, deliveryMessage } from './rabbit-message.js'
 import type { Outgoing } from './rabbit-publisher.js'
@@ -470,11 +471,7 @@ function clampDelay (delayMs: number): number {
 }
 
 async function closeQuietly (channel: Channel): Promise<void> {
-  try {
-    await channel.close()
-  } catch {
-    // Closed already.
-  }
+  await closedEither(channel, () => channel.close())
 }
 
 function ignore (): void {}

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { Message, MessageFields, MessageProperties } from 'amqplib'
+import { ValidationError } from '../../src/errors/index.js'
 import { brokerId, copyOptions, deliveryAttempt, deliveryMessage, publishOptions } from '../../src/connectors/rabbit-message.js'
 
 function delivery (properties: Partial<MessageProperties>, content = Buffer.from('{"a":1}'), redelivered = false): Message {
@@ -21,6 +22,12 @@ test('a published message is persistent, mandatory, with its id as message-id an
   assert.equal(options.contentType, 'application/json')
   assert.equal(options.headers?.['ce-id'], 'o-1')
   assert.equal(options.headers?.['ce-tenant'], 'acme')
+})
+
+test('attributes too large for an AMQP header table are a validation error before anything is sent', () => {
+  const message = { id: 'big', body: new Uint8Array(), bodyType: 'json' as const, source: '/s', type: 't', contentType: 'application/json', attributes: { note: 'x'.repeat(70_000) } }
+  assert.throws(() => publishOptions(message), (err: unknown) => err instanceof ValidationError && /AMQP headers/.test(err.message))
+  assert.doesNotThrow(() => publishOptions({ ...message, attributes: { note: 'x'.repeat(50_000) } }))
 })
 
 test('the attempt is the copy\'s x-roost-attempt plus the returns the quorum queue counted', () => {

@@ -9,11 +9,11 @@ import { after, before, describe, test } from 'node:test'
 import type { TestContext } from 'node:test'
 import amqp from 'amqplib'
 import type { Channel, ChannelModel } from 'amqplib'
-import { BrokerMissingError, BrokerUnavailableError } from '../../src/errors/index.js'
+import { BrokerMissingError, BrokerUnavailableError, ValidationError } from '../../src/errors/index.js'
 import { createConnector } from '../../src/connectors/index.js'
 import type { BrokerMessage, Connector, OutgoingMessage, QueueBinding, Subscription } from '../../src/connectors/index.js'
 import { delayBucket, delayQueueName, rabbitNames } from '../../src/connectors/rabbit-topology.js'
-import { TcpRelay } from '../helpers/tcp-relay.js'
+import { relayedUrl, TcpRelay } from '../helpers/tcp-relay.js'
 import { connectorContract, LEASE_MS } from './contract.js'
 
 const RABBIT_URL = 'amqp://guest:guest@127.0.0.1:5672'
@@ -284,6 +284,45 @@ describe('RabbitMQ\'s own ways', () => {
     assert.equal(await subscription.ack(first), 'settled')
   })
 
+  test('an aborted fetch returns [] at once', async (t) => {
+    const { subscription } = await open(t, 'abort')
+    const controller = new AbortController()
+    const fetching = subscription.fetch(10, 120_000, controller.signal)
+    setTimeout(() => controller.abort(), 100)
+    let timer: NodeJS.Timeout | undefined
+    const stillWaiting = new Promise((resolve) => { timer = setTimeout(() => resolve('still waiting'), BOUND_MS) })
+    const outcome = await Promise.race([fetching, stillWaiting])
+    clearTimeout(timer)
+    assert.deepEqual(outcome, [])
+  })
+
+  test('closing gives back what a subscription held on the attempt it was on', async (t) => {
+    const { connector, queue, subscription } = await open(t, 'close-uncounted')
+    await connector.publish(queue, [outgoing('held-1', {}), outgoing('held-2', {})])
+    const first = await fetchOne(subscription)
+    assert.equal(await subscription.retry(first, 0), 'settled')
+    const held: BrokerMessage[] = []
+    while (held.length < 2) held.push(await fetchOne(subscription))
+    await subscription.close()
+    const other = await open(t, 'close-uncounted')
+    const again = new Map<string, number>()
+    while (again.size < 2) {
+      const message = await fetchOne(other.subscription)
+      again.set(message.id, message.attempt)
+      assert.equal(await other.subscription.ack(message), 'settled')
+    }
+    assert.deepEqual(Object.fromEntries(again), Object.fromEntries(held.map((m) => [m.id, m.attempt])))
+    assert.equal(again.get('held-1'), 2)
+  })
+
+  test('headers too large for AMQP: the publish rejects with ValidationError and sends nothing', async (t) => {
+    const { connector, queue } = await open(t, 'big-headers')
+    const big = { ...outgoing('big-1', {}), attributes: { note: 'x'.repeat(70_000) } }
+    await assert.rejects(connector.publish(queue, [big]), ValidationError)
+    await connector.publish(queue, [outgoing('small-1', {})])
+    assert.equal((await getPlain(queue.rabbitQueue as string)).properties.messageId, 'small-1', 'the connection still works, and only the small one is there')
+  })
+
   test('the queue deleted under a subscription: fetch and backlog reject with BrokerMissingError naming it', async (t) => {
     const { queue, subscription } = await open(t, 'queue-gone')
     const name = queue.rabbitQueue as string
@@ -346,6 +385,30 @@ describe('create: false', () => {
     assert.equal(message.id, 'theirs-1')
     assert.equal(await subscription.ack(message), 'settled')
   })
+})
+
+test('a publish while the connection is cut rejects with BrokerUnavailableError, and works again once it is back', async (t) => {
+  const relay = await TcpRelay.start(5672)
+  t.after(() => relay.close())
+  const connector = createConnector({ kind: 'rabbitmq', url: relayedUrl(RABBIT_URL, relay) })
+  const states: string[] = []
+  connector.onState((state) => states.push(state.state))
+  const queue = binding(RABBIT_URL, 'publish-outage')
+  t.after(async () => {
+    await connector.close()
+    await cleanup(queue)
+  })
+  await connector.connect()
+  await connector.publish(queue, [outgoing('before-1', {})])
+  await relay.cut()
+  const deadline = Date.now() + BOUND_MS
+  while (!states.includes('disconnected') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  await assert.rejects(connector.publish(queue, [outgoing('during-1', {})]), BrokerUnavailableError)
+  await relay.restore()
+  while (states.at(-1) !== 'connected' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  await connector.publish(queue, [outgoing('after-1', {})])
+  const ids = [(await getPlain(queue.rabbitQueue as string)).properties.messageId, (await getPlain(queue.rabbitQueue as string)).properties.messageId]
+  assert.deepEqual(ids, ['before-1', 'after-1'])
 })
 
 test('capability: the server is named with the version the handshake reports', async (t) => {
