@@ -127,10 +127,7 @@ export class RabbitConnector implements Connector {
     const outgoing = messages.map((message) => ({ queue, content: bodyBuffer(message.body), options: publishOptions(message) }))
     await this.connect()
     // Without create the queue must be there: a publish to none is returned (mandatory) and rejects with BrokerMissingError.
-    if (binding.create) {
-      this.creates.set(queue, binding.maxAttempts)
-      await this.declareQueue(queue, binding.maxAttempts)
-    }
+    if (binding.create) await this.declareIfMissing(queue, binding.maxAttempts)
     await this.publishOutgoing(outgoing)
   }
 
@@ -272,6 +269,23 @@ export class RabbitConnector implements Connector {
       await channel.assertQueue(queue, { durable: true, arguments: queueArguments(names, maxAttempts, features) })
     })
     this.declared.set(queue, Date.now())
+  }
+
+  /**
+   * A publisher declares the queue only when it is not there yet: one that
+   * exists keeps the arguments its consumer declared it with (a publisher's
+   * maxAttempts may differ, and RabbitMQ refuses a declaration with other
+   * arguments). Not re-declared on a new connection: that is the subscriptions'.
+   */
+  private async declareIfMissing (queue: string, maxAttempts: number): Promise<void> {
+    if (this.declared.has(queue)) return
+    try {
+      await this.withChannel(queue, async (channel) => { await channel.checkQueue(queue) })
+      this.declared.set(queue, Date.now())
+    } catch (err) {
+      if (!(err instanceof BrokerMissingError)) throw err
+      await this.declareQueue(queue, maxAttempts)
+    }
   }
 
   private async declareDelayQueue (queue: string, delayMs: number): Promise<string> {
