@@ -207,7 +207,9 @@ export async function rabbitClient (url: string): Promise<BrokerClient> {
       }
     },
     async remove (queue) {
-      for (const name of [queue.name, `${queue.name}.dead`]) await channel.deleteQueue(name).catch(() => undefined)
+      // What Roost's connector declares beside the queue (docs/connectors.md); its delay queues expire by themselves.
+      for (const name of [queue.name, `${queue.name}.dead`]) await channel.deleteQueue(name)
+      await channel.deleteExchange(`${queue.name}.dlx`)
     },
     async close () {
       await channel.close()
