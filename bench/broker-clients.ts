@@ -140,8 +140,14 @@ export async function natsClient (url: string): Promise<BrokerClient> {
       await js.publish(queue.subject, JSON.stringify(message))
     },
     async backlog (queue) {
-      const info = await jsm.consumers.info(queue.name, queue.consumer)
-      return info.num_pending + info.num_ack_pending
+      try {
+        const info = await jsm.consumers.info(queue.name, queue.consumer)
+        return info.num_pending + info.num_ack_pending
+      } catch (err) {
+        // Roost's trigger makes its durable consumer when it starts: until then every message waits in the stream.
+        if (!/consumer not found/i.test(String(err))) throw err
+        return (await jsm.streams.info(queue.name)).state.messages
+      }
     },
     async consume (queue, batch, onMessage) {
       const consumer = await js.consumers.get(queue.name, queue.consumer)

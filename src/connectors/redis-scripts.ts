@@ -100,6 +100,25 @@ end
 return 1
 `
 
+// SETTLE's ack for many entries at once (the acknowledgements of one delivered batch): one round trip, one script, a 1 or 0 per entry.
+const ACK_MANY = `
+local stream, released = KEYS[1], KEYS[2]
+local group, consumer = ARGV[1], ARGV[2]
+local done = {}
+for i = 3, #ARGV, 2 do
+  local id = ARGV[i]
+  local pending = redis.call('XPENDING', stream, group, id, id, 1)[1]
+  if pending and pending[2] == consumer and pending[4] == tonumber(ARGV[i + 1]) then
+    redis.call('XACK', stream, group, id)
+    redis.call('HDEL', released, id)
+    done[#done + 1] = 1
+  else
+    done[#done + 1] = 0
+  end
+end
+return done
+`
+
 // Deletes a consumer once nothing is pending for it, so that consumers of subscriptions that closed do not pile up in the group.
 const FORGET_CONSUMER = `
 if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
@@ -135,6 +154,16 @@ export const redisScripts = {
       parser.push(group, consumer, entryId, String(deliveryCount), mode, ...rest)
     },
     transformReply: rawReply<number>
+  }),
+  roostAckMany: defineScript({
+    SCRIPT: ACK_MANY,
+    NUMBER_OF_KEYS: 2,
+    /** `entries`: entry id and delivery count, one after the other. */
+    parseCommand (parser: CommandParser, keys: RedisKeys, group: string, consumer: string, entries: readonly string[]) {
+      parser.pushKeys([keys.stream, keys.released])
+      parser.push(group, consumer, ...entries)
+    },
+    transformReply: rawReply<number[]>
   }),
   roostForgetConsumer: defineScript({
     SCRIPT: FORGET_CONSUMER,

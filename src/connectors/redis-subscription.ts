@@ -11,10 +11,13 @@ import { BUFFER_REPLIES, groupGone, redisFailure } from './redis-client.js'
 import type { RedisBufferClient, RedisClient } from './redis-client.js'
 import { entryMessage } from './redis-entry.js'
 import { streamEntries } from './redis-read-reply.js'
+import { SettleBatch } from './settle-batch.js'
 import type { XReadGroupReply } from './redis-read-reply.js'
 import type { RedisKeys } from './redis-keys.js'
 import type { FetchedEntry, SettleMode } from './redis-scripts.js'
 
+/** The most acknowledgements one script call carries. */
+const ACK_BATCH_MAX = 1000
 /** The longest a blocking read waits before the fetch script looks again for entries whose lease ran out. */
 const BLOCK_SLICE_MS = 1_000
 /** How many entries the backlog counts one by one, when the server cannot give the group's lag. */
@@ -56,6 +59,8 @@ export class RedisSubscription implements Subscription {
   /** How long until the soonest delayed entry of the group is due, as the last fetch script saw it; -1 when none is. */
   private nextDueInMs = -1
   private fetching: Promise<BrokerMessage[]> | undefined
+  /** The acknowledgements of one turn go to the server in one script call. */
+  private readonly acks = new SettleBatch<Lease, number>((leases) => this.ackMany(leases), ACK_BATCH_MAX)
   private closing: Promise<void> | undefined
 
   constructor (settings: RedisSubscriptionSettings) {
@@ -84,8 +89,18 @@ export class RedisSubscription implements Subscription {
     return fetching
   }
 
-  ack (message: BrokerMessage): Promise<SettleAck> {
-    return this.settle(message, 'ack')
+  async ack (message: BrokerMessage): Promise<SettleAck> {
+    const lease = this.held.get(message)
+    if (lease === undefined) return 'lease-lost'
+    let done: number
+    try {
+      done = await this.acks.add(lease)
+    } catch (err) {
+      // Still held: the caller may settle it again once the server is back, if the lease has not run out by then.
+      throw redisFailure(err, this.settings.address, this.ref)
+    }
+    this.held.delete(message)
+    return done === 0 ? 'lease-lost' : 'settled'
   }
 
   retry (message: BrokerMessage, delayMs: number): Promise<SettleAck> {
@@ -210,6 +225,17 @@ export class RedisSubscription implements Subscription {
       messages[i] = message
     }
     return messages
+  }
+
+  private async ackMany (leases: readonly Lease[]): Promise<readonly number[]> {
+    const entries: string[] = new Array(leases.length * 2)
+    for (let i = 0; i < leases.length; i++) {
+      const lease = leases[i] as Lease
+      entries[2 * i] = lease.entryId
+      entries[2 * i + 1] = String(lease.deliveryCount)
+    }
+    const { keys, group, consumer } = this.settings
+    return await this.settings.client.roostAckMany(keys, group, consumer, entries)
   }
 
   private redeliver (message: BrokerMessage, mode: 'retry' | 'release', delayMs: number): Promise<SettleAck> {
