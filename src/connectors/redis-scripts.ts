@@ -33,7 +33,9 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local out = {}
 -- Entries idle for a lease: their consumer died, ran out of lease, or asked for a delayed redelivery.
 -- JUSTID leaves their delivery counts alone until it is known which of them are due.
-local claimed = redis.call('XAUTOCLAIM', stream, group, consumer, lease, cursor, 'COUNT', max, 'JUSTID')
+-- The scan walks the pending entries, the costliest step here: the client asks for it only now and then (ARGV[6]).
+local claimed = { cursor, {}, {} }
+if ARGV[6] == '1' then claimed = redis.call('XAUTOCLAIM', stream, group, consumer, lease, cursor, 'COUNT', max, 'JUSTID') end
 for _, id in ipairs(claimed[3] or {}) do
   redis.call('ZREM', delayed, id)
   redis.call('HDEL', released, id)
@@ -104,17 +106,22 @@ return 1
 const ACK_MANY = `
 local stream, released = KEYS[1], KEYS[2]
 local group, consumer = ARGV[1], ARGV[2]
-local done = {}
+local done, acked = {}, {}
 for i = 3, #ARGV, 2 do
   local id = ARGV[i]
   local pending = redis.call('XPENDING', stream, group, id, id, 1)[1]
   if pending and pending[2] == consumer and pending[4] == tonumber(ARGV[i + 1]) then
-    redis.call('XACK', stream, group, id)
-    redis.call('HDEL', released, id)
+    acked[#acked + 1] = id
     done[#done + 1] = 1
   else
     done[#done + 1] = 0
   end
+end
+-- One XACK and one HDEL for the whole batch, in slices that unpack() can take.
+for at = 1, #acked, 500 do
+  local slice = { unpack(acked, at, math.min(at + 499, #acked)) }
+  redis.call('XACK', stream, group, unpack(slice))
+  redis.call('HDEL', released, unpack(slice))
 end
 return done
 `
@@ -140,9 +147,10 @@ export const redisScripts = {
   roostFetch: defineScript({
     SCRIPT: FETCH,
     NUMBER_OF_KEYS: 3,
-    parseCommand (parser: CommandParser, keys: RedisKeys, group: string, consumer: string, leaseMs: number, max: number, cursor: string) {
+    /** `claim`: scan the pending entries for ones whose lease ran out (XAUTOCLAIM), or only read new ones. */
+    parseCommand (parser: CommandParser, keys: RedisKeys, group: string, consumer: string, leaseMs: number, max: number, cursor: string, claim: boolean) {
       parser.pushKeys([keys.stream, keys.delayed, keys.released])
-      parser.push(group, consumer, String(leaseMs), String(max), cursor)
+      parser.push(group, consumer, String(leaseMs), String(max), cursor, claim ? '1' : '0')
     },
     transformReply: rawReply<FetchReply>
   }),

@@ -16,6 +16,8 @@ import type { XReadGroupReply } from './redis-read-reply.js'
 import type { RedisKeys } from './redis-keys.js'
 import type { FetchedEntry, SettleMode } from './redis-scripts.js'
 
+/** The longest between two scans for entries whose lease ran out (XAUTOCLAIM). */
+const CLAIM_EVERY_MS = 1_000
 /** The most acknowledgements one script call carries. */
 const ACK_BATCH_MAX = 1000
 /** The longest a blocking read waits before the fetch script looks again for entries whose lease ran out. */
@@ -54,6 +56,10 @@ export class RedisSubscription implements Subscription {
   private readonly commands: RedisBufferClient
   private readonly ref: { stream: string, group: string }
   private claimCursor = '0-0'
+  /** When the last full scan for lapsed leases ended (epoch ms). */
+  private claimedAt = 0
+  /** When the soonest delayed entry is due, as the last fetch saw it (epoch ms; infinity when none is). */
+  private dueAt = Number.POSITIVE_INFINITY
   private readerId: number | undefined
   private blocking = false
   /** How long until the soonest delayed entry of the group is due, as the last fetch script saw it; -1 when none is. */
@@ -166,13 +172,28 @@ export class RedisSubscription implements Subscription {
   private async claimOrRead (max: number): Promise<FetchedEntry[]> {
     const { keys, group, consumer, leaseMs, address } = this.settings
     try {
-      const [cursor, entries, nextDueInMs] = await this.commands.roostFetch(keys, group, consumer, leaseMs, max, this.claimCursor)
+      const now = Date.now()
+      const claim = this.claimDue(now)
+      const [cursor, entries, nextDueInMs] = await this.commands.roostFetch(keys, group, consumer, leaseMs, max, this.claimCursor, claim)
       this.claimCursor = cursor.toString('latin1')
+      if (claim && this.claimCursor === '0-0') this.claimedAt = now
       this.nextDueInMs = nextDueInMs
+      this.dueAt = nextDueInMs < 0 ? Number.POSITIVE_INFINITY : now + nextDueInMs
       return entries
     } catch (err) {
       throw redisFailure(err, address, this.ref)
     }
+  }
+
+  /**
+   * Whether this fetch scans for entries whose lease ran out: while a scan is
+   * under way (its cursor), once a delayed entry is due, and otherwise once a
+   * quarter of a lease (at most CLAIM_EVERY_MS) — a lease cannot have run out
+   * sooner, and scanning on every fetch was most of the server's work.
+   */
+  private claimDue (now: number): boolean {
+    if (this.claimCursor !== '0-0' || now >= this.dueAt) return true
+    return now - this.claimedAt >= Math.min(CLAIM_EVERY_MS, this.settings.leaseMs / 4)
   }
 
   // The reader reconnects on its own schedule: until it is back, the fetch polls through the shared connection.
