@@ -7,10 +7,11 @@
 // answers once it has acted, and is refused here, sending nothing, once the
 // lease may have run out on the server.
 import type { Msg, NatsConnection } from '@nats-io/transport-node'
-import { errors as natsErrors } from '@nats-io/transport-node'
 import type { JetStreamManager } from '@nats-io/jetstream'
 import { BrokerMissingError } from '../errors/index.js'
 import type { Backlog, BrokerMessage, SettleAck, Subscription } from './connector.js'
+import { ackRepliesOf } from './nats-ack-replies.js'
+import type { AckAnswer } from './nats-ack-replies.js'
 import { ACK, nak, term, WORKING } from './nats-acks.js'
 import { parseAckSubject } from './nats-ack-subject.js'
 import { isNotFound, NATS_REQUEST_TIMEOUT_MS, natsFailure, unavailable } from './nats-client.js'
@@ -201,17 +202,18 @@ export class NatsSubscription implements Subscription {
     }
     this.requireConnection()
     const { nc } = this.settings.link()
+    let answer: AckAnswer
     try {
       // A request, not a publish: the server answers once it has acted, so nothing buffered is taken for done.
-      await nc.request(lease.reply, payload, { timeout: NATS_REQUEST_TIMEOUT_MS })
+      answer = await ackRepliesOf(nc, NATS_REQUEST_TIMEOUT_MS).request(lease.reply, payload)
     } catch (err) {
-      // No one serves the reply subject: the consumer is gone, and the lease with it.
-      if (err instanceof natsErrors.RequestError && err.isNoResponders()) {
-        this.held.delete(message)
-        return 'lease-lost'
-      }
       // Still held: settled again once the server is back, if the lease has not run out by then.
       throw natsFailure(err, this.settings.address)
+    }
+    // No one serves the reply subject: the consumer is gone, and the lease with it.
+    if (answer === 'no-responders') {
+      this.held.delete(message)
+      return 'lease-lost'
     }
     if (effect === 'working') {
       lease.endsAt = leaseEnd(sentAt, this.settings.leaseMs)
