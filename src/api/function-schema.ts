@@ -253,7 +253,7 @@ export const QueueTriggerSchema = Type.Object({
   consumer: Type.Optional(Type.String({ description: 'nats only: the durable pull consumer\'s name.', minLength: 1, maxLength: 255 })),
   group: Type.Optional(Type.String({ description: 'redis only: the consumer group that reads the stream.', minLength: 1, maxLength: 255 })),
   queue: Type.Optional(Type.String({ description: 'rabbitmq only: the broker\'s queue (a quorum queue when Roost creates it); `name` stays Roost\'s name for the trigger.', minLength: 1, maxLength: 255 })),
-  prefetch: Type.Optional(Type.Integer({ description: 'rabbitmq only: how many unacknowledged messages the broker may push ahead of the handler (basic.qos). Default: `batch`.', minimum: 1, maximum: 65535 }))
+  prefetch: Type.Optional(Type.Integer({ description: 'rabbitmq only: how many unacknowledged messages the broker may push ahead of the handler (basic.qos). Default: as many as the function\'s instances may hold at once (scale.max × messages per instance), at least `batch`.', minimum: 1, maximum: 65535 }))
 }, { ...closed, description: 'The function consumes a queue: its `queue(batch, ctx)` handler gets the messages.' })
 
 export const CronTriggerSchema = Type.Object({

@@ -367,6 +367,9 @@ function delay (ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
 
+/** AMQP's basic.qos takes at most this many. */
+const MAX_PREFETCH = 65_535
+
 function bindingOf (plan: BrokerConsumerPlan, url: string): QueueBinding {
   const b = plan.broker
   const binding: QueueBinding = {
@@ -377,9 +380,10 @@ function bindingOf (plan: BrokerConsumerPlan, url: string): QueueBinding {
   if (b.consumer !== undefined) binding.consumer = b.consumer
   if (b.group !== undefined) binding.group = b.group
   if (b.connector === 'rabbitmq') {
-    // Without its own names the broker's queue is Roost's, and the broker pushes a batch ahead.
+    // Without its own names the broker's queue is Roost's. The broker pushes at most prefetch unacknowledged messages,
+    // so by default it is as many as the instances may hold at once: less would starve all but one of them.
     binding.rabbitQueue = b.rabbitQueue ?? plan.queue
-    binding.prefetch = b.prefetch ?? plan.batch
+    binding.prefetch = b.prefetch ?? Math.min(MAX_PREFETCH, Math.max(plan.batch, plan.maxInFlight))
   }
   return binding
 }
@@ -387,7 +391,7 @@ function bindingOf (plan: BrokerConsumerPlan, url: string): QueueBinding {
 /** What a subscription depends on: a change of any of it (or of the credentials) opens a new one. */
 function signatureOf (plan: BrokerConsumerPlan, url: string | undefined): string {
   const credentials = url === undefined ? 'none' : createHash('sha256').update(url).digest('hex')
-  return JSON.stringify([plan.broker, plan.maxAttempts, plan.leaseMs, credentials])
+  return JSON.stringify([plan.broker, plan.maxAttempts, plan.leaseMs, plan.broker.connector === 'rabbitmq' ? bindingOf(plan, '').prefetch : 0, credentials])
 }
 
 function describeTarget (plan: BrokerConsumerPlan): string {

@@ -65,6 +65,8 @@ export interface BrokerConsumerPlan {
   batch: number
   leaseMs: number
   perInstance: number
+  /** The most messages its instances may hold at once (perInstance × scale.max): room a broker that pushes ahead (RabbitMQ's prefetch) must give. */
+  maxInFlight: number
   deliveryTimeoutMs: number
   maxAttempts: number
   backoff: { initialMs: number, maxMs: number }

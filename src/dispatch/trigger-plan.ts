@@ -38,7 +38,7 @@ export function planTriggers (functions: ReadonlyArray<StoredResource<FunctionSp
       if (q.broker !== undefined) {
         // The broker holds it: nothing is declared in the events database, where only its dead copies go.
         plan.brokers.push({
-          namespace: fn.namespace, queue: q.queue, function: fn.name, batch: q.batch, leaseMs: q.leaseMs, perInstance, deliveryTimeoutMs,
+          namespace: fn.namespace, queue: q.queue, function: fn.name, batch: q.batch, leaseMs: q.leaseMs, perInstance, maxInFlight: perInstance * limits.scale.max, deliveryTimeoutMs,
           maxAttempts: q.maxAttempts, backoff: q.backoff, broker: q.broker
         })
         continue

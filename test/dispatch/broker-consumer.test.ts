@@ -10,7 +10,7 @@ import { BrokerConsumer, brokerAction, deadRecordId, type BrokerConsumerPlan, ty
 import type { DeadCopy, Settlement } from '../../src/events/index.js'
 
 const PLAN: BrokerConsumerPlan = {
-  namespace: 'shop', queue: 'orders', function: 'fulfil', batch: 3, leaseMs: 30_000, perInstance: 4, deliveryTimeoutMs: 5000,
+  namespace: 'shop', queue: 'orders', function: 'fulfil', batch: 3, leaseMs: 30_000, perInstance: 4, maxInFlight: 40, deliveryTimeoutMs: 5000,
   maxAttempts: 3, backoff: { initialMs: 1000, maxMs: 8000 },
   broker: { connector: 'redis', url: 'redis://127.0.0.1:6379', create: true, stream: 'orders', group: 'fulfil' }
 }

@@ -12,7 +12,7 @@ import type { EventStore } from '../../src/events/index.js'
 
 function plan (queue: string, over: Partial<BrokerConsumerPlan['broker']> = {}, fn = 'fulfil'): BrokerConsumerPlan {
   return {
-    namespace: 'shop', queue, function: fn, batch: 5, leaseMs: 30_000, perInstance: 10, deliveryTimeoutMs: 5000, maxAttempts: 3,
+    namespace: 'shop', queue, function: fn, batch: 5, leaseMs: 30_000, perInstance: 10, maxInFlight: 100, deliveryTimeoutMs: 5000, maxAttempts: 3,
     backoff: { initialMs: 100, maxMs: 1000 },
     broker: { connector: 'redis', url: 'redis://127.0.0.1:6379', create: true, stream: queue, group: 'g', ...over }
   }

@@ -46,11 +46,11 @@ test('a broker trigger is a broker consumer with its numbers and its broker; not
   assert.deepEqual(plan.consumers, [])
   assert.deepEqual(plan.brokers, [
     {
-      namespace: 'shop', queue: 'orders', function: 'fulfil', batch: 10, leaseMs: 30_000, perInstance: 10, deliveryTimeoutMs: 25_000, maxAttempts: 5,
+      namespace: 'shop', queue: 'orders', function: 'fulfil', batch: 10, leaseMs: 30_000, perInstance: 10, maxInFlight: 100, deliveryTimeoutMs: 25_000, maxAttempts: 5,
       backoff: { initialMs: 1000, maxMs: 300_000 }, broker: { connector: 'redis', url: 'redis://127.0.0.1:6379', create: true, stream: 'orders', group: 'fulfil' }
     },
     {
-      namespace: 'shop', queue: 'work', function: 'fulfil', batch: 10, leaseMs: 60_000, perInstance: 10, deliveryTimeoutMs: 25_000, maxAttempts: 5,
+      namespace: 'shop', queue: 'work', function: 'fulfil', batch: 10, leaseMs: 60_000, perInstance: 10, maxInFlight: 100, deliveryTimeoutMs: 25_000, maxAttempts: 5,
       backoff: { initialMs: 1000, maxMs: 300_000 }, broker: { connector: 'rabbitmq', url: 'amqp://127.0.0.1:5672', create: true, secret: 'rabbit-creds', rabbitQueue: 'orders', prefetch: 20 }
     }
   ])

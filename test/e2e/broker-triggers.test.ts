@@ -113,6 +113,20 @@ export default {
 }
 `
 
+// Says when it takes a message and when it is done with it, three seconds later: the scale-down case watches both.
+const CHORE = `
+export default {
+  async queue (batch) {
+    for (const message of batch) {
+      const report = (phase) => fetch(process.env.WITNESS, { method: 'POST', body: JSON.stringify({ fn: 'chores', phase, n: message.body.n, attempt: message.attempt, pid: process.pid }) })
+      await report('start')
+      await new Promise((resolve) => setTimeout(resolve, 3000))
+      await report('done')
+    }
+  }
+}
+`
+
 /** The trigger's fields for a queue on the target, reached at `url`, as YAML flow-mapping text. */
 function triggerFields (target: Target, name: string, url: string | undefined, extra: string): string {
   if (target.kind === 'embedded') return `{ name: ${name}, ${extra} }`
@@ -158,7 +172,7 @@ for (const target of TARGETS) {
     let witness: Witness
     let relay: TcpRelay | undefined
     let dir: string
-    const queues = ['jobs', 'out', 'bad', 'flaky', 'steady']
+    const queues = ['jobs', 'out', 'bad', 'flaky', 'steady', 'chores']
     // What the store example made on the broker, read from its manifest.
     const storeNames: Array<Partial<QueueBinding>> = []
     const fields = (name: string, extra: string, url = target.url): string => triggerFields(target, name, url, extra)
@@ -172,7 +186,7 @@ for (const target of TARGETS) {
       witness = await Witness.start()
       if (target.url !== undefined) relay = await TcpRelay.start(portOf(target.url))
       platform = await TestPlatform.start()
-      dir = writeProject({ 'work.ts': WORK, 'bad.ts': BAD })
+      dir = writeProject({ 'work.ts': WORK, 'bad.ts': BAD, 'chores.ts': CHORE })
       const env = (name: string, more = ''): string => `env: { WITNESS: "${witness.url}", NAME: ${name}, FORWARD: out${more} }`
       await apply('work.yaml', manifest('work', `source: ./work.ts
 ${env('work')}
@@ -266,6 +280,39 @@ triggers:
       // The series follow the gateway's reports, once a second.
       await waitFor(async () => /roost_queue_connector_up\{[^}]*queue="flaky"[^}]*\} 1/.test(await metricsText(platform)), 10_000, () => 'the metric does not say up again')
       assert.match(await metricsText(platform), /roost_queue_backlog\{[^}]*queue="jobs"[^}]*connector="[a-z]+"\} \d+/)
+    })
+
+    // The embedded queue's own case is test/e2e/events-drain.test.ts.
+    if (target.url !== undefined) test('workers drained by a scale-down finish the messages they hold from the broker, each on its first attempt', { timeout: 120_000 }, async () => {
+      const chores = (scale: string): string => manifest('chores', `source: ./chores.ts
+env: { WITNESS: "${witness.url}" }
+timeout: 10s
+concurrency: 2
+scale: ${scale}
+triggers:
+  - queue: ${fields('chores', 'batch: 1')}`)
+      const reports = (phase: string): Array<{ n: number, attempt: number, pid: number }> =>
+        witness.reports.filter((r) => r.fn === 'chores' && r.phase === phase) as unknown as Array<{ n: number, attempt: number, pid: number }>
+      await apply('chores.yaml', chores('{ min: 3, max: 3 }'))
+      await waitFor(async () => (await instancesOf(platform, 'chores')).filter((i) => i.state === 'ready').length === 3, 30_000, () => 'three ready workers')
+      await waitFor(async () => (await triggerOf(platform, 'chores')).state === 'Connected', 20_000, () => 'the trigger never connected')
+      // 3 workers × 2 in flight: all six are taken at once, two per worker.
+      await produce(target, platform, 'chores', Array.from({ length: 6 }, (_, n) => ({ n })))
+      await waitFor(() => reports('start').length === 6, 20_000, () => `${reports('start').length} of 6 taken`)
+      assert.equal(new Set(reports('start').map((r) => r.pid)).size, 3, 'each worker holds two')
+
+      await apply('chores.yaml', chores('{ min: 1, max: 1 }'))
+      await waitFor(async () => (await instancesOf(platform, 'chores')).filter((i) => i.state === 'draining').length === 2, 10_000, () => 'two workers are not draining')
+      assert.ok(reports('done').length < 6, 'the drain began while they still held messages')
+
+      await waitFor(() => reports('done').length >= 6, 30_000, () => `${reports('done').length} of 6 done`)
+      assert.deepEqual(reports('done').map((r) => r.n).sort(), [0, 1, 2, 3, 4, 5], 'each message once')
+      assert.ok(reports('start').every((r) => r.attempt === 1), `one attempt each: ${JSON.stringify(reports('start'))}`)
+      assert.equal(new Set(reports('done').map((r) => r.pid)).size, 3, 'the drained workers finished their own')
+      await waitFor(async () => (await instancesOf(platform, 'chores')).length === 1, 30_000, () => 'the drained workers did not stop')
+      // Nothing comes again: the broker holds none of them.
+      await waitFor(async () => (await triggerOf(platform, 'chores')).backlog === 0, 20_000, () => 'the broker still counts messages of chores')
+      assert.equal(reports('start').length, 6, 'no message was delivered twice')
     })
 
     // The example as it ships is the embedded queue; on a broker it is one line changed.
