@@ -45,8 +45,8 @@ export interface BrokerClient {
   publishOne (queue: BenchQueue, message: BenchMessage): Promise<void>
   /** Messages waiting plus handed out and not acknowledged, as the broker counts them. */
   backlog (queue: BenchQueue): Promise<number>
-  /** A consumer of `batch` messages at a time that calls `onMessage` and acknowledges. */
-  consume (queue: BenchQueue, batch: number, onMessage: (body: Uint8Array) => void): Promise<PlainConsumer>
+  /** A consumer of `batch` messages at a time that calls `onMessage` and acknowledges; `inFlight`: how many a pushing broker (RabbitMQ's prefetch) may hand out ahead. */
+  consume (queue: BenchQueue, batch: number, onMessage: (body: Uint8Array) => void, inFlight?: number): Promise<PlainConsumer>
   /** Removes what this run made on the broker for `queue`. */
   remove (queue: BenchQueue): Promise<void>
   close (): Promise<void>
@@ -198,9 +198,9 @@ export async function rabbitClient (url: string): Promise<BrokerClient> {
       // Ready messages only: AMQP does not report unacknowledged ones, at most the consumers' prefetch.
       return (await channel.checkQueue(queue.name)).messageCount
     },
-    async consume (queue, batch, onMessage) {
+    async consume (queue, batch, onMessage, inFlight) {
       const consumerChannel = await connection.createChannel()
-      await consumerChannel.prefetch(batch)
+      await consumerChannel.prefetch(inFlight ?? batch)
       await consumerChannel.consume(queue.name, (m) => {
         if (m === null) return
         onMessage(m.content)

@@ -32,6 +32,8 @@ const BROKERS: Record<BrokerKind, { url: string, roostUrl: string, open: (url: s
 const RABBIT_SECRET = 'bench-rabbitmq'
 const BATCH = 100
 const MAX_ATTEMPTS = 5
+/** The sink's concurrency: how many messages its one instance may hold, and so RabbitMQ's prefetch for Roost and the plain consumer alike. */
+const IN_FLIGHT = 1000
 /** Messages filled per target and round at --duration 8; scaled with --duration. */
 const MESSAGES_AT_8S = 40_000
 const LATENCY_AT_8S = 400
@@ -120,7 +122,8 @@ async function plainThroughput (client: BrokerClient, queue: BenchQueue, message
   try {
     await client.publishMany(queue, messages)
     let handled = 0
-    const consumer = await client.consume(queue, BATCH, () => { handled++ })
+    // As much room ahead as Roost's consumer gets here by default (its instances' concurrency): the same prefetch on RabbitMQ.
+    const consumer = await client.consume(queue, BATCH, () => { handled++ }, IN_FLIGHT)
     try {
       const rate = await drainRate(client, queue, messages)
       if (handled < messages * 0.9) throw new BenchFailure(`the plain ${client.kind} consumer handled ${handled} of ${messages}`)
@@ -142,7 +145,7 @@ async function roostThroughput (platform: Platform, client: BrokerClient, kind: 
       apiVersion: 'roost.dev/v1',
       kind: 'Function',
       metadata: { name: fn },
-      spec: { source: { inline: SINK_SOURCE }, scale: { min: 1, max: 1 }, concurrency: 1000, triggers: [{ queue: roostTrigger(kind, queue) }] }
+      spec: { source: { inline: SINK_SOURCE }, scale: { min: 1, max: 1 }, concurrency: IN_FLIGHT, triggers: [{ queue: roostTrigger(kind, queue) }] }
     })
     await waitForInstance(platform, fn, 60_000)
     return await drainRate(client, queue, messages)
@@ -329,7 +332,7 @@ function report (options: SuiteOptions, messages: number, singles: number, figur
   const method = [
     `- Command: \`${options.command}\``,
     `- Date: ${new Date().toISOString()}`,
-    `- Throughput: per broker and round, a queue of its own is filled with ${messages.toLocaleString('en-US')} small JSON messages (the broker's own client, pipelined), then drained by one consumer: Roost (a function \`export default { async queue () {} }\` with \`scale: { min: 1, max: 1 }\`, \`concurrency: 1000\` and a queue trigger on the broker with \`batch: ${BATCH}\`), or a plain consumer written with the same client library (Redis XREADGROUP COUNT ${BATCH} + XACK; a JetStream durable pull consumer, \`consume({ max_messages: ${BATCH} })\` and \`ack()\`; amqplib with \`prefetch(${BATCH})\` and \`ack\` on a quorum queue), whose handler does nothing. Rate: messages drained per second between the 10% and 90% marks, from the broker's own backlog (XINFO GROUPS lag + pending; the consumer's num_pending + num_ack_pending; the queue's ready count) looked at every ${BACKLOG_POLL_MS} ms. ${options.runs} rounds, plain and Roost interleaved; medians.`,
+    `- Throughput: per broker and round, a queue of its own is filled with ${messages.toLocaleString('en-US')} small JSON messages (the broker's own client, pipelined), then drained by one consumer: Roost (a function \`export default { async queue () {} }\` with \`scale: { min: 1, max: 1 }\`, \`concurrency: 1000\` and a queue trigger on the broker with \`batch: ${BATCH}\`), or a plain consumer written with the same client library (Redis XREADGROUP COUNT ${BATCH} + XACK; a JetStream durable pull consumer, \`consume({ max_messages: ${BATCH} })\` and \`ack()\`; amqplib with \`prefetch(${IN_FLIGHT})\` (what Roost's trigger gets by default here) and \`ack\` on a quorum queue), whose handler does nothing. Rate: messages drained per second between the 10% and 90% marks, from the broker's own backlog (XINFO GROUPS lag + pending; the consumer's num_pending + num_ack_pending; the queue's ready count) looked at every ${BACKLOG_POLL_MS} ms. ${options.runs} rounds, plain and Roost interleaved; medians.`,
     `- Latency: ${singles} messages (after ${LATENCY_WARMUP} of warm-up) published one at a time, each once the one before arrived, carrying the publisher's clock; arrival is the handler's first line (Roost: batch 10, one instance, already warm) or the plain consumer's callback. Same machine, same clock.`
   ].join('\n')
   const table = markdownTable(header, rows)
