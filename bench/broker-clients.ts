@@ -9,6 +9,7 @@ import { connect as natsConnect } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/transport-node'
 import amqp from 'amqplib'
 import { createClient } from 'redis'
+import { redisKeys } from '../src/connectors/redis-keys.js'
 
 export type BrokerKind = 'redis' | 'nats' | 'rabbitmq'
 
@@ -111,7 +112,9 @@ export async function redisClient (url: string): Promise<BrokerClient> {
       }
     },
     async remove (queue) {
-      await redis.del(queue.name)
+      // With the keys Roost's connector keeps beside the stream (delayed, released, dead).
+      const keys = redisKeys(queue.name, queue.consumer)
+      await redis.del([keys.stream, keys.delayed, keys.released, keys.dead])
     },
     async close () {
       await redis.close()
