@@ -80,6 +80,8 @@ class TriggerEntry {
   listener: ((state: ConnectorState) => void) | null = null
   /** The URL dialled, credentials included: never shown (see setState). */
   dialUrl: string | undefined
+  /** The latest start: connect, then subscribe (which creates the queue); it never rejects. */
+  starting: Promise<void> | null = null
   readonly status: BrokerTriggerStatus
 
   constructor (public plan: BrokerConsumerPlan, readonly signature: string) {
@@ -127,7 +129,7 @@ export class BrokerTriggers implements BrokerQueues {
       const fresh = new TriggerEntry(plan, signature)
       this.entries.set(key, fresh)
       if (url === undefined) this.fail(fresh, 'SecretMissing', `secret ${String(plan.broker.secret)} (auth.secret) is gone or has no password or token: create it again`)
-      else void this.start(fresh, url)
+      else fresh.starting = this.start(fresh, url)
     }
     for (const [key, entry] of this.entries) if (!keep.has(key)) this.retire(entry)
   }
@@ -179,8 +181,9 @@ export class BrokerTriggers implements BrokerQueues {
     const entry = this.entries.get(queueKey(namespace, queue))
     if (entry === undefined) throw new BrokerUnavailableError(`queue ${namespace}/${queue} is not a broker trigger's`)
     const shared = entry.shared
-    // Just applied: the first connect is under way; a publish waits for it a little rather than failing at once.
-    if (shared !== null && entry.status.state === 'Connecting') await Promise.race([shared.connect().catch(() => {}), delay(PUBLISH_CONNECT_WAIT_MS)])
+    // Just applied: the first start is under way; a publish waits a little for it (the connect, and the subscribe
+    // that creates the queue: a quorum queue takes RabbitMQ a while) rather than failing at once.
+    if (shared !== null && entry.status.state === 'Connecting' && entry.starting !== null) await Promise.race([entry.starting, delay(PUBLISH_CONNECT_WAIT_MS)])
     if (shared === null || entry.status.state !== 'Connected') {
       throw new BrokerUnavailableError(`the ${entry.plan.broker.connector} broker of queue ${namespace}/${queue} is not reachable now: ${entry.status.message}`, {
         hint: 'try again after the Retry-After delay; `roost describe function` shows the trigger\'s condition'
@@ -255,7 +258,7 @@ export class BrokerTriggers implements BrokerQueues {
     void this.release(entry)
     entry.timer = setTimeout(() => {
       entry.timer = null
-      if (!entry.stopped) void this.start(entry, url)
+      if (!entry.stopped) entry.starting = this.start(entry, url)
     }, entry.restartMs)
     entry.timer.unref()
     entry.restartMs = Math.min(RESTART_MAX_MS, entry.restartMs * 2)

@@ -52,7 +52,11 @@ class FakeConnector implements Connector {
     return { server: 'redis 7.0.15', warnings: ['maxmemory-policy allkeys-lru could evict a queue'] }
   }
 
+  /** While set, subscribe waits for it (a broker slow to create the queue). */
+  subscribeGate: Promise<void> | null = null
+
   async subscribe (binding: QueueBinding): Promise<Subscription> {
+    if (this.subscribeGate !== null) await this.subscribeGate
     if (this.missing) throw new BrokerMissingError(`stream ${String(binding.stream)} is not there`)
     const sub = new FakeSubscription()
     this.subscriptions.push(sub)
@@ -68,7 +72,7 @@ class FakeConnector implements Connector {
   async close (): Promise<void> { this.closed = true }
 }
 
-function harness (t: TestContext, secrets: Record<string, Record<string, string>> = {}): { triggers: BrokerTriggers, connectors: FakeConnector[], statuses: BrokerTriggerStatus[], warnings: string[] } {
+function harness (t: TestContext, secrets: Record<string, Record<string, string>> = {}, gate: Promise<void> | null = null): { triggers: BrokerTriggers, connectors: FakeConnector[], statuses: BrokerTriggerStatus[], warnings: string[] } {
   const connectors: FakeConnector[] = []
   const statuses: BrokerTriggerStatus[] = []
   const warnings: string[] = []
@@ -83,6 +87,7 @@ function harness (t: TestContext, secrets: Record<string, Record<string, string>
     onWarning: (_status, warning) => warnings.push(warning),
     connect: (options: ConnectorOptions) => {
       const connector = new FakeConnector(options.url)
+      connector.subscribeGate = gate
       connectors.push(connector)
       return connector
     }
@@ -125,6 +130,20 @@ test('the connector\'s state is each trigger\'s condition; publishes are refused
   assert.deepEqual(result, { id: 'order-1', outcome: 'created' })
   assert.deepEqual(connector.published.map((m) => [m.id, Buffer.from(m.body).toString(), m.bodyType, m.source]), [['order-1', '{"n":1}', 'json', '/namespaces/shop/queues/orders']])
   assert.deepEqual(h.statuses.map((s) => s.state), ['Connected', 'Disconnected', 'Connected'])
+})
+
+test('a publish made while the trigger still starts (connected, its subscribe still creating the queue) waits for it and goes through', async (t) => {
+  let open = (): void => {}
+  const h = harness(t, {}, new Promise<void>((resolve) => { open = resolve }))
+  h.triggers.setConsumers([plan('orders')])
+  const publishing = h.triggers.publishRecords('shop', 'orders', [{ body: { n: 1 }, key: 'early' }])
+  await until(() => h.connectors.length === 1, 'the connector is made')
+  assert.equal(h.triggers.status('shop', 'orders')?.state, 'Connecting', 'connected, not yet subscribed')
+  // A turn of the event loop with the subscribe held: a publish that waited for the connect alone would be refused by now.
+  await new Promise((resolve) => setImmediate(resolve))
+  open()
+  assert.deepEqual(await publishing, [{ id: 'early', outcome: 'created' }])
+  assert.deepEqual(h.connectors[0]?.published.map((m) => m.id), ['early'])
 })
 
 test('a stream that is not there fails the trigger with BrokerMissing, tried again until it is', async (t) => {
