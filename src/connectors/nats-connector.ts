@@ -21,6 +21,7 @@ import { outgoingHeaders } from './nats-message.js'
 import { natsNames, publishSubject } from './nats-names.js'
 import type { NatsNames } from './nats-names.js'
 import { NatsSubscription } from './nats-subscription.js'
+import { FirstConnect } from './first-connect.js'
 
 export interface NatsConnectorOptions {
   /** `nats://[user:password@ | token@]host:port`. */
@@ -51,7 +52,7 @@ export class NatsConnector implements Connector {
   private readonly listeners: Array<(state: ConnectorState) => void> = []
   private readonly subscriptions = new Set<NatsSubscription>()
   private open: Open | undefined
-  private connecting: Promise<Capabilities> | undefined
+  private readonly connecting = new FirstConnect<Capabilities>(async () => await this.openConnection())
   private capabilities: Capabilities | undefined
   private connected = false
   private everConnected = false
@@ -72,11 +73,7 @@ export class NatsConnector implements Connector {
 
   connect (): Promise<Capabilities> {
     if (this.closed) return Promise.reject(new BrokerUnavailableError(`the connector to ${this.address} is closed`))
-    this.connecting ??= this.openConnection().catch((err: unknown) => {
-      this.connecting = undefined
-      throw err
-    })
-    return this.connecting
+    return this.connecting.get()
   }
 
   async subscribe (binding: QueueBinding): Promise<Subscription> {

@@ -23,6 +23,7 @@ import type { Outgoing } from './rabbit-publisher.js'
 import { RabbitSubscription } from './rabbit-subscription.js'
 import type { RabbitLink } from './rabbit-subscription.js'
 import { DELAY_QUEUE_IDLE_MS, delayQueueArguments, delayQueueName, queueArguments, rabbitNames } from './rabbit-topology.js'
+import { FirstConnect } from './first-connect.js'
 
 export interface RabbitConnectorOptions {
   /** `amqp://user:password@host:port/vhost` or `amqps://…`. */
@@ -67,7 +68,7 @@ export class RabbitConnector implements Connector {
   private live: Live | undefined
   private admin: Promise<Channel> | undefined
   private server: RabbitServer | undefined
-  private connecting: Promise<Capabilities> | undefined
+  private readonly connecting = new FirstConnect<Capabilities>(async () => await this.open())
   private everConnected = false
   private closed = false
   private readonly link: RabbitLink
@@ -92,11 +93,7 @@ export class RabbitConnector implements Connector {
 
   connect (): Promise<Capabilities> {
     if (this.closed) return Promise.reject(new BrokerUnavailableError(`the connector to ${this.address} is closed`))
-    this.connecting ??= this.open().catch((err: unknown) => {
-      this.connecting = undefined
-      throw err
-    })
-    return this.connecting
+    return this.connecting.get()
   }
 
   async subscribe (binding: QueueBinding): Promise<Subscription> {
@@ -139,7 +136,7 @@ export class RabbitConnector implements Connector {
     if (this.closed) return
     this.closed = true
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()))
-    await this.connecting?.catch(ignore)
+    await this.connecting.current?.catch(ignore)
     const recovering = this.recovering
     const model = this.live?.model
     this.recovering = undefined

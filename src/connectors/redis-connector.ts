@@ -20,6 +20,7 @@ import type { GroupRef, RedisClient, ReconnectStrategy } from './redis-client.js
 import { entryFields } from './redis-entry.js'
 import { redisKeys } from './redis-keys.js'
 import { RedisSubscription } from './redis-subscription.js'
+import { FirstConnect } from './first-connect.js'
 
 export interface RedisConnectorOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…`. */
@@ -42,7 +43,7 @@ export class RedisConnector implements Connector {
   private readonly listeners: Array<(state: ConnectorState) => void> = []
   private readonly subscriptions = new Set<RedisSubscription>()
   private client: RedisClient | undefined
-  private connecting: Promise<Capabilities> | undefined
+  private readonly connecting = new FirstConnect<Capabilities>(async () => await this.open())
   private capabilities: Capabilities | undefined
   private connected = false
   private closed = false
@@ -56,11 +57,7 @@ export class RedisConnector implements Connector {
 
   connect (): Promise<Capabilities> {
     if (this.closed) return Promise.reject(new BrokerUnavailableError(`the connector to ${this.address} is closed`))
-    this.connecting ??= this.open().catch((err: unknown) => {
-      this.connecting = undefined
-      throw err
-    })
-    return this.connecting
+    return this.connecting.get()
   }
 
   async subscribe (binding: QueueBinding): Promise<Subscription> {

@@ -386,15 +386,20 @@ function bindingOf (plan: BrokerConsumerPlan, url: string): QueueBinding {
     // Without its own names the broker's queue is Roost's. The broker pushes at most prefetch unacknowledged messages,
     // so by default it is as many as the instances may hold at once: less would starve all but one of them.
     binding.rabbitQueue = b.rabbitQueue ?? plan.queue
-    binding.prefetch = b.prefetch ?? Math.min(MAX_PREFETCH, Math.max(plan.batch, plan.maxInFlight))
+    binding.prefetch = rabbitPrefetch(plan)
   }
   return binding
+}
+
+/** The trigger's prefetch, or by default as many messages as its instances may hold at once (at least a batch). */
+function rabbitPrefetch (plan: BrokerConsumerPlan): number {
+  return plan.broker.prefetch ?? Math.min(MAX_PREFETCH, Math.max(plan.batch, plan.maxInFlight))
 }
 
 /** What a subscription depends on: a change of any of it (or of the credentials) opens a new one. */
 function signatureOf (plan: BrokerConsumerPlan, url: string | undefined): string {
   const credentials = url === undefined ? 'none' : createHash('sha256').update(url).digest('hex')
-  return JSON.stringify([plan.broker, plan.maxAttempts, plan.leaseMs, plan.broker.connector === 'rabbitmq' ? bindingOf(plan, '').prefetch : 0, credentials])
+  return JSON.stringify([plan.broker, plan.maxAttempts, plan.leaseMs, plan.broker.connector === 'rabbitmq' ? rabbitPrefetch(plan) : 0, credentials])
 }
 
 function describeTarget (plan: BrokerConsumerPlan): string {

@@ -13,14 +13,14 @@ import { AckPolicy, jetstreamManager } from '@nats-io/jetstream'
 import type { JetStreamManager } from '@nats-io/jetstream'
 import { BrokerMissingError, BrokerUnavailableError } from '../../src/errors/index.js'
 import { createConnector } from '../../src/connectors/index.js'
-import type { BrokerMessage, Connector, ConnectorState, OutgoingMessage, QueueBinding, Subscription } from '../../src/connectors/index.js'
+import type { BrokerMessage, ConnectorState, QueueBinding } from '../../src/connectors/index.js'
 import { relayedUrl, TcpRelay } from '../helpers/tcp-relay.js'
+import { BOUND_MS, fetchNothing, fetchOne, opener, outgoingOf } from './broker-cases.js'
 import { connectorContract, LEASE_MS } from './contract.js'
 
 const NATS_URL = 'nats://127.0.0.1:4222'
 const RUN = `roost-test-${randomBytes(4).toString('hex')}`
 const CONSUMER = 'roost-test'
-const BOUND_MS = 30_000
 
 let nc: NatsConnection
 let jsm: JetStreamManager
@@ -64,40 +64,8 @@ connectorContract({
   childOptions: (url) => ({ kind: 'nats', url })
 })
 
-/** A connected connector and a subscription on a queue of this run, all closed and removed after the test. */
-async function open (t: TestContext, name: string, overrides: Partial<QueueBinding> = {}): Promise<{ connector: Connector, queue: QueueBinding, subscription: Subscription }> {
-  const connector = createConnector({ kind: 'nats', url: NATS_URL })
-  const queue = binding(NATS_URL, name, overrides)
-  t.after(async () => {
-    await connector.close()
-    await cleanup(queue)
-  })
-  await connector.connect()
-  return { connector, queue, subscription: await connector.subscribe(queue) }
-}
-
-async function fetchOne (subscription: Subscription, timeoutMs = BOUND_MS): Promise<BrokerMessage> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const [message] = await subscription.fetch(1, 500)
-    if (message !== undefined) return message
-  }
-  throw new Error(`no message within ${timeoutMs} ms`)
-}
-
-async function fetchNothing (subscription: Subscription, forMs: number): Promise<void> {
-  const end = Date.now() + forMs
-  while (Date.now() < end) {
-    const batch = await subscription.fetch(10, Math.max(1, Math.min(500, end - Date.now())))
-    assert.deepEqual(batch.map((m) => m.id), [], 'nothing is delivered')
-  }
-}
-
-function outgoing (id: string, body: unknown): OutgoingMessage {
-  return {
-    id, body: Buffer.from(JSON.stringify(body)), bodyType: 'json', source: '/tests/nats', type: 'dev.roost.test', contentType: 'application/json', attributes: {}
-  }
-}
+const open = opener('nats', NATS_URL, binding, cleanup)
+const outgoing = outgoingOf('nats')
 
 const text = (message: BrokerMessage): string => Buffer.from(message.body).toString('utf8')
 const encode = (value: string): Uint8Array => new TextEncoder().encode(value)

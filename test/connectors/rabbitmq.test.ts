@@ -6,19 +6,18 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
-import type { TestContext } from 'node:test'
 import amqp from 'amqplib'
 import type { Channel, ChannelModel } from 'amqplib'
 import { BrokerMissingError, BrokerUnavailableError, ValidationError } from '../../src/errors/index.js'
 import { createConnector } from '../../src/connectors/index.js'
-import type { BrokerMessage, Connector, OutgoingMessage, QueueBinding, Subscription } from '../../src/connectors/index.js'
+import type { BrokerMessage, QueueBinding } from '../../src/connectors/index.js'
 import { delayBucket, delayQueueName, rabbitNames } from '../../src/connectors/rabbit-topology.js'
 import { relayedUrl, TcpRelay } from '../helpers/tcp-relay.js'
+import { BOUND_MS, fetchNothing, fetchOne, opener, outgoingOf } from './broker-cases.js'
 import { connectorContract, LEASE_MS } from './contract.js'
 
 const RABBIT_URL = 'amqp://guest:guest@127.0.0.1:5672'
 const RUN = `roost-test-${randomBytes(4).toString('hex')}`
-const BOUND_MS = 30_000
 /** Every delay the contract and these cases retry or release with: their delay queues are removed with the queue. */
 const DELAYS_MS = [300, LEASE_MS * 2]
 
@@ -86,33 +85,8 @@ connectorContract({
   childOptions: (url) => ({ kind: 'rabbitmq', url })
 })
 
-async function open (t: TestContext, name: string, overrides: Partial<QueueBinding> = {}): Promise<{ connector: Connector, queue: QueueBinding, subscription: Subscription }> {
-  const connector = createConnector({ kind: 'rabbitmq', url: RABBIT_URL })
-  const queue = binding(RABBIT_URL, name, overrides)
-  t.after(async () => {
-    await connector.close()
-    await cleanup(queue)
-  })
-  await connector.connect()
-  return { connector, queue, subscription: await connector.subscribe(queue) }
-}
-
-async function fetchOne (subscription: Subscription, timeoutMs = BOUND_MS): Promise<BrokerMessage> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const [message] = await subscription.fetch(1, 500)
-    if (message !== undefined) return message
-  }
-  throw new Error(`no message within ${timeoutMs} ms`)
-}
-
-async function fetchNothing (subscription: Subscription, forMs: number): Promise<void> {
-  const end = Date.now() + forMs
-  while (Date.now() < end) {
-    const batch = await subscription.fetch(10, Math.max(1, Math.min(500, end - Date.now())))
-    assert.deepEqual(batch.map((m) => m.id), [], 'nothing is delivered')
-  }
-}
+const open = opener('rabbitmq', RABBIT_URL, binding, cleanup)
+const outgoing = outgoingOf('rabbitmq')
 
 /** A message straight from the queue with plain amqplib, acknowledged. */
 async function getPlain (queue: string, timeoutMs = BOUND_MS): Promise<amqp.GetMessage> {
@@ -125,12 +99,6 @@ async function getPlain (queue: string, timeoutMs = BOUND_MS): Promise<amqp.GetM
     }
     throw new Error(`nothing in ${queue} within ${timeoutMs} ms`)
   })
-}
-
-function outgoing (id: string, body: unknown): OutgoingMessage {
-  return {
-    id, body: new TextEncoder().encode(JSON.stringify(body)), bodyType: 'json', source: '/tests/rabbitmq', type: 'dev.roost.test', contentType: 'application/json', attributes: {}
-  }
 }
 
 function text (message: BrokerMessage): string {

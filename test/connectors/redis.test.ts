@@ -6,19 +6,18 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
-import type { TestContext } from 'node:test'
 import { createClient } from 'redis'
 import { BrokerMissingError, BrokerUnavailableError } from '../../src/errors/index.js'
 import { createConnector } from '../../src/connectors/index.js'
-import type { BrokerMessage, Connector, OutgoingMessage, QueueBinding, Subscription } from '../../src/connectors/index.js'
+import type { BrokerMessage, QueueBinding, Subscription } from '../../src/connectors/index.js'
 import { redisKeys } from '../../src/connectors/redis-keys.js'
 import { TcpRelay } from '../helpers/tcp-relay.js'
+import { BOUND_MS, fetchNothing, fetchOne, opener, outgoingOf } from './broker-cases.js'
 import { connectorContract, LEASE_MS } from './contract.js'
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
 const RUN = `roost-test-${randomBytes(4).toString('hex')}`
 const GROUP = 'roost-test'
-const BOUND_MS = 30_000
 
 const redis = createClient({ url: REDIS_URL })
 redis.on('error', () => {})
@@ -55,40 +54,8 @@ connectorContract({
   childOptions: (url) => ({ kind: 'redis', url })
 })
 
-/** A connected connector and a subscription on a queue of this run, all closed and removed after the test. */
-async function open (t: TestContext, name: string, overrides: Partial<QueueBinding> = {}): Promise<{ connector: Connector, queue: QueueBinding, subscription: Subscription }> {
-  const connector = createConnector({ kind: 'redis', url: REDIS_URL })
-  const queue = binding(REDIS_URL, name, overrides)
-  t.after(async () => {
-    await connector.close()
-    await cleanup(queue)
-  })
-  await connector.connect()
-  return { connector, queue, subscription: await connector.subscribe(queue) }
-}
-
-async function fetchOne (subscription: Subscription, timeoutMs = BOUND_MS): Promise<BrokerMessage> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const [message] = await subscription.fetch(1, 500)
-    if (message !== undefined) return message
-  }
-  throw new Error(`no message within ${timeoutMs} ms`)
-}
-
-async function fetchNothing (subscription: Subscription, forMs: number): Promise<void> {
-  const end = Date.now() + forMs
-  while (Date.now() < end) {
-    const batch = await subscription.fetch(10, Math.max(1, Math.min(500, end - Date.now())))
-    assert.deepEqual(batch.map((m) => m.id), [], 'nothing is delivered')
-  }
-}
-
-function outgoing (id: string, body: unknown): OutgoingMessage {
-  return {
-    id, body: Buffer.from(JSON.stringify(body)), bodyType: 'json', source: '/tests/redis', type: 'dev.roost.test', contentType: 'application/json', attributes: {}
-  }
-}
+const open = opener('redis', REDIS_URL, binding, cleanup)
+const outgoing = outgoingOf('redis')
 
 async function waitForBacklog (subscription: Subscription, expected: { waiting: number, inFlight: number }): Promise<void> {
   const deadline = Date.now() + BOUND_MS
