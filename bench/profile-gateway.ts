@@ -9,7 +9,8 @@ import { Platform } from '../src/platform/index.js'
 import { resolveHome } from '../src/home/index.js'
 
 const homeDir = mkdtempSync(join(tmpdir(), 'roost-prof-'))
-const platform = await Platform.start({ home: resolveHome({ ROOST_HOME: homeDir }), gatewayPort: 0, apiPort: 0, logLevel: 'warn' })
+// ROOST_FAST_PATH=0 profiles node's HTTP server instead of the gateway's fast path.
+const platform = await Platform.start({ home: resolveHome({ ROOST_HOME: homeDir }), gatewayPort: 0, apiPort: 0, logLevel: 'warn', fastPath: process.env.ROOST_FAST_PATH !== '0' })
 const { api, token, gateway } = platform.config
 // With `rules` as the second argument the function gets the governance suite's rules (bench/governance.ts), none reached.
 const governance = process.argv[3] === 'rules'

@@ -1,10 +1,50 @@
-import { IncomingMessage, ServerResponse } from 'node:http'
+import { IncomingMessage, ServerResponse, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http'
+import type { Socket } from 'node:net'
 
 /** What a request's body events are delivered to (a Call). */
 export interface BodyReceiver {
   onBodyChunk (chunk: Buffer): void
   onBodyEnd (): void
   onCallerGone (): void
+}
+
+/**
+ * What the gateway reads of a request it proxies: node's (CallRequest), or the
+ * fast path's (FastRequest), whose body is always in whole before it is routed.
+ */
+export interface ProxyRequest {
+  readonly method?: string
+  readonly url?: string
+  readonly headers: IncomingHttpHeaders
+  readonly rawHeaders: string[]
+  readonly socket: Socket
+  readonly complete: boolean
+  call: BodyReceiver | null
+  forwardRaw: string[] | null
+  preloaded: Buffer | null
+  receivedBody: Buffer | null
+  pause (): unknown
+  resume (): unknown
+}
+
+/** What the gateway does with the response to a request it proxies (CallResponse, or the fast path's FastResponse). */
+export interface ProxyResponse {
+  call: BodyReceiver | null
+  expectContinue: boolean
+  keepAliveAfterContinue: boolean
+  arrivedAt: number
+  shouldKeepAlive: boolean
+  readonly headersSent: boolean
+  readonly destroyed: boolean
+  readonly writableLength: number
+  readonly socket: Socket | null
+  writeHead (status: number, headers?: OutgoingHttpHeaders | string[]): unknown
+  write (chunk: Buffer): boolean
+  end (chunk?: Buffer | string): unknown
+  destroy (): unknown
+  writeContinue (): void
+  once (event: 'drain', listener: () => void): unknown
+  on (event: 'close', listener: () => void): unknown
 }
 
 /**
@@ -42,7 +82,7 @@ function onEnd (this: CallRequest): void {
   this.call?.onBodyEnd()
 }
 
-function onClose (this: CallResponse): void {
+function onClose (this: ProxyResponse): void {
   this.call?.onCallerGone()
 }
 
@@ -60,7 +100,7 @@ export function attachBody (req: CallRequest, res: CallResponse, call: BodyRecei
 }
 
 /** Delivers the caller's departure to `call` (a request without a body). */
-export function attachCaller (res: CallResponse, call: BodyReceiver): void {
+export function attachCaller (res: ProxyResponse, call: BodyReceiver): void {
   res.call = call
   res.on('close', onClose)
 }

@@ -1,5 +1,5 @@
 import { WireError, type ResponseHead } from '../wire/index.js'
-import type { BodyReceiver, CallRequest, CallResponse } from './call-messages.js'
+import type { BodyReceiver, ProxyRequest, ProxyResponse } from './call-messages.js'
 import { Loss, type InstanceConnection, type Stream } from './instance-connection.js'
 import { rewriteLocation } from './location.js'
 import type { CallerAuthenticator } from '../governance/index.js'
@@ -113,8 +113,8 @@ export class Call implements Stream, BodyReceiver {
 
   constructor (
     private readonly owner: CallOwner,
-    readonly req: CallRequest,
-    readonly res: CallResponse,
+    readonly req: ProxyRequest,
+    readonly res: ProxyResponse,
     public version: VersionState<Call>,
     readonly requestId: string,
     readonly deadline: number,

@@ -10,10 +10,13 @@ import {
 import { MAX_DATA_PAYLOAD_BYTES, RequestFlags, type RequestHead } from '../wire/index.js'
 import { callbackUrlOf, storedHeaders, waitOf, withoutWait } from './async-request.js'
 import { Call, CallState, EventHeaders, type CallOwner } from './call.js'
-import { CallRequest, CallResponse, attachBody, attachCaller } from './call-messages.js'
+import { CallRequest, CallResponse, attachBody, attachCaller, type ProxyRequest, type ProxyResponse } from './call-messages.js'
 import { answerClientError } from './client-error.js'
 import { CLOUDEVENTS_MEDIA_MIN_LENGTH, binaryEventProblem, isCloudEventsMediaType, isInvalidEvent, structuredToBinary, type InvalidEvent } from './cloud-event-request.js'
 import { EventToken } from './event-token.js'
+import { FastConnection, type FastServer } from './fast-connection.js'
+import type { FastRequest } from './fast-request.js'
+import type { FastResponse } from './fast-response.js'
 import { ConnectionAdmission } from './connection-admission.js'
 import { EXPOSITION_CONTENT_TYPE, joinExpositions, renderGatewayMetrics, type GovernedFunctionMetrics } from './exposition.js'
 import { FunctionGovernance, newAdmission, outcomeOf, retryAfterHeader, type Admission, type FunctionGovernanceState, type GovernedRequest, type Rejection } from './function-governance.js'
@@ -58,6 +61,8 @@ const SCRAPE_TIMEOUT_MS = 2_000
 const MAX_CONNECTIONS = 10_000
 const MAX_CONNECTIONS_PER_CLIENT = 256
 const HEADERS_TIMEOUT_MS = 10_000
+/** How long an idle keep-alive connection is held (as node's server is told below). */
+const KEEP_ALIVE_MS = 65_000
 const TABLE_WAIT_MS = 2_000
 /** Largest u16 a head field length can be. */
 const MAX_FIELD = 0xffff
@@ -115,12 +120,15 @@ interface FunctionState {
  * framed data connection. It serves from the routing table in memory and never
  * waits on the store.
  */
-export class Gateway implements CallOwner {
+export class Gateway implements CallOwner, FastServer {
   readonly bodyLimit: number
   private readonly server: Server<typeof CallRequest, typeof CallResponse>
   /** Accepts connections and hands those under the caps to the HTTP server. */
   private readonly listener: NetServer
   private readonly admission: ConnectionAdmission
+  /** Connections on the fast path (the rest are node's server's). */
+  private readonly fastConnections = new Set<FastConnection>()
+  private readonly fastPath: boolean
   private readonly headersTimeoutMs: number
   private readonly tableWaitMs: number
   private router = new Router<FunctionState>([])
@@ -182,7 +190,7 @@ export class Gateway implements CallOwner {
     this.server = createServer<typeof CallRequest, typeof CallResponse>({
       IncomingMessage: CallRequest,
       ServerResponse: CallResponse,
-      keepAliveTimeout: 65_000,
+      keepAliveTimeout: KEEP_ALIVE_MS,
       requestTimeout: 0,
       headersTimeout: this.headersTimeoutMs,
       connectionsCheckingInterval: Math.min(1_000, this.headersTimeoutMs)
@@ -191,7 +199,8 @@ export class Gateway implements CallOwner {
     this.server.on('checkExpectation', this.rejectExpectation)
     this.server.on('clientError', (err: Error, socket: Socket) => answerClientError(err, socket, this.headersTimeoutMs))
     this.server.on('upgrade', rejectUpgrade)
-    this.admission = new ConnectionAdmission(options.maxConnections ?? MAX_CONNECTIONS, options.maxConnectionsPerClient ?? MAX_CONNECTIONS_PER_CLIENT, (socket) => this.server.emit('connection', socket))
+    this.fastPath = options.fastPath ?? true
+    this.admission = new ConnectionAdmission(options.maxConnections ?? MAX_CONNECTIONS, options.maxConnectionsPerClient ?? MAX_CONNECTIONS_PER_CLIENT, this.admitted)
     this.listener = createNetServer({ allowHalfOpen: true, noDelay: true }, this.admission.accept)
     this.instanceEvents = {
       unreachable: (instance) => this.report({ t: 'suspect', instanceId: instance.id }),
@@ -229,6 +238,7 @@ export class Gateway implements CallOwner {
     const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()))
     this.server.close()
     this.server.closeAllConnections()
+    for (const connection of this.fastConnections) connection.destroy()
     for (const instance of this.instances.values()) instance.destroy()
     await closed
   }
@@ -250,8 +260,7 @@ export class Gateway implements CallOwner {
       return
     }
     if (this.shedder.overloaded && this.shedder.shouldShed()) {
-      this.shedTotal++
-      sendProblem(res, 503, 'ROOST_E_GATEWAY_OVERLOADED', `the gateway is overloaded (its event loop runs ${Math.round(this.shedder.lagMs)} ms late) and sheds part of the new requests; retry shortly`, null, { 'retry-after': '1' })
+      this.shed(res)
       return
     }
     if (!this.tableApplied && reserved !== Reserved.Internal) {
@@ -259,8 +268,38 @@ export class Gateway implements CallOwner {
       this.early.push(res)
       return
     }
-    if (reserved === Reserved.None) this.route(req, res)
+    if (reserved === Reserved.None) this.route(req, res, this.scan(req.forwardRaw ?? req.rawHeaders))
     else this.serveReserved(reserved, req, res)
+  }
+
+  /** A connection under the caps: the fast path's, unless it is off or the connection was let in over them (it serves one request). */
+  private readonly admitted = (socket: Socket): void => {
+    if (!this.fastPath || this.admission.isExempt(socket)) this.server.emit('connection', socket)
+    else this.fastConnections.add(new FastConnection(socket, this, KEEP_ALIVE_MS, this.headersTimeoutMs))
+  }
+
+  serveFast (req: FastRequest, res: FastResponse): boolean {
+    if (!this.tableApplied || reservedPath(req.url) !== Reserved.None) return false
+    const facts = this.scan(req.rawHeaders)
+    // A structured CloudEvent is read as a stream and rewritten: node's request does that.
+    if (facts.cloudEvent === CloudEventMode.Structured) return false
+    res.arrivedAt = performance.now()
+    if (this.shedder.overloaded && this.shedder.shouldShed()) this.shed(res)
+    else this.route(req, res, facts)
+    return true
+  }
+
+  handOver (socket: Socket): void {
+    this.server.emit('connection', socket)
+  }
+
+  fastClosed (connection: FastConnection): void {
+    this.fastConnections.delete(connection)
+  }
+
+  private shed (res: ProxyResponse): void {
+    this.shedTotal++
+    sendProblem(res, 503, 'ROOST_E_GATEWAY_OVERLOADED', `the gateway is overloaded (its event loop runs ${Math.round(this.shedder.lagMs)} ms late) and sheds part of the new requests; retry shortly`, null, { 'retry-after': '1' })
   }
 
   private serveReserved (reserved: Reserved, req: CallRequest, res: CallResponse): void {
@@ -282,7 +321,8 @@ export class Gateway implements CallOwner {
     sendProblem(res, 417, 'ROOST_E_EXPECTATION_FAILED', `the gateway cannot meet "Expect: ${String(req.headers.expect)}"; only 100-continue is supported`, null)
   }
 
-  private route (req: CallRequest, res: CallResponse): void {
+  /** `facts` are what scan read of the request's headers (forwardRaw's, when it was rewritten). */
+  private route (req: ProxyRequest, res: ProxyResponse, facts: RequestFacts): void {
     const url = req.url ?? '/'
     const match = this.router.match(url, this.router.hasHosts ? req.headers.host : undefined)
     if (match === null) {
@@ -290,7 +330,6 @@ export class Gateway implements CallOwner {
       return
     }
     const state = match.fn
-    const facts = this.scan(req.forwardRaw ?? req.rawHeaders)
     // An event delivery of the control plane proves it with the run's event token.
     const delivery = facts.eventToken !== undefined && this.eventToken !== undefined && this.eventToken.matches(facts.eventToken)
     // A delivery's logs are found by its record's id: the call id is its request id.
@@ -302,7 +341,8 @@ export class Gateway implements CallOwner {
     }
     if (facts.cloudEvent !== CloudEventMode.None && !delivery && req.forwardRaw === null) {
       if (facts.cloudEvent === CloudEventMode.Structured) {
-        this.readStructuredEvent(req, res, requestId)
+        // Only node's requests come here: the fast path leaves structured events to node's server (serveFast).
+        this.readStructuredEvent(req as CallRequest, res as CallResponse, requestId)
         return
       }
       const problem = binaryEventProblem(req.headers)
@@ -393,12 +433,12 @@ export class Gateway implements CallOwner {
       req.forwardRaw = binary.headers
       req.preloaded = binary.body
       req.receivedBody = read.body
-      this.route(req, res)
+      this.route(req, res, this.scan(binary.headers))
     })
   }
 
   /** 400 naming the attribute: the function never sees an event that breaks the spec. */
-  private refuseEvent (req: CallRequest, res: CallResponse, problem: InvalidEvent, requestId: string): void {
+  private refuseEvent (req: ProxyRequest, res: ProxyResponse, problem: InvalidEvent, requestId: string): void {
     const fields: Record<string, unknown> = { errors: problem.errors }
     if (problem.field !== undefined) fields.field = problem.field
     sendProblem(res, 400, 'ROOST_E_INVALID_CLOUD_EVENT', `the request is not a valid CloudEvent: ${problem.detail}`, requestId, undefined, fields)
@@ -584,7 +624,7 @@ export class Gateway implements CallOwner {
   }
 
   /** Makes the call of a request routed to `version` and links it there; the caller dispatches it. */
-  private startCall (req: CallRequest, res: CallResponse, version: VersionState<Call>, requestId: string, deadline: number, path: string, prefix: string, hasBody: boolean, facts: RequestFacts, now: number): Call {
+  private startCall (req: ProxyRequest, res: ProxyResponse, version: VersionState<Call>, requestId: string, deadline: number, path: string, prefix: string, hasBody: boolean, facts: RequestFacts, now: number): Call {
     continueIfAsked(res)
     const call = new Call(this, req, res, version, requestId, deadline, res.arrivedAt, path, prefix, hasBody)
     call.idempotent = facts.idempotencyKey || IDEMPOTENT_METHODS.has(req.method ?? 'GET')
@@ -598,7 +638,8 @@ export class Gateway implements CallOwner {
       if (hasBody) call.preload(req.preloaded)
       attachCaller(res, call)
     } else if (hasBody) {
-      attachBody(req, res, call)
+      // A fast request's body is always preloaded: a streamed one is node's.
+      attachBody(req as CallRequest, res as CallResponse, call)
     } else {
       attachCaller(res, call)
     }
@@ -618,7 +659,7 @@ export class Gateway implements CallOwner {
   }
 
   /** The reused facts a function's rules read of a request. */
-  private governedRequest (req: CallRequest, functionPath: string, caller: string): GovernedRequest {
+  private governedRequest (req: ProxyRequest, functionPath: string, caller: string): GovernedRequest {
     const governed = this.governed
     governed.method = req.method ?? 'GET'
     governed.url = req.url ?? '/'
@@ -688,7 +729,7 @@ export class Gateway implements CallOwner {
   }
 
   /** 401/403 (or 503 when signed requests outrun the replay cache); never counted against the function. */
-  private refuseCaller (req: CallRequest, res: CallResponse, result: Extract<AuthResult, { ok: false }>, requestId: string): void {
+  private refuseCaller (req: ProxyRequest, res: ProxyResponse, result: Extract<AuthResult, { ok: false }>, requestId: string): void {
     const headers: Record<string, string> = {}
     if (result.wwwAuthenticate !== '') headers['www-authenticate'] = result.wwwAuthenticate
     if (result.retryAfterSeconds !== undefined) headers['retry-after'] = String(result.retryAfterSeconds)
@@ -697,7 +738,7 @@ export class Gateway implements CallOwner {
   }
 
   /** A request its rules refused: the rule's fallback for the cause, or the gateway's own answer. */
-  private reject (req: CallRequest, res: CallResponse, state: FunctionState, rejection: Rejection, requestId: string, path: string, prefix: string, caller: string, lane: string | undefined, deadline: number): void {
+  private reject (req: ProxyRequest, res: ProxyResponse, state: FunctionState, rejection: Rejection, requestId: string, path: string, prefix: string, caller: string, lane: string | undefined, deadline: number): void {
     this.countRejection(rejection)
     const fallback = rejection.fallback
     if (fallback?.kind === 'function') {
@@ -725,7 +766,7 @@ export class Gateway implements CallOwner {
     return match.fn.split.pick(undefined)
   }
 
-  private answerRejection (res: CallResponse, rejection: Rejection, requestId: string): void {
+  private answerRejection (res: ProxyResponse, rejection: Rejection, requestId: string): void {
     const headers: Record<string, string> = { 'retry-after': retryAfterHeader(rejection.retryAfterMs) }
     if (rejection.rateLimitPolicy !== undefined) headers['ratelimit-policy'] = rejection.rateLimitPolicy
     if (rejection.rateLimit !== undefined) headers.ratelimit = rejection.rateLimit
@@ -765,7 +806,7 @@ export class Gateway implements CallOwner {
     return true
   }
 
-  private rejectTooLarge (req: CallRequest, res: CallResponse, requestId: string, limit = this.bodyLimit, what = limit === this.bodyLimit ? 'the limit' : 'the limit of a signed request (its body is read whole to check the signature)'): void {
+  private rejectTooLarge (req: ProxyRequest, res: ProxyResponse, requestId: string, limit = this.bodyLimit, what = limit === this.bodyLimit ? 'the limit' : 'the limit of a signed request (its body is read whole to check the signature)'): void {
     sendProblem(res, 413, 'ROOST_E_PAYLOAD_TOO_LARGE', `the request body is larger than ${what} of ${limit} bytes`, requestId)
     this.linger(req)
   }
@@ -775,7 +816,7 @@ export class Gateway implements CallOwner {
    * sending, and it would never see the answer: read and drop the rest, as
    * nginx's lingering close does, and cut off only a body that does not end in time.
    */
-  private linger (req: CallRequest): void {
+  private linger (req: ProxyRequest): void {
     if (req.complete) return
     req.call = null
     req.resume()
@@ -1098,7 +1139,7 @@ export class Gateway implements CallOwner {
     for (const res of early) {
       if (res.destroyed || res.headersSent) continue
       const reserved = reservedPath(res.req.url ?? '/')
-      if (reserved === Reserved.None) this.route(res.req, res)
+      if (reserved === Reserved.None) this.route(res.req, res, this.scan(res.req.forwardRaw ?? res.req.rawHeaders))
       else this.serveReserved(reserved, res.req, res)
     }
   }
@@ -1339,7 +1380,7 @@ const REJECTION_PROBLEMS = {
 } as const
 
 /** A rule's provided response (OpenSergo HttpRequestFallbackAction); its own headers win over the gateway's. */
-function writeFallback (res: CallResponse, fallback: Extract<Fallback, { kind: 'response' }>, headers: Record<string, string>, requestId: string): void {
+function writeFallback (res: ProxyResponse, fallback: Extract<Fallback, { kind: 'response' }>, headers: Record<string, string>, requestId: string): void {
   const out: Record<string, string | number> = { ...headers, 'x-request-id': requestId }
   for (const [name, value] of fallback.headers) out[name.toLowerCase()] = value
   if (out['content-type'] === undefined) out['content-type'] = 'text/plain; charset=utf-8'
@@ -1370,7 +1411,7 @@ function reservedPath (url: string): Reserved {
 const EMPTY = Buffer.alloc(0)
 
 /** `Expect: 100-continue`: the request was found acceptable, the caller may send its body. */
-function continueIfAsked (res: CallResponse): void {
+function continueIfAsked (res: ProxyResponse): void {
   if (!res.expectContinue) return
   res.expectContinue = false
   res.shouldKeepAlive = res.keepAliveAfterContinue

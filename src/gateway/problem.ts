@@ -1,4 +1,4 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http'
+import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http'
 import type { Socket } from 'node:net'
 import { problemTitle } from '../errors/index.js'
 
@@ -8,8 +8,16 @@ import { problemTitle } from '../errors/index.js'
 /** How long a socket answered directly stays open for the caller to read the answer. */
 const LINGER_MS = 1_000
 
+/** What a problem is written to: node's ServerResponse, or the fast path's response. */
+export interface ProblemResponse {
+  readonly headersSent: boolean
+  writeHead (status: number, headers: OutgoingHttpHeaders): unknown
+  end (body: string): unknown
+  destroy (): unknown
+}
+
 export function sendProblem (
-  res: ServerResponse,
+  res: ProblemResponse,
   status: number,
   code: string,
   detail: string,

@@ -81,6 +81,12 @@ export interface GatewayOptions {
   eventToken?: string
   /** Largest body of an async invocation (`/async/…`), in bytes; never more than bodyLimit. Default 1 MiB. */
   asyncBodyLimit?: number
+  /**
+   * Serve the requests it can read whole without node's per-request objects
+   * (fast-connection.ts); off, every connection goes to node's HTTP server.
+   * Default on; the benchmarks turn it off to show what it saves.
+   */
+  fastPath?: boolean
 }
 
 /** What the control plane answers a request it was handed (a publish, an async invocation): written to the caller as is. */
