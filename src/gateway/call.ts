@@ -280,7 +280,13 @@ export class Call implements Stream, BodyReceiver {
     // writeHead throws on a header node refuses: the instance's fault, answered 502 while nothing went out.
     if (this.ended) {
       if (!this.hasLength && hasBody(this.status) && this.req.method !== 'HEAD') headers.push('content-length', String(this.pendingBytes))
-      res.writeHead(this.status, headers)
+      try {
+        res.writeHead(this.status, headers)
+      } catch (err) {
+        // The stream has left its connection already (its end came in this read): it fails here, then the connection does.
+        this.owner.onCallFailed(this, 502, 'ROOST_E_INSTANCE_PROTOCOL', `instance ${this.instance?.id ?? '?'} broke the data protocol (${err instanceof Error ? err.message : String(err)}); it is being replaced`)
+        throw err
+      }
       this.headWritten = true
       const first = this.first
       if (first === null) res.end()
