@@ -40,6 +40,8 @@ export class FastResponse implements ProxyResponse {
   /** Body bytes a Content-Length promised and not yet written (Framing.Length). */
   private owed = 0
   private closeListener: (() => void) | null = null
+  /** The headers given to writeHead had a Connection: close. */
+  private closeSaid = false
 
   constructor (
     private readonly owner: ResponseOwner,
@@ -90,7 +92,8 @@ export class FastResponse implements ProxyResponse {
       }
     }
     if (!dated) head += `date: ${httpDate()}\r\n`
-    if (!this.shouldKeepAlive) head += 'connection: close\r\n'
+    // A Connection: close among the headers ended keep-alive already (special) and says so itself.
+    if (!this.shouldKeepAlive && !this.closeSaid) head += 'connection: close\r\n'
     if (this.headOnly || status === 204 || status === 304 || status < 200) this.framing = Framing.None
     else if (length >= 0) {
       this.framing = Framing.Length
@@ -170,7 +173,10 @@ export class FastResponse implements ProxyResponse {
       if (!Number.isSafeInteger(length) || length < 0) throw new WireError('ROOST_E_WIRE_MALFORMED', `a Content-Length of ${JSON.stringify(value)}`)
       return length
     }
-    if (lower === 'connection' && value.toLowerCase().includes('close')) this.shouldKeepAlive = false
+    if (lower === 'connection' && value.toLowerCase().includes('close')) {
+      this.shouldKeepAlive = false
+      this.closeSaid = true
+    }
     else if (lower === 'date') return DATED
     return NOTHING
   }
