@@ -7,6 +7,8 @@
 // llhttp only through node:http, whose per-request objects are what the fast
 // path exists to avoid, so this part is written by hand.
 
+import { readLatin1 } from '../wire/index.js'
+
 /** The head is not all in yet. */
 export const HEAD_INCOMPLETE = -1
 /** Not in the subset: node's parser takes the connection from this request on. */
@@ -80,8 +82,8 @@ export function parseRequestHead (buf: Buffer, start: number, into: ParsedHead):
     if (cr < 0) return HEAD_UNSUPPORTED
     let to = cr
     while (to > from && (buf[to - 1] === SP || buf[to - 1] === HTAB)) to--
-    const name = buf.toString('latin1', pos, colon)
-    const value = buf.toString('latin1', from, to)
+    const name = readLatin1(buf, pos, colon)
+    const value = readLatin1(buf, from, to)
     switch (colon - pos) {
       case 4:
         if (name.toLowerCase() === 'host' && ++hosts > 1) return HEAD_UNSUPPORTED
@@ -144,7 +146,7 @@ function readTarget (buf: Buffer, start: number, into: ParsedHead): number {
   let pos = start + 1
   while (buf[pos] > SP && buf[pos] < 127) pos++
   if (buf[pos] !== SP) return -1
-  into.url = buf.toString('latin1', start, pos)
+  into.url = readLatin1(buf, start, pos)
   return pos + 1
 }
 

@@ -1,3 +1,4 @@
+import { readLatin1, writeLatin1 } from './latin1-text.js'
 import { WireError } from './wire-error.js'
 
 // Request and response heads in a compact binary form: no HTTP text to parse
@@ -59,7 +60,7 @@ export function writeRequestHead (buffer: Buffer, at: number, head: RequestHead)
   at = writeString16(buffer, at + 9, head.method)
   buffer.writeUInt32BE(head.url.length, at)
   at += 4
-  at += buffer.write(head.url, at, 'latin1')
+  at += writeLatin1(buffer, at, head.url)
   at = writeString16(buffer, at, head.requestId)
   writeHeaders(buffer, at, head.headers)
 }
@@ -79,14 +80,14 @@ function writeHeaders (buffer: Buffer, at: number, headers: string[]): void {
     const value = headers[i + 1]
     buffer.writeUInt32BE(value.length, at)
     at += 4
-    at += buffer.write(value, at, 'latin1')
+    at += writeLatin1(buffer, at, value)
   }
 }
 
 function writeString16 (buffer: Buffer, at: number, text: string): number {
   if (text.length > MAX_U16) throw new RangeError(`a string of ${text.length} bytes is longer than a head field can be`)
   buffer.writeUInt16BE(text.length, at)
-  return at + 2 + buffer.write(text, at + 2, 'latin1')
+  return at + 2 + writeLatin1(buffer, at + 2, text)
 }
 
 /** Reads a request head; throws WireError if the payload is not exactly one. */
@@ -144,7 +145,7 @@ class HeadReader {
 
   string (length: number): string {
     this.need(length)
-    const text = this.buffer.toString('latin1', this.at, this.at + length)
+    const text = readLatin1(this.buffer, this.at, this.at + length)
     this.at += length
     return text
   }
