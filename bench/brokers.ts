@@ -82,7 +82,7 @@ async function run (options: SuiteOptions): Promise<SuiteReport> {
   const versions = new Map<BrokerKind, string>()
   try {
     await putSecret(platform, RABBIT_SECRET, { username: 'guest', password: 'guest' })
-    for (const kind of Object.keys(BROKERS) as BrokerKind[]) {
+    for (const kind of brokersToRun()) {
       const broker = BROKERS[kind]
       const client = await broker.open(broker.url)
       const f: Figures = { roost: [], plain: [], roostLatency: [], plainLatency: [] }
@@ -109,6 +109,16 @@ async function run (options: SuiteOptions): Promise<SuiteReport> {
     rmSync(root, { recursive: true, force: true })
   }
   return report(options, messages, singles, figures, versions)
+}
+
+/** ROOST_BENCH_BROKERS=redis,nats runs only those (to study one); all three by default. */
+function brokersToRun (): BrokerKind[] {
+  const all = Object.keys(BROKERS) as BrokerKind[]
+  const named = process.env.ROOST_BENCH_BROKERS
+  if (named === undefined || named === '') return all
+  const chosen = named.split(',').map((name) => name.trim())
+  for (const name of chosen) if (!all.includes(name as BrokerKind)) throw new BenchFailure(`ROOST_BENCH_BROKERS names ${name}; the brokers are ${all.join(', ')}`)
+  return chosen as BrokerKind[]
 }
 
 function queueNames (base: string): BenchQueue {
