@@ -302,7 +302,9 @@ export class Autoscaler {
     if (machine === null) return undefined
     const usage = scaler.usage.summary(now)
     if (usage === null) return undefined
-    return { cores: machine.cores, machineBusy: machine.busy, elu: usage.elu, cpuCores: usage.cpuCores }
+    const inputs: CpuInputs = { cores: machine.cores, machineBusy: machine.busy, elu: usage.elu, cpuCores: usage.cpuCores }
+    if (machine.proxyElu !== undefined) inputs.proxyElu = machine.proxyElu
+    return inputs
   }
 
   status (versionKey: string): ScalingStatus | undefined {

@@ -1,7 +1,11 @@
 // The CPU cap (issue 9): instances on one machine share its cores, so a
 // CPU-bound version on a saturated machine does not grow past what the cores
-// run, and a scale-up that added no throughput there is undone. Pure, like
-// decide(): every input and the clock come in as arguments.
+// run, and a scale-up that added no throughput there is undone. The same
+// judgement applies when the cores are contended and the gateway, which
+// every request crosses, is busy: then the bound is the proxy and the cores,
+// not the version's own loops (a light handler behind the gateway), and more
+// instances only add contention. Pure, like decide(): every input and the
+// clock come in as arguments.
 
 /** What one step knows of the machine and of the version's instances. */
 export interface CpuInputs {
@@ -13,6 +17,8 @@ export interface CpuInputs {
   elu: number
   /** CPU time the version's instances used together per second of wall time, in cores; null until one reported twice. */
   cpuCores: number | null
+  /** The gateway thread's event-loop utilisation, 0…1, when it runs on this machine and reported lately. */
+  proxyElu?: number
 }
 
 /** A scale-up that served no more than the count before it. */
@@ -39,7 +45,9 @@ export interface CpuCap {
 export interface CpuMemory {
   /** The version is CPU-bound on a saturated machine (with hysteresis). */
   capped: boolean
-  /** A count that growing past added no throughput; cleared with the cap. */
+  /** The cores are contended and the gateway is busy (with hysteresis): scale-ups are judged by what they add. */
+  contended: boolean
+  /** A count that growing past added no throughput; cleared once neither `capped` nor `contended` holds. */
   ceiling: { count: number, noGain: NoGain } | null
   /** A scale-up waiting to be judged by the throughput it added. */
   trial: { at: number, from: number, rps: number, concurrency: number } | null
@@ -59,7 +67,13 @@ export const CPU_CAP = {
   /** Less than this rise of rps (and fall of concurrency) counts as no gain. */
   minGain: 0.1,
   /** A scale-up is judged no sooner than this after it, and after two panic windows. */
-  judgeMinMs: 5000
+  judgeMinMs: 5000,
+  /** Contended: the machine this busy with less than `freeCores` free, and the gateway's loop this busy… */
+  contendedBusy: 0.7,
+  busyProxyElu: 0.7,
+  /** …until the machine is below this, or the gateway below this. */
+  releaseContendedBusy: 0.55,
+  releaseProxyElu: 0.5
 } as const
 
 // Averages carry float noise: a rise of exactly the minimum gain counts as one.
@@ -83,23 +97,31 @@ export interface CapContext {
 }
 
 export function newCpuMemory (): CpuMemory {
-  return { capped: false, ceiling: null, trial: null }
+  return { capped: false, contended: false, ceiling: null, trial: null }
 }
 
 /** Without CPU inputs nothing is capped: what was learned no longer applies. */
 export function forgetCpu (memory: CpuMemory): void {
   memory.capped = false
+  memory.contended = false
   memory.ceiling = null
   memory.trial = null
 }
 
 export function capStep (memory: CpuMemory, usage: CpuInputs, context: CapContext): CapStep {
   updateCapped(memory, usage)
+  updateContended(memory, usage)
+  if (!memory.capped && !memory.contended) memory.ceiling = null
   const undo = judgeTrial(memory, context)
-  if (!memory.capped) return { cap: null, undo: null }
-  const cores = coresLimit(usage, undo ?? context.current)
-  const limit = Math.max(context.floor, Math.min(cores, memory.ceiling?.count ?? Infinity))
-  return { cap: { limit, usage, noGain: memory.ceiling?.noGain ?? null }, undo }
+  const ceiling = memory.ceiling
+  if (memory.capped) {
+    const cores = coresLimit(usage, undo ?? context.current)
+    const limit = Math.max(context.floor, Math.min(cores, ceiling?.count ?? Infinity))
+    return { cap: { limit, usage, noGain: ceiling?.noGain ?? null }, undo }
+  }
+  // Contended only: nothing is limited until a scale-up showed it added nothing.
+  if (ceiling === null) return { cap: null, undo }
+  return { cap: { limit: Math.max(context.floor, ceiling.count), usage, noGain: ceiling.noGain }, undo }
 }
 
 /** A scale-up starts (or, while one is being judged, extends) a trial of its throughput. */
@@ -116,12 +138,26 @@ export function startTrial (memory: CpuMemory, context: CapContext): void {
 function updateCapped (memory: CpuMemory, usage: CpuInputs): void {
   const free = usage.cores * (1 - usage.machineBusy)
   if (memory.capped) {
-    if (usage.machineBusy >= CPU_CAP.releaseBusy && free < CPU_CAP.releaseFreeCores && usage.elu >= CPU_CAP.releaseElu) return
-    memory.capped = false
-    memory.ceiling = null
+    memory.capped = usage.machineBusy >= CPU_CAP.releaseBusy && free < CPU_CAP.releaseFreeCores && usage.elu >= CPU_CAP.releaseElu
     return
   }
   memory.capped = usage.machineBusy >= CPU_CAP.saturatedBusy && free < CPU_CAP.freeCores && usage.elu >= CPU_CAP.boundElu
+}
+
+// Threads that hand requests to one another (caller, gateway, instance) leave
+// the cores short of 100 % even when they are what bounds the throughput.
+function updateContended (memory: CpuMemory, usage: CpuInputs): void {
+  const proxy = usage.proxyElu
+  if (proxy === undefined) {
+    memory.contended = false
+    return
+  }
+  const free = usage.cores * (1 - usage.machineBusy)
+  if (memory.contended) {
+    memory.contended = usage.machineBusy >= CPU_CAP.releaseContendedBusy && free < CPU_CAP.releaseFreeCores && proxy >= CPU_CAP.releaseProxyElu
+    return
+  }
+  memory.contended = usage.machineBusy >= CPU_CAP.contendedBusy && free < CPU_CAP.freeCores && proxy >= CPU_CAP.busyProxyElu
 }
 
 /**
@@ -142,7 +178,7 @@ function judgeTrial (memory: CpuMemory, context: CapContext): number | null {
   const trial = memory.trial
   if (trial === null || context.now - trial.at < judgeAfterMs(context.windowMs)) return null
   memory.trial = null
-  if (!memory.capped) return null
+  if (!memory.capped && !memory.contended) return null
   // Never back to zero: a version under load keeps an instance.
   const back = Math.max(1, context.floor, trial.from)
   if (context.current <= back) return null
@@ -164,7 +200,8 @@ export function judgeAfterMs (windowMs: number): number {
 export function describeCap (cap: CpuCap): string {
   const { usage, noGain } = cap
   const used = usage.cpuCores === null ? '' : `; they use ${cores(round(usage.cpuCores))}`
-  const text = `capped at ${cap.limit}: the machine's CPU is saturated (cpu ${percent(usage.machineBusy)} of ${cores(usage.cores.toString())}; instances' event loops ${percent(usage.elu)} busy${used})`
+  const proxy = usage.proxyElu === undefined ? '' : `; the gateway's ${percent(usage.proxyElu)}`
+  const text = `capped at ${cap.limit}: the machine's CPU is saturated (cpu ${percent(usage.machineBusy)} of ${cores(usage.cores.toString())}; instances' event loops ${percent(usage.elu)} busy${used}${proxy})`
   if (noGain === null) return text
   return `${text}; ${noGain.tried} instances served no more than ${noGain.from} (rps ${round(noGain.rps[0])} → ${round(noGain.rps[1])}, concurrency ${round(noGain.concurrency[0])} → ${round(noGain.concurrency[1])})`
 }

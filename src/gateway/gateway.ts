@@ -148,6 +148,7 @@ export class Gateway implements CallOwner, FastServer {
   private readonly reporter: NodeJS.Timeout | null = null
   /** performance.now() when the current metrics interval began. */
   private metricsFrom = performance.now()
+  private eluFrom = performance.eventLoopUtilization()
   private readonly scrapes = new PendingAnswers<string>(SCRAPE_TIMEOUT_MS, '')
   private readonly requestIdPrefix = randomBytes(4).toString('hex')
   private requestSequence = 0
@@ -1183,6 +1184,9 @@ export class Gateway implements CallOwner, FastServer {
     const now = performance.now()
     const intervalMs = now - this.metricsFrom
     this.metricsFrom = now
+    const loop = performance.eventLoopUtilization()
+    const elu = performance.eventLoopUtilization(loop, this.eluFrom).utilization
+    this.eluFrom = loop
     const versions: VersionMetrics[] = []
     for (const version of this.versions.values()) versions.push(versionMetrics(version, now, intervalMs))
     for (const version of this.retired.values()) versions.push(versionMetrics(version, now, intervalMs))
@@ -1192,7 +1196,7 @@ export class Gateway implements CallOwner, FastServer {
     }
     const governance: Record<string, FunctionGovernanceState> = {}
     for (const [key, kept] of this.governance) if (kept.governance.hasRules) governance[key] = kept.governance.state(now)
-    return { t: 'metrics', at: Date.now(), intervalMs, versions, instances, governance }
+    return { t: 'metrics', at: Date.now(), intervalMs, elu: Number.isFinite(elu) ? elu : 0, versions, instances, governance }
   }
 
   /** The gateway's series in the Prometheus text format: routed versions and retired ones with open requests. */

@@ -158,6 +158,8 @@ export interface GatewayMetricsReport {
   /** When the interval ended, epoch ms. */
   at: number
   intervalMs: number
+  /** The gateway thread's event-loop utilisation over the interval, 0…1: the autoscaler's view of the shared proxy (cpu-cap.ts). */
+  elu: number
   versions: VersionMetrics[]
   instances: InstanceMetrics[]
   /** The live state of every function with governance rules, by function key (`roost describe function`). */

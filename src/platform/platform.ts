@@ -242,7 +242,7 @@ export class Platform {
       const machineCpu = new MachineCpu()
       gateway.on('metrics', (report) => {
         const machine = machineCpu.sample()
-        if (machine !== null) autoscaler.observeMachine(machine)
+        if (machine !== null) autoscaler.observeMachine({ ...machine, proxyElu: report.elu })
         autoscaler.observe(report)
         // The queues' backlog in the same windows as the gateway's load: the queue metric.
         autoscaler.observeQueues(eventWiring.queueReport(report.at))

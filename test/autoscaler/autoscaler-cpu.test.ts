@@ -22,6 +22,8 @@ interface Second {
   rps: number
   /** The machine's busy fraction of 2 cores; no reading when absent. */
   busy?: number
+  /** The gateway thread's event-loop utilisation, reported with the machine's reading. */
+  proxy?: number
   /** Pongs this second: instance id → [elu, cpuUs so far]. */
   pongs?: Record<string, [number, number]>
 }
@@ -36,9 +38,9 @@ function harness (spec: ScaledVersion = version()) {
   autoscaler.setVersions([spec])
   // Only the steps' decisions: not the move to the floor when the version is set.
   decisions.length = 0
-  const second = ({ concurrency, rps, busy, pongs = {} }: Second): number => {
+  const second = ({ concurrency, rps, busy, proxy, pongs = {} }: Second): number => {
     now += 1000
-    if (busy !== undefined) autoscaler.observeMachine({ at: now, cores: 2, busy })
+    if (busy !== undefined) autoscaler.observeMachine({ at: now, cores: 2, busy, ...(proxy === undefined ? {} : { proxyElu: proxy }) })
     for (const [instanceId, [elu, cpuUs]] of Object.entries(pongs)) autoscaler.observeInstance({ versionKey: KEY, instanceId, at: now, elu, cpuUs })
     autoscaler.observe({ at: now, versions: [{ key: KEY, concurrency, rps, arrivals: rps, inFlight: 0, waiting: 0 }] })
     autoscaler.tick()
@@ -92,6 +94,26 @@ describe('Autoscaler with the machine CPU', () => {
     assert.deepEqual(reported, run(false))
     assert.equal(Math.max(...reported.counts), 5, 'it scaled out')
     assert.equal(reported.counts.at(-1), 0)
+  })
+
+  test('hello world behind a busy gateway on 2 contended cores: the panic scale-up that served no more is undone, and says why', () => {
+    const { scaled, decisions, second } = harness()
+    // 79 % busy (the threads hand off to one another), the gateway's loop 84 % busy, each instance's a quarter.
+    const contended = { busy: 0.78125, proxy: 0.84375 }
+    // One instance reports (it pings every second) while a few callers come.
+    for (let s = 1; s <= 3; s++) second({ concurrency: 4, rps: 5000, busy: 0.25, proxy: 0.125, pongs: pongs(1, 0.125, 0.125, s) })
+    assert.deepEqual(scaled, [])
+    // 32 connections: panic takes it to 5 while nothing is contended yet.
+    second({ concurrency: 32, rps: 30_000, busy: 0.5, proxy: 0.5, pongs: pongs(1, 0.25, 0.125, 4) })
+    assert.deepEqual(scaled, [5])
+    const counts: number[] = []
+    for (let s = 5; s <= 10; s++) counts.push(second({ concurrency: 32, rps: 28_000, ...contended, pongs: pongs(5, 0.25, 0.125, s) }))
+    // Judged two panic windows (5 s at least) after the scale-up: five instances served no more than one.
+    assert.deepEqual(counts, [5, 5, 5, 5, 1, 1])
+    const undo = decisions.at(-1)
+    assert.deepEqual([undo?.from, undo?.to, undo?.reason], [5, 1, 'undo'])
+    assert.match(undo?.message ?? '', /capped at 1: the machine's CPU is saturated \(cpu 78% of 2 cores; instances' event loops 25% busy; they use 0\.6 cores; the gateway's 84%\); 5 instances served no more than 1 \(rps 30000 → 28000, concurrency 32 → 32\)\)$/)
+    assert.deepEqual(scaled, [5, 1])
   })
 
   test('a scale-up that added no throughput is undone after two panic windows (5 s at least)', () => {

@@ -154,6 +154,51 @@ describe('the CPU cap', () => {
     assert.deepEqual([after.desired, after.reason, after.panic, after.panicWant], [1, 'capped', true, 6])
   })
 
+  // A light handler behind a busy gateway on 2 cores: the machine short of 90 % (the threads hand off to one another), the instances' loops far from busy.
+  const behindBusyGateway: CpuInputs = { cores: 2, machineBusy: 0.79, elu: 0.25, cpuCores: 0.6, proxyElu: 0.85 }
+
+  test('behind a busy gateway on contended cores, a scale-up that added no throughput is undone and held, and the decision says why', () => {
+    const memory = newScaleMemory()
+    const up = decide(policy, inputs({ now: T0, current: 1, concurrency: 5, panicConcurrency: 32, rps: 30_000, cpu: behindBusyGateway }), memory)
+    // Nothing is limited before a scale-up showed it added nothing: the version grows as it would.
+    assert.deepEqual([up.desired, up.reason, up.cap], [5, 'panic', null])
+    const served = decide(policy, inputs({ now: T0 + JUDGE, current: 5, concurrency: 32, rps: 27_000, cpu: behindBusyGateway }), memory)
+    assert.deepEqual([served.desired, served.reason, served.limited], [1, 'undo', true])
+    assert.deepEqual(served.cap, { limit: 1, usage: behindBusyGateway, noGain: { from: 1, tried: 5, rps: [30_000, 27_000], concurrency: [32, 32] } })
+    assert.equal(describeCap(served.cap!), "capped at 1: the machine's CPU is saturated (cpu 79% of 2 cores; instances' event loops 25% busy; they use 0.6 cores; the gateway's 85%); 5 instances served no more than 1 (rps 30000 → 27000, concurrency 32 → 32)")
+    // Panic asks for 5 again; the count stays where the scale-up showed no gain.
+    const held = decide(policy, inputs({ now: T0 + JUDGE + 1000, current: 1, concurrency: 32, rps: 30_000, cpu: behindBusyGateway }), memory)
+    assert.deepEqual([held.desired, held.reason, held.panic, held.cap?.limit], [1, 'capped', true, 1])
+  })
+
+  test('behind a busy gateway, a scale-up that served more is kept', () => {
+    const memory = newScaleMemory()
+    decide(policy, inputs({ now: T0, current: 1, concurrency: 5, panicConcurrency: 32, rps: 20_000, cpu: behindBusyGateway }), memory)
+    const judged = decide(policy, inputs({ now: T0 + JUDGE, current: 5, concurrency: 32, rps: 22_500, cpu: behindBusyGateway }), memory)
+    assert.deepEqual([judged.desired, judged.reason, judged.cap], [5, 'hold', null])
+  })
+
+  test('an I/O-bound version behind an idle gateway is never undone, however busy the machine', () => {
+    const memory = newScaleMemory()
+    const cpu: CpuInputs = { ...ioBound, proxyElu: 0.1 }
+    decide(policy, inputs({ now: T0, current: 2, concurrency: 20, rps: 100, cpu }), memory)
+    const judged = decide(policy, inputs({ now: T0 + JUDGE, current: 3, concurrency: 20, rps: 100, cpu }), memory)
+    assert.deepEqual([judged.desired, judged.reason, judged.cap], [3, 'hold', null])
+  })
+
+  test('the count a busy gateway held is let go once the gateway or the machine has clear headroom', () => {
+    for (const freed of [{ ...behindBusyGateway, proxyElu: 0.45 }, { ...behindBusyGateway, machineBusy: 0.5 }]) {
+      const memory = newScaleMemory()
+      decide(policy, inputs({ now: T0, current: 1, concurrency: 5, panicConcurrency: 32, rps: 30_000, cpu: behindBusyGateway }), memory)
+      decide(policy, inputs({ now: T0 + JUDGE, current: 5, concurrency: 32, rps: 30_000, cpu: behindBusyGateway }), memory)
+      // Inside the hysteresis the hold stays.
+      const between = decide(policy, inputs({ now: T0 + JUDGE + 1000, current: 1, concurrency: 32, rps: 30_000, cpu: { ...behindBusyGateway, proxyElu: 0.6, machineBusy: 0.6 } }), memory)
+      assert.deepEqual([between.desired, between.cap?.limit], [1, 1])
+      const after = decide(policy, inputs({ now: T0 + JUDGE + 2000, current: 1, concurrency: 32, rps: 30_000, cpu: freed }), memory)
+      assert.deepEqual([after.desired, after.cap, memory.cpu.ceiling], [5, null, null])
+    }
+  })
+
   test('the floor is kept under the cap, and an undo never goes below it', () => {
     const d = decide(policy, inputs({ current: 1, concurrency: 5, floor: 3, cpu: saturated }), newScaleMemory())
     assert.deepEqual([d.desired, d.reason, d.cap?.limit], [3, 'floor', 3])
@@ -169,7 +214,7 @@ describe('the CPU cap', () => {
     assert.equal(memory.cpu.capped, true)
     const d = decide(policy, inputs({ now: T0 + 1000, current: 2, concurrency: 20 }), memory)
     assert.deepEqual(d, { desired: 3, reason: 'stable', panic: false, stableWant: 3, panicWant: 3, cap: null, limited: false })
-    assert.deepEqual(memory.cpu, { capped: false, ceiling: null, trial: null })
+    assert.deepEqual(memory.cpu, { capped: false, contended: false, ceiling: null, trial: null })
     // Reports that come back start from nothing: a CPU-bound version on a free machine grows.
     const back = decide(policy, inputs({ now: T0 + 2000, current: 3, concurrency: 40, panicConcurrency: 7, cpu: cpuFree }), memory)
     assert.equal(back.desired, 6)
