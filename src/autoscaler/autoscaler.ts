@@ -285,6 +285,7 @@ export class Autoscaler {
         stable: observed.stable,
         panic: observed.panic,
         idleMs: now - scaler.lastActiveAt,
+        lastConcurrency: scaler.concurrency.average(1),
         cpu: usage
       }, scaler.memory)
       scaler.cpu = usage ?? null
@@ -373,7 +374,9 @@ const REASON_TEXT: Record<ScalingDecision['reason'], string> = {
   idle: 'no request for the scale-down delay',
   hold: 'no change',
   capped: 'the CPU cap',
-  undo: 'a scale-up added no throughput'
+  undo: 'a scale-up added no throughput',
+  probe: 'one instance fewer is tried: the CPU the instances use keeps fewer busy',
+  restore: 'one instance fewer served less'
 }
 
 /** `v3: 2 → 5 (stable-window demand; concurrency 31.2 over 60s / (10 × 0.7) → 5; panic window 6s: 40.1 → 6; floor 0)` */

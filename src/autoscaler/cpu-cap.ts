@@ -4,8 +4,10 @@
 // judgement applies when the cores are contended and the gateway, which
 // every request crosses, is busy: then the bound is the proxy and the cores,
 // not the version's own loops (a light handler behind the gateway), and more
-// instances only add contention. Pure, like decide(): every input and the
-// clock come in as arguments.
+// instances only add contention: the count goes down to what the CPU the
+// instances use keeps busy, one instance at a time, each step judged by the
+// throughput it kept (a trial scale-down) and undone if it lost some. Pure,
+// like decide(): every input and the clock come in as arguments.
 
 /** What one step knows of the machine and of the version's instances. */
 export interface CpuInputs {
@@ -21,20 +23,28 @@ export interface CpuInputs {
   proxyElu?: number
 }
 
-/** A scale-up that served no more than the count before it. */
+/** A larger count that served no more than a smaller one: a scale-up undone, or a trial scale-down kept. */
 export interface NoGain {
-  /** The count before the scale-up, and the count it reached. */
+  /** The smaller count, and the larger one that added nothing. */
   from: number
   tried: number
-  /** Panic-window averages before the scale-up and when it was judged. */
+  /** Panic-window averages with `from` instances and with `tried`. */
   rps: readonly [number, number]
   concurrency: readonly [number, number]
 }
 
-/** The cap in force: the version is CPU-bound on a saturated machine. */
+/**
+ * The cap in force: the version is CPU-bound on a saturated machine
+ * (`cores`), or its cores are contended behind a busy gateway (`contended`).
+ */
 export interface CpuCap {
-  /** The most instances the version may have now (never below its floor). */
+  /**
+   * The most instances the version may have now (never below its floor). A
+   * `cores` cap takes a larger count down through the scale-down delay; a
+   * `contended` one only stops growth, and trial scale-downs take it down.
+   */
   limit: number
+  bound: 'cores' | 'contended'
   /** What the cap was decided on. */
   usage: CpuInputs
   /** Set once a scale-up past `limit` was undone for adding no throughput; held while the cap is. */
@@ -50,7 +60,24 @@ export interface CpuMemory {
   /** A count that growing past added no throughput; cleared once neither `capped` nor `contended` holds. */
   ceiling: { count: number, noGain: NoGain } | null
   /** A scale-up waiting to be judged by the throughput it added. */
-  trial: { at: number, from: number, rps: number, concurrency: number } | null
+  trial: Trial | null
+  /** A trial scale-down (one instance fewer) waiting to be judged by the throughput it kept. */
+  probe: Trial | null
+  /** A count a trial scale-down showed is needed: held until `until`, or while contended. */
+  needed: { count: number, until: number } | null
+  /** The count the last step saw, and since when it has been so: a probe waits for the averages to settle. */
+  count: number
+  countSince: number
+  /** Since when the version has had work on cores neither saturated nor contended; null while they are, or it has none. */
+  freeSince: number | null
+}
+
+/** The count a change started from, when, and the panic-window averages then. */
+export interface Trial {
+  at: number
+  from: number
+  rps: number
+  concurrency: number
 }
 
 export const CPU_CAP = {
@@ -68,6 +95,12 @@ export const CPU_CAP = {
   minGain: 0.1,
   /** A scale-up is judged no sooner than this after it, and after two panic windows. */
   judgeMinMs: 5000,
+  /** A trial scale-down that served this much less, with no fewer requests open, lost throughput. */
+  maxLoss: 0.1,
+  /** How long a count a trial scale-down showed is needed is kept, at least. */
+  neededMs: 300_000,
+  /** What was learned is forgotten once the version has had work this long on free cores (an idle version learns nothing). */
+  forgetAfterMs: 5000,
   /** Contended: the machine this busy with less than `freeCores` free, and the gateway's loop this busy… */
   contendedBusy: 0.7,
   busyProxyElu: 0.7,
@@ -79,49 +112,96 @@ export const CPU_CAP = {
 // Averages carry float noise: a rise of exactly the minimum gain counts as one.
 const EPSILON = 1e-9
 
+/**
+ * A count the cap moves to at once: `undo`, a scale-up added no throughput;
+ * `probe`, one instance fewer is tried; `restore`, that one fewer served less.
+ */
+export interface CapMove {
+  to: number
+  reason: 'undo' | 'probe' | 'restore'
+}
+
 /** Where the cap stands in one step. */
 export interface CapStep {
   cap: CpuCap | null
-  /** The count to go back to at once: the scale-up this step judged added nothing. */
-  undo: number | null
+  move: CapMove | null
 }
 
 export interface CapContext {
   now: number
   current: number
   floor: number
-  /** Panic-window averages: the throughput a scale-up is judged by. */
+  /** Panic-window averages: the throughput a change is judged by. */
   panic: { rps: number, concurrency: number }
-  /** The stable window; the judge waits two of its panic windows (a tenth each). */
+  /** The stable window; judges wait for its panic windows (a tenth each). */
   windowMs: number
+  /** Requests one instance takes at once: fewer instances than the open requests need are never tried. */
+  instanceConcurrency: number
+  /** Requests open over the last second alone: whether the version has work now, which the panic window tells late. */
+  lastConcurrency: number
 }
 
 export function newCpuMemory (): CpuMemory {
-  return { capped: false, contended: false, ceiling: null, trial: null }
+  return { capped: false, contended: false, ceiling: null, trial: null, probe: null, needed: null, count: 0, countSince: 0, freeSince: null }
 }
 
 /** Without CPU inputs nothing is capped: what was learned no longer applies. */
 export function forgetCpu (memory: CpuMemory): void {
   memory.capped = false
   memory.contended = false
-  memory.ceiling = null
   memory.trial = null
+  forgetLearned(memory)
+}
+
+// A scale-up's trial outlives the contention (it is judged, then dropped); what was learned does not.
+function forgetLearned (memory: CpuMemory): void {
+  memory.ceiling = null
+  memory.probe = null
+  memory.needed = null
+  memory.freeSince = null
 }
 
 export function capStep (memory: CpuMemory, usage: CpuInputs, context: CapContext): CapStep {
   updateCapped(memory, usage)
   updateContended(memory, usage)
-  if (!memory.capped && !memory.contended) memory.ceiling = null
+  updateFree(memory, context)
+  if (memory.needed !== null && context.now >= memory.needed.until) memory.needed = null
+  if (context.current !== memory.count) {
+    memory.count = context.current
+    memory.countSince = context.now
+  }
   const undo = judgeTrial(memory, context)
   const ceiling = memory.ceiling
   if (memory.capped) {
+    // Instances the cores cannot keep busy go through the scale-down delay, as any excess does.
+    memory.probe = null
     const cores = coresLimit(usage, undo ?? context.current)
     const limit = Math.max(context.floor, Math.min(cores, ceiling?.count ?? Infinity))
-    return { cap: { limit, usage, noGain: ceiling?.noGain ?? null }, undo }
+    return { cap: { limit, bound: 'cores', usage, noGain: ceiling?.noGain ?? null }, move: undo === null ? null : { to: undo, reason: 'undo' } }
   }
-  // Contended only: nothing is limited until a scale-up showed it added nothing.
-  if (ceiling === null) return { cap: null, undo }
-  return { cap: { limit: Math.max(context.floor, ceiling.count), usage, noGain: ceiling.noGain }, undo }
+  if (!memory.contended) {
+    // Free cores: a due trial ended above; a ceiling learned under contention holds until the version has shown it works without.
+    memory.probe = null
+    if (memory.ceiling === null) return { cap: null, move: null }
+    return { cap: { limit: Math.max(context.floor, memory.ceiling.count), bound: 'contended', usage, noGain: memory.ceiling.noGain }, move: null }
+  }
+  const restore = judgeProbe(memory, context)
+  const limit = Math.max(context.floor, memory.needed?.count ?? 0, Math.min(contendedLimit(usage, context), memory.ceiling?.count ?? Infinity))
+  const cap: CpuCap = { limit, bound: 'contended', usage, noGain: memory.ceiling?.noGain ?? null }
+  if (undo !== null) return { cap, move: moved(memory, undo, 'undo', context.now) }
+  if (restore !== null) return { cap, move: moved(memory, restore, 'restore', context.now) }
+  if (memory.probe === null && limit < context.current && mayProbe(memory, context)) {
+    memory.probe = { at: context.now, from: context.current, rps: context.panic.rps, concurrency: context.panic.concurrency }
+    return { cap, move: moved(memory, context.current - 1, 'probe', context.now) }
+  }
+  return { cap, move: null }
+}
+
+// The count changes now, not at the next step: the averages settle from here.
+function moved (memory: CpuMemory, to: number, reason: CapMove['reason'], now: number): CapMove {
+  memory.count = to
+  memory.countSince = now
+  return { to, reason }
 }
 
 /** A scale-up starts (or, while one is being judged, extends) a trial of its throughput. */
@@ -131,6 +211,22 @@ export function startTrial (memory: CpuMemory, context: CapContext): void {
     return
   }
   memory.trial = { at: context.now, from: context.current, rps: context.panic.rps, concurrency: context.panic.concurrency }
+}
+
+/**
+ * The cores are free once the version has had work on them for a while
+ * neither saturated nor contended: when its own load stops, the machine frees
+ * at once, and a ceiling forgotten then would let the stable window's lagging
+ * average grow it back before the load returns.
+ */
+function updateFree (memory: CpuMemory, context: CapContext): void {
+  if (memory.capped || memory.contended) {
+    memory.freeSince = null
+    return
+  }
+  if (context.lastConcurrency < 1) return
+  memory.freeSince ??= context.now
+  if (context.now - memory.freeSince >= CPU_CAP.forgetAfterMs) forgetLearned(memory)
 }
 
 // Saturated: no core is free for one more instance, which on a large machine
@@ -158,6 +254,66 @@ function updateContended (memory: CpuMemory, usage: CpuInputs): void {
     return
   }
   memory.contended = usage.machineBusy >= CPU_CAP.contendedBusy && free < CPU_CAP.freeCores && proxy >= CPU_CAP.busyProxyElu
+}
+
+/**
+ * What contended cores keep busy of a version: the cores its instances use
+ * between them, rounded up past the slack, and one more while their loops
+ * are busy (a scale-up then judged like any other); never fewer than its open
+ * requests need at its concurrency. Until its CPU use is known the count holds.
+ */
+function contendedLimit (usage: CpuInputs, context: CapContext): number {
+  if (usage.cpuCores === null) return Math.max(1, context.current)
+  const busy = usage.elu >= CPU_CAP.boundElu ? 1 : 0
+  const slots = Math.ceil(context.panic.concurrency / context.instanceConcurrency - EPSILON)
+  return Math.max(1, slots, Math.ceil(usage.cpuCores - CPU_CAP.coreSlack) + busy)
+}
+
+/**
+ * One instance fewer is tried only on a version with work for every instance
+ * (an idle one scales down by its delay), above its floor and one instance,
+ * with no scale-up being judged, and once the averages reflect the count.
+ */
+function mayProbe (memory: CpuMemory, context: CapContext): boolean {
+  if (memory.trial !== null) return false
+  if (context.current <= Math.max(1, context.floor)) return false
+  if (context.panic.concurrency < context.current) return false
+  return context.now - memory.countSince >= probeJudgeMs(context.windowMs)
+}
+
+/**
+ * The count to go back to when a due trial scale-down served less with no
+ * fewer requests open (what the missing instance carried), else null. When
+ * the requests open fell too, the load went away and nothing is learned but
+ * that the count was not needed; a kept removal holds as a ceiling.
+ */
+function judgeProbe (memory: CpuMemory, context: CapContext): number | null {
+  const probe = memory.probe
+  if (probe === null || context.now - probe.at < probeJudgeMs(context.windowMs)) return null
+  memory.probe = null
+  if (context.current !== probe.from - 1) return null
+  const { rps, concurrency } = context.panic
+  const servedLess = rps < (1 - CPU_CAP.maxLoss) * probe.rps - EPSILON
+  const asManyOpen = concurrency >= (1 - CPU_CAP.maxLoss) * probe.concurrency - EPSILON
+  if (servedLess && asManyOpen) {
+    memory.needed = { count: probe.from, until: context.now + CPU_CAP.neededMs }
+    return probe.from
+  }
+  if (!asManyOpen) return null
+  memory.ceiling = {
+    count: context.current,
+    noGain: { from: context.current, tried: probe.from, rps: [rps, probe.rps], concurrency: [concurrency, probe.concurrency] }
+  }
+  return null
+}
+
+/** A removal takes effect at once: one panic window after it, and a second for the last report, the averages show it. */
+export function probeJudgeMs (windowMs: number): number {
+  return panicWindowMs(windowMs) + 1000
+}
+
+function panicWindowMs (windowMs: number): number {
+  return Math.max(1000, Math.round(windowMs / 10))
 }
 
 /**
@@ -193,17 +349,21 @@ function judgeTrial (memory: CpuMemory, context: CapContext): number | null {
 }
 
 export function judgeAfterMs (windowMs: number): number {
-  return Math.max(CPU_CAP.judgeMinMs, 2 * Math.max(1000, Math.round(windowMs / 10)))
+  return Math.max(CPU_CAP.judgeMinMs, 2 * panicWindowMs(windowMs))
 }
 
-/** `capped at 2: the machine's CPU is saturated (cpu 97% of 2 cores; instances' event loops 92% busy; they use 1.8 cores)` */
+/**
+ * `capped at 2: the machine's CPU is saturated (cpu 97% of 2 cores; instances' event loops 92% busy; they use 1.8 cores)`,
+ * or `… is contended (…; the gateway's 98%)` behind a busy gateway.
+ */
 export function describeCap (cap: CpuCap): string {
   const { usage, noGain } = cap
   const used = usage.cpuCores === null ? '' : `; they use ${cores(round(usage.cpuCores))}`
   const proxy = usage.proxyElu === undefined ? '' : `; the gateway's ${percent(usage.proxyElu)}`
-  const text = `capped at ${cap.limit}: the machine's CPU is saturated (cpu ${percent(usage.machineBusy)} of ${cores(usage.cores.toString())}; instances' event loops ${percent(usage.elu)} busy${used}${proxy})`
+  const text = `capped at ${cap.limit}: the machine's CPU is ${cap.bound === 'cores' ? 'saturated' : 'contended'} (cpu ${percent(usage.machineBusy)} of ${cores(usage.cores.toString())}; instances' event loops ${percent(usage.elu)} busy${used}${proxy})`
   if (noGain === null) return text
-  return `${text}; ${noGain.tried} instances served no more than ${noGain.from} (rps ${round(noGain.rps[0])} → ${round(noGain.rps[1])}, concurrency ${round(noGain.concurrency[0])} → ${round(noGain.concurrency[1])})`
+  const { from, tried } = noGain
+  return `${text}; ${tried} instances served no more than ${from} (rps ${round(noGain.rps[1])} with ${tried}, ${round(noGain.rps[0])} with ${from}; concurrency ${round(noGain.concurrency[1])}, ${round(noGain.concurrency[0])})`
 }
 
 function cores (count: string): string {

@@ -21,6 +21,8 @@ export interface ScalePolicy {
   utilization: number
   windowMs: number
   scaleDownDelayMs: number
+  /** Requests one instance takes at once (the function's concurrency). */
+  instanceConcurrency: number
 }
 
 export interface ScaleInputs {
@@ -34,6 +36,8 @@ export interface ScaleInputs {
   panic: MetricValues
   /** Time since the version last had a request arriving, in flight or waiting. */
   idleMs: number
+  /** The last second's concurrency alone; absent: the panic window's. */
+  lastConcurrency?: number
   /** The machine's CPU and the instances' use of it; without it, no CPU cap (the rules as before). */
   cpu?: CpuInputs
 }
@@ -48,8 +52,12 @@ export interface ScaleMemory {
   cpu: CpuMemory
 }
 
-/** `capped`: the CPU cap held the count or took it down; `undo`: a scale-up that added no throughput was undone. */
-export type ScaleReason = 'hold' | 'stable' | 'panic' | 'floor' | 'max' | 'scale-down' | 'idle' | 'capped' | 'undo'
+/**
+ * `capped`: the CPU cap held the count or took it down; `undo`: a scale-up
+ * that added no throughput was undone; `probe`: one instance fewer is tried on
+ * contended cores; `restore`: that one fewer served less, and is undone.
+ */
+export type ScaleReason = 'hold' | 'stable' | 'panic' | 'floor' | 'max' | 'scale-down' | 'idle' | 'capped' | 'undo' | 'probe' | 'restore'
 
 export interface ScaleDecision {
   desired: number
@@ -108,16 +116,17 @@ export function decide (policy: ScalePolicy, input: ScaleInputs, memory: ScaleMe
   want = Math.min(policy.max, Math.max(floor, want))
 
   // The CPU cap overrides panic's hold: on a saturated machine more instances add no capacity.
-  const context: CapContext = { now, current, floor, panic: input.panic, windowMs: policy.windowMs }
+  const context: CapContext = { now, current, floor, panic: input.panic, windowMs: policy.windowMs, instanceConcurrency: policy.instanceConcurrency, lastConcurrency: input.lastConcurrency ?? input.panic.concurrency }
   const step = cpuStep(memory, input, context)
   cap = step.cap
-  if (step.undo !== null) {
+  if (step.move !== null) {
     memory.lowSince = null
-    limited = true
-    return result(step.undo, 'undo')
+    limited = step.move.reason !== 'restore'
+    return result(step.move.to, step.move.reason)
   }
   if (cap !== null && want > cap.limit) {
-    want = cap.limit
+    // Contended cores only stop growth: a count above the limit comes down by trial scale-downs, each judged.
+    want = cap.bound === 'cores' ? cap.limit : Math.max(cap.limit, Math.min(want, current))
     limited = true
   }
 
@@ -145,7 +154,7 @@ export function decide (policy: ScalePolicy, input: ScaleInputs, memory: ScaleMe
   return result(Math.max(want, Math.ceil(current / 2)), limited ? 'capped' : 'scale-down')
 }
 
-const NO_CAP: CapStep = { cap: null, undo: null }
+const NO_CAP: CapStep = { cap: null, move: null }
 
 // Without CPU inputs nothing is capped, and what the cap learned is forgotten.
 function cpuStep (memory: ScaleMemory, input: ScaleInputs, context: CapContext): CapStep {

@@ -1,7 +1,7 @@
 // The autoscaler: desired instance counts from the gateway's load reports.
 export { Autoscaler, describeDecision } from './autoscaler.js'
 export type { AutoscalerHooks, AutoscalerOptions, LoadReport, QueueReport, ScaledVersion, ScaleSink, ScalingDecision, ScalingStatus, VersionIdentity, VersionLoad, VersionQueueLoad } from './autoscaler.js'
-export { CPU_CAP, describeCap, judgeAfterMs } from './cpu-cap.js'
+export { CPU_CAP, describeCap, judgeAfterMs, probeJudgeMs } from './cpu-cap.js'
 export type { CpuCap, CpuInputs, NoGain } from './cpu-cap.js'
 export { decide, instancesFor, newScaleMemory } from './decide.js'
 export type { MetricValues, ScaleDecision, ScaleInputs, ScaleMemory, ScaleMetric, ScalePolicy, ScaleReason } from './decide.js'

@@ -288,7 +288,8 @@ export class FunctionController {
           metrics: limits.scale.metrics,
           utilization: limits.scale.utilization,
           windowMs: limits.scale.windowMs,
-          scaleDownDelayMs: limits.scale.scaleDownDelayMs
+          scaleDownDelayMs: limits.scale.scaleDownDelayMs,
+          instanceConcurrency: config.concurrency
         },
         schedule: weighted ? limits.scale.schedule : [],
         // Wanted but not routed yet: it must come up before traffic moves to it.

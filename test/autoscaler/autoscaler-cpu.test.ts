@@ -11,7 +11,7 @@ function version (over: Partial<ScaledVersion['policy']> = {}): ScaledVersion {
   return {
     key: KEY,
     fn: { namespace: 'default', name: 'hello', version: 1 },
-    policy: { min: 1, max: 10, metrics: [{ metric: 'concurrency', target: 10 }], utilization: 0.7, windowMs: 10_000, scaleDownDelayMs: 3_000, ...over },
+    policy: { min: 1, max: 10, metrics: [{ metric: 'concurrency', target: 10 }], utilization: 0.7, windowMs: 10_000, scaleDownDelayMs: 3_000, instanceConcurrency: 100, ...over },
     schedule: [],
     pin: 0
   }
@@ -112,8 +112,30 @@ describe('Autoscaler with the machine CPU', () => {
     assert.deepEqual(counts, [5, 5, 5, 5, 1, 1])
     const undo = decisions.at(-1)
     assert.deepEqual([undo?.from, undo?.to, undo?.reason], [5, 1, 'undo'])
-    assert.match(undo?.message ?? '', /capped at 1: the machine's CPU is saturated \(cpu 78% of 2 cores; instances' event loops 25% busy; they use 0\.6 cores; the gateway's 84%\); 5 instances served no more than 1 \(rps 30000 → 28000, concurrency 32 → 32\)\)$/)
+    assert.match(undo?.message ?? '', /capped at 1: the machine's CPU is contended \(cpu 78% of 2 cores; instances' event loops 25% busy; they use 0\.6 cores; the gateway's 84%\); 5 instances served no more than 1 \(rps 28000 with 5, 30000 with 1; concurrency 32, 32\)\)$/)
     assert.deepEqual(scaled, [5, 1])
+  })
+
+  test('hello world held at 3 on contended cores is taken down one instance at a time while each served as much, and a pause in its load keeps it there', () => {
+    const { scaled, decisions, second } = harness()
+    const contended = { busy: 0.8125, proxy: 0.90625 }
+    // A burst before any report panics it to 3; the machine then shows contended, the instances using 0.375 cores between them.
+    second({ concurrency: 18, rps: 50_000, busy: 0.25, proxy: 0.25 })
+    assert.deepEqual(scaled, [3])
+    const counts: number[] = []
+    for (let s = 2; s <= 16; s++) {
+      const rps = 50_000 + 5000 * (3 - (counts.at(-1) ?? 3))
+      counts.push(second({ concurrency: 18, rps, ...contended, pongs: pongs(counts.at(-1) ?? 3, 0.15, 0.125, s) }))
+    }
+    // Judged 2 s (a 1 s panic window and a second) after each removal; the scale-up's own trial (5 s) first.
+    assert.deepEqual(scaled, [3, 2, 1])
+    assert.deepEqual(decisions.slice(1).map((d) => [d.from, d.to, d.reason]), [[3, 2, 'probe'], [2, 1, 'probe']])
+    assert.match(decisions[1].message, /^v1: 3 → 2 instances \(one instance fewer is tried: the CPU the instances use keeps fewer busy; .*capped at 1: the machine's CPU is contended \(cpu 81% of 2 cores; .*the gateway's 91%\)\)$/)
+    assert.equal(counts.at(-1), 1)
+    // Its load stops for 10 s and comes back: the stable window still asks for more, the count stays.
+    for (let s = 17; s <= 26; s++) second({ concurrency: 0, rps: 0, busy: 0.03125, proxy: 0.03125, pongs: pongs(1, 0, 0, s) })
+    for (let s = 27; s <= 30; s++) second({ concurrency: 18, rps: 60_000, ...contended, pongs: pongs(1, 0.3, 0.25, s) })
+    assert.deepEqual(scaled, [3, 2, 1])
   })
 
   test('a scale-up that added no throughput is undone after two panic windows (5 s at least)', () => {
@@ -127,7 +149,7 @@ describe('Autoscaler with the machine CPU', () => {
     assert.deepEqual(counts, [2, 2, 2, 2, 1, 1])
     const undo = decisions.at(-1)
     assert.deepEqual([undo?.from, undo?.to, undo?.reason], [2, 1, 'undo'])
-    assert.match(undo?.message ?? '', /^v1: 2 → 1 instances \(a scale-up added no throughput; .*; panic mode on; capped at 1: the machine's CPU is saturated \(cpu 97% of 2 cores; instances' event loops 91% busy; they use 1\.4 cores\); 2 instances served no more than 1 \(rps 1000 → 1020, concurrency 14 → 14\)\)$/)
+    assert.match(undo?.message ?? '', /^v1: 2 → 1 instances \(a scale-up added no throughput; .*; panic mode on; capped at 1: the machine's CPU is saturated \(cpu 97% of 2 cores; instances' event loops 91% busy; they use 1\.4 cores\); 2 instances served no more than 1 \(rps 1020 with 2, 1000 with 1; concurrency 14, 14\)\)$/)
     assert.deepEqual(scaled, [2, 1])
   })
 

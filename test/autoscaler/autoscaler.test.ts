@@ -8,7 +8,7 @@ function version (over: Partial<ScaledVersion['policy']> = {}, extra: Partial<Sc
   return {
     key: KEY,
     fn: { namespace: 'default', name: 'hello', version: 1 },
-    policy: { min: 0, max: 10, metrics: [{ metric: 'concurrency', target: 10 }], utilization: 0.7, windowMs: 10_000, scaleDownDelayMs: 3_000, ...over },
+    policy: { min: 0, max: 10, metrics: [{ metric: 'concurrency', target: 10 }], utilization: 0.7, windowMs: 10_000, scaleDownDelayMs: 3_000, instanceConcurrency: 100, ...over },
     schedule: [],
     pin: 0,
     ...extra

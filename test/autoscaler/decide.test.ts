@@ -8,7 +8,8 @@ const policy: ScalePolicy = {
   metrics: [{ metric: 'concurrency', target: 10 }],
   utilization: 0.7,
   windowMs: 60_000,
-  scaleDownDelayMs: 30_000
+  scaleDownDelayMs: 30_000,
+  instanceConcurrency: 100
 }
 
 function inputs (over: Partial<ScaleInputs> & { concurrency?: number, panicConcurrency?: number }): ScaleInputs {
