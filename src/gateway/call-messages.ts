@@ -9,15 +9,17 @@ export interface BodyReceiver {
 }
 
 /**
- * What the gateway reads of a request it proxies: node's (CallRequest), or the
- * fast path's (FastRequest), whose body is always in whole before it is routed.
+ * What the gateway reads of a request it proxies: node's (CallRequest), the
+ * fast path's (FastRequest), or a delivery of the control plane's
+ * (PortRequest); the last two have their body in whole before they are routed.
  */
 export interface ProxyRequest {
   readonly method?: string
   readonly url?: string
   readonly headers: IncomingHttpHeaders
   readonly rawHeaders: string[]
-  readonly socket: Socket
+  /** Null for a delivery handed over in this process (PortRequest). */
+  readonly socket: Socket | null
   readonly complete: boolean
   call: BodyReceiver | null
   forwardRaw: string[] | null

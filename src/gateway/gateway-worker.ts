@@ -1,15 +1,18 @@
 // Entry of the gateway's worker thread: the data plane gets an event loop of
 // its own, so builds, SQLite writes and controller work on the main thread
 // never delay a request.
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import { DeliveryPort } from './delivery-port.js'
 import { Gateway } from './gateway.js'
 import type { GatewayCommand, GatewayOptions, GatewayReport } from './routing-table.js'
 
 const port = parentPort
 if (port === null) throw new Error('gateway-worker must run in a worker thread')
 
+const { deliveries, ...options } = workerData as GatewayOptions & { deliveries: MessagePort }
 const report = (message: GatewayReport): void => port.postMessage(message)
-const gateway = new Gateway(workerData as GatewayOptions, report)
+const gateway = new Gateway(options, report)
+const deliveryPort = new DeliveryPort(deliveries, gateway)
 
 port.on('message', (command: GatewayCommand) => {
   switch (command.t) {
@@ -23,6 +26,7 @@ port.on('message', (command: GatewayCommand) => {
     case 'publish-result':
     case 'invoke-async-result': gateway.controlAnswered(command.id, command.answer); break
     case 'close':
+      deliveryPort.close()
       void gateway.close().then(() => {
         report({ t: 'closed' })
         port.close()

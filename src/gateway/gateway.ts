@@ -17,6 +17,9 @@ import { EventToken } from './event-token.js'
 import { FastConnection, type FastServer } from './fast-connection.js'
 import type { FastRequest } from './fast-request.js'
 import type { FastResponse } from './fast-response.js'
+import type { DeliveryServer } from './delivery-port.js'
+import type { PortRequest } from './port-request.js'
+import type { PortResponse } from './port-response.js'
 import { ConnectionAdmission } from './connection-admission.js'
 import { EXPOSITION_CONTENT_TYPE, joinExpositions, renderGatewayMetrics, type GovernedFunctionMetrics } from './exposition.js'
 import { FunctionGovernance, newAdmission, outcomeOf, retryAfterHeader, type Admission, type FunctionGovernanceState, type GovernedRequest, type Rejection } from './function-governance.js'
@@ -48,6 +51,7 @@ const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', '
 const MAX_SPARE_ADMISSIONS = 1024
 // Only names of these lengths need the lower-casing below.
 const INSPECTED_HEADER_LENGTHS = new Set([...DROPPED_REQUEST_HEADERS, 'host'].map((name) => name.length))
+const LOOPBACK = '127.0.0.1'
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/
 const SWEEP_INTERVAL_MS = 50
 const DEMAND_INTERVAL_MS = 250
@@ -120,7 +124,7 @@ interface FunctionState {
  * framed data connection. It serves from the routing table in memory and never
  * waits on the store.
  */
-export class Gateway implements CallOwner, FastServer {
+export class Gateway implements CallOwner, FastServer, DeliveryServer {
   readonly bodyLimit: number
   private readonly server: Server<typeof CallRequest, typeof CallResponse>
   /** Accepts connections and hands those under the caps to the HTTP server. */
@@ -288,6 +292,17 @@ export class Gateway implements CallOwner, FastServer {
     if (this.shedder.overloaded && this.shedder.shouldShed()) this.shed(res)
     else this.route(req, res, facts)
     return true
+  }
+
+  /** A delivery of the control plane (delivery-port.ts): routed as a request on the gateway port is, with its event token. */
+  serveDelivery (req: PortRequest, res: PortResponse): void {
+    res.arrivedAt = performance.now()
+    if (!this.tableApplied) {
+      sendProblem(res, 503, 'ROOST_E_NOT_READY', 'the gateway has no routing table yet', null, { 'retry-after': '1' })
+      return
+    }
+    if (this.shedder.overloaded && this.shedder.shouldShed()) this.shed(res)
+    else this.route(req, res, this.scan(req.rawHeaders))
   }
 
   handOver (socket: Socket): void {
@@ -666,7 +681,7 @@ export class Gateway implements CallOwner, FastServer {
     governed.url = req.url ?? '/'
     governed.functionPath = functionPath
     governed.caller = caller
-    governed.ip = req.socket.remoteAddress ?? ''
+    governed.ip = req.socket?.remoteAddress ?? ''
     governed.rawHeaders = req.rawHeaders
     return governed
   }
@@ -821,7 +836,7 @@ export class Gateway implements CallOwner, FastServer {
     if (req.complete) return
     req.call = null
     req.resume()
-    setTimeout(() => { if (!req.complete) req.socket.destroy() }, LINGER_MS).unref()
+    setTimeout(() => { if (!req.complete) req.socket?.destroy() }, LINGER_MS).unref()
   }
 
   private dispatch (call: Call, now: number): void {
@@ -1346,7 +1361,8 @@ export class Gateway implements CallOwner, FastServer {
       headers[n++] = name
       headers[n++] = value
     }
-    const client = req.socket.remoteAddress ?? ''
+    // A delivery handed over in this process comes from the platform itself, on this machine.
+    const client = req.socket?.remoteAddress ?? LOOPBACK
     headers[n++] = 'x-request-id'
     headers[n++] = requestId
     headers[n++] = 'x-forwarded-for'

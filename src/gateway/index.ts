@@ -1,6 +1,7 @@
-import { Worker } from 'node:worker_threads'
+import { MessageChannel, Worker } from 'node:worker_threads'
 import { EventEmitter, once } from 'node:events'
 import { problemTitle, StartupError } from '../errors/index.js'
+import { DeliveryChannel } from './delivery-channel.js'
 import { PendingAnswers } from './pending-answers.js'
 import type {
   AsyncInvocationRequest, ControlAnswer, GatewayCommand, GatewayMetricsReport, GatewayOptions, GatewayReport, GovernanceEvent, PublishRequest, RoutingTable
@@ -8,6 +9,8 @@ import type {
 
 export { Gateway } from './gateway.js'
 export { MAX_WAIT_MS } from './async-request.js'
+export type { ChannelAnswer, ChannelRequest, DeliveryChannel } from './delivery-channel.js'
+export { MAX_ANSWER_BYTES } from './delivery-messages.js'
 export type {
   AsyncInvocationRequest, ControlAnswer, GatewayMetricsReport, GatewayOptions, GovernanceEvent, InstanceMetrics, PublishRequest, RoutingTable, RoutedFunction, RoutedInstance, RoutedVersion,
   TrafficTarget, VersionMetrics
@@ -64,7 +67,9 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
     readonly port: number,
     private readonly handlers: ControlHandlers,
     /** The run's event secret: what the dispatcher sends in x-roost-event-token (docs/event-delivery.md). */
-    readonly eventToken: string | undefined
+    readonly eventToken: string | undefined,
+    /** Deliveries of the control plane to the gateway, in this process: no HTTP on the way. */
+    readonly deliveries: DeliveryChannel
   ) {
     super()
     worker.on('message', (message: GatewayReport) => {
@@ -91,6 +96,7 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
     })
     worker.on('exit', (code) => {
       this.exited = true
+      deliveries.close(`the gateway stopped (exit code ${code})`)
       for (const waiter of this.tableWaiters) waiter.resolve()
       this.tableWaiters = []
       this.expositions.abandon()
@@ -101,15 +107,21 @@ export class GatewayHandle extends EventEmitter<GatewayEvents> {
   static async start (options: GatewayStartOptions): Promise<GatewayHandle> {
     // A function cannot cross to the worker: it stays here and answers the worker's scrapes, publishes and async calls.
     const { scrapeControlPlane, publish, invokeAsync, ...workerOptions } = options
-    const worker = new Worker(new URL('./gateway-worker.js', import.meta.url), { workerData: workerOptions })
+    const channel = new MessageChannel()
+    const worker = new Worker(new URL('./gateway-worker.js', import.meta.url), { workerData: { ...workerOptions, deliveries: channel.port2 }, transferList: [channel.port2] })
     const [first] = await once(worker, 'message') as [GatewayReport]
     if (first.t === 'listen-failed') {
+      channel.port1.close()
       await worker.terminate()
       const hint = first.code === 'EADDRINUSE' ? `another program listens on ${options.host}:${options.port}; pass --port to use another` : 'check the --port and --host flags'
       throw new StartupError(`the gateway cannot listen on ${options.host}:${options.port}: ${first.message}`, { hint })
     }
-    if (first.t !== 'listening') throw new StartupError(`the gateway sent ${first.t} before listening`)
-    return new GatewayHandle(worker, first.host, first.port, { scrapeControlPlane, publish, invokeAsync }, options.eventToken)
+    if (first.t !== 'listening') {
+      channel.port1.close()
+      throw new StartupError(`the gateway sent ${first.t} before listening`)
+    }
+    const deliveries = new DeliveryChannel(channel.port1, `${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}`)
+    return new GatewayHandle(worker, first.host, first.port, { scrapeControlPlane, publish, invokeAsync }, options.eventToken, deliveries)
   }
 
   get url (): string {

@@ -5,8 +5,8 @@
 import type { Logger } from 'pino'
 import type { QueueReport } from '../autoscaler/index.js'
 import { storeSecrets } from '../api/index.js'
-import { BrokerTriggers, CronScheduler, Dispatcher, functionKey, GatewayDelivery, queueLoads, TriggerController } from '../dispatch/index.js'
-import type { BrokerTriggerStatus } from '../dispatch/index.js'
+import { BrokerTriggers, CronScheduler, Dispatcher, functionKey, queueLoads, TriggerController } from '../dispatch/index.js'
+import type { BrokerTriggerStatus, DeliveryFunction } from '../dispatch/index.js'
 import type { EventStore } from '../events/index.js'
 import type { InstanceInfo } from '../instances/index.js'
 import { versionKey } from '../instances/index.js'
@@ -15,7 +15,8 @@ import type { Store } from '../store/index.js'
 export interface EventWiringDeps {
   store: Store
   events: EventStore
-  gatewayUrl: string
+  /** Hands a delivery to the gateway (its channel in this process), answered whole. */
+  deliver: DeliveryFunction
   /** The run's event secret: deliveries carry it, the gateway checks it. */
   eventToken: string
   /** A version with no instance has work waiting: start one now (the autoscaler's activate). */
@@ -47,14 +48,12 @@ export class EventWiring {
   readonly brokers: BrokerTriggers
   private readonly triggers: TriggerController
   private ready = new Map<string, number>()
-  private readonly delivery: GatewayDelivery
 
   constructor (private readonly deps: EventWiringDeps) {
     const { events, logger } = deps
-    this.delivery = new GatewayDelivery({ url: deps.gatewayUrl })
     this.dispatcher = new Dispatcher({
       events,
-      deliver: this.delivery.deliver,
+      deliver: deps.deliver,
       eventToken: deps.eventToken,
       hooks: {
         onDemand: (namespace, fn) => {
@@ -89,7 +88,7 @@ export class EventWiring {
     }
     this.brokers = new BrokerTriggers({
       events,
-      deliver: this.delivery.deliver,
+      deliver: deps.deliver,
       eventToken: deps.eventToken,
       secrets: (namespace) => storeSecrets(deps.store, namespace),
       readyOf: (namespace, fn) => this.ready.get(functionKey(namespace, fn)) ?? 0,
@@ -180,6 +179,5 @@ export class EventWiring {
     this.scheduler.stop()
     this.triggers.stop()
     await Promise.all([this.dispatcher.stop(STOP_GRACE_MS), this.brokers.stop()])
-    await this.delivery.close()
   }
 }

@@ -224,7 +224,7 @@ export class Platform {
       const eventWiring = new EventWiring({
         store,
         events,
-        gatewayUrl: gateway.url,
+        deliver: gateway.deliveries.deliver,
         eventToken,
         activate: (key) => {
           instances.demand(key)
