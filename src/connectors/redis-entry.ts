@@ -63,6 +63,16 @@ export function entryTime (entryId: string): number {
   return Number.isFinite(ms) ? ms : 0
 }
 
+/** Whether entry id `a` comes before `b` in the stream (`<ms>-<seq>`, both compared as numbers). */
+export function entryIdBefore (a: string, b: string): boolean {
+  const da = a.indexOf('-')
+  const db = b.indexOf('-')
+  const msA = Number(a.slice(0, da))
+  const msB = Number(b.slice(0, db))
+  if (msA !== msB) return msA < msB
+  return Number(a.slice(da + 1)) < Number(b.slice(db + 1))
+}
+
 function roostLayoutBody (fields: readonly Buffer[]): Buffer | undefined {
   let body: Buffer | undefined
   let hasId = false

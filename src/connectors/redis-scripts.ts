@@ -103,14 +103,24 @@ return 1
 `
 
 // SETTLE's ack for many entries at once (the acknowledgements of one delivered batch): one round trip, one script, a 1 or 0 per entry.
+// A batch is mostly one run of this consumer's pending entries, between the first and the last id the client gives:
+// one XPENDING over that run reads their holders and delivery counts at once; an entry it leaves out is looked up alone.
 const ACK_MANY = `
 local stream, released = KEYS[1], KEYS[2]
-local group, consumer = ARGV[1], ARGV[2]
+local group, consumer, first, last = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local held = {}
+for _, pending in ipairs(redis.call('XPENDING', stream, group, first, last, (#ARGV - 4) / 2, consumer)) do
+  held[pending[1]] = pending[4]
+end
 local done, acked = {}, {}
-for i = 3, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local id = ARGV[i]
-  local pending = redis.call('XPENDING', stream, group, id, id, 1)[1]
-  if pending and pending[2] == consumer and pending[4] == tonumber(ARGV[i + 1]) then
+  local count = held[id]
+  if count == nil then
+    local pending = redis.call('XPENDING', stream, group, id, id, 1)[1]
+    if pending and pending[2] == consumer then count = pending[4] end
+  end
+  if count == tonumber(ARGV[i + 1]) then
     acked[#acked + 1] = id
     done[#done + 1] = 1
   else
@@ -166,10 +176,10 @@ export const redisScripts = {
   roostAckMany: defineScript({
     SCRIPT: ACK_MANY,
     NUMBER_OF_KEYS: 2,
-    /** `entries`: entry id and delivery count, one after the other. */
-    parseCommand (parser: CommandParser, keys: RedisKeys, group: string, consumer: string, entries: readonly string[]) {
+    /** `entries`: entry id and delivery count, one after the other; `first` and `last`: the least and the greatest of the ids. */
+    parseCommand (parser: CommandParser, keys: RedisKeys, group: string, consumer: string, first: string, last: string, entries: readonly string[]) {
       parser.pushKeys([keys.stream, keys.released])
-      parser.push(group, consumer, ...entries)
+      parser.push(group, consumer, first, last, ...entries)
     },
     transformReply: rawReply<number[]>
   }),

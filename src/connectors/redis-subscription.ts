@@ -9,7 +9,7 @@ import { RECORD_LIMITS } from '../events/index.js'
 import type { Backlog, BrokerMessage, SettleAck, Subscription } from './connector.js'
 import { BUFFER_REPLIES, groupGone, redisFailure } from './redis-client.js'
 import type { RedisBufferClient, RedisClient } from './redis-client.js'
-import { entryMessage } from './redis-entry.js'
+import { entryIdBefore, entryMessage } from './redis-entry.js'
 import { streamEntries } from './redis-read-reply.js'
 import { SettleBatch } from './settle-batch.js'
 import type { XReadGroupReply } from './redis-read-reply.js'
@@ -250,13 +250,17 @@ export class RedisSubscription implements Subscription {
 
   private async ackMany (leases: readonly Lease[]): Promise<readonly number[]> {
     const entries: string[] = new Array(leases.length * 2)
+    let first = (leases[0] as Lease).entryId
+    let last = first
     for (let i = 0; i < leases.length; i++) {
       const lease = leases[i] as Lease
       entries[2 * i] = lease.entryId
       entries[2 * i + 1] = String(lease.deliveryCount)
+      if (entryIdBefore(lease.entryId, first)) first = lease.entryId
+      else if (entryIdBefore(last, lease.entryId)) last = lease.entryId
     }
     const { keys, group, consumer } = this.settings
-    return await this.settings.client.roostAckMany(keys, group, consumer, entries)
+    return await this.settings.client.roostAckMany(keys, group, consumer, first, last, entries)
   }
 
   private redeliver (message: BrokerMessage, mode: 'retry' | 'release', delayMs: number): Promise<SettleAck> {

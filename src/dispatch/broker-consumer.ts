@@ -6,7 +6,7 @@
 import type { BrokerMessage, Subscription } from '../connectors/index.js'
 import type { DeadCopy, RandomSource } from '../events/index.js'
 import { brokerAction, recordOf, type BrokerAction } from './broker-outcome.js'
-import { inFlightLimit, nextBatchSize } from './capacity.js'
+import { inFlightLimit, nextFetchSize } from './capacity.js'
 import type { BrokerConsumerPlan, DeliveryAnswer, DeliveryFunction } from './consumer.js'
 import { queueDeliveryRequest } from './delivery-request.js'
 import { settlementsFor } from './settlement.js'
@@ -36,6 +36,8 @@ const UNAVAILABLE_PAUSE_MS = 500
 /** A fetch that came back empty this fast (a closed or cut connection) is not repeated at once. */
 const EMPTY_FAST_MS = 20
 const MIN_HEARTBEAT_MS = 250
+/** A fetch takes up to this many deliveries' worth when there is room for them; each goes out as a delivery of `batch`. */
+const BATCHES_PER_FETCH = 10
 
 class BrokerDelivery {
   readonly abort = new AbortController()
@@ -46,7 +48,10 @@ class BrokerDelivery {
 }
 
 export class BrokerConsumer {
+  /** Messages at the function: delivered and not answered yet. */
   inFlight = 0
+  /** Messages answered whose settlement on the broker is under way: they take no instance's room, and are still leased. */
+  settling = 0
   lastCompletedAt: number | undefined
   private readonly deliveries = new Set<BrokerDelivery>()
   private readonly fetchAbort = new AbortController()
@@ -61,6 +66,11 @@ export class BrokerConsumer {
 
   get subscription (): Subscription {
     return this.deps.subscription
+  }
+
+  /** Messages this consumer holds leased: at the function, or being settled. */
+  get held (): number {
+    return this.inFlight + this.settling
   }
 
   start (): void {
@@ -94,7 +104,9 @@ export class BrokerConsumer {
 
   private async run (): Promise<void> {
     while (!this.stopping) {
-      const size = nextBatchSize(this.plan.batch, inFlightLimit(this.deps.readyOf(), this.plan.perInstance), this.inFlight)
+      // The instances' room, and no more than as many again waiting for the broker to take their settlements.
+      const limit = inFlightLimit(this.deps.readyOf(), this.plan.perInstance)
+      const size = nextFetchSize(this.plan.batch, Math.min(limit, 2 * limit - this.settling), this.inFlight, BATCHES_PER_FETCH)
       if (size === 0) {
         await new Promise<void>((resolve) => { this.roomWaiter = resolve })
         continue
@@ -118,7 +130,9 @@ export class BrokerConsumer {
         continue
       }
       if (this.deps.readyOf() === 0) this.deps.onDemand()
-      this.startDelivery(messages)
+      const { batch } = this.plan
+      if (messages.length <= batch) this.startDelivery(messages)
+      else for (let at = 0; at < messages.length; at += batch) this.startDelivery(messages.slice(at, at + batch))
     }
   }
 
@@ -166,6 +180,11 @@ export class BrokerConsumer {
   private async finish (delivery: BrokerDelivery, answer: DeliveryAnswer): Promise<void> {
     if (delivery.heartbeat !== null) clearInterval(delivery.heartbeat)
     const { plan } = this
+    const count = delivery.messages.length
+    // Answered: the instances have room again while the broker takes the settlements (a round trip the next fetch need not wait for).
+    this.inFlight -= count
+    this.settling += count
+    this.wake()
     try {
       const records = delivery.messages.map((m) => recordOf(m, plan.namespace, plan.queue, plan.maxAttempts, 0))
       const settlements = settlementsFor(records, answer, 'queue')
@@ -175,7 +194,7 @@ export class BrokerConsumer {
         return this.apply(message, brokerAction(settlement, message.attempt, plan, this.random), delivery.startedAt)
       }))
     } finally {
-      this.inFlight -= delivery.messages.length
+      this.settling -= count
       this.deliveries.delete(delivery)
       this.lastCompletedAt = Date.now()
       this.wake()

@@ -157,7 +157,7 @@ export class BrokerTriggers implements BrokerQueues {
   stats (namespace: string, queue: string): QueueStats | undefined {
     const entry = this.entries.get(queueKey(namespace, queue))
     if (entry === undefined) return undefined
-    const held = entry.consumer?.inFlight ?? 0
+    const held = entry.consumer?.held ?? 0
     const waiting = entry.status.backlog?.waiting ?? 0
     const leased = Math.max(held, entry.status.backlog?.inFlight ?? 0)
     return { namespace, queue, waiting, leased, backlog: waiting + leased, dead: 0, lastCompletedAt: entry.consumer?.lastCompletedAt }

@@ -16,3 +16,12 @@ export function inFlightLimit (readyInstances: number, perInstance: number): num
 export function nextBatchSize (batch: number, limit: number, inFlight: number): number {
   return Math.max(0, Math.min(batch, limit - inFlight))
 }
+
+/**
+ * How many messages the next fetch from a broker takes: up to `batches`
+ * deliveries' worth, within what may still be in flight. Each fetch is a round
+ * trip to the broker; one per batch bounded the drain by the round trip.
+ */
+export function nextFetchSize (batch: number, limit: number, inFlight: number, batches: number): number {
+  return Math.max(0, Math.min(batch * Math.max(1, batches), limit - inFlight))
+}
