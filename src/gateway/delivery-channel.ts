@@ -40,6 +40,7 @@ export class DeliveryChannel {
 
   constructor (private readonly port: MessagePort, /** host:port of the gateway, the Host a delivery carries. */ private readonly authority: string) {
     port.on('message', (reply: DeliveryReply) => this.replied(reply))
+    port.on('close', () => this.close('the gateway closed its delivery channel'))
     // Deliveries in flight hold their timers; an idle channel keeps nothing alive.
     port.unref()
   }

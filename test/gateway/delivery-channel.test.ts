@@ -15,6 +15,7 @@ function channel (serve: (req: PortRequest, res: PortResponse) => void) {
   const client = new DeliveryChannel(port1, '127.0.0.1:8080')
   return {
     client,
+    port,
     close: () => {
       client.close('the test ended')
       port.close()
@@ -145,5 +146,17 @@ describe('the delivery channel to the gateway', () => {
     close()
     assert.deepEqual(await pending, { kind: 'unreachable', error: 'the test ended' })
     assert.deepEqual(await client.deliver(request(), new AbortController().signal), { kind: 'unreachable', error: 'the test ended' })
+  })
+
+  test('a gateway that closes its end answers what is in flight unreachable', async () => {
+    const { client, port, close } = channel(() => {})
+    try {
+      const pending = client.deliver(request(), new AbortController().signal)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      port.close()
+      assert.deepEqual(await pending, { kind: 'unreachable', error: 'the gateway closed its delivery channel' })
+    } finally {
+      close()
+    }
   })
 })
