@@ -1022,7 +1022,7 @@ function boundsParagraph (rounds: Round[], firings: CronFiring[], calendarMs: nu
       `All of that runs on the control plane's one event loop, with SQLite synchronous on it: the API reading and writing each publish, the dispatcher leasing, building each delivery's body and settling its answer. ` +
       `That loop was busy ${n0(loop)}% of the run (${n0(plane)}% on CPU, the rest ${offCpu(machineCpu, plane + gateway + instance + client)}), while the gateway thread used ${n0(gateway)}% of a core, the instance ${n0(instance)}%, the client ${n0(client)}%, the machine ${n0(machineCpu)}% of ${cores * 100}%` +
       (loop >= 85
-        ? `: the control-plane loop is the bound. Its store work alone (the EventStore loop) would allow ${formatRps(storeRate)} msgs/s; the HTTP and JSON of ${n0(messages / BATCH)} publishes and ${n0(deliveries)} deliveries on the same thread bring it to ${formatRps(platformRate)}.` +
+        ? `: the control-plane loop is the bound. Its store work alone (the EventStore loop) would allow ${formatRps(storeRate)} msgs/s; the HTTP and JSON of ${n0(messages / BATCH)} publishes and the JSON of ${n0(deliveries)} deliveries and their answers on the same thread bring it to ${formatRps(platformRate)}.` +
           apiShare(rounds)
         : machineCpu >= 0.85 * cores * 100
           ? ': the cores are nearly saturated, and every part waits for one.'
