@@ -13,6 +13,7 @@ import type {
   Backlog, Capabilities, Connector, ConnectorState, OutgoingMessage, QueueBinding, Subscription
 } from './connector.js'
 import { reconnectDelay } from './reconnect-backoff.js'
+import { corkFrameWrites } from './rabbit-corked-writes.js'
 import { rabbitCapabilities } from './rabbit-capabilities.js'
 import type { RabbitServer } from './rabbit-capabilities.js'
 import { closedEither } from './rabbit-close.js'
@@ -150,6 +151,8 @@ export class RabbitConnector implements Connector {
     const recovering = await amqp.connect(connectionUrl(this.url), {
       clientProperties: { connection_name: this.clientName },
       timeout: CONNECT_TIMEOUT_MS,
+      // Acks, publishes and the basic.qos that confirms a turn's settlements are small frames: Nagle's algorithm would hold them behind a delayed ACK.
+      noDelay: true,
       recovery: {
         // The handle comes first so that the first connection's events are seen; a first connect that fails is the caller's to retry.
         waitForConnect: false,
@@ -187,6 +190,7 @@ export class RabbitConnector implements Connector {
 
   // Run by amqplib's recovery on every new connection, before it counts as connected: a throw closes it and, after the first, retries.
   private async setUp (model: ChannelModel): Promise<void> {
+    corkFrameWrites(model.connection)
     const server = rabbitCapabilities(model.connection.serverProperties as unknown as Record<string, unknown>)
     const channel = await model.createConfirmChannel()
     this.server = server

@@ -60,10 +60,24 @@ export function deliveryAttempt (delivery: Pick<Message, 'fields' | 'properties'
 /** A delivery as Roost's BrokerMessage: attributes from the headers, or derived for a message another client published. */
 export function deliveryMessage (queue: string, delivery: Pick<Message, 'fields' | 'properties' | 'content'>, now = Date.now()): BrokerMessage {
   const { properties, content } = delivery
-  const headers: Record<string, unknown> = { ...(properties.headers ?? {}) }
-  if (typeof properties.contentType === 'string' && headers[MESSAGE_HEADERS.contentType] === undefined) headers[MESSAGE_HEADERS.contentType] = properties.contentType
+  let headers: Record<string, unknown> | undefined = properties.headers
+  if (typeof properties.contentType === 'string' && headers?.[MESSAGE_HEADERS.contentType] === undefined) {
+    headers = { ...headers, [MESSAGE_HEADERS.contentType]: properties.contentType }
+  }
   const attributes = incomingAttributes(headers, content, { kind: 'rabbitmq', queue, brokerId: brokerId(delivery) })
-  return { ...attributes, body: content, attempt: deliveryAttempt(delivery), publishedAt: publishedAt(properties.timestamp, now) }
+  // The same shape, in the same order, as the other connectors' messages: the consumer's code that reads them stays monomorphic.
+  return {
+    id: attributes.id,
+    attempt: deliveryAttempt(delivery),
+    body: content,
+    bodyType: attributes.bodyType,
+    source: attributes.source,
+    type: attributes.type,
+    subject: attributes.subject,
+    contentType: attributes.contentType,
+    attributes: attributes.attributes,
+    publishedAt: publishedAt(properties.timestamp, now)
+  }
 }
 
 /**
