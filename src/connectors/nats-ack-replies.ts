@@ -34,7 +34,7 @@ export class AckReplies {
   }
 
   /** Publishes `payload` to `subject` and resolves with the server's answer; rejects with a TimeoutError when none comes. */
-  request (subject: string, payload: string): Promise<AckAnswer> {
+  request (subject: string, payload: string | Uint8Array): Promise<AckAnswer> {
     const token = String(++this.next)
     return new Promise<AckAnswer>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, until: performance.now() + this.timeoutMs })

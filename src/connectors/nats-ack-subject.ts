@@ -19,23 +19,35 @@ export interface AckSubject {
 
 /** The delivery a reply subject describes, or undefined when it is no JetStream ack subject. */
 export function parseAckSubject (reply: string | undefined): AckSubject | undefined {
-  if (reply === undefined) return undefined
+  if (reply === undefined || !reply.startsWith('$JS.ACK.')) return undefined
+  // Every message of a pull has one: split once, read the fields by position, no intermediate arrays.
   const tokens = reply.split('.')
-  if (tokens[0] !== '$JS' || tokens[1] !== 'ACK') return undefined
-  let fields: string[]
-  if (tokens.length === 9) fields = tokens.slice(2)
-  else if (tokens.length >= 11) fields = tokens.slice(4, 11)
+  let at: number
+  if (tokens.length === 9) at = 2
+  else if (tokens.length >= 11) at = 4
   else return undefined
-  const [stream, consumer, delivered, streamSeq, consumerSeq, stamp, pending] = fields as [string, string, string, string, string, string, string]
-  const numbers = [delivered, streamSeq, consumerSeq, pending].map(Number)
-  if (numbers.some((n) => !Number.isSafeInteger(n) || n < 0) || !/^\d+$/.test(stamp)) return undefined
+  const deliveryCount = count(tokens[at + 2] as string)
+  const streamSequence = count(tokens[at + 3] as string)
+  const consumerSequence = count(tokens[at + 4] as string)
+  const stamp = tokens[at + 5] as string
+  const pending = count(tokens[at + 6] as string)
+  if (deliveryCount < 0 || streamSequence < 0 || consumerSequence < 0 || pending < 0 || !DIGITS.test(stamp)) return undefined
   return {
-    stream,
-    consumer,
-    deliveryCount: numbers[0] as number,
-    streamSequence: numbers[1] as number,
-    consumerSequence: numbers[2] as number,
-    storedAt: Number(BigInt(stamp) / 1_000_000n),
-    pending: numbers[3] as number
+    stream: tokens[at] as string,
+    consumer: tokens[at + 1] as string,
+    deliveryCount,
+    streamSequence,
+    consumerSequence,
+    // Nanoseconds, past 2^53: the milliseconds are its digits but the last six, read exactly.
+    storedAt: stamp.length > 6 ? Number(stamp.slice(0, -6)) : 0,
+    pending
   }
+}
+
+const DIGITS = /^\d+$/
+
+/** A whole number ≥ 0 in decimal digits, or -1. */
+function count (token: string): number {
+  const n = Number(token)
+  return token !== '' && Number.isSafeInteger(n) && n >= 0 ? n : -1
 }
