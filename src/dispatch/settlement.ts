@@ -42,17 +42,20 @@ const NOT_STORED = new Set(['content-length', 'transfer-encoding', 'connection',
 
 function answered (records: readonly LeasedRecord[], answer: Extract<DeliveryAnswer, { kind: 'answered' }>, event: DeliveryEvent): Settlement[] {
   const { status } = answer
-  const text = (): string => answer.body.toString('utf8')
-  const problem = problemOf(answer.headers['content-type'], text)
+  let body: string | undefined
+  const text = (): string => body ??= answer.body.toString('utf8')
+  // Read only for the statuses that need it: a 200's body is the results list, parsed once below.
+  let read: { code?: string, detail?: string } | undefined
+  const problem = (): { code?: string, detail?: string } => read ??= problemOf(answer.headers['content-type'], text)
   const release = (delayMs: number): Settlement[] => records.map((r) => ({ id: r.id, token: r.token, outcome: 'released', reason: 'drained', delayMs }))
   // A handler's queue and scheduled answers are 200 or 500: a 429 or 503 is the gateway's (governance, overload, no instance).
   // A function's own response to an invocation may be one too: only the gateway's problem codes release it.
-  if ((status === 429 || status === 503) && (event !== 'invocation' || GATEWAY_REFUSALS.has(problem.code ?? ''))) {
+  if ((status === 429 || status === 503) && (event !== 'invocation' || GATEWAY_REFUSALS.has(problem().code ?? ''))) {
     return release(retryAfterMs(answer.headers['retry-after']) ?? DEFAULT_RELEASE_DELAY_MS)
   }
-  if (status === 502 && problem.code === 'ROOST_E_START_FAILED') return release(START_FAILED_DELAY_MS)
+  if (status === 502 && problem().code === 'ROOST_E_START_FAILED') return release(START_FAILED_DELAY_MS)
   // The routing table does not have the function (yet, or any more): it is not the message's fault.
-  if (status === 404 && problem.code === 'ROOST_E_ROUTE_NOT_FOUND') return release(DEFAULT_RELEASE_DELAY_MS)
+  if (status === 404 && problem().code === 'ROOST_E_ROUTE_NOT_FOUND') return release(DEFAULT_RELEASE_DELAY_MS)
   if (event === 'invocation' && status < 500) {
     // The caller's request was served, whatever the function answered: the response is the result.
     const headers: Record<string, string> = {}
@@ -60,8 +63,8 @@ function answered (records: readonly LeasedRecord[], answer: Extract<DeliveryAns
     return records.map((r) => ({ id: r.id, token: r.token, outcome: 'succeeded', response: { status, headers, body: answer.body } }))
   }
   if (status >= 200 && status < 300) return event === 'queue' ? byResults(records, text()) : scheduledOutcome(records, text())
-  const cause: FailureCause = status === 504 ? 'timeout' : problem.code === 'ROOST_E_INSTANCE_CRASHED' ? 'crashed' : 'error'
-  const error = problem.detail ?? `HTTP ${status}`
+  const cause: FailureCause = status === 504 ? 'timeout' : problem().code === 'ROOST_E_INSTANCE_CRASHED' ? 'crashed' : 'error'
+  const error = problem().detail ?? `HTTP ${status}`
   return records.map((r) => ({ ...failed(r, cause, error), status }))
 }
 
