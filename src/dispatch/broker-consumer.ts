@@ -4,7 +4,7 @@
 // counts attempts and backs off; a dead message is also kept as a dead record
 // of the events database, so `roost dlq` shows it whatever the broker.
 import type { BrokerMessage, Subscription } from '../connectors/index.js'
-import type { DeadCopy, RandomSource } from '../events/index.js'
+import type { DeadCopy, LeasedRecord, RandomSource } from '../events/index.js'
 import { brokerAction, recordOf, type BrokerAction } from './broker-outcome.js'
 import { inFlightLimit, nextFetchSize } from './capacity.js'
 import type { BrokerConsumerPlan, DeliveryAnswer, DeliveryFunction } from './consumer.js'
@@ -44,7 +44,7 @@ class BrokerDelivery {
   readonly lost = new Set<string>()
   heartbeat: NodeJS.Timeout | null = null
   readonly startedAt = Date.now()
-  constructor (readonly messages: BrokerMessage[]) {}
+  constructor (readonly messages: BrokerMessage[], /** The messages as the delivery body and the settlement table read them. */ readonly records: LeasedRecord[]) {}
 }
 
 export class BrokerConsumer {
@@ -152,13 +152,13 @@ export class BrokerConsumer {
 
   private startDelivery (messages: BrokerMessage[]): void {
     const { plan } = this
-    const delivery = new BrokerDelivery(messages)
+    const leaseExpiresAt = Date.now() + plan.leaseMs
+    const records = messages.map((m) => recordOf(m, plan.namespace, plan.queue, plan.maxAttempts, leaseExpiresAt))
+    const delivery = new BrokerDelivery(messages, records)
     this.inFlight += messages.length
     this.deliveries.add(delivery)
     delivery.heartbeat = setInterval(() => this.renew(delivery), Math.max(MIN_HEARTBEAT_MS, Math.floor(plan.leaseMs / 3)))
     delivery.heartbeat.unref()
-    const leaseExpiresAt = Date.now() + plan.leaseMs
-    const records = messages.map((m) => recordOf(m, plan.namespace, plan.queue, plan.maxAttempts, leaseExpiresAt))
     this.deps.deliver(queueDeliveryRequest(plan, records, this.deps.eventToken), delivery.abort.signal).then(
       (answer) => this.finish(delivery, answer),
       (err: unknown) => this.finish(delivery, { kind: 'unreachable', error: err instanceof Error ? err.message : String(err) })
@@ -186,8 +186,7 @@ export class BrokerConsumer {
     this.settling += count
     this.wake()
     try {
-      const records = delivery.messages.map((m) => recordOf(m, plan.namespace, plan.queue, plan.maxAttempts, 0))
-      const settlements = settlementsFor(records, answer, 'queue')
+      const settlements = settlementsFor(delivery.records, answer, 'queue')
       await Promise.all(settlements.map((settlement, i) => {
         const message = delivery.messages[i] as BrokerMessage
         if (delivery.lost.has(message.id)) return undefined

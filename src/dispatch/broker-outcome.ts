@@ -12,6 +12,9 @@ export type BrokerAction =
   | { op: 'release', delayMs: number }
   | { op: 'dead', reason: string, outcome: DeadCopy['outcome'], error?: string, status?: number }
 
+/** The action of nearly every settlement, made once (actions are read, never changed). */
+const ACK: BrokerAction = Object.freeze({ op: 'ack' })
+
 export interface AttemptPolicy {
   maxAttempts: number
   backoff: { initialMs: number, maxMs: number }
@@ -30,7 +33,7 @@ export function recordOf (message: BrokerMessage, namespace: string, queue: stri
 export function brokerAction (settlement: Settlement, attempt: number, policy: AttemptPolicy, random: RandomSource): BrokerAction {
   switch (settlement.outcome) {
     case 'succeeded':
-      return { op: 'ack' }
+      return ACK
     case 'released':
       return { op: 'release', delayMs: settlement.delayMs ?? 0 }
     case 'dead':
