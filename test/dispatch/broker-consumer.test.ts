@@ -183,3 +183,29 @@ test('the table as broker actions: ack, release, handler retry delay, dead at on
   ]
   for (const [settlement, attempt, expected] of cases) assert.deepEqual(brokerAction(settlement, attempt, policy, () => 0), expected)
 })
+
+test('one fetch takes the room of up to ten batches, and its messages go out as deliveries of a batch each', async (t) => {
+  const h = harness(t, 3)
+  h.sub.push(...'abcdefghijklm'.split('').map((id) => message(id)))
+  // 3 ready instances × 4: room for 12, a batch of 3 → one fetch of 12, four deliveries.
+  await until(() => h.pending.length === 4, 'four deliveries')
+  assert.equal(h.sub.fetches[0], 12)
+  assert.deepEqual(h.pending.map((p) => p.ids.join('')), ['abc', 'def', 'ghi', 'jkl'])
+})
+
+test('an answered delivery gives its room back while its settlements are on their way, and its messages still count as held', async (t) => {
+  const h = harness(t)
+  let releaseAcks!: () => void
+  const acksDone = new Promise<void>((resolve) => { releaseAcks = resolve })
+  const ack = h.sub.ack.bind(h.sub)
+  h.sub.ack = async (m) => { await acksDone; return await ack(m) }
+  h.sub.push(...'abcdef'.split('').map((id) => message(id)))
+  await until(() => h.pending.length === 2, 'the instance\'s 4: a batch of 3 and one')
+  ;(h.pending[0] as Pending).answer(ok([{ id: 'a' }, { id: 'b' }, { id: 'c' }]))
+  await until(() => h.pending.length === 3, 'the room of the answered batch is fetched again before its acks are done')
+  assert.deepEqual([h.consumer.inFlight, h.consumer.settling, h.consumer.held], [3, 3, 6])
+  assert.deepEqual((h.pending[2] as Pending).ids, ['e', 'f'])
+  releaseAcks()
+  await until(() => h.sub.settled.length === 3, 'the acks went through')
+  assert.deepEqual([h.consumer.settling, h.consumer.held], [0, 3])
+})
