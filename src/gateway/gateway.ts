@@ -301,8 +301,14 @@ export class Gateway implements CallOwner, FastServer, DeliveryServer {
       sendProblem(res, 503, 'ROOST_E_NOT_READY', 'the gateway has no routing table yet', null, { 'retry-after': '1' })
       return
     }
+    const facts = this.scan(req.rawHeaders)
+    // Only the platform holds the channel; a delivery without the run's token is a fault of ours, refused before routing.
+    if (facts.eventToken === undefined || this.eventToken === undefined || !this.eventToken.matches(facts.eventToken)) {
+      sendProblem(res, 403, 'ROOST_E_FORBIDDEN', 'a delivery on the channel carried no valid event token', null)
+      return
+    }
     if (this.shedder.overloaded && this.shedder.shouldShed()) this.shed(res)
-    else this.route(req, res, this.scan(req.rawHeaders))
+    else this.route(req, res, facts, true)
   }
 
   handOver (socket: Socket): void {
@@ -338,7 +344,8 @@ export class Gateway implements CallOwner, FastServer, DeliveryServer {
   }
 
   /** `facts` are what scan read of the request's headers (forwardRaw's, when it was rewritten). */
-  private route (req: ProxyRequest, res: ProxyResponse, facts: RequestFacts): void {
+  /** `channel`: the request came on the delivery channel (serveDelivery), the one way an event delivery arrives. */
+  private route (req: ProxyRequest, res: ProxyResponse, facts: RequestFacts, channel = false): void {
     const url = req.url ?? '/'
     const match = this.router.match(url, this.router.hasHosts ? req.headers.host : undefined)
     if (match === null) {
@@ -346,8 +353,9 @@ export class Gateway implements CallOwner, FastServer, DeliveryServer {
       return
     }
     const state = match.fn
-    // An event delivery of the control plane proves it with the run's event token.
-    const delivery = facts.eventToken !== undefined && this.eventToken !== undefined && this.eventToken.matches(facts.eventToken)
+    // An event delivery of the control plane comes on its channel and carries the run's event token; on the
+    // gateway's port the token is never honoured, so a caller that learned it could still not pass as the platform.
+    const delivery = channel && facts.eventToken !== undefined && this.eventToken !== undefined && this.eventToken.matches(facts.eventToken)
     // A delivery's logs are found by its record's id: the call id is its request id.
     const requestId = this.requestIdFor(delivery && facts.callId !== undefined ? facts.callId : facts.requestId)
     const length = facts.contentLength

@@ -1,7 +1,10 @@
 import { test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
+import { MessageChannel } from 'node:worker_threads'
 import { Gateway } from '../../src/gateway/index.js'
+import { DeliveryChannel, type ChannelAnswer } from '../../src/gateway/delivery-channel.js'
+import { DeliveryPort } from '../../src/gateway/delivery-port.js'
 import type { ControlAnswer, RoutingTable } from '../../src/gateway/index.js'
 import type { GatewayReport } from '../../src/gateway/routing-table.js'
 import { GOVERNANCE_DEFAULTS, PlatformCallKey, type FunctionPolicy } from '../../src/governance/index.js'
@@ -26,6 +29,10 @@ const gateway: Gateway = new Gateway({ host: '127.0.0.1', port: 0, bodyLimit: 64
 })
 let base = ''
 let instance: FakeInstance
+// The control plane's way in for deliveries, as GatewayHandle makes it for the worker.
+const { port1, port2 } = new MessageChannel()
+const deliveryPort = new DeliveryPort(port2, gateway)
+const channel = new DeliveryChannel(port1, '127.0.0.1:8080')
 
 interface Seen { method: string, url: string, headers: Record<string, string>, body: string, requestId: string }
 
@@ -58,6 +65,8 @@ before(async () => {
 })
 
 after(async () => {
+  channel.close('the test ended')
+  deliveryPort.close()
   await gateway.close()
   await instance.close()
 })
@@ -78,34 +87,41 @@ async function problemOf (response: Response): Promise<{ code: string, detail: s
 
 // ---- event deliveries
 
+/** A delivery on the channel, as the dispatcher makes one. */
+async function deliver (path: string, headers: Array<[string, string]>, body = ''): Promise<{ status: number, seen: Seen }> {
+  const answer: ChannelAnswer = await channel.deliver({ method: 'POST', path, headers, body, timeoutMs: 5000 }, new AbortController().signal)
+  assert.equal(answer.kind, 'answered')
+  const { status, body: bytes } = answer as Extract<ChannelAnswer, { kind: 'answered' }>
+  return { status, seen: JSON.parse(bytes.toString('utf8')) as Seen }
+}
+
 test('a delivery with the event token passes x-roost-event, x-roost-call-id and its caller on, never the token; the call id is its request id', async () => {
-  const response = await fetch(`${base}/fn/echo/deliver`, {
-    method: 'POST',
-    body: '{"queue":"orders","messages":[]}',
-    headers: { 'X-Roost-Event-Token': TOKEN, 'x-roost-event': 'queue', 'x-roost-call-id': 'call-123', 'x-roost-caller': 'key:abc', 'x-request-id': 'ignored-1' }
-  })
-  assert.equal(response.status, 200)
-  const seen = await response.json() as Seen
+  const { status, seen } = await deliver('/fn/echo/deliver', [
+    ['X-Roost-Event-Token', TOKEN], ['x-roost-event', 'queue'], ['x-roost-call-id', 'call-123'], ['x-roost-caller', 'key:abc'], ['x-request-id', 'ignored-1']
+  ], '{"queue":"orders","messages":[]}')
+  assert.equal(status, 200)
   assert.equal(seen.headers['x-roost-event'], 'queue')
   assert.equal(seen.headers['x-roost-call-id'], 'call-123')
   assert.equal(seen.headers['x-roost-caller'], 'key:abc')
   assert.equal(seen.headers['x-roost-event-token'], undefined)
   assert.equal(seen.requestId, 'call-123')
   assert.equal(seen.headers['x-request-id'], 'call-123')
+  assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1')
+  assert.equal(seen.headers['x-forwarded-host'], '127.0.0.1:8080')
   assert.equal(seen.body, '{"queue":"orders","messages":[]}')
 })
 
 test('a delivery skips the function\'s caller check: a private function takes it without a call token', async () => {
   const refused = await fetch(`${base}/fn/private`, { method: 'POST', body: 'x' })
   assert.equal(refused.status, 401)
-  const delivered = await fetch(`${base}/fn/private`, { method: 'POST', body: 'x', headers: { 'x-roost-event-token': TOKEN, 'x-roost-event': 'invocation' } })
+  const delivered = await deliver('/fn/private', [['x-roost-event-token', TOKEN], ['x-roost-event', 'invocation']], 'x')
   assert.equal(delivered.status, 200)
-  assert.equal((await delivered.json() as Seen).headers['x-roost-event'], 'invocation')
+  assert.equal(delivered.seen.headers['x-roost-event'], 'invocation')
 })
 
-test('without the right token every event header is stripped and the caller check applies', async () => {
+test('without the right token every event header is stripped and the caller check applies; on the gateway\'s port even the right token is not honoured', async () => {
   const wrong = 'e7'.repeat(31) + 'e8'
-  for (const token of [wrong, TOKEN.slice(1), undefined]) {
+  for (const token of [wrong, TOKEN.slice(1), undefined, TOKEN]) {
     const headers: Record<string, string> = { 'x-roost-event': 'queue', 'x-roost-call-id': 'forged', 'x-roost-caller': 'key:forged' }
     if (token !== undefined) headers['x-roost-event-token'] = token
     const seen = await (await fetch(`${base}/fn/echo`, { headers })).json() as Seen
@@ -116,11 +132,20 @@ test('without the right token every event header is stripped and the caller chec
   }
 })
 
+test('a delivery on the channel without the run\'s token is refused 403 and reaches no function', async () => {
+  for (const headers of [[['x-roost-event', 'queue']], [['x-roost-event-token', 'e7'.repeat(31) + 'e8'], ['x-roost-event', 'queue']]] as Array<Array<[string, string]>>) {
+    const answer = await channel.deliver({ method: 'POST', path: '/fn/echo', headers, body: '{}', timeoutMs: 5000 }, new AbortController().signal)
+    assert.equal(answer.kind === 'answered' && answer.status, 403)
+    assert.equal(answer.kind === 'answered' && (JSON.parse(answer.body.toString('utf8')) as { code: string }).code, 'ROOST_E_FORBIDDEN')
+  }
+  assert.equal(instance.requests.length, 0)
+})
+
 test('a delivery may pass its deadline on (its lease\'s end); anyone else\'s x-roost-deadline is ignored', async () => {
   const soon = Date.now() + 2000
-  const delivered = await (await fetch(`${base}/fn/echo`, { headers: { 'x-roost-event-token': TOKEN, 'x-roost-event': 'queue', 'x-roost-deadline': String(soon) } })).json() as Seen
+  const delivered = await deliver('/fn/echo', [['x-roost-event-token', TOKEN], ['x-roost-event', 'queue'], ['x-roost-deadline', String(soon)]])
   assert.equal(instance.requests.at(-1)?.head.deadline, soon)
-  assert.equal(delivered.headers['x-roost-deadline'], undefined)
+  assert.equal(delivered.seen.headers['x-roost-deadline'], undefined)
   await fetch(`${base}/fn/echo`, { headers: { 'x-roost-deadline': String(soon) } })
   assert.ok((instance.requests.at(-1)?.head.deadline ?? 0) > soon, 'the function\'s own timeout (5 s) holds')
 })
