@@ -9,7 +9,7 @@ import type { FieldProblem } from '../errors/index.js'
 import { ValidationError } from '../errors/index.js'
 import type { BodyType } from '../events/index.js'
 import { defaultContentType, extensionNameProblem, percentEncode, RECORD_LIMITS, SPEC_VERSION } from '../events/index.js'
-import type { ConnectorKind, OutgoingMessage } from './connector.js'
+import type { BrokerMessage, ConnectorKind, OutgoingMessage } from './connector.js'
 
 export const MESSAGE_HEADERS = Object.freeze({
   specVersion: 'ce-specversion',
@@ -84,6 +84,25 @@ export function messageHeaders (message: OutgoingMessage): Record<string, string
     throw new ValidationError(problems, { hint: 'attribute names are CloudEvents extension names: lower-case letters and digits' })
   }
   return headers
+}
+
+/**
+ * The message a connector hands out, in one shape and one property order for
+ * every broker: the consumer's code that reads messages stays monomorphic.
+ */
+export function brokerMessage (attributes: IncomingAttributes, body: Uint8Array, attempt: number, publishedAt: number): BrokerMessage {
+  return {
+    id: attributes.id,
+    attempt,
+    body,
+    bodyType: attributes.bodyType,
+    source: attributes.source,
+    type: attributes.type,
+    subject: attributes.subject,
+    contentType: attributes.contentType,
+    attributes: attributes.attributes,
+    publishedAt
+  }
 }
 
 /**

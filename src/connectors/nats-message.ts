@@ -6,7 +6,7 @@
 import type { MsgHdrs } from '@nats-io/transport-node'
 import { headers as natsHeaders } from '@nats-io/transport-node'
 import type { BrokerMessage, OutgoingMessage } from './connector.js'
-import { incomingAttributes, messageHeaders } from './message-attributes.js'
+import { brokerMessage, incomingAttributes, messageHeaders } from './message-attributes.js'
 import type { AckSubject } from './nats-ack-subject.js'
 
 /** The NATS headers for `message`. Throws ValidationError for attributes no header can carry. */
@@ -22,18 +22,7 @@ export function deliveredMessage (delivery: AckSubject, data: Uint8Array, header
   const attributes = incomingAttributes(headerRecord(headers), data, {
     kind: 'nats', queue: delivery.stream, brokerId: String(delivery.streamSequence)
   })
-  return {
-    id: attributes.id,
-    attempt,
-    body: data,
-    bodyType: attributes.bodyType,
-    source: attributes.source,
-    type: attributes.type,
-    subject: attributes.subject,
-    contentType: attributes.contentType,
-    attributes: attributes.attributes,
-    publishedAt: delivery.storedAt
-  }
+  return brokerMessage(attributes, data, attempt, delivery.storedAt)
 }
 
 /** A header that came several times is a list: message-attributes.ts takes the first. */

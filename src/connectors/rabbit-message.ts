@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import type { Message, Options } from 'amqplib'
 import { ValidationError } from '../errors/index.js'
 import type { BrokerMessage, OutgoingMessage } from './connector.js'
-import { attemptFromHeader, incomingAttributes, MESSAGE_HEADERS, messageHeaders } from './message-attributes.js'
+import { attemptFromHeader, brokerMessage, incomingAttributes, MESSAGE_HEADERS, messageHeaders } from './message-attributes.js'
 
 /** Headers the broker sets on a delivery: a copy must not carry them, or it would look delivered or dead-lettered already. */
 const BROKER_HEADERS = /^x-(?:delivery-count|death|first-death-.*|last-death-.*|acquired-count)$/
@@ -65,19 +65,7 @@ export function deliveryMessage (queue: string, delivery: Pick<Message, 'fields'
     headers = { ...headers, [MESSAGE_HEADERS.contentType]: properties.contentType }
   }
   const attributes = incomingAttributes(headers, content, { kind: 'rabbitmq', queue, brokerId: brokerId(delivery) })
-  // The same shape, in the same order, as the other connectors' messages: the consumer's code that reads them stays monomorphic.
-  return {
-    id: attributes.id,
-    attempt: deliveryAttempt(delivery),
-    body: content,
-    bodyType: attributes.bodyType,
-    source: attributes.source,
-    type: attributes.type,
-    subject: attributes.subject,
-    contentType: attributes.contentType,
-    attributes: attributes.attributes,
-    publishedAt: publishedAt(properties.timestamp, now)
-  }
+  return brokerMessage(attributes, content, deliveryAttempt(delivery), publishedAt(properties.timestamp, now))
 }
 
 /**

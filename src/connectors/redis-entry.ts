@@ -8,7 +8,7 @@
 // UTF-8 as {"base64": "…"}), so that no field is dropped. Pure.
 import { isUtf8 } from 'node:buffer'
 import type { BrokerMessage, OutgoingMessage } from './connector.js'
-import { incomingAttributes, messageHeaders } from './message-attributes.js'
+import { brokerMessage, incomingAttributes, messageHeaders } from './message-attributes.js'
 import type { MessageOrigin } from './message-attributes.js'
 
 export const BODY_FIELD = 'body'
@@ -42,18 +42,7 @@ export function entryMessage (stream: string, entryId: string, fields: readonly 
     headers = JSON_HEADERS
   }
   const attributes = incomingAttributes(headers, body, origin)
-  return {
-    id: attributes.id,
-    attempt,
-    body,
-    bodyType: attributes.bodyType,
-    source: attributes.source,
-    type: attributes.type,
-    subject: attributes.subject,
-    contentType: attributes.contentType,
-    attributes: attributes.attributes,
-    publishedAt: entryTime(entryId)
-  }
+  return brokerMessage(attributes, body, attempt, entryTime(entryId))
 }
 
 /** The epoch ms an entry id starts with (`<ms>-<seq>`): when Redis took the entry. */

@@ -3,6 +3,7 @@
 // cron triggers, and one delivery to the gateway with its answer.
 import type { BrokerTriggerLimits, CronCatchUp, CronOverlap } from '../api/index.js'
 import type { QueuePolicy } from '../events/index.js'
+import type { ChannelAnswer, ChannelRequest } from '../gateway/index.js'
 
 /**
  * The event a delivery carries (docs/event-delivery.md): the runtime calls
@@ -82,27 +83,9 @@ export interface TriggerPlan {
   brokers: BrokerConsumerPlan[]
 }
 
-/** One delivery: a request to the function's route on the gateway, with the event headers and the run's event token. */
-export interface DeliveryRequest {
-  method: string
-  /** `/fn/<name>.<namespace>/…` */
-  path: string
-  headers: Array<[string, string]>
-  /** JSON text for queue and scheduled (docs/event-delivery.md); the stored request's body for an invocation. */
-  body: string | Buffer
-  timeoutMs: number
-}
-
-/** What became of a delivery, as the settlement table reads it. */
-export type DeliveryAnswer =
-  /** Header names in lower case; the body up to a bound (a stored response is cut further by its queue). */
-  | { kind: 'answered', status: number, headers: Record<string, string>, body: Buffer }
-  /** The gateway could not be reached, or closed the connection before answering. */
-  | { kind: 'unreachable', error: string }
-  /** No answer within the delivery's time. */
-  | { kind: 'timed-out' }
-  /** The platform stopped it (it stops, or a cron firing was replaced). */
-  | { kind: 'aborted' }
+/** One delivery, and what became of it: the gateway's delivery channel defines both (src/gateway/delivery-channel.ts). */
+export type DeliveryRequest = ChannelRequest
+export type DeliveryAnswer = ChannelAnswer
 
 export type DeliveryFunction = (request: DeliveryRequest, signal: AbortSignal) => Promise<DeliveryAnswer>
 

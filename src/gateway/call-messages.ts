@@ -9,16 +9,16 @@ export interface BodyReceiver {
 }
 
 /**
- * What the gateway reads of a request it proxies: node's (CallRequest), the
- * fast path's (FastRequest), or a delivery of the control plane's
- * (PortRequest); the last two have their body in whole before they are routed.
+ * What the gateway reads of a request it proxies: node's (CallRequest), or a
+ * FastRequest (the fast path's, or a delivery of the control plane's), whose
+ * body is in whole before it is routed.
  */
 export interface ProxyRequest {
   readonly method?: string
   readonly url?: string
   readonly headers: IncomingHttpHeaders
   readonly rawHeaders: string[]
-  /** Null for a delivery handed over in this process (PortRequest). */
+  /** Null for a delivery handed over in this process. */
   readonly socket: Socket | null
   readonly complete: boolean
   call: BodyReceiver | null

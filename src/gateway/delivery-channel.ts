@@ -6,20 +6,26 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { DeliveryCommand, DeliveryReply } from './delivery-messages.js'
 
-/** One delivery: a request to a function's route, as the dispatcher builds it. */
+/** One delivery: a request to a function's route with the event headers and the run's event token, as the dispatcher builds it. */
 export interface ChannelRequest {
   method: string
+  /** `/fn/<name>.<namespace>/…` */
   path: string
   headers: ReadonlyArray<readonly [string, string]>
+  /** JSON text for queue and scheduled (docs/event-delivery.md); the stored request's body for an invocation. */
   body: string | Buffer
   timeoutMs: number
 }
 
-/** What became of a delivery (the dispatcher's DeliveryAnswer). */
+/** What became of a delivery, as the settlement table reads it. */
 export type ChannelAnswer =
+  /** Header names in lower case; the body up to a bound (a stored response is cut further by its queue). */
   | { kind: 'answered', status: number, headers: Record<string, string>, body: Buffer }
+  /** The gateway is gone, or ended the delivery before a whole answer. */
   | { kind: 'unreachable', error: string }
+  /** No answer within the delivery's time. */
   | { kind: 'timed-out' }
+  /** The platform stopped it (it stops, or a cron firing was replaced). */
   | { kind: 'aborted' }
 
 interface Pending {

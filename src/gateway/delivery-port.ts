@@ -1,15 +1,15 @@
 // The gateway's end of the delivery channel: each delivery the control plane
-// posts becomes a PortRequest routed by the gateway as a request over HTTP
+// posts becomes a FastRequest routed by the gateway as a request over HTTP
 // is, and its answer goes back whole. Deliveries cross no socket and no HTTP
 // parser on their way from the dispatcher to the gateway.
 import type { MessagePort } from 'node:worker_threads'
 import type { DeliverCommand, DeliveryCommand, DeliveryReply } from './delivery-messages.js'
-import { PortRequest } from './port-request.js'
+import { FastRequest } from './fast-request.js'
 import { PortResponse, type PortAnswers } from './port-response.js'
 
 /** What serves the deliveries: the Gateway. */
 export interface DeliveryServer {
-  serveDelivery (req: PortRequest, res: PortResponse): void
+  serveDelivery (req: FastRequest, res: PortResponse): void
 }
 
 export class DeliveryPort implements PortAnswers {
@@ -41,7 +41,7 @@ export class DeliveryPort implements PortAnswers {
   private deliver (command: DeliverCommand): void {
     const { body } = command
     const preloaded = body.byteLength === 0 ? null : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-    const req = new PortRequest(command.method, command.path, command.rawHeaders, preloaded)
+    const req = new FastRequest(null, command.method, command.path, command.rawHeaders, preloaded)
     const res = new PortResponse(command.id, this)
     this.open.set(command.id, res)
     try {

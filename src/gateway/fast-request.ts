@@ -10,8 +10,10 @@ const SINGLE = new Set([
 ])
 
 /**
- * A request read by the fast path: its head parsed, its body (if any) in
- * whole. `headers` is built only if asked for; routing reads rawHeaders.
+ * A request whose head is parsed and whose body (if any) is in whole: one read
+ * by the fast path, or a delivery the control plane handed over in this
+ * process (delivery-port.ts), which has no socket. `headers` is built only if
+ * asked for; routing reads rawHeaders.
  */
 export class FastRequest implements ProxyRequest {
   call: BodyReceiver | null = null
@@ -21,7 +23,8 @@ export class FastRequest implements ProxyRequest {
   private parsed: IncomingHttpHeaders | null = null
 
   constructor (
-    readonly socket: Socket,
+    /** Null for a delivery handed over in this process. */
+    readonly socket: Socket | null,
     readonly method: string,
     readonly url: string,
     readonly rawHeaders: string[],

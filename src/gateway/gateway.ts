@@ -18,7 +18,6 @@ import { FastConnection, type FastServer } from './fast-connection.js'
 import type { FastRequest } from './fast-request.js'
 import type { FastResponse } from './fast-response.js'
 import type { DeliveryServer } from './delivery-port.js'
-import type { PortRequest } from './port-request.js'
 import type { PortResponse } from './port-response.js'
 import { ConnectionAdmission } from './connection-admission.js'
 import { EXPOSITION_CONTENT_TYPE, joinExpositions, renderGatewayMetrics, type GovernedFunctionMetrics } from './exposition.js'
@@ -295,7 +294,7 @@ export class Gateway implements CallOwner, FastServer, DeliveryServer {
   }
 
   /** A delivery of the control plane (delivery-port.ts): routed as a request on the gateway port is, with its event token. */
-  serveDelivery (req: PortRequest, res: PortResponse): void {
+  serveDelivery (req: FastRequest, res: PortResponse): void {
     res.arrivedAt = performance.now()
     if (!this.tableApplied) {
       sendProblem(res, 503, 'ROOST_E_NOT_READY', 'the gateway has no routing table yet', null, { 'retry-after': '1' })

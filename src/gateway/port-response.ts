@@ -9,9 +9,10 @@ export interface PortAnswers {
 }
 
 /**
- * The answer to a PortRequest, gathered whole and posted back once it ends
- * (a delivery's answer is read whole anyway); a body past MAX_ANSWER_BYTES is
- * answered cut there, and the rest is refused as a caller that left would.
+ * The answer to a delivery handed over in this process (delivery-port.ts),
+ * gathered whole and posted back once it ends (a delivery's answer is read
+ * whole anyway); a body past MAX_ANSWER_BYTES is answered cut there, and the
+ * rest is refused as a caller that left would.
  */
 export class PortResponse implements ProxyResponse {
   call: BodyReceiver | null = null

@@ -4,11 +4,11 @@ import { MessageChannel } from 'node:worker_threads'
 import { DeliveryChannel } from '../../src/gateway/delivery-channel.js'
 import { MAX_ANSWER_BYTES } from '../../src/gateway/delivery-messages.js'
 import { DeliveryPort, type DeliveryServer } from '../../src/gateway/delivery-port.js'
-import type { PortRequest } from '../../src/gateway/port-request.js'
+import type { FastRequest } from '../../src/gateway/fast-request.js'
 import type { PortResponse } from '../../src/gateway/port-response.js'
 
 // The two ends of the channel over a real MessageChannel; the server stands where the Gateway does and answers as a test tells it.
-function channel (serve: (req: PortRequest, res: PortResponse) => void) {
+function channel (serve: (req: FastRequest, res: PortResponse) => void) {
   const { port1, port2 } = new MessageChannel()
   const server: DeliveryServer = { serveDelivery: serve }
   const port = new DeliveryPort(port2, server)
