@@ -4,6 +4,7 @@
 // gave (a Host and a Content-Length; a time bound on the answer; an abort)
 // without the HTTP on either side.
 import type { MessagePort } from 'node:worker_threads'
+import { IdTable } from '../wire/index.js'
 import type { DeliveryCommand, DeliveryReply } from './delivery-messages.js'
 
 /** One delivery: a request to a function's route with the event headers and the run's event token, as the dispatcher builds it. */
@@ -38,10 +39,12 @@ interface Pending {
 const ABORTED: ChannelAnswer = { kind: 'aborted' }
 const TIMED_OUT: ChannelAnswer = { kind: 'timed-out' }
 const UTF8 = new TextEncoder()
+/** Delivery ids wrap below 2³¹, the range of an IdTable. */
+const MAX_ID = 0x7fffffff
 
 export class DeliveryChannel {
-  private nextId = 1
-  private readonly pending = new Map<number, Pending>()
+  private lastId = 0
+  private readonly pending = new IdTable<Pending>()
   private closedWith: string | null = null
 
   constructor (private readonly port: MessagePort, /** host:port of the gateway, the Host a delivery carries. */ private readonly authority: string) {
@@ -55,7 +58,7 @@ export class DeliveryChannel {
   readonly deliver = (request: ChannelRequest, signal: AbortSignal): Promise<ChannelAnswer> => {
     if (this.closedWith !== null) return Promise.resolve({ kind: 'unreachable', error: this.closedWith })
     if (signal.aborted) return Promise.resolve(ABORTED)
-    const id = this.nextId++
+    const id = this.takeId()
     const body = bytesOf(request.body)
     const rawHeaders: string[] = ['host', this.authority, 'content-length', String(body.byteLength)]
     for (const [name, value] of request.headers) rawHeaders.push(name, value)
@@ -73,7 +76,7 @@ export class DeliveryChannel {
   close (reason: string): void {
     if (this.closedWith !== null) return
     this.closedWith = reason
-    for (const id of [...this.pending.keys()]) this.settle(id, { kind: 'unreachable', error: reason })
+    for (const [id] of this.pending.entries()) this.settle(id, { kind: 'unreachable', error: reason })
     this.port.close()
   }
 
@@ -84,6 +87,13 @@ export class DeliveryChannel {
     }
     const { body } = reply
     this.settle(reply.id, { kind: 'answered', status: reply.status, headers: reply.headers, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) })
+  }
+
+  private takeId (): number {
+    // One still pending when the ids come round again (after two billion deliveries) keeps its id.
+    do this.lastId = this.lastId === MAX_ID ? 1 : this.lastId + 1
+    while (this.pending.has(this.lastId))
+    return this.lastId
   }
 
   private giveUp (id: number, answer: ChannelAnswer): void {

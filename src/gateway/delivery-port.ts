@@ -3,6 +3,7 @@
 // is, and its answer goes back whole. Deliveries cross no socket and no HTTP
 // parser on their way from the dispatcher to the gateway.
 import type { MessagePort } from 'node:worker_threads'
+import { IdTable } from '../wire/index.js'
 import type { DeliverCommand, DeliveryCommand, DeliveryReply } from './delivery-messages.js'
 import { FastRequest } from './fast-request.js'
 import { PortResponse, type PortAnswers } from './port-response.js'
@@ -13,7 +14,7 @@ export interface DeliveryServer {
 }
 
 export class DeliveryPort implements PortAnswers {
-  private readonly open = new Map<number, PortResponse>()
+  private readonly open = new IdTable<PortResponse>()
 
   constructor (private readonly port: MessagePort, private readonly server: DeliveryServer) {
     port.on('message', (command: DeliveryCommand) => {
@@ -33,7 +34,7 @@ export class DeliveryPort implements PortAnswers {
 
   /** The gateway stops: what is still open ends as if its caller left, and the channel closes. */
   close (): void {
-    for (const res of this.open.values()) res.cancel()
+    for (const res of this.open.list()) res.cancel()
     this.open.clear()
     this.port.close()
   }

@@ -1,5 +1,5 @@
 import { createConnection, type Socket } from 'node:net'
-import { FrameDecoder, FrameType, FrameWriter, MAX_DATA_PAYLOAD_BYTES, WireError, readResponseHead, type FrameSink, type RequestHead, type ResponseHead } from '../wire/index.js'
+import { FrameDecoder, FrameType, FrameWriter, IdTable, MAX_DATA_PAYLOAD_BYTES, WireError, readResponseHead, type FrameSink, type RequestHead, type ResponseHead } from '../wire/index.js'
 
 /** Why a connection ended under a stream. */
 export const enum Loss {
@@ -55,7 +55,7 @@ export class InstanceConnection implements FrameSink {
   private readonly socket: Socket
   private readonly writer: FrameWriter
   private readonly decoder: FrameDecoder
-  private readonly streams = new Map<number, Stream>()
+  private readonly streams = new IdTable<Stream>()
   private nextStream = 1
   /** Every stream up to this id had its request handed to the socket. */
   private writtenStream = 0
@@ -248,7 +248,7 @@ export class InstanceConnection implements FrameSink {
     const detail = violation ?? (this.connected ? 'closed the connection' : `could not be connected to (${this.error})`)
     this.owner.onClosed(this, clean, detail)
     if (this.streams.size === 0) return
-    const streams = [...this.streams]
+    const streams = this.streams.entries()
     this.streams.clear()
     for (const [id, stream] of streams) {
       const loss = violation !== null ? Loss.Violation : !this.connected || id > this.writtenStream ? Loss.Unsent : Loss.Crashed

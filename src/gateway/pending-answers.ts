@@ -1,17 +1,24 @@
+import { IdTable } from '../wire/index.js'
+
+/** Question ids wrap below 2³¹, the range of an IdTable. */
+const MAX_ID = 0x7fffffff
+
 /**
  * Questions sent to the other side of a thread boundary, matched with their
  * answers by id. An unanswered question resolves to the fallback after the
  * timeout, so a caller (a scrape of /metrics) never hangs and never rejects.
  */
 export class PendingAnswers<T> {
-  private readonly waiting = new Map<number, (value: T) => void>()
+  private readonly waiting = new IdTable<(value: T) => void>()
   private sequence = 0
 
   constructor (private readonly timeoutMs: number, private readonly fallback: T) {}
 
   /** Calls `send` with a new id and resolves with the answer given for it, or the fallback after `timeoutMs`. */
   ask (send: (id: number) => void, timeoutMs = this.timeoutMs): Promise<T> {
-    const id = ++this.sequence
+    do this.sequence = this.sequence === MAX_ID ? 1 : this.sequence + 1
+    while (this.waiting.has(this.sequence))
+    const id = this.sequence
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle(this.fallback), timeoutMs)
       timer.unref()
@@ -31,6 +38,6 @@ export class PendingAnswers<T> {
 
   /** Resolves every open question with the fallback, e.g. when the other side is gone. */
   abandon (): void {
-    for (const settle of this.waiting.values()) settle(this.fallback)
+    for (const settle of this.waiting.list()) settle(this.fallback)
   }
 }

@@ -1,11 +1,12 @@
 import type { Socket } from 'node:net'
 import { timingSafeEqual } from 'node:crypto'
-import { FrameDecoder, FrameType, FrameWriter, MAX_DATA_PAYLOAD_BYTES, readRequestHead, RequestFlags, WireError } from '../wire/index.js'
+import { FrameDecoder, FrameType, FrameWriter, IdTable, MAX_DATA_PAYLOAD_BYTES, readRequestHead, RequestFlags, WireError } from '../wire/index.js'
 import { DataStream, type StreamOwner } from './data-stream.js'
 import type { Invoker } from './invoke.js'
 import { LazyRequest } from './lazy-request.js'
 
 const HELLO_TIMEOUT_MS = 1000
+const MAX_STREAM_ID = 0x7fffffff
 
 /**
  * One data connection from the gateway: Hello with the secret first, then
@@ -15,7 +16,7 @@ const HELLO_TIMEOUT_MS = 1000
 export class DataConnection implements StreamOwner {
   readonly writer: FrameWriter
   private readonly decoder: FrameDecoder
-  private readonly streams = new Map<number, DataStream>()
+  private readonly streams = new IdTable<DataStream>()
   private authenticated = false
   private destroyed = false
   private draining = false
@@ -38,7 +39,7 @@ export class DataConnection implements StreamOwner {
       this.destroyed = true
       clearTimeout(this.helloTimer)
       this.writer.close()
-      for (const stream of [...this.streams.values()]) this.cancel(stream, 'the gateway closed the connection')
+      for (const stream of this.streams.list()) this.cancel(stream, 'the gateway closed the connection')
       this.onDrain()
       onClose(this)
     })
@@ -111,7 +112,8 @@ export class DataConnection implements StreamOwner {
   }
 
   private request (id: number, payload: Buffer): void {
-    if (id === 0 || this.streams.has(id)) {
+    // Stream ids are 31-bit (docs/internal-protocol.md); a reused or out-of-range one is the peer's fault.
+    if (id === 0 || id > MAX_STREAM_ID || this.streams.has(id)) {
       this.destroy()
       return
     }
