@@ -94,6 +94,13 @@ export interface Subscription {
   fetch (max: number, waitMs: number, signal?: AbortSignal): Promise<BrokerMessage[]>
   /** The handler succeeded: the broker forgets the message. */
   ack (message: BrokerMessage): Promise<SettleAck>
+  /**
+   * Several handlers succeeded: as ack for each, answered in order, in one
+   * round trip where the broker takes many acknowledgements at once. Rejects
+   * as ack does while the broker is away; a message whose acknowledgement did
+   * not reach it is still held, and may be settled again.
+   */
+  ackMany (messages: readonly BrokerMessage[]): Promise<SettleAck[]>
   /** A counted failure with attempts left: delivered again after `delayMs`. */
   retry (message: BrokerMessage, delayMs: number): Promise<SettleAck>
   /** Not the message's fault (the platform stops, the gateway refused): delivered again after `delayMs`, using no attempt. */

@@ -49,6 +49,11 @@ export class EmbeddedSubscription implements Subscription {
     }
   }
 
+  ackMany (messages: readonly BrokerMessage[]): Promise<SettleAck[]> {
+    // Each settlement is a transaction of its own on the events database.
+    return Promise.all(messages.map((message) => this.ack(message)))
+  }
+
   async ack (message: BrokerMessage): Promise<SettleAck> {
     return this.settle(message, { outcome: 'succeeded' })
   }

@@ -88,6 +88,11 @@ export class NatsSubscription implements Subscription {
     return fetching
   }
 
+  ackMany (messages: readonly BrokerMessage[]): Promise<SettleAck[]> {
+    // JetStream acknowledges one message per reply subject: each goes on its own, all in this turn.
+    return Promise.all(messages.map((message) => this.ack(message)))
+  }
+
   ack (message: BrokerMessage): Promise<SettleAck> {
     return this.settle(message, ACK_BYTES, 'settled')
   }

@@ -128,6 +128,11 @@ export class RabbitSubscription implements Subscription {
     }
   }
 
+  ackMany (messages: readonly BrokerMessage[]): Promise<SettleAck[]> {
+    // A channel acks many at once only up to a delivery tag, which would take others in flight too: each goes on its own.
+    return Promise.all(messages.map((message) => this.ack(message)))
+  }
+
   ack (message: BrokerMessage): Promise<SettleAck> {
     return this.settle(message, (lease) => lease.channel.ack(lease.delivery))
   }

@@ -66,7 +66,7 @@ export class RedisSubscription implements Subscription {
   private nextDueInMs = -1
   private fetching: Promise<BrokerMessage[]> | undefined
   /** The acknowledgements of one turn go to the server in one script call. */
-  private readonly acks = new SettleBatch<Lease, number>((leases) => this.ackMany(leases), ACK_BATCH_MAX)
+  private readonly acks = new SettleBatch<Lease, number>((leases) => this.sendAcks(leases), ACK_BATCH_MAX)
   private closing: Promise<void> | undefined
 
   constructor (settings: RedisSubscriptionSettings) {
@@ -107,6 +107,33 @@ export class RedisSubscription implements Subscription {
     }
     this.held.delete(message)
     return done === 0 ? 'lease-lost' : 'settled'
+  }
+
+  /** The leases held go to the server with the turn's other acknowledgements, in one script call. */
+  async ackMany (messages: readonly BrokerMessage[]): Promise<SettleAck[]> {
+    const answers: SettleAck[] = new Array<SettleAck>(messages.length).fill('lease-lost')
+    const leases: Lease[] = []
+    const at: number[] = []
+    for (let i = 0; i < messages.length; i++) {
+      const lease = this.held.get(messages[i] as BrokerMessage)
+      if (lease === undefined) continue
+      leases.push(lease)
+      at.push(i)
+    }
+    if (leases.length === 0) return answers
+    let done: number[]
+    try {
+      done = await this.acks.addMany(leases)
+    } catch (err) {
+      // Still held, as with ack.
+      throw redisFailure(err, this.settings.address, this.ref)
+    }
+    for (let k = 0; k < at.length; k++) {
+      const i = at[k] as number
+      this.held.delete(messages[i] as BrokerMessage)
+      answers[i] = done[k] === 0 ? 'lease-lost' : 'settled'
+    }
+    return answers
   }
 
   retry (message: BrokerMessage, delayMs: number): Promise<SettleAck> {
@@ -277,7 +304,7 @@ export class RedisSubscription implements Subscription {
     return messages
   }
 
-  private async ackMany (leases: readonly Lease[]): Promise<readonly number[]> {
+  private async sendAcks (leases: readonly Lease[]): Promise<readonly number[]> {
     const entries: string[] = new Array(leases.length * 2)
     let first = (leases[0] as Lease).entryId
     let last = first

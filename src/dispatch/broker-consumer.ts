@@ -4,7 +4,7 @@
 // counts attempts and backs off; a dead message is also kept as a dead record
 // of the events database, so `roost dlq` shows it whatever the broker.
 import type { BrokerMessage, Subscription } from '../connectors/index.js'
-import type { DeadCopy, LeasedRecord, RandomSource } from '../events/index.js'
+import type { DeadCopy, LeasedRecord, RandomSource, Settlement } from '../events/index.js'
 import { brokerAction, recordOf, type BrokerAction } from './broker-outcome.js'
 import { inFlightLimit, nextFetchSize } from './capacity.js'
 import type { BrokerConsumerPlan, DeliveryAnswer, DeliveryFunction } from './consumer.js'
@@ -187,16 +187,32 @@ export class BrokerConsumer {
     this.wake()
     try {
       const settlements = settlementsFor(delivery.records, answer, 'queue')
-      await Promise.all(settlements.map((settlement, i) => {
+      // The successes (nearly all, usually) are acknowledged together: one call, one promise.
+      const acks: BrokerMessage[] = []
+      const others: Array<Promise<void>> = []
+      for (let i = 0; i < settlements.length; i++) {
         const message = delivery.messages[i] as BrokerMessage
-        if (delivery.lost.has(message.id)) return undefined
-        return this.apply(message, brokerAction(settlement, message.attempt, plan, this.random), delivery.startedAt)
-      }))
+        if (delivery.lost.has(message.id)) continue
+        const action = brokerAction(settlements[i] as Settlement, message.attempt, plan, this.random)
+        if (action.op === 'ack') acks.push(message)
+        else others.push(this.apply(message, action, delivery.startedAt))
+      }
+      if (acks.length > 0) others.push(this.ackAll(acks))
+      await Promise.all(others)
     } finally {
       this.settling -= count
       this.deliveries.delete(delivery)
       this.lastCompletedAt = Date.now()
       this.wake()
+    }
+  }
+
+  /** Acknowledges what succeeded. A broker that is away leaves them leased: they come again when their leases run out. */
+  private async ackAll (messages: BrokerMessage[]): Promise<void> {
+    try {
+      await this.deps.subscription.ackMany(messages)
+    } catch (err) {
+      this.deps.onError('ack', err)
     }
   }
 

@@ -1,33 +1,77 @@
 // The bodies of deliveries (docs/event-delivery.md), written as JSON text
 // directly: a JSON message body is spliced in as stored, not parsed and
 // serialised again for every delivery.
-import type { LeasedRecord } from '../events/index.js'
+import type { BodyType, LeasedRecord } from '../events/index.js'
+import { JsonWriter } from './json-writer.js'
 
-/** `{ "queue": …, "messages": [ … ] }` for the runtime's `queue(batch, ctx)`. */
-export function queueDeliveryBody (queue: string, records: readonly LeasedRecord[]): string {
-  let text = `{"queue":${JSON.stringify(queue)},"messages":[`
+/** `{ "queue": …, "messages": [ … ] }` for the runtime's `queue(batch, ctx)`, as UTF-8 JSON. */
+export function queueDeliveryBody (queue: string, records: readonly LeasedRecord[]): Buffer {
+  let size = 64 + queue.length
+  for (let i = 0; i < records.length; i++) size += MESSAGE_OVERHEAD_BYTES + (records[i] as LeasedRecord).body.byteLength * 4 / 3
+  const out = new JsonWriter(Math.ceil(size))
+  out.bytes(QUEUE_KEY)
+  out.string(queue)
+  out.bytes(MESSAGES_KEY)
   for (let i = 0; i < records.length; i++) {
-    if (i > 0) text += ','
-    text += messageJson(records[i] as LeasedRecord)
+    if (i > 0) out.bytes(COMMA)
+    writeMessage(out, records[i] as LeasedRecord)
   }
-  return text + ']}'
+  out.bytes(END)
+  return out.done()
 }
 
-function messageJson (r: LeasedRecord): string {
-  const subject = r.subject === undefined ? '' : `,"subject":${JSON.stringify(r.subject)}`
-  return `{"id":${JSON.stringify(r.id)},"body":${bodyJson(r)},"bodyType":"${r.bodyType}","attributes":${JSON.stringify(r.attributes)},` +
-    `"attempt":${r.attempt},"maxAttempts":${r.maxAttempts},"source":${JSON.stringify(r.source)},"type":${JSON.stringify(r.type)}${subject},` +
-    `"contentType":${JSON.stringify(r.contentType)},"createdAt":${r.createdAt}}`
+// The fixed parts of a message's JSON, encoded once.
+const QUEUE_KEY = Buffer.from('{"queue":')
+const MESSAGES_KEY = Buffer.from(',"messages":[')
+const COMMA = Buffer.from(',')
+const END = Buffer.from(']}')
+const ID_KEY = Buffer.from('{"id":')
+const BODY_KEY = Buffer.from(',"body":')
+const BODY_TYPE_KEYS: Record<BodyType, Buffer> = {
+  json: Buffer.from(',"bodyType":"json","attributes":'),
+  text: Buffer.from(',"bodyType":"text","attributes":'),
+  bytes: Buffer.from(',"bodyType":"bytes","attributes":')
 }
+const ATTEMPT_KEY = Buffer.from(',"attempt":')
+const MAX_ATTEMPTS_KEY = Buffer.from(',"maxAttempts":')
+const SOURCE_KEY = Buffer.from(',"source":')
+const TYPE_KEY = Buffer.from(',"type":')
+const SUBJECT_KEY = Buffer.from(',"subject":')
+const CONTENT_TYPE_KEY = Buffer.from(',"contentType":')
+const CREATED_AT_KEY = Buffer.from(',"createdAt":')
+const MESSAGE_END = Buffer.from('}')
+/** The keys and punctuation of one message and a little room for its fields. */
+const MESSAGE_OVERHEAD_BYTES = 256
 
-function bodyJson (r: LeasedRecord): string {
-  const bytes = Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength)
+function writeMessage (out: JsonWriter, r: LeasedRecord): void {
+  out.bytes(ID_KEY)
+  out.string(r.id)
+  out.bytes(BODY_KEY)
   switch (r.bodyType) {
-    // Stored as the JSON text the publisher's value serialised to.
-    case 'json': return bytes.toString('utf8')
-    case 'text': return JSON.stringify(bytes.toString('utf8'))
-    case 'bytes': return JSON.stringify(bytes.toString('base64'))
+    // Stored as the JSON text the publisher's value serialised to (a broker's checked to parse).
+    case 'json': out.bytes(r.body); break
+    case 'text': out.stringOfUtf8(r.body); break
+    case 'bytes': out.string(Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength).toString('base64')); break
   }
+  out.bytes(BODY_TYPE_KEYS[r.bodyType])
+  out.stringRecord(r.attributes)
+  out.bytes(ATTEMPT_KEY)
+  out.number(r.attempt)
+  out.bytes(MAX_ATTEMPTS_KEY)
+  out.number(r.maxAttempts)
+  out.bytes(SOURCE_KEY)
+  out.string(r.source)
+  out.bytes(TYPE_KEY)
+  out.string(r.type)
+  if (r.subject !== undefined) {
+    out.bytes(SUBJECT_KEY)
+    out.string(r.subject)
+  }
+  out.bytes(CONTENT_TYPE_KEY)
+  out.string(r.contentType)
+  out.bytes(CREATED_AT_KEY)
+  out.number(r.createdAt)
+  out.bytes(MESSAGE_END)
 }
 
 /** What a cron firing's record holds: the trigger and the time it stands for. */

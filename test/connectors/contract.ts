@@ -86,7 +86,7 @@ export function connectorContract (target: ContractTarget): void {
       await expectBacklog(subscription, { waiting: 0, inFlight: 0 })
     })
 
-    test('batch: a fetch returns at most `max` messages, and every message arrives once', async (t) => {
+    test('batch: a fetch returns at most `max` messages, every message arrives once, and ackMany settles a batch', async (t) => {
       const run = new Run(t, target)
       const connector = await run.open()
       const binding = run.binding('batch')
@@ -97,10 +97,8 @@ export function connectorContract (target: ContractTarget): void {
       await until(async () => {
         const batch = await boundedFetch(subscription, 10)
         assert.ok(batch.length <= 10, `a fetch of 10 returned ${batch.length}`)
-        for (const m of batch) {
-          seen.set(m.id, (seen.get(m.id) ?? 0) + 1)
-          assert.equal(await subscription.ack(m), 'settled')
-        }
+        for (const m of batch) seen.set(m.id, (seen.get(m.id) ?? 0) + 1)
+        assert.deepEqual(await subscription.ackMany(batch), batch.map(() => 'settled'))
         return seen.size >= sent.length
       }, () => `all 25 messages (got ${seen.size})`)
       assert.deepEqual([...seen.keys()].sort(), sent.map((m) => m.id).sort())
@@ -201,6 +199,7 @@ export function connectorContract (target: ContractTarget): void {
       assert.equal(fresh.attempt, 2, 'a lease that ran out counts an attempt')
 
       assert.equal(await first.ack(stale), 'lease-lost')
+      assert.deepEqual(await first.ackMany([stale]), ['lease-lost'])
       assert.equal(await first.working(stale), 'lease-lost')
       assert.equal(await first.retry(stale, 0), 'lease-lost')
       assert.equal(await first.release(stale, 0), 'lease-lost')

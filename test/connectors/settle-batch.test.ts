@@ -41,6 +41,30 @@ describe('SettleBatch', () => {
     assert.equal(await batch.add(3), 3)
   })
 
+  test('addMany: its items ride in the turn\'s calls with the others, in order, and come back together', async () => {
+    const calls: number[][] = []
+    const batch = new SettleBatch<number, number>(async (items) => {
+      calls.push([...items])
+      return items.map((n) => n * 10)
+    }, 4)
+    const [one, many, other] = await Promise.all([batch.add(1), batch.addMany([2, 3, 4, 5, 6]), batch.add(7)])
+    assert.equal(one, 10)
+    assert.deepEqual(many, [20, 30, 40, 50, 60])
+    assert.equal(other, 70)
+    assert.deepEqual(calls, [[1, 2, 3, 4], [5, 6, 7]])
+    assert.deepEqual(await batch.addMany([]), [])
+    assert.deepEqual(calls.length, 2, 'nothing to send, no call')
+  })
+
+  test('addMany across calls: one that fails rejects the whole addMany, and the settlements of the other call stand', async () => {
+    const batch = new SettleBatch<number, number>(async (items) => {
+      if (items.includes(5)) throw new Error('server gone')
+      return items
+    }, 4)
+    const outcomes = await Promise.allSettled([batch.add(1), batch.addMany([2, 3, 4, 5]), batch.add(6)])
+    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'rejected'])
+  })
+
   test('an answer with too few results rejects the settlements it left out', async () => {
     const batch = new SettleBatch<number, number>(async () => [7], 10)
     const outcomes = await Promise.allSettled([batch.add(1), batch.add(2)])

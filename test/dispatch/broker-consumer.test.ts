@@ -54,6 +54,7 @@ class FakeSubscription implements Subscription {
   }
 
   ack (m: BrokerMessage): Promise<SettleAck> { return this.record('ack', m) }
+  ackMany (ms: readonly BrokerMessage[]): Promise<SettleAck[]> { return Promise.all(ms.map((m) => this.ack(m))) }
   retry (m: BrokerMessage, delayMs: number): Promise<SettleAck> { return this.record(`retry(${delayMs})`, m) }
   release (m: BrokerMessage, delayMs: number): Promise<SettleAck> { return this.record(`release(${delayMs})`, m) }
   async working (): Promise<SettleAck> { return 'settled' }

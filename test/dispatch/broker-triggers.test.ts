@@ -29,6 +29,7 @@ class FakeSubscription implements Subscription {
   }
 
   async ack (): Promise<'settled'> { return 'settled' }
+  async ackMany (ms: readonly BrokerMessage[]): Promise<Array<'settled'>> { return ms.map(() => 'settled') }
   async retry (): Promise<'settled'> { return 'settled' }
   async release (): Promise<'settled'> { return 'settled' }
   async working (): Promise<'settled'> { return 'settled' }

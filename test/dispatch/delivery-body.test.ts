@@ -19,7 +19,7 @@ test('a queue delivery carries each message with its body as JSON, text or base6
     leased('b', 'plain "text"', { subject: 'order-2' }),
     leased('c', new Uint8Array([0, 255, 7]))
   ])
-  assert.deepEqual(JSON.parse(text), {
+  assert.deepEqual(JSON.parse(text.toString('utf8')), {
     queue: 'orders',
     messages: [
       { id: 'a', body: { order: 1, items: ['x'] }, bodyType: 'json', attributes: { region: 'eu' }, attempt: 2, maxAttempts: 5, source: '/namespaces/shop/queues/orders', type: 'dev.roost.queue.message', contentType: 'application/json', createdAt: 1_700_000_000_000 },
@@ -27,6 +27,27 @@ test('a queue delivery carries each message with its body as JSON, text or base6
       { id: 'c', body: 'AP8H', bodyType: 'bytes', attributes: { region: 'eu' }, attempt: 2, maxAttempts: 5, source: '/namespaces/shop/queues/orders', type: 'dev.roost.queue.message', contentType: 'application/json', createdAt: 1_700_000_000_000 }
     ]
   })
+})
+
+test('a queue delivery is byte for byte what JSON.stringify writes, escapes and all', () => {
+  const awkward = 'quote " backslash \\ newline \n tab \t nul \u0000 del \u007f é 日本 🦉 lone \ud800'
+  const records = [
+    leased(awkward, awkward, { subject: awkward, source: awkward, type: 'a/b', contentType: 'text/plain; charset=utf-8', attributes: { [awkward]: awkward, plain: 'x', '1': 'numeric key first' } }),
+    leased('b', new Uint8Array(300).map((_, i) => i), { attributes: {}, attempt: 1, maxAttempts: 1, createdAt: 0 }),
+    leased('c', 'plain ascii text', { queue: 'q' }),
+    leased('d', ['canonical', 1, { json: true }])
+  ]
+  const expected = JSON.stringify({
+    queue: 'or"ders',
+    messages: records.map((r) => ({
+      id: r.id,
+      body: r.bodyType === 'json' ? JSON.parse(Buffer.from(r.body).toString('utf8')) : r.bodyType === 'text' ? Buffer.from(r.body).toString('utf8') : Buffer.from(r.body).toString('base64'),
+      bodyType: r.bodyType, attributes: r.attributes, attempt: r.attempt, maxAttempts: r.maxAttempts, source: r.source, type: r.type,
+      ...(r.subject === undefined ? {} : { subject: r.subject }), contentType: r.contentType, createdAt: r.createdAt
+    }))
+  })
+  assert.equal(queueDeliveryBody('or"ders', records).toString('utf8'), expected)
+  assert.equal(queueDeliveryBody('empty', []).toString('utf8'), '{"queue":"empty","messages":[]}')
 })
 
 test('a scheduled delivery is the firing\'s stored body with the record id added', () => {
