@@ -28,6 +28,11 @@ export class IdTable<T> {
     return this.count
   }
 
+  /** Slots allocated: twice the most ever held at once, rounded up to a power of two (at least 16). */
+  get capacity (): number {
+    return this.ids.length
+  }
+
   get (id: number): T | undefined {
     const ids = this.ids
     const mask = this.mask

@@ -85,3 +85,25 @@ test('an IdTable refuses ids that are not positive 31-bit integers, and finds no
   table.set(0x7fffffff, 'last')
   assert.equal(table.get(0x7fffffff), 'last')
 })
+
+test('an IdTable under endless churn keeps the size its most open streams needed: nothing grows, nothing is reallocated', () => {
+  const table = new IdTable<number>()
+  const open: number[] = []
+  let nextId = 1
+  // A connection with 20 requests open at a time, a million requests long.
+  for (let i = 0; i < 20; i++) {
+    table.set(nextId, nextId)
+    open.push(nextId++)
+  }
+  const capacity = table.capacity
+  assert.equal(capacity, 64, 'twenty open take a table of 64 (at most half full)')
+  for (let round = 0; round < 1_000_000; round++) {
+    const at = round % open.length
+    assert.equal(table.delete(open[at] as number), true)
+    table.set(nextId, nextId)
+    open[at] = nextId++
+  }
+  assert.equal(table.capacity, capacity)
+  assert.equal(table.size, 20)
+  for (const id of open) assert.equal(table.get(id), id)
+})
