@@ -1,3 +1,4 @@
+import { readU32 } from './big-endian.js'
 import { FRAME_HEADER_BYTES } from './frame.js'
 import { WireError } from './wire-error.js'
 
@@ -57,9 +58,9 @@ export class FrameDecoder {
         this.startFrame(this.head, 0)
         continue
       }
-      const size = this.payloadSize(chunk.readUInt32BE(offset))
+      const size = this.payloadSize(readU32(chunk, offset))
       const type = chunk[offset + 4]
-      const stream = chunk.readUInt32BE(offset + 5)
+      const stream = readU32(chunk, offset + 5)
       const start = offset + FRAME_HEADER_BYTES
       if (start + size <= end) {
         offset = start + size
@@ -74,9 +75,9 @@ export class FrameDecoder {
 
   /** Reads a frame header at `at` in `source`; an empty frame is delivered at once. */
   private startFrame (source: Buffer, at: number): void {
-    const size = this.payloadSize(source.readUInt32BE(at))
+    const size = this.payloadSize(readU32(source, at))
     const type = source[at + 4]
-    const stream = source.readUInt32BE(at + 5)
+    const stream = readU32(source, at + 5)
     if (size === 0) {
       this.onFrame(type, stream, EMPTY)
       return

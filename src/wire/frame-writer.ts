@@ -1,3 +1,4 @@
+import { writeU32 } from './big-endian.js'
 import { BODY_CHUNK_BYTES, FRAME_HEADER_BYTES, FrameType } from './frame.js'
 import type { RequestHead, ResponseHead } from './heads.js'
 import { requestHeadSize, responseHeadSize, writeRequestHead, writeResponseHead } from './heads.js'
@@ -139,9 +140,9 @@ export class FrameWriter {
     this.reserve(FRAME_HEADER_BYTES + (size >= COPY_LIMIT ? 0 : size))
     const buffer = this.buffer
     let at = this.length
-    buffer.writeUInt32BE(size + FRAME_HEADER_BYTES - 4, at)
+    writeU32(buffer, at, size + FRAME_HEADER_BYTES - 4)
     buffer[at + 4] = type
-    buffer.writeUInt32BE(stream, at + 5)
+    writeU32(buffer, at + 5, stream)
     at += FRAME_HEADER_BYTES
     this.length = at
     return at

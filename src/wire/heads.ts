@@ -1,3 +1,4 @@
+import { readU16, readU32, writeU16, writeU32 } from './big-endian.js'
 import { readLatin1, writeLatin1 } from './latin1-text.js'
 import { WireError } from './wire-error.js'
 
@@ -58,7 +59,7 @@ export function writeRequestHead (buffer: Buffer, at: number, head: RequestHead)
   buffer[at] = head.flags
   buffer.writeDoubleBE(head.deadline, at + 1)
   at = writeString16(buffer, at + 9, head.method)
-  buffer.writeUInt32BE(head.url.length, at)
+  writeU32(buffer, at, head.url.length)
   at += 4
   at += writeLatin1(buffer, at, head.url)
   at = writeString16(buffer, at, head.requestId)
@@ -66,19 +67,20 @@ export function writeRequestHead (buffer: Buffer, at: number, head: RequestHead)
 }
 
 export function writeResponseHead (buffer: Buffer, at: number, head: ResponseHead): void {
-  buffer.writeUInt16BE(head.status, at)
+  if (!Number.isInteger(head.status) || head.status < 0 || head.status > MAX_U16) throw new RangeError(`a status of ${head.status} does not fit a response head`)
+  writeU16(buffer, at, head.status)
   writeHeaders(buffer, at + 2, head.headers)
 }
 
 function writeHeaders (buffer: Buffer, at: number, headers: string[]): void {
   const count = headers.length >> 1
   if (count > MAX_U16) throw new RangeError(`${count} headers are more than a head can carry`)
-  buffer.writeUInt16BE(count, at)
+  writeU16(buffer, at, count)
   at += 2
   for (let i = 0; i < headers.length; i += 2) {
     at = writeString16(buffer, at, headers[i])
     const value = headers[i + 1]
-    buffer.writeUInt32BE(value.length, at)
+    writeU32(buffer, at, value.length)
     at += 4
     at += writeLatin1(buffer, at, value)
   }
@@ -86,7 +88,7 @@ function writeHeaders (buffer: Buffer, at: number, headers: string[]): void {
 
 function writeString16 (buffer: Buffer, at: number, text: string): number {
   if (text.length > MAX_U16) throw new RangeError(`a string of ${text.length} bytes is longer than a head field can be`)
-  buffer.writeUInt16BE(text.length, at)
+  writeU16(buffer, at, text.length)
   return at + 2 + writeLatin1(buffer, at + 2, text)
 }
 
@@ -124,14 +126,14 @@ class HeadReader {
 
   u16 (): number {
     this.need(2)
-    const value = this.buffer.readUInt16BE(this.at)
+    const value = readU16(this.buffer, this.at)
     this.at += 2
     return value
   }
 
   u32 (): number {
     this.need(4)
-    const value = this.buffer.readUInt32BE(this.at)
+    const value = readU32(this.buffer, this.at)
     this.at += 4
     return value
   }

@@ -174,6 +174,7 @@ test('a head no frame can carry throws and leaves nothing half-written behind', 
   const writer = new FrameWriter(sink.sink)
   writer.frame(FrameType.ResponseEnd, 1)
   assert.throws(() => writer.response(2, { status: 200, headers: ['x'.repeat(70_000), 'v'] }), RangeError)
+  assert.throws(() => writer.response(2, { status: 70_000, headers: [] }), RangeError, 'a status wider than its field')
   const many: string[] = []
   for (let i = 0; i < 70_000; i++) many.push('a', 'b')
   assert.throws(() => writer.response(2, { status: 200, headers: many }), RangeError)
