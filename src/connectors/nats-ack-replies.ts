@@ -3,9 +3,10 @@
 // two Error objects per call (one when the request is tidied up after its
 // answer, whatever the options), and every settlement is a request: under
 // load that was a third of the platform thread. Here a request is a publish
-// with a reply subject, an entry in a map, and one sweep for the timeouts.
+// with a reply subject, an entry in a table, and one sweep for the timeouts.
 import { createInbox, errors as natsErrors } from '@nats-io/transport-node'
 import type { Msg, NatsConnection } from '@nats-io/transport-node'
+import { IdTable } from '../wire/index.js'
 
 /** What the server made of an acknowledgement: done, or nobody serves the subject (the consumer is gone). */
 export type AckAnswer = 'answered' | 'no-responders'
@@ -18,11 +19,14 @@ interface Waiting {
 }
 
 const NO_RESPONDERS = 503
+/** Tokens wrap below 2³¹, the range of an IdTable. */
+const MAX_TOKEN = 0x7fffffff
 
 export class AckReplies {
   private readonly prefix: string
-  private readonly waiting = new Map<string, Waiting>()
-  private next = 0
+  // By token: a Map churned once per acknowledgement kept what it held alive into the old generation (src/wire/id-table.ts).
+  private readonly waiting = new IdTable<Waiting>()
+  private last = 0
   private readonly sweeper: NodeJS.Timeout
 
   constructor (private readonly nc: NatsConnection, private readonly timeoutMs: number) {
@@ -35,16 +39,22 @@ export class AckReplies {
 
   /** Publishes `payload` to `subject` and resolves with the server's answer; rejects with a TimeoutError when none comes. */
   request (subject: string, payload: string | Uint8Array): Promise<AckAnswer> {
-    const token = String(++this.next)
+    const token = this.nextToken()
     return new Promise<AckAnswer>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, until: performance.now() + this.timeoutMs })
       try {
-        this.nc.publish(subject, payload, { reply: this.prefix + token })
+        this.nc.publish(subject, payload, { reply: this.prefix + String(token) })
       } catch (err) {
         this.waiting.delete(token)
         reject(err as Error)
       }
     })
+  }
+
+  private nextToken (): number {
+    do this.last = this.last === MAX_TOKEN ? 1 : this.last + 1
+    while (this.waiting.has(this.last))
+    return this.last
   }
 
   close (): void {
@@ -57,7 +67,8 @@ export class AckReplies {
       this.failAll(err)
       return
     }
-    const token = msg.subject.slice(this.prefix.length)
+    // Only the server answers on the inbox; a token that is not one of ours matches nothing.
+    const token = Number(msg.subject.slice(this.prefix.length))
     const waiting = this.waiting.get(token)
     if (waiting === undefined) return
     this.waiting.delete(token)
@@ -66,7 +77,7 @@ export class AckReplies {
 
   private sweep (): void {
     const now = performance.now()
-    for (const [token, waiting] of this.waiting) {
+    for (const [token, waiting] of this.waiting.entries()) {
       if (waiting.until > now) continue
       this.waiting.delete(token)
       waiting.reject(new natsErrors.TimeoutError())
@@ -77,7 +88,7 @@ export class AckReplies {
   private failAll (err: Error): void {
     clearInterval(this.sweeper)
     if (perConnection.get(this.nc) === this) perConnection.delete(this.nc)
-    const waiting = [...this.waiting.values()]
+    const waiting = this.waiting.list()
     this.waiting.clear()
     for (const w of waiting) w.reject(err)
   }
