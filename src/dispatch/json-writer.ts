@@ -72,6 +72,13 @@ export class JsonWriter {
   /** An object of string values, keys in the order JSON.stringify takes them. */
   stringRecord (record: Readonly<Record<string, string>>): void {
     const keys = Object.keys(record)
+    for (let i = 0; i < keys.length; i++) {
+      // Not what the type says (a value that is no string): JSON.stringify decides, as it did before.
+      if (typeof record[keys[i] as string] !== 'string') {
+        this.utf8(JSON.stringify(record))
+        return
+      }
+    }
     this.ensure(2)
     this.buf[this.at++] = 123 // {
     for (let i = 0; i < keys.length; i++) {

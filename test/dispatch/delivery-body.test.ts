@@ -48,6 +48,9 @@ test('a queue delivery is byte for byte what JSON.stringify writes, escapes and 
   })
   assert.equal(queueDeliveryBody('or"ders', records).toString('utf8'), expected)
   assert.equal(queueDeliveryBody('empty', []).toString('utf8'), '{"queue":"empty","messages":[]}')
+  // Attributes are strings by contract; one that is not is written as JSON.stringify writes it (undefined left out), never thrown on.
+  const odd = leased('e', 'x', { attributes: { kept: 'yes', gone: undefined as unknown as string, n: 5 as unknown as string } })
+  assert.deepEqual(JSON.parse(queueDeliveryBody('q', [odd]).toString('utf8')).messages[0].attributes, { kept: 'yes', n: 5 })
 })
 
 test('a scheduled delivery is the firing\'s stored body with the record id added', () => {
