@@ -1,7 +1,7 @@
 import {
   BREAKER_REFUSED, CircuitBreaker, ConcurrencyLimiter, KeyedLimiter, RateLimitHeaderItem, RetryBudget, RouteTable, THROTTLE_REFUSED,
   Throttle, createRateLimiter, createThrottle, retryAfterSeconds,
-  type BreakerSnapshot, type BreakerTransition, type CallOutcome, type Fallback, type FunctionPolicy, type GovernanceRule, type LimitKey,
+  type BreakerSnapshot, type BreakerTransition, type CallOutcome, type Fallback, type FunctionPolicy, type GovernanceRule, type KeyBudget, type LimitKey,
   type KeyedState, type RateLimitPolicy, type RateLimiter, type RejectCause, type ThrottlePolicy
 } from '../governance/index.js'
 import { isHeaderName } from './header-name.js'
@@ -89,7 +89,7 @@ class RuleRuntime {
   readonly metricKeys: Record<RejectCause, string>
   rejected = 0
 
-  constructor (readonly rule: GovernanceRule, readonly signature: string, fn: string, events: GovernanceEvents, now: number) {
+  constructor (readonly rule: GovernanceRule, readonly signature: string, fn: string, events: GovernanceEvents, now: number, budget: KeyBudget | null) {
     const metricKey = (cause: RejectCause): string => `${fn}\u0000${cause}\u0000${rule.id}`
     this.metricKeys = {
       'rate-limited': metricKey('rate-limited'),
@@ -101,10 +101,10 @@ class RuleRuntime {
     for (const strategy of rule.strategies) {
       switch (strategy.kind) {
         case 'rate-limit':
-          this.rates.push({ ...limitOf(strategy, () => createRateLimiter(strategy)), header: new RateLimitHeaderItem({ name: strategy.name, quota: strategy.limit, windowMs: strategy.windowMs }) })
+          this.rates.push({ ...limitOf(strategy, () => createRateLimiter(strategy), budget), header: new RateLimitHeaderItem({ name: strategy.name, quota: strategy.limit, windowMs: strategy.windowMs }) })
           break
         case 'throttle':
-          this.throttles.push(limitOf(strategy, () => createThrottle(strategy)))
+          this.throttles.push(limitOf(strategy, () => createThrottle(strategy), budget))
           break
         case 'concurrency':
           this.concurrency.push({ name: strategy.name, limiter: new ConcurrencyLimiter(strategy.limit) })
@@ -115,11 +115,17 @@ class RuleRuntime {
       }
     }
   }
+
+  /** The rule went away: its keyed limits give their keys back to the budget. */
+  release (): void {
+    for (const limit of this.rates) limit.keyed?.release()
+    for (const limit of this.throttles) limit.keyed?.release()
+  }
 }
 
-function limitOf<L extends KeyedState> (policy: RateLimitPolicy | ThrottlePolicy, create: () => L): Limit<L> {
+function limitOf<L extends KeyedState> (policy: RateLimitPolicy | ThrottlePolicy, create: () => L, budget: KeyBudget | null): Limit<L> {
   if (policy.key.by === 'function') return { name: policy.name, key: policy.key, single: create(), keyed: null }
-  return { name: policy.name, key: policy.key, single: null, keyed: new KeyedLimiter(policy.maxKeys, create) }
+  return { name: policy.name, key: policy.key, single: null, keyed: new KeyedLimiter(policy.maxKeys, create, budget) }
 }
 
 /** The limiter a request counts against: the one of the limit, or the one of its key's value. */
@@ -150,10 +156,19 @@ export class FunctionGovernance {
   retryBudget: RetryBudget
   policy: FunctionPolicy
 
-  constructor (readonly fn: string, policy: FunctionPolicy, private readonly events: GovernanceEvents, now: number) {
+  /** `keyBudget`: what the function's keyed limits count their keys against (its namespace's share of the gateway's); none, maxKeys alone bounds them. */
+  constructor (readonly fn: string, policy: FunctionPolicy, private readonly events: GovernanceEvents, now: number, private readonly keyBudget: KeyBudget | null = null) {
     this.policy = policy
     this.retryBudget = RetryBudget.of(policy.retry)
     this.update(policy, now)
+  }
+
+  /** The function's governance went away: every keyed limit gives its keys back. */
+  release (): void {
+    for (const rule of this.rules) rule.release()
+    this.rules = []
+    this.table = new RouteTable<RuleRuntime>([])
+    this.everyRoute = NO_RULES
   }
 
   get hasRules (): boolean {
@@ -171,8 +186,10 @@ export class FunctionGovernance {
     const rules: RuleRuntime[] = []
     for (const rule of policy.rules) {
       const signature = JSON.stringify(rule)
-      rules.push(previous.get(signature) ?? new RuleRuntime(rule, signature, this.fn, this.events, now))
+      rules.push(previous.get(signature) ?? new RuleRuntime(rule, signature, this.fn, this.events, now, this.keyBudget))
     }
+    const kept = new Set(rules)
+    for (const rule of this.rules) if (!kept.has(rule)) rule.release()
     if (JSON.stringify(policy.retry) !== JSON.stringify(this.policy.retry)) this.retryBudget = RetryBudget.of(policy.retry)
     this.policy = policy
     this.rules = rules

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { GatewayError } from '../errors/index.js'
 import {
-  ANONYMOUS, CallerAuthenticator, PlatformCallKey, emptyAuthFacts, fullJitterBackoffMs, scanAuthHeaders,
+  ANONYMOUS, CallerAuthenticator, GOVERNANCE_BOUNDS, KeyBudget, PlatformCallKey, emptyAuthFacts, fullJitterBackoffMs, scanAuthHeaders,
   type AuthFacts, type AuthResult, type BreakerTransition, type CallingFunction, type Fallback, type FunctionPolicy
 } from '../governance/index.js'
 import { MAX_DATA_PAYLOAD_BYTES, RequestFlags, type RequestHead } from '../wire/index.js'
@@ -177,6 +177,9 @@ export class Gateway implements CallOwner, FastServer, DeliveryServer {
   private readonly controlAnswers = new PendingAnswers<ControlAnswer | null>(CONTROL_ANSWER_MS, null)
   /** Governance state by function key, kept across routing tables. */
   private governance = new Map<string, { governance: FunctionGovernance, auth: CallerAuthenticator }>()
+  /** What keyed limits may track, per namespace under one budget for the gateway: a tenant's made-up keys cannot fill its heap. */
+  private readonly keyBudget = new KeyBudget(GOVERNANCE_BOUNDS.trackedKeys)
+  private readonly namespaceKeyBudgets = new Map<string, KeyBudget>()
   /** Governance series: rejections by function, cause and rule; retries. */
   private readonly rejections = new Map<string, number>()
   private retriesTotal = 0
@@ -1124,6 +1127,8 @@ export class Gateway implements CallOwner, FastServer, DeliveryServer {
       if (fn.governance !== undefined) this.governFunction(state, fn.governance, governance, now)
       functions.push(state)
     }
+    // A function gone, or without governance now: its keyed limits give their keys back.
+    for (const [key, old] of this.governance) if (!governance.has(key)) old.governance.release()
     this.governance = governance
     const previous = this.versions
     this.versions = versions
@@ -1143,7 +1148,7 @@ export class Gateway implements CallOwner, FastServer, DeliveryServer {
   private governFunction (state: FunctionState, policy: FunctionPolicy, next: Map<string, { governance: FunctionGovernance, auth: CallerAuthenticator }>, now: number): void {
     let kept = this.governance.get(state.fn.key)
     if (kept === undefined) {
-      kept = { governance: new FunctionGovernance(state.fn.key, policy, this.governanceEvents, now), auth: new CallerAuthenticator(policy.auth, { callKey: this.callKey }) }
+      kept = { governance: new FunctionGovernance(state.fn.key, policy, this.governanceEvents, now, this.keyBudgetOf(state.fn.namespace)), auth: new CallerAuthenticator(policy.auth, { callKey: this.callKey }) }
     } else {
       kept.governance.update(policy, now)
       kept.auth.update(policy.auth)
@@ -1152,6 +1157,15 @@ export class Gateway implements CallOwner, FastServer, DeliveryServer {
     state.governance = kept.governance
     state.auth = policy.auth.mode === 'none' ? null : kept.auth
     state.lanes = policy.lanes.length > 0 ? new LaneMatcher(policy.lanes) : null
+  }
+
+  private keyBudgetOf (namespace: string): KeyBudget {
+    let budget = this.namespaceKeyBudgets.get(namespace)
+    if (budget === undefined) {
+      budget = new KeyBudget(GOVERNANCE_BOUNDS.trackedKeysPerNamespace, this.keyBudget)
+      this.namespaceKeyBudgets.set(namespace, budget)
+    }
+    return budget
   }
 
   /** The first table is in place: the requests that waited for it are routed now. */

@@ -38,6 +38,9 @@ export const GOVERNANCE_DEFAULTS = {
 /** Bounds of what a rule may ask for; past them the gateway would spend memory or time for nothing. */
 export const GOVERNANCE_BOUNDS = {
   maxKeys: 1_000_000,
+  /** Keys all keyed limits of the gateway track at once (about 500 bytes each), and those of one namespace's functions (key-budget.ts). */
+  trackedKeys: 2_000_000,
+  trackedKeysPerNamespace: 500_000,
   bodyBytes: 64 * 1024,
   headers: 20,
   headerValueLength: 4096,

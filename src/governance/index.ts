@@ -13,6 +13,7 @@ export type { BreakerOptions, BreakerSnapshot, BreakerState, BreakerTransition, 
 export { ConcurrencyLimiter } from './concurrency-limiter.js'
 export { createKeyedRateLimiter, createKeyedThrottle, createRateLimiter, createThrottle } from './create-rate-limiter.js'
 export { FixedWindowLimiter } from './fixed-window.js'
+export { KeyBudget } from './key-budget.js'
 export { KeyedLimiter } from './keyed-limiter.js'
 export type { KeyedState } from './keyed-limiter.js'
 export type { RateLimiter } from './rate-limiter.js'

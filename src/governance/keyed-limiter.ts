@@ -7,6 +7,10 @@
 // it: as used as the most used key evicted, until that use leaves its window.
 // A returning key is never fuller than it left. The price, paid only when more
 // than `maxKeys` keys are active at once: a new key may start partly used.
+// A shared KeyBudget (key-budget.ts) can lower that bound below `maxKeys`
+// while other limits hold most of what the gateway may track.
+
+import type { KeyBudget } from './key-budget.js'
 
 /** A limiter state that can be bounded by another of its kind and emptied, for the keyed map. */
 export interface KeyedState {
@@ -36,7 +40,8 @@ export class KeyedLimiter<L extends KeyedState> {
   private oldest: Entry<L> | null = null
   private evicted = 0
 
-  constructor (readonly maxKeys: number, private readonly create: () => L) {
+  /** `budget`: counted against for every key added, and given back by release(); none, the limit is bound by maxKeys alone. */
+  constructor (readonly maxKeys: number, private readonly create: () => L, private readonly budget: KeyBudget | null = null) {
     if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError(`maxKeys must be a positive integer, not ${maxKeys}`)
     this.overflow = create()
   }
@@ -58,7 +63,7 @@ export class KeyedLimiter<L extends KeyedState> {
   /** The limiter of `key`, now its most recently used; a key not tracked is added, evicting the least recently used one when full. */
   get (key: string, now: number): L {
     const entry = this.entries.get(key)
-    if (entry === undefined) return this.add(key, now).limiter
+    if (entry === undefined) return this.add(key, now)
     if (entry !== this.newest) {
       this.unlink(entry)
       this.pushNewest(entry)
@@ -66,11 +71,22 @@ export class KeyedLimiter<L extends KeyedState> {
     return entry.limiter
   }
 
-  private add (key: string, now: number): Entry<L> {
+  /** The limit went away: the keys it tracked go back to the budget, and it tracks none. */
+  release (): void {
+    this.budget?.give(this.entries.size)
+    this.entries.clear()
+    this.newest = null
+    this.oldest = null
+  }
+
+  private add (key: string, now: number): L {
     let entry: Entry<L>
     const oldest = this.oldest
-    if (this.entries.size < this.maxKeys || oldest === null) {
+    if (this.entries.size < this.maxKeys && (this.budget === null || this.budget.take())) {
       entry = { key, limiter: this.create(), newer: null, older: null }
+    } else if (oldest === null) {
+      // No room in the budget and no key of its own to recycle: counted with the keys forgotten.
+      return this.overflow
     } else {
       entry = oldest
       this.unlink(entry)
@@ -84,7 +100,7 @@ export class KeyedLimiter<L extends KeyedState> {
     entry.limiter.absorb(this.overflow, now)
     this.entries.set(key, entry)
     this.pushNewest(entry)
-    return entry
+    return entry.limiter
   }
 
   private unlink (entry: Entry<L>): void {

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { FunctionGovernance, newAdmission, retryAfterHeader, type GovernedRequest, type Rejection } from '../../src/gateway/function-governance.js'
-import { GOVERNANCE_DEFAULTS, retryAfterSeconds, type FunctionPolicy, type GovernanceRule } from '../../src/governance/index.js'
+import { GOVERNANCE_DEFAULTS, KeyBudget, retryAfterSeconds, type FunctionPolicy, type GovernanceRule } from '../../src/governance/index.js'
 
 // Which of a function's rules a request meets: a rule's route may name the
 // path the function sees or the path the caller sent (its spec.http.path).
@@ -116,4 +116,24 @@ test('Retry-After is whole seconds, at least 1, rounded up, at any size', () => 
   assert.equal(retryAfterHeader(0), '1')
   assert.equal(retryAfterHeader(1001), '2')
   assert.equal(retryAfterHeader(60_001), '61')
+})
+
+test('keyed limits count their keys against the budget given, and give them back when their rule or the whole governance goes', () => {
+  const budget = new KeyBudget(100)
+  const perTenant = (id: string, maxKeys: number): GovernanceRule => ({
+    id,
+    routes: [],
+    strategies: [{ kind: 'rate-limit', name: id, algorithm: 'sliding-window', limit: 5, windowMs: 1000, burst: 0, key: { by: 'header', name: 'x-tenant' }, maxKeys }],
+    fallbacks: {}
+  })
+  const governance = new FunctionGovernance('default/foo', policy([perTenant('a', 50), perTenant('b', 50)]), events, 0, budget)
+  const from = (tenant: string): GovernedRequest => ({ ...request, rawHeaders: ['x-tenant', tenant] })
+  for (let i = 0; i < 30; i++) assert.equal(governance.admit(from(`t${i}`), 0, newAdmission()), null)
+  assert.equal(budget.inUse, 60, 'thirty tenants in each of the two rules')
+  // Rule b changes (a new signature): its keys go back; a stays with its own.
+  governance.update(policy([perTenant('a', 50), perTenant('b', 40)]), 1)
+  assert.equal(budget.inUse, 30)
+  governance.release()
+  assert.equal(budget.inUse, 0)
+  assert.equal(governance.hasRules, false)
 })

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  createKeyedRateLimiter, createKeyedThrottle, FixedWindowLimiter, KeyedLimiter, SlidingWindowLimiter,
+  createKeyedRateLimiter, createKeyedThrottle, FixedWindowLimiter, KeyBudget, KeyedLimiter, SlidingWindowLimiter,
   type RateLimitPolicy, type RateLimiter
 } from '../../src/governance/index.js'
 import { arrivals, maxInAnyWindow, seededRandom } from './arrivals.js'
@@ -23,6 +23,28 @@ function spend (limiter: RateLimiter, now: number, n: number): number {
 }
 
 describe('KeyedLimiter', () => {
+  test('out of its shared budget a keyed limit recycles its own least recently used key, and one with none shares the forgotten keys\' counter', () => {
+    const budget = new KeyBudget(3)
+    const first = new KeyedLimiter(10, () => new FixedWindowLimiter(3, 1000), budget)
+    const second = new KeyedLimiter(10, () => new FixedWindowLimiter(3, 1000), budget)
+    for (const key of ['a', 'b', 'c']) first.get(key, 0)
+    assert.equal(budget.inUse, 3)
+    // The budget is spent: a new key of the first recycles its oldest, well below its maxKeys.
+    first.get('d', 0)
+    assert.deepEqual([first.size, first.has('a'), first.has('d'), first.evictions], [3, false, true, 1])
+    // The second has nothing of its own: every key it sees shares its overflow, used as much as any forgotten one.
+    const x = second.get('x', 0)
+    assert.equal(x, second.get('y', 0))
+    assert.equal(x, second.overflow)
+    assert.equal(second.size, 0)
+    assert.equal(spend(x, 0, 5), 3, 'the shared counter still limits')
+    // The first goes away: its keys come back, and the second tracks keys of its own again.
+    first.release()
+    assert.deepEqual([first.size, budget.inUse], [0, 0])
+    second.get('x', 10)
+    assert.deepEqual([second.size, budget.inUse], [1, 1])
+  })
+
   test('tracks at most maxKeys keys and evicts the least recently used one', () => {
     const keyed = new KeyedLimiter(2, () => new FixedWindowLimiter(3, 1000))
     keyed.get('a', 0)
