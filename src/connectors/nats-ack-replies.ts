@@ -19,8 +19,6 @@ interface Waiting {
 }
 
 const NO_RESPONDERS = 503
-/** Tokens wrap below 2³¹, the range of an IdTable. */
-const MAX_TOKEN = 0x7fffffff
 
 export class AckReplies {
   private readonly prefix: string
@@ -39,7 +37,7 @@ export class AckReplies {
 
   /** Publishes `payload` to `subject` and resolves with the server's answer; rejects with a TimeoutError when none comes. */
   request (subject: string, payload: string | Uint8Array): Promise<AckAnswer> {
-    const token = this.nextToken()
+    const token = this.last = this.waiting.freeIdAfter(this.last)
     return new Promise<AckAnswer>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, until: performance.now() + this.timeoutMs })
       try {
@@ -49,12 +47,6 @@ export class AckReplies {
         reject(err as Error)
       }
     })
-  }
-
-  private nextToken (): number {
-    do this.last = this.last === MAX_TOKEN ? 1 : this.last + 1
-    while (this.waiting.has(this.last))
-    return this.last
   }
 
   close (): void {

@@ -44,8 +44,7 @@ const MESSAGE_END = Buffer.from('}')
 const MESSAGE_OVERHEAD_BYTES = 256
 
 function writeMessage (out: JsonWriter, r: LeasedRecord): void {
-  out.bytes(ID_KEY)
-  out.string(r.id)
+  stringField(out, ID_KEY, r.id)
   out.bytes(BODY_KEY)
   switch (r.bodyType) {
     // Stored as the JSON text the publisher's value serialised to (a broker's checked to parse).
@@ -55,23 +54,25 @@ function writeMessage (out: JsonWriter, r: LeasedRecord): void {
   }
   out.bytes(BODY_TYPE_KEYS[r.bodyType])
   out.stringRecord(r.attributes)
-  out.bytes(ATTEMPT_KEY)
-  out.number(r.attempt)
-  out.bytes(MAX_ATTEMPTS_KEY)
-  out.number(r.maxAttempts)
-  out.bytes(SOURCE_KEY)
-  out.string(r.source)
-  out.bytes(TYPE_KEY)
-  out.string(r.type)
-  if (r.subject !== undefined) {
-    out.bytes(SUBJECT_KEY)
-    out.string(r.subject)
-  }
-  out.bytes(CONTENT_TYPE_KEY)
-  out.string(r.contentType)
-  out.bytes(CREATED_AT_KEY)
-  out.number(r.createdAt)
+  numberField(out, ATTEMPT_KEY, r.attempt)
+  numberField(out, MAX_ATTEMPTS_KEY, r.maxAttempts)
+  stringField(out, SOURCE_KEY, r.source)
+  stringField(out, TYPE_KEY, r.type)
+  if (r.subject !== undefined) stringField(out, SUBJECT_KEY, r.subject)
+  stringField(out, CONTENT_TYPE_KEY, r.contentType)
+  numberField(out, CREATED_AT_KEY, r.createdAt)
   out.bytes(MESSAGE_END)
+}
+
+/** `key` is the field's name with its quotes, colon and the comma before it, encoded once. */
+function stringField (out: JsonWriter, key: Uint8Array, value: string): void {
+  out.bytes(key)
+  out.string(value)
+}
+
+function numberField (out: JsonWriter, key: Uint8Array, value: number): void {
+  out.bytes(key)
+  out.number(value)
 }
 
 /** What a cron firing's record holds: the trigger and the time it stands for. */

@@ -79,21 +79,15 @@ export class JsonWriter {
         return
       }
     }
-    this.ensure(2)
-    this.buf[this.at++] = 123 // {
+    this.byte(123) // {
     for (let i = 0; i < keys.length; i++) {
-      if (i > 0) {
-        this.ensure(1)
-        this.buf[this.at++] = 44 // ,
-      }
+      if (i > 0) this.byte(44) // ,
       const key = keys[i] as string
       this.string(key)
-      this.ensure(1)
-      this.buf[this.at++] = 58 // :
+      this.byte(58) // :
       this.string(record[key] as string)
     }
-    this.ensure(1)
-    this.buf[this.at++] = 125 // }
+    this.byte(125) // }
   }
 
   /** The JSON text written so far: a view of the writer's buffer, which the writer no longer touches. */
@@ -102,6 +96,11 @@ export class JsonWriter {
     this.buf = Buffer.allocUnsafe(0)
     this.at = 0
     return out
+  }
+
+  private byte (value: number): void {
+    this.ensure(1)
+    this.buf[this.at++] = value
   }
 
   private ascii (text: string): void {

@@ -39,8 +39,6 @@ interface Pending {
 const ABORTED: ChannelAnswer = { kind: 'aborted' }
 const TIMED_OUT: ChannelAnswer = { kind: 'timed-out' }
 const UTF8 = new TextEncoder()
-/** Delivery ids wrap below 2³¹, the range of an IdTable. */
-const MAX_ID = 0x7fffffff
 
 export class DeliveryChannel {
   private lastId = 0
@@ -58,7 +56,7 @@ export class DeliveryChannel {
   readonly deliver = (request: ChannelRequest, signal: AbortSignal): Promise<ChannelAnswer> => {
     if (this.closedWith !== null) return Promise.resolve({ kind: 'unreachable', error: this.closedWith })
     if (signal.aborted) return Promise.resolve(ABORTED)
-    const id = this.takeId()
+    const id = this.lastId = this.pending.freeIdAfter(this.lastId)
     const body = bytesOf(request.body)
     const rawHeaders: string[] = ['host', this.authority, 'content-length', String(body.byteLength)]
     for (const [name, value] of request.headers) rawHeaders.push(name, value)
@@ -87,13 +85,6 @@ export class DeliveryChannel {
     }
     const { body } = reply
     this.settle(reply.id, { kind: 'answered', status: reply.status, headers: reply.headers, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) })
-  }
-
-  private takeId (): number {
-    // One still pending when the ids come round again (after two billion deliveries) keeps its id.
-    do this.lastId = this.lastId === MAX_ID ? 1 : this.lastId + 1
-    while (this.pending.has(this.lastId))
-    return this.lastId
   }
 
   private giveUp (id: number, answer: ChannelAnswer): void {

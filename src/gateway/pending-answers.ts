@@ -1,8 +1,5 @@
 import { IdTable } from '../wire/index.js'
 
-/** Question ids wrap below 2³¹, the range of an IdTable. */
-const MAX_ID = 0x7fffffff
-
 /**
  * Questions sent to the other side of a thread boundary, matched with their
  * answers by id. An unanswered question resolves to the fallback after the
@@ -16,9 +13,7 @@ export class PendingAnswers<T> {
 
   /** Calls `send` with a new id and resolves with the answer given for it, or the fallback after `timeoutMs`. */
   ask (send: (id: number) => void, timeoutMs = this.timeoutMs): Promise<T> {
-    do this.sequence = this.sequence === MAX_ID ? 1 : this.sequence + 1
-    while (this.waiting.has(this.sequence))
-    const id = this.sequence
+    const id = this.sequence = this.waiting.freeIdAfter(this.sequence)
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle(this.fallback), timeoutMs)
       timer.unref()

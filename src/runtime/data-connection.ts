@@ -1,12 +1,11 @@
 import type { Socket } from 'node:net'
 import { timingSafeEqual } from 'node:crypto'
-import { FrameDecoder, FrameType, FrameWriter, IdTable, MAX_DATA_PAYLOAD_BYTES, readRequestHead, RequestFlags, WireError } from '../wire/index.js'
+import { FrameDecoder, FrameType, FrameWriter, IdTable, MAX_DATA_PAYLOAD_BYTES, MAX_ID, readRequestHead, RequestFlags, WireError } from '../wire/index.js'
 import { DataStream, type StreamOwner } from './data-stream.js'
 import type { Invoker } from './invoke.js'
 import { LazyRequest } from './lazy-request.js'
 
 const HELLO_TIMEOUT_MS = 1000
-const MAX_STREAM_ID = 0x7fffffff
 
 /**
  * One data connection from the gateway: Hello with the secret first, then
@@ -113,7 +112,7 @@ export class DataConnection implements StreamOwner {
 
   private request (id: number, payload: Buffer): void {
     // Stream ids are 31-bit (docs/internal-protocol.md); a reused or out-of-range one is the peer's fault.
-    if (id === 0 || id > MAX_STREAM_ID || this.streams.has(id)) {
+    if (id === 0 || id > MAX_ID || this.streams.has(id)) {
       this.destroy()
       return
     }

@@ -1,7 +1,7 @@
 /** The first capacity of a table: a power of two. */
 const INITIAL_CAPACITY = 16
-/** Ids are positive and below this (stream ids and request ids are 31-bit). */
-const MAX_ID = 0x7fffffff
+/** Ids are positive and at most this (stream ids and request ids are 31-bit). */
+export const MAX_ID = 0x7fffffff
 
 /**
  * Values by positive integer id, for what a connection holds open per request
@@ -80,6 +80,18 @@ export class IdTable<T> {
     ids[hole] = 0
     values[hole] = undefined
     return true
+  }
+
+  /**
+   * The id after `last` that the table does not hold, coming round to 1 after
+   * MAX_ID: for those that number what they hold in order (an id still held
+   * when the ids come round, after two billion of them, keeps it).
+   */
+  freeIdAfter (last: number): number {
+    let id = last
+    do id = id >= MAX_ID ? 1 : id + 1
+    while (this.has(id))
+    return id
   }
 
   /** The values held, in no particular order: a copy, so the caller may delete while it walks them. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { IdTable } from '../../src/wire/index.js'
+import { IdTable, MAX_ID } from '../../src/wire/index.js'
 
 /** A seeded generator, so a failure names the case that failed. */
 function random (seed: number): () => number {
@@ -106,4 +106,17 @@ test('an IdTable under endless churn keeps the size its most open streams needed
   assert.equal(table.capacity, capacity)
   assert.equal(table.size, 20)
   for (const id of open) assert.equal(table.get(id), id)
+})
+
+test('freeIdAfter numbers in order, skips ids still held, and comes round to 1 after MAX_ID', () => {
+  const table = new IdTable<string>()
+  assert.equal(table.freeIdAfter(0), 1)
+  assert.equal(table.freeIdAfter(41), 42)
+  table.set(2, 'held')
+  table.set(3, 'held')
+  assert.equal(table.freeIdAfter(1), 4, 'an id still held keeps it')
+  assert.equal(table.freeIdAfter(MAX_ID), 1)
+  table.set(1, 'held')
+  assert.equal(table.freeIdAfter(MAX_ID - 1), MAX_ID)
+  assert.equal(table.freeIdAfter(MAX_ID), 4, 'round again, past what is held')
 })
