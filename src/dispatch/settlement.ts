@@ -68,9 +68,13 @@ function answered (records: readonly LeasedRecord[], answer: Extract<DeliveryAns
   return records.map((r) => ({ ...failed(r, cause, error), status }))
 }
 
-/** A queue handler's answer: `{ results: [{ id, outcome, delayMs?, reason?, error? }] }`. */
+/** A queue handler's answer: `{ results: [{ id, outcome, delayMs?, reason?, error? }] }`, or `{ acked: n }` when all n were acknowledged. */
 function byResults (records: readonly LeasedRecord[], body: string): Settlement[] {
-  const parsed = parseJson(body) as { results?: unknown } | undefined
+  const parsed = parseJson(body) as { results?: unknown, acked?: unknown } | undefined
+  if (parsed !== undefined && parsed.acked !== undefined) {
+    if (parsed.acked === records.length) return records.map((r) => ({ id: r.id, token: r.token, outcome: 'succeeded' }))
+    return records.map((r) => failed(r, 'error', `the queue handler's answer acknowledged ${JSON.stringify(parsed.acked)} messages of the ${records.length} delivered`))
+  }
   const results = new Map<string, HandlerResult>()
   if (parsed !== undefined && Array.isArray(parsed.results)) {
     for (const result of parsed.results as HandlerResult[]) {

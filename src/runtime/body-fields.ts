@@ -9,19 +9,36 @@ export function objectAt (value: unknown, at: string): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
+// What each check says of a field that fails it, after the field's path.
+export const NOT_TEXT = 'must be a non-empty string'
+export const NOT_TIME = 'must be a time in epoch milliseconds'
+export const NOT_COUNT = 'must be a whole number of at least 1'
+
+export function isText (value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0
+}
+
+export function isTime (value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value)
+}
+
+export function isCount (value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1
+}
+
 export function textAt (value: unknown, at: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new EventBodyError(`${at} must be a non-empty string`, at)
+  if (!isText(value)) throw new EventBodyError(`${at} ${NOT_TEXT}`, at)
   return value
 }
 
 export function timeAt (value: unknown, at: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new EventBodyError(`${at} must be a time in epoch milliseconds`, at)
+  if (!isTime(value)) throw new EventBodyError(`${at} ${NOT_TIME}`, at)
   return value
 }
 
 export function countAt (value: unknown, at: string): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 1) throw new EventBodyError(`${at} must be a whole number of at least 1`, at)
-  return value as number
+  if (!isCount(value)) throw new EventBodyError(`${at} ${NOT_COUNT}`, at)
+  return value
 }
 
 export function attributesAt (value: unknown, at: string): Record<string, string> {

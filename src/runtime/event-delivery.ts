@@ -70,6 +70,10 @@ async function serveQueue (request: LazyRequest, ctx: Context, host: DeliveryHos
     fallback = { error: errorText(err) }
   }
   state.open = false
+  if (allAcked(messages, fallback === 'ack')) {
+    if (!sink.closed) sink.whole(200, JSON_HEADERS, `{"acked":${messages.length}}`, false)
+    return
+  }
   const results = new Array<MessageResult>(messages.length)
   for (let i = 0; i < messages.length; i++) results[i] = Message.resultOf(messages[i], fallback)
   if (!sink.closed) sink.whole(200, JSON_HEADERS, JSON.stringify({ results }), false)
@@ -91,6 +95,12 @@ async function serveScheduled (request: LazyRequest, ctx: Context, host: Deliver
     return
   }
   if (!sink.closed) sink.whole(200, JSON_HEADERS, SCHEDULED_ACK, false)
+}
+
+/** Every delivered message was acknowledged: the answer says so in one number rather than a result each. */
+function allAcked (messages: readonly Message[], returned: boolean): boolean {
+  for (let i = 0; i < messages.length; i++) if (!Message.acked(messages[i] as Message, returned)) return false
+  return true
 }
 
 function noHandler (host: DeliveryHost, kind: string, example: string): RuntimeProblem {

@@ -96,6 +96,12 @@ export class Message {
     if (this.#result === null) this.#result = result
   }
 
+  /** The runtime's: whether `message` ends acknowledged, by the handler's ack() or by its returning normally. */
+  static acked (message: Message, returned: boolean): boolean {
+    const result = message.#result
+    return result === null ? returned : result.outcome === 'ack'
+  }
+
   /** The runtime's: what the handler decided for `message`, or `fallback` if it decided nothing. */
   static resultOf (message: Message, fallback: 'ack' | { error: string }): MessageResult {
     if (message.#result !== null) return message.#result

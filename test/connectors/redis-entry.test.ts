@@ -11,3 +11,17 @@ test('entry ids order by their time, then their sequence, as numbers and not as 
   assert.equal(entryIdBefore('1733000000000-99', '1733000000001-0'), true)
   assert.equal(entryTime('1733000000123-4'), 1733000000123)
 })
+
+test('entry ids order as their parts do as numbers, over ids of every length', () => {
+  const part = (seed: number): string => String(Math.floor((seed % 1) * 10 ** (1 + Math.floor((seed * 7919) % 1 * 15))))
+  let seed = 0.5
+  const next = (): number => (seed = (seed * 9301 + 0.49297) % 1)
+  for (let i = 0; i < 5000; i++) {
+    const a = `${part(next())}-${part(next())}`
+    const b = i % 3 === 0 ? `${a.split('-')[0]}-${part(next())}` : `${part(next())}-${part(next())}`
+    const [ma, sa] = a.split('-').map(BigInt)
+    const [mb, sb] = b.split('-').map(BigInt)
+    const before = ma !== mb ? ma < mb : sa < sb
+    assert.equal(entryIdBefore(a, b), before, `${a} before ${b}`)
+  }
+})

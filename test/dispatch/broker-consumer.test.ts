@@ -110,9 +110,10 @@ test('messages go to the function\'s route as a queue delivery, a batch at most,
   assert.deepEqual(second.ids, ['d'])
   assert.equal(first.request.path, '/fn/fulfil.shop/')
   assert.deepEqual(first.request.headers.find(([name]) => name === 'x-roost-event'), ['x-roost-event', 'queue'])
-  const body = JSON.parse(String(first.request.body)) as { queue: string, messages: Array<{ body: unknown, attempt: number, maxAttempts: number, attributes: unknown }> }
+  const body = JSON.parse(String(first.request.body)) as { queue: string, shared?: Record<string, unknown>, messages: Array<{ body: unknown, attempt: number, maxAttempts: number, attributes: unknown }> }
   assert.equal(body.queue, 'orders')
-  assert.deepEqual(body.messages[0], { ...body.messages[0], body: { n: 'a' }, attempt: 1, maxAttempts: 3, attributes: { tenant: 'acme' } })
+  const a = { ...body.shared, ...body.messages[0] }
+  assert.deepEqual(a, { ...a, body: { n: 'a' }, attempt: 1, maxAttempts: 3, attributes: { tenant: 'acme' } })
   first.answer(ok([{ id: 'a' }, { id: 'b', outcome: 'ack' }, { id: 'c', outcome: 'ack' }]))
   await until(() => h.sub.settled.length === 3, 'three settled')
   assert.deepEqual(h.sub.settled, ['ack a', 'ack b', 'ack c'])

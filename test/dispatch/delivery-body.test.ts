@@ -13,20 +13,57 @@ function leased (id: string, body: unknown, extra: Partial<LeasedRecord> = {}): 
   }
 }
 
+/** What the runtime reads a delivery as: each message with the shared fields it does not have itself. */
+function expanded (text: Buffer): { queue: string, messages: Array<Record<string, unknown>> } {
+  const { queue, shared, messages } = JSON.parse(text.toString('utf8')) as { queue: string, shared?: Record<string, unknown>, messages: Array<Record<string, unknown>> }
+  return { queue, messages: messages.map((m) => ({ ...shared, ...m })) }
+}
+
 test('a queue delivery carries each message with its body as JSON, text or base64, as the contract says', () => {
   const text = queueDeliveryBody('orders', [
     leased('a', { order: 1, items: ['x'] }),
     leased('b', 'plain "text"', { subject: 'order-2' }),
     leased('c', new Uint8Array([0, 255, 7]))
   ])
-  assert.deepEqual(JSON.parse(text.toString('utf8')), {
+  const common = { attributes: { region: 'eu' }, attempt: 2, maxAttempts: 5, source: '/namespaces/shop/queues/orders', type: 'dev.roost.queue.message', contentType: 'application/json', createdAt: 1_700_000_000_000 }
+  assert.deepEqual(expanded(text), {
     queue: 'orders',
     messages: [
-      { id: 'a', body: { order: 1, items: ['x'] }, bodyType: 'json', attributes: { region: 'eu' }, attempt: 2, maxAttempts: 5, source: '/namespaces/shop/queues/orders', type: 'dev.roost.queue.message', contentType: 'application/json', createdAt: 1_700_000_000_000 },
-      { id: 'b', body: 'plain "text"', bodyType: 'text', attributes: { region: 'eu' }, attempt: 2, maxAttempts: 5, source: '/namespaces/shop/queues/orders', type: 'dev.roost.queue.message', subject: 'order-2', contentType: 'application/json', createdAt: 1_700_000_000_000 },
-      { id: 'c', body: 'AP8H', bodyType: 'bytes', attributes: { region: 'eu' }, attempt: 2, maxAttempts: 5, source: '/namespaces/shop/queues/orders', type: 'dev.roost.queue.message', contentType: 'application/json', createdAt: 1_700_000_000_000 }
+      { id: 'a', body: { order: 1, items: ['x'] }, bodyType: 'json', ...common },
+      { id: 'b', body: 'plain "text"', bodyType: 'text', ...common, subject: 'order-2' },
+      { id: 'c', body: 'AP8H', bodyType: 'bytes', ...common }
     ]
   })
+})
+
+test('the fields every message of a batch has alike are written once, in shared; the others stay with their message', () => {
+  const same = queueDeliveryBody('orders', [leased('a', 1, { attributes: {} }), leased('b', 2, { attributes: {} })])
+  assert.deepEqual(JSON.parse(same.toString('utf8')), {
+    queue: 'orders',
+    shared: { bodyType: 'json', attributes: {}, maxAttempts: 5, source: '/namespaces/shop/queues/orders', type: 'dev.roost.queue.message', contentType: 'application/json' },
+    messages: [
+      { id: 'a', body: 1, attempt: 2, createdAt: 1_700_000_000_000 },
+      { id: 'b', body: 2, attempt: 2, createdAt: 1_700_000_000_000 }
+    ]
+  })
+  const mixed = queueDeliveryBody('orders', [
+    leased('a', 1, { attributes: {}, subject: 's' }),
+    leased('b', 'two', { attributes: { k: 'v' }, subject: 's', maxAttempts: 3, source: '/other', type: 't', contentType: 'text/plain' })
+  ])
+  assert.deepEqual(JSON.parse(mixed.toString('utf8')), {
+    queue: 'orders',
+    shared: { subject: 's' },
+    messages: [
+      { id: 'a', body: 1, attempt: 2, createdAt: 1_700_000_000_000, bodyType: 'json', attributes: {}, maxAttempts: 5, source: '/namespaces/shop/queues/orders', type: 'dev.roost.queue.message', contentType: 'application/json' },
+      { id: 'b', body: 'two', attempt: 2, createdAt: 1_700_000_000_000, bodyType: 'text', attributes: { k: 'v' }, maxAttempts: 3, source: '/other', type: 't', contentType: 'text/plain' }
+    ]
+  }, 'attributes are shared only when every message has none; a subject only when every message has the same one')
+  const lone = JSON.parse(queueDeliveryBody('orders', [leased('a', 1)]).toString('utf8')) as Record<string, unknown>
+  assert.equal('shared' in lone, false, 'a single message is written whole')
+  const someSubject = JSON.parse(queueDeliveryBody('orders', [leased('a', 1), leased('b', 2, { subject: 's' })]).toString('utf8')) as { shared: Record<string, unknown>, messages: Array<Record<string, unknown>> }
+  assert.equal('subject' in someSubject.shared, false)
+  assert.equal('subject' in (someSubject.messages[0] as Record<string, unknown>), false)
+  assert.equal((someSubject.messages[1] as Record<string, unknown>).subject, 's')
 })
 
 test('a queue delivery is byte for byte what JSON.stringify writes, escapes and all', () => {
@@ -42,10 +79,12 @@ test('a queue delivery is byte for byte what JSON.stringify writes, escapes and 
     messages: records.map((r) => ({
       id: r.id,
       body: r.bodyType === 'json' ? JSON.parse(Buffer.from(r.body).toString('utf8')) : r.bodyType === 'text' ? Buffer.from(r.body).toString('utf8') : Buffer.from(r.body).toString('base64'),
-      bodyType: r.bodyType, attributes: r.attributes, attempt: r.attempt, maxAttempts: r.maxAttempts, source: r.source, type: r.type,
-      ...(r.subject === undefined ? {} : { subject: r.subject }), contentType: r.contentType, createdAt: r.createdAt
+      attempt: r.attempt, createdAt: r.createdAt,
+      bodyType: r.bodyType, attributes: r.attributes, maxAttempts: r.maxAttempts, source: r.source, type: r.type,
+      ...(r.subject === undefined ? {} : { subject: r.subject }), contentType: r.contentType
     }))
   })
+  // Nothing is alike in every one of these: each message is written whole, and there is no shared.
   assert.equal(queueDeliveryBody('or"ders', records).toString('utf8'), expected)
   assert.equal(queueDeliveryBody('empty', []).toString('utf8'), '{"queue":"empty","messages":[]}')
   // Attributes are strings by contract; one that is not is written as JSON.stringify writes it (undefined left out), never thrown on.

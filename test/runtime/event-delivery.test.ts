@@ -138,8 +138,64 @@ test('batch.ackAll and retryAll settle what is not settled yet; settling after t
   peer.request(5, { event: 'queue', requestId: 'late', body: JSON.stringify({ queue: 'later', messages: [message('f')] }) })
   assert.deepEqual((await answerOf(peer, 1)).json, { results: [{ id: 'a', outcome: 'dead', reason: 'first' }, { id: 'b', outcome: 'ack' }] })
   assert.deepEqual((await answerOf(peer, 3)).json, { results: [{ id: 'c', outcome: 'dead', reason: 'first' }, { id: 'd', outcome: 'retry', delayMs: 60_000 }, { id: 'e', outcome: 'retry', delayMs: 60_000 }] })
-  assert.deepEqual((await answerOf(peer, 5)).json, { results: [{ id: 'f', outcome: 'ack' }] })
+  assert.deepEqual((await answerOf(peer, 5)).json, { acked: 1 }, 'a batch all acknowledged is answered with the count alone')
   assert.deepEqual(await linesOf(host, 'late', 1), ['message f: deadLetter() after the queue handler finished is ignored'])
+})
+
+test('the fields of `shared` are every message\'s that does not have its own, and shared attributes are each message\'s own copy', async (t) => {
+  const host = await loadedHost(t, `export default {
+    queue (batch) {
+      batch[0].attributes.changed = 'by the handler'
+      for (const m of batch) console.log(JSON.stringify({ id: m.id, body: m.body, attributes: m.attributes, attempt: m.attempt, maxAttempts: m.maxAttempts, cloudEvent: m.cloudEvent }))
+    }
+  }`)
+  const peer = await connected(host)
+  const shared = { bodyType: 'json', attributes: { tenant: 'acme' }, maxAttempts: 7, source: '/brokers/redis/orders', type: 'dev.roost.message', subject: 'order', contentType: 'application/json' }
+  const body = JSON.stringify({
+    queue: 'orders',
+    shared,
+    messages: [
+      { id: 'a', body: { n: 1 }, attempt: 1, createdAt: 1764000000000 },
+      { id: 'b', body: 'own text', bodyType: 'text', attributes: { own: 'yes' }, attempt: 2, maxAttempts: 3, type: 'com.example.other', createdAt: 1764000000000 },
+      { id: 'c', body: { n: 3 }, attempt: 1, createdAt: 1764000000000 }
+    ]
+  })
+  peer.request(1, { event: 'queue', requestId: 'shared', body })
+  assert.deepEqual((await answerOf(peer, 1)).json, { acked: 3 })
+  const [a, b, c] = (await linesOf(host, 'shared', 3)).map((line) => JSON.parse(line) as Record<string, unknown>)
+  assert.deepEqual(a, {
+    id: 'a', body: { n: 1 }, attributes: { tenant: 'acme', changed: 'by the handler' }, attempt: 1, maxAttempts: 7,
+    cloudEvent: { specversion: '1.0', id: 'a', source: '/brokers/redis/orders', type: 'dev.roost.message', time: '2025-11-24T16:00:00.000Z', datacontenttype: 'application/json', subject: 'order' }
+  })
+  assert.deepEqual(b, {
+    id: 'b', body: 'own text', attributes: { own: 'yes' }, attempt: 2, maxAttempts: 3,
+    cloudEvent: { specversion: '1.0', id: 'b', source: '/brokers/redis/orders', type: 'com.example.other', time: '2025-11-24T16:00:00.000Z', datacontenttype: 'application/json', subject: 'order' }
+  })
+  assert.deepEqual(c.attributes, { tenant: 'acme' }, 'a change to one message\'s shared attributes is not another\'s')
+})
+
+test('a field wrong in `shared`, or in neither `shared` nor the message, is a 400 naming where it is', async (t) => {
+  const host = await loadedHost(t, 'export default { queue () { console.log(\'ran\') } }')
+  const peer = await connected(host)
+  const bare = { id: 'a', body: 1, attempt: 1, createdAt: 1764000000000 }
+  const cases: Array<{ body: unknown, field: string, detail: RegExp }> = [
+    { body: { queue: 'q', shared: [], messages: [bare] }, field: 'shared', detail: /must be an object/ },
+    { body: { queue: 'q', shared: { source: '' }, messages: [bare] }, field: 'shared.source', detail: /non-empty string/ },
+    { body: { queue: 'q', shared: { maxAttempts: 0 }, messages: [bare] }, field: 'shared.maxAttempts', detail: /at least 1/ },
+    { body: { queue: 'q', shared: { bodyType: 'json', maxAttempts: 5, type: 't' }, messages: [bare] }, field: 'messages[0].source', detail: /non-empty string/ },
+    { body: { queue: 'q', shared: { bodyType: 'xml' }, messages: [bare] }, field: 'shared.bodyType', detail: /"json", "text" or "bytes"/ },
+    { body: { queue: 'q', shared: { bodyType: 'json', maxAttempts: 5, source: 's', type: 't' }, messages: [bare, { ...bare, createdAt: 'then' }] }, field: 'messages[1].createdAt', detail: /epoch milliseconds/ }
+  ]
+  for (const [i, bad] of cases.entries()) {
+    const stream = 2 * i + 1
+    peer.request(stream, { event: 'queue', body: JSON.stringify(bad.body) })
+    const answer = await answerOf(peer, stream)
+    assert.equal(answer.status, 400, JSON.stringify(bad.body))
+    const problem = answer.json as Problem
+    assert.equal(problem.field, bad.field, JSON.stringify(bad.body))
+    assert.match(problem.detail, bad.detail)
+  }
+  assert.equal(logLines(host).some((l) => l.message === 'ran'), false)
 })
 
 test('a bad retry delay is the handler\'s error: the message is retried with it', async (t) => {
@@ -212,7 +268,7 @@ test('a module with only a queue handler loads; an HTTP request to it is a 500 R
     requestId: 'http-call'
   })
   peer.request(3, { event: 'queue', body: batch(message('a')) })
-  assert.deepEqual((await answerOf(peer, 3)).json, { results: [{ id: 'a', outcome: 'ack' }] })
+  assert.deepEqual((await answerOf(peer, 3)).json, { acked: 1 })
 })
 
 test('a scheduled firing: the handler gets cron, scheduledTime, id, trigger and timezone; a throw answers 500 with its message', async (t) => {
