@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer'
 import type { FieldProblem } from '../errors/index.js'
 import { ValidationError } from '../errors/index.js'
 import type { BodyType } from '../events/index.js'
-import { defaultContentType, extensionNameProblem, percentEncode, RECORD_LIMITS, SPEC_VERSION } from '../events/index.js'
+import { defaultContentType, extensionNameProblem, isJsonText, percentEncode, RECORD_LIMITS, SPEC_VERSION } from '../events/index.js'
 import type { BrokerMessage, ConnectorKind, OutgoingMessage } from './connector.js'
 
 export const MESSAGE_HEADERS = Object.freeze({
@@ -31,6 +31,8 @@ const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/ // eslint-disable-line no-control-regex
 // CloudEvents context attributes that a BrokerMessage has no place for, and that are no extension either.
 const UNCARRIED_ATTRIBUTES = new Set(['specversion', 'time', 'dataschema', 'datacontenttype'])
+/** The attributes of a message that has none, which is most of them: one frozen object rather than one each. */
+const NO_ATTRIBUTES: Record<string, string> = Object.freeze({})
 
 /** Headers as a broker's client gives them: names in any case; values strings, bytes, numbers, or lists of them. */
 export type HeaderValues = Readonly<Record<string, unknown>>
@@ -120,7 +122,7 @@ export function incomingAttributes (headers: HeaderValues | undefined, body: Uin
   let contentType: string | undefined
   let ceContentType: string | undefined
   let declaredBodyType: string | undefined
-  const attributes: Record<string, string> = {}
+  let attributes = NO_ATTRIBUTES
   let extensions = 0
   for (const rawName in headers) {
     const value = headerText(headers[rawName])
@@ -140,6 +142,7 @@ export function incomingAttributes (headers: HeaderValues | undefined, body: Uin
         default:
           if (UNCARRIED_ATTRIBUTES.has(attribute) || extensions >= RECORD_LIMITS.maxAttributes) break
           if (extensionNameProblem(attribute, name) !== null || decoded.length > RECORD_LIMITS.maxAttributeValueLength) break
+          if (attributes === NO_ATTRIBUTES) attributes = {}
           attributes[attribute] = decoded
           extensions++
       }
@@ -160,8 +163,12 @@ export function incomingAttributes (headers: HeaderValues | undefined, body: Uin
 
 /** The source of a message published with none: `/brokers/<kind>/<stream or queue>`. */
 export function brokerSource (origin: Pick<MessageOrigin, 'kind' | 'queue'>): string {
-  return `/brokers/${origin.kind}/${origin.queue}`
+  // The messages of one fetch come from one queue: one string for all of them, which the delivery then writes once.
+  if (origin.kind !== lastSource.kind || origin.queue !== lastSource.queue) lastSource = { kind: origin.kind, queue: origin.queue, source: `/brokers/${origin.kind}/${origin.queue}` }
+  return lastSource.source
 }
+
+let lastSource = { kind: '', queue: '', source: '' }
 
 /**
  * What the bytes are. A declared type (Roost's x-roost-body-type) is kept
@@ -197,13 +204,7 @@ function textOrBytes (body: Uint8Array): BodyType {
 }
 
 function parsesAsJson (body: Uint8Array): boolean {
-  if (body.byteLength === 0 || !isUtf8(body)) return false
-  try {
-    JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
-    return true
-  } catch {
-    return false
-  }
+  return body.byteLength > 0 && isUtf8(body) && isJsonText(body)
 }
 
 function headerText (value: unknown): string | undefined {

@@ -51,7 +51,7 @@ function sharedFields (records: readonly LeasedRecord[]): number {
   for (let i = 1; i < records.length && shared !== 0; i++) {
     const r = records[i] as LeasedRecord
     if (r.bodyType !== first.bodyType) shared &= ~Shared.BodyType
-    if ((shared & Shared.Attributes) !== 0 && !isEmpty(r.attributes)) shared &= ~Shared.Attributes
+    if ((shared & Shared.Attributes) !== 0 && r.attributes !== first.attributes && !isEmpty(r.attributes)) shared &= ~Shared.Attributes
     if (r.maxAttempts !== first.maxAttempts) shared &= ~Shared.MaxAttempts
     if (r.source !== first.source) shared &= ~Shared.Source
     if (r.type !== first.type) shared &= ~Shared.Type

@@ -8,6 +8,7 @@ import { extensionNameProblem } from './cloud-event.js'
 import type { QueuePolicy } from './queue-policy.js'
 import type { EncodedBody } from './record-body.js'
 import { defaultContentType, encodeBody } from './record-body.js'
+import { isJsonText } from './json-text.js'
 import type { BodyType, NewRecord, RecordKind } from './record-types.js'
 
 export const RECORD_LIMITS = Object.freeze({
@@ -103,21 +104,12 @@ function preEncodedBody (body: unknown, type: BodyType, field: string): EncodedB
       if (!isUtf8(bytes)) throw problem('a text body is UTF-8')
       break
     case 'json':
-      if (!isUtf8(bytes) || !parsesAsJson(bytes)) throw problem('a json body is JSON text')
+      if (!isUtf8(bytes) || !isJsonText(bytes)) throw problem('a json body is JSON text')
       break
     default:
       throw problem(`a body type is json, text or bytes, got ${JSON.stringify(type)}`)
   }
   return { bytes, type }
-}
-
-function parsesAsJson (bytes: Buffer): boolean {
-  try {
-    JSON.parse(bytes.toString('utf8'))
-    return true
-  } catch {
-    return false
-  }
 }
 
 function checkText (problems: FieldProblem[], field: string, value: string | undefined, max: number): void {
