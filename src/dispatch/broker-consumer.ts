@@ -40,7 +40,6 @@ const MIN_HEARTBEAT_MS = 250
 const BATCHES_PER_FETCH = 10
 
 class BrokerDelivery {
-  readonly abort = new AbortController()
   readonly lost = new Set<string>()
   heartbeat: NodeJS.Timeout | null = null
   readonly startedAt = Date.now()
@@ -55,6 +54,8 @@ export class BrokerConsumer {
   lastCompletedAt: number | undefined
   private readonly deliveries = new Set<BrokerDelivery>()
   private readonly fetchAbort = new AbortController()
+  /** Aborts every delivery still under way when a stop's grace runs out: one for all of them, as a stop ends them all at once. */
+  private readonly deliveriesAbort = new AbortController()
   private roomWaiter: (() => void) | null = null
   private loop: Promise<void> | null = null
   private stopping = false
@@ -95,7 +96,7 @@ export class BrokerConsumer {
     this.wake()
     await this.loop
     if (this.deliveries.size > 0) {
-      const grace = setTimeout(() => { for (const d of this.deliveries) d.abort.abort() }, graceMs)
+      const grace = setTimeout(() => this.deliveriesAbort.abort(), graceMs)
       while (this.deliveries.size > 0) await new Promise<void>((resolve) => { this.roomWaiter = resolve })
       clearTimeout(grace)
     }
@@ -159,7 +160,7 @@ export class BrokerConsumer {
     this.deliveries.add(delivery)
     delivery.heartbeat = setInterval(() => this.renew(delivery), Math.max(MIN_HEARTBEAT_MS, Math.floor(plan.leaseMs / 3)))
     delivery.heartbeat.unref()
-    this.deps.deliver(queueDeliveryRequest(plan, records, this.deps.eventToken), delivery.abort.signal).then(
+    this.deps.deliver(queueDeliveryRequest(plan, records, this.deps.eventToken), this.deliveriesAbort.signal).then(
       (answer) => this.finish(delivery, answer),
       (err: unknown) => this.finish(delivery, { kind: 'unreachable', error: err instanceof Error ? err.message : String(err) })
     ).catch((err: unknown) => this.deps.onError('settle', err))

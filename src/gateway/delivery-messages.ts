@@ -1,6 +1,8 @@
 // What crosses the delivery channel between the control plane's thread and
 // the gateway's worker (delivery-channel.ts → delivery-port.ts): plain data,
 // with each body in an ArrayBuffer of its own so that it is moved, not copied.
+// Each message on the port is an array of these: the answers of one turn go
+// together (port-batch.ts); a command goes alone, in an array of one.
 
 /** A delivery, its headers as a flat list of names and values (repeats and order kept). */
 export interface DeliverCommand {

@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads'
 import { IdTable } from '../wire/index.js'
 import type { DeliverCommand, DeliveryCommand, DeliveryReply } from './delivery-messages.js'
 import { FastRequest } from './fast-request.js'
+import { PortBatch } from './port-batch.js'
 import { PortResponse, type PortAnswers } from './port-response.js'
 
 /** What serves the deliveries: the Gateway. */
@@ -15,27 +16,33 @@ export interface DeliveryServer {
 
 export class DeliveryPort implements PortAnswers {
   private readonly open = new IdTable<PortResponse>()
+  private readonly out: PortBatch<DeliveryReply>
 
   constructor (private readonly port: MessagePort, private readonly server: DeliveryServer) {
-    port.on('message', (command: DeliveryCommand) => {
-      if (command.t === 'deliver') this.deliver(command)
-      else this.open.get(command.id)?.cancel()
+    this.out = new PortBatch(port)
+    port.on('message', (commands: DeliveryCommand[]) => {
+      for (let i = 0; i < commands.length; i++) {
+        const command = commands[i] as DeliveryCommand
+        if (command.t === 'deliver') this.deliver(command)
+        else this.open.get(command.id)?.cancel()
+      }
     })
   }
 
   answered (id: number, status: number, headers: Record<string, string>, body: Uint8Array): void {
     if (!this.open.delete(id)) return
-    this.post({ t: 'answer', id, status, headers, body }, body.byteLength === 0 ? undefined : [body.buffer as ArrayBuffer])
+    this.out.post({ t: 'answer', id, status, headers, body }, body.byteLength === 0 ? undefined : body.buffer as ArrayBuffer)
   }
 
   failed (id: number, error: string): void {
-    if (this.open.delete(id)) this.post({ t: 'failed', id, error })
+    if (this.open.delete(id)) this.out.post({ t: 'failed', id, error })
   }
 
   /** The gateway stops: what is still open ends as if its caller left, and the channel closes. */
   close (): void {
     for (const res of this.open.list()) res.cancel()
     this.open.clear()
+    this.out.flush()
     this.port.close()
   }
 
@@ -50,9 +57,5 @@ export class DeliveryPort implements PortAnswers {
     } catch (err) {
       this.failed(command.id, `the gateway failed on the delivery: ${err instanceof Error ? err.message : String(err)}`)
     }
-  }
-
-  private post (reply: DeliveryReply, transfer?: ArrayBuffer[]): void {
-    this.port.postMessage(reply, transfer)
   }
 }
