@@ -3,6 +3,7 @@
 // settle each message on the broker by the same failure-class table. Roost
 // counts attempts and backs off; a dead message is also kept as a dead record
 // of the events database, so `roost dlq` shows it whatever the broker.
+import { setMaxListeners } from 'node:events'
 import type { BrokerMessage, Subscription } from '../connectors/index.js'
 import type { DeadCopy, LeasedRecord, RandomSource, Settlement } from '../events/index.js'
 import { brokerAction, recordOf, type BrokerAction } from './broker-outcome.js'
@@ -63,6 +64,8 @@ export class BrokerConsumer {
 
   constructor (public plan: BrokerConsumerPlan, private readonly deps: BrokerConsumerDeps) {
     this.random = deps.random ?? Math.random
+    // Every delivery in flight listens to it (bounded by the trigger's in-flight limit): no leak for node to warn of past ten.
+    setMaxListeners(0, this.deliveriesAbort.signal)
   }
 
   get subscription (): Subscription {
