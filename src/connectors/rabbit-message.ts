@@ -79,7 +79,7 @@ export function brokerId (delivery: Pick<Message, 'properties' | 'content'>): st
   const hash = createHash('sha256')
   hash.update(JSON.stringify([String(timestamp ?? ''), String(correlationId ?? ''), String(appId ?? '')]))
   hash.update(delivery.content)
-  return `amqp-${hash.digest('hex').slice(0, 32)}`
+  return `amqp-${hash.digest().toString('hex', 0, 16)}`
 }
 
 /**

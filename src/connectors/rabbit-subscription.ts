@@ -46,7 +46,8 @@ export interface RabbitSubscriptionSettings {
 interface Lease {
   delivery: Message
   channel: Channel
-  timer: NodeJS.Timeout | undefined
+  /** When it runs out (epoch ms) unless renewed: the sweep gives it back then. */
+  expiresAt: number
 }
 
 interface Pushed {
@@ -71,6 +72,8 @@ export class RabbitSubscription implements Subscription {
   /** Consuming, cancelling and giving back run one after another. */
   private consumerOps: Promise<void> = Promise.resolve()
   private idleTimer: NodeJS.Timeout | undefined
+  /** Looks for leases that ran out while any is held: one timer for all of them, not one per message. */
+  private sweepTimer: NodeJS.Timeout | undefined
   private flushing = false
   private barrierPending: { channel: Channel, promise: Promise<boolean> } | undefined
   private reopening: Promise<void> | undefined
@@ -128,9 +131,25 @@ export class RabbitSubscription implements Subscription {
     }
   }
 
-  ackMany (messages: readonly BrokerMessage[]): Promise<SettleAck[]> {
-    // A channel acks many at once only up to a delivery tag, which would take others in flight too: each goes on its own.
-    return Promise.all(messages.map((message) => this.ack(message)))
+  /** As many acks, with one wait for the broker for all of them. */
+  async ackMany (messages: readonly BrokerMessage[]): Promise<SettleAck[]> {
+    const acks = new Array<SettleAck>(messages.length)
+    let channel: Channel | undefined
+    for (let i = 0; i < messages.length; i++) {
+      const lease = this.claim(messages[i] as BrokerMessage)
+      acks[i] = 'lease-lost'
+      if (lease === undefined) continue
+      try {
+        // A channel acks many at once only up to a delivery tag, which would take others in flight too: each goes on its own.
+        lease.channel.ack(lease.delivery)
+        acks[i] = 'settled'
+        channel = lease.channel
+      } catch {
+        // The channel is closing: the broker requeues it.
+      }
+    }
+    if (channel !== undefined && !(await this.barrier(channel))) acks.fill('lease-lost')
+    return acks
   }
 
   ack (message: BrokerMessage): Promise<SettleAck> {
@@ -154,8 +173,7 @@ export class RabbitSubscription implements Subscription {
       this.forget(message)
       return 'lease-lost'
     }
-    clearTimeout(lease.timer)
-    lease.timer = this.leaseTimer(message)
+    lease.expiresAt = Date.now() + this.settings.leaseMs
     return 'settled'
   }
 
@@ -197,8 +215,8 @@ export class RabbitSubscription implements Subscription {
     this.channel = undefined
     this.consumerTag = undefined
     this.pushed = []
-    for (const lease of this.held.values()) clearTimeout(lease.timer)
     this.held.clear()
+    this.stopSweep()
     this.stopIdleTimer()
     this.barrierPending = undefined
     const failure = unavailable(this.settings.link.address, 'the channel closed')
@@ -272,20 +290,35 @@ export class RabbitSubscription implements Subscription {
 
   private take (max: number): BrokerMessage[] {
     const messages: BrokerMessage[] = []
+    const expiresAt = Date.now() + this.settings.leaseMs
     while (messages.length < max && this.pushed.length > 0) {
       const { delivery, channel } = this.pushed.shift() as Pushed
       if (channel !== this.channel) continue
       const message = deliveryMessage(this.settings.queue, delivery)
-      this.held.set(message, { delivery, channel, timer: this.leaseTimer(message) })
+      this.held.set(message, { delivery, channel, expiresAt })
       messages.push(message)
     }
+    if (messages.length > 0) this.startSweep()
     return messages
   }
 
-  private leaseTimer (message: BrokerMessage): NodeJS.Timeout {
-    const timer = setTimeout(() => this.leaseRanOut(message), this.settings.leaseMs)
-    timer.unref()
-    return timer
+  /** Sweeps a tenth of a lease apart (between 10 ms and 1 s): a lease runs out at most that late. */
+  private startSweep (): void {
+    if (this.sweepTimer !== undefined) return
+    const every = Math.min(1000, Math.max(10, Math.floor(this.settings.leaseMs / 10)))
+    this.sweepTimer = setInterval(() => this.sweep(), every)
+    this.sweepTimer.unref()
+  }
+
+  private stopSweep (): void {
+    clearInterval(this.sweepTimer)
+    this.sweepTimer = undefined
+  }
+
+  private sweep (): void {
+    const now = Date.now()
+    for (const [message, lease] of this.held) if (lease.expiresAt <= now) this.leaseRanOut(message)
+    if (this.held.size === 0) this.stopSweep()
   }
 
   // Back to the queue for another consumer, counted; from now on the message is another's.
@@ -306,14 +339,12 @@ export class RabbitSubscription implements Subscription {
     const lease = this.held.get(message)
     if (lease === undefined) return undefined
     this.held.delete(message)
-    clearTimeout(lease.timer)
     return lease.channel === this.channel ? lease : undefined
   }
 
   private forget (message: BrokerMessage): void {
     const lease = this.held.get(message)
     if (lease === undefined) return
-    clearTimeout(lease.timer)
     this.held.delete(message)
   }
 
@@ -334,8 +365,9 @@ export class RabbitSubscription implements Subscription {
     } catch (err) {
       if (lease.channel !== this.channel) return 'lease-lost'
       // Still this subscription's: held again, so that the caller may settle it once the broker is back.
-      lease.timer = this.leaseTimer(message)
+      lease.expiresAt = Date.now() + this.settings.leaseMs
       this.held.set(message, lease)
+      this.startSweep()
       throw err
     }
     return this.apply(lease, () => lease.channel.ack(lease.delivery))
@@ -461,8 +493,8 @@ export class RabbitSubscription implements Subscription {
     await this.serially(() => this.stopConsuming()).catch(ignore)
     // What is held goes back now, on the same attempt: not the messages' fault.
     const held = [...this.held].map(([message, lease]) => ({ delivery: lease.delivery, channel: lease.channel, id: message.id, attempt: message.attempt }))
-    for (const lease of this.held.values()) clearTimeout(lease.timer)
     this.held.clear()
+    this.stopSweep()
     await this.giveBack(held).catch(ignore)
     const channel = this.channel
     this.channel = undefined
