@@ -52,6 +52,14 @@ export class BrokerConsumer {
   inFlight = 0
   /** Messages answered whose settlement on the broker is under way: they take no instance's room, and are still leased. */
   settling = 0
+  /**
+   * Messages fetched ahead of the instances' room (at most one room's worth,
+   * and none while no instance is ready): a delivery that ends is followed at
+   * once by the next from here, rather than after a fetch's round trip. They
+   * are leased; their leases are renewed while they wait.
+   */
+  private readonly ahead: BrokerMessage[] = []
+  private aheadHeartbeat: NodeJS.Timeout | null = null
   lastCompletedAt: number | undefined
   private readonly deliveries = new Set<BrokerDelivery>()
   private readonly fetchAbort = new AbortController()
@@ -72,9 +80,9 @@ export class BrokerConsumer {
     return this.deps.subscription
   }
 
-  /** Messages this consumer holds leased: at the function, or being settled. */
+  /** Messages this consumer holds leased: fetched ahead, at the function, or being settled. */
   get held (): number {
-    return this.inFlight + this.settling
+    return this.ahead.length + this.inFlight + this.settling
   }
 
   start (): void {
@@ -83,6 +91,7 @@ export class BrokerConsumer {
 
   /** There may be room (a settlement, more ready instances): the loop looks again. */
   wake (): void {
+    this.pump()
     const waiter = this.roomWaiter
     this.roomWaiter = null
     waiter?.()
@@ -98,6 +107,7 @@ export class BrokerConsumer {
     this.fetchAbort.abort()
     this.wake()
     await this.loop
+    await this.releaseAhead()
     if (this.deliveries.size > 0) {
       const grace = setTimeout(() => this.deliveriesAbort.abort(), graceMs)
       while (this.deliveries.size > 0) await new Promise<void>((resolve) => { this.roomWaiter = resolve })
@@ -109,8 +119,10 @@ export class BrokerConsumer {
   private async run (): Promise<void> {
     while (!this.stopping) {
       // The instances' room, and no more than as many again waiting for the broker to take their settlements.
-      const limit = inFlightLimit(this.deps.readyOf(), this.plan.perInstance)
-      const size = nextFetchSize(this.plan.batch, Math.min(limit, 2 * limit - this.settling), this.inFlight, BATCHES_PER_FETCH)
+      const ready = this.deps.readyOf()
+      const limit = inFlightLimit(ready, this.plan.perInstance)
+      const aheadRoom = ready > 0 ? limit : 0
+      const size = nextFetchSize(this.plan.batch, Math.min(limit, 2 * limit - this.settling) + aheadRoom, this.inFlight + this.ahead.length, BATCHES_PER_FETCH)
       if (size === 0) {
         await new Promise<void>((resolve) => { this.roomWaiter = resolve })
         continue
@@ -134,10 +146,45 @@ export class BrokerConsumer {
         continue
       }
       if (this.deps.readyOf() === 0) this.deps.onDemand()
-      const { batch } = this.plan
-      if (messages.length <= batch) this.startDelivery(messages)
-      else for (let at = 0; at < messages.length; at += batch) this.startDelivery(messages.slice(at, at + batch))
+      for (let i = 0; i < messages.length; i++) this.ahead.push(messages[i] as BrokerMessage)
+      this.pump()
     }
+  }
+
+  /** Delivers what was fetched, a batch at a time, while the instances have room. */
+  private pump (): void {
+    const ahead = this.ahead
+    if (ahead.length === 0 || this.stopping) return
+    const { batch, perInstance } = this.plan
+    const limit = inFlightLimit(this.deps.readyOf(), perInstance)
+    let taken = 0
+    while (taken < ahead.length && this.inFlight < limit) {
+      const size = Math.min(batch, limit - this.inFlight, ahead.length - taken)
+      this.startDelivery(ahead.slice(taken, taken + size))
+      taken += size
+    }
+    if (taken > 0) ahead.splice(0, taken)
+    if (ahead.length > 0) this.aheadHeartbeat ??= this.startAheadHeartbeat()
+    else if (this.aheadHeartbeat !== null) {
+      clearInterval(this.aheadHeartbeat)
+      this.aheadHeartbeat = null
+    }
+  }
+
+  private startAheadHeartbeat (): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      for (const message of this.ahead) this.deps.subscription.working(message).catch(() => {})
+    }, Math.max(MIN_HEARTBEAT_MS, Math.floor(this.plan.leaseMs / 3)))
+    timer.unref()
+    return timer
+  }
+
+  /** On a stop: what was fetched and never delivered goes back, using no attempt. */
+  private async releaseAhead (): Promise<void> {
+    if (this.aheadHeartbeat !== null) clearInterval(this.aheadHeartbeat)
+    this.aheadHeartbeat = null
+    const messages = this.ahead.splice(0)
+    await Promise.all(messages.map((m) => this.apply(m, { op: 'release', delayMs: 0 }, Date.now())))
   }
 
   private pause (ms: number): Promise<void> {

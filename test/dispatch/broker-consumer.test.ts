@@ -57,7 +57,11 @@ class FakeSubscription implements Subscription {
   ackMany (ms: readonly BrokerMessage[]): Promise<SettleAck[]> { return Promise.all(ms.map((m) => this.ack(m))) }
   retry (m: BrokerMessage, delayMs: number): Promise<SettleAck> { return this.record(`retry(${delayMs})`, m) }
   release (m: BrokerMessage, delayMs: number): Promise<SettleAck> { return this.record(`release(${delayMs})`, m) }
-  async working (): Promise<SettleAck> { return 'settled' }
+  readonly renewed: string[] = []
+  async working (m: BrokerMessage): Promise<SettleAck> {
+    this.renewed.push(m.id)
+    return 'settled'
+  }
   dead (m: BrokerMessage, reason: string): Promise<SettleAck> { return this.record(`dead(${reason})`, m) }
   async backlog (): Promise<{ waiting: number, inFlight: number }> { return { waiting: this.queue.length, inFlight: 0 } }
   async close (): Promise<void> { this.closed = true }
@@ -65,13 +69,13 @@ class FakeSubscription implements Subscription {
 
 interface Pending { request: DeliveryRequest, ids: string[], answer: (a: DeliveryAnswer) => void }
 
-function harness (t: TestContext, ready = 1): { sub: FakeSubscription, pending: Pending[], dead: DeadCopy[], undone: string[], demands: number[], consumer: BrokerConsumer } {
+function harness (t: TestContext, ready = 1, plan: Partial<BrokerConsumerPlan> = {}): { sub: FakeSubscription, pending: Pending[], dead: DeadCopy[], undone: string[], demands: number[], consumer: BrokerConsumer } {
   const sub = new FakeSubscription()
   const pending: Pending[] = []
   const dead: DeadCopy[] = []
   const undone: string[] = []
   const demands: number[] = []
-  const consumer = new BrokerConsumer(PLAN, {
+  const consumer = new BrokerConsumer({ ...PLAN, ...plan }, {
     subscription: sub,
     deliver: async (request, signal) => await new Promise<DeliveryAnswer>((resolve) => {
       const ids = (JSON.parse(String(request.body)) as { messages: Array<{ id: string }> }).messages.map((m) => m.id)
@@ -186,13 +190,29 @@ test('the table as broker actions: ack, release, handler retry delay, dead at on
   for (const [settlement, attempt, expected] of cases) assert.deepEqual(brokerAction(settlement, attempt, policy, () => 0), expected)
 })
 
-test('one fetch takes the room of up to ten batches, and its messages go out as deliveries of a batch each', async (t) => {
+test('one fetch takes the room of up to ten batches and as much again ahead; its messages go out as deliveries of a batch each', async (t) => {
   const h = harness(t, 3)
   h.sub.push(...'abcdefghijklm'.split('').map((id) => message(id)))
-  // 3 ready instances × 4: room for 12, a batch of 3 → one fetch of 12, four deliveries.
+  // 3 ready instances × 4: room for 12 and 12 ahead, a batch of 3 → one fetch of 24, four deliveries, one message ahead.
   await until(() => h.pending.length === 4, 'four deliveries')
-  assert.equal(h.sub.fetches[0], 12)
+  assert.equal(h.sub.fetches[0], 24)
   assert.deepEqual(h.pending.map((p) => p.ids.join('')), ['abc', 'def', 'ghi', 'jkl'])
+  assert.equal(h.consumer.held, 13, 'the message fetched ahead is held too')
+})
+
+test('a message fetched ahead goes out as soon as a delivery ends, its lease renewed while it waits; a stop gives it back', async (t) => {
+  const h = harness(t, 1, { leaseMs: 300 })
+  h.sub.push(...'abcdefg'.split('').map((id) => message(id)))
+  await until(() => h.pending.length === 2, 'the instance\'s 4: a batch of 3 and one')
+  assert.deepEqual(h.pending.map((p) => p.ids.join('')), ['abc', 'd'])
+  await until(() => h.sub.renewed.includes('e'), 'a message waiting ahead has its lease renewed')
+  const fetches = h.sub.fetches.length
+  ;(h.pending[1] as Pending).answer(ok([{ id: 'd' }]))
+  await until(() => h.pending.length === 3, 'the next one goes out from what was fetched ahead')
+  assert.deepEqual((h.pending[2] as Pending).ids, ['e'])
+  assert.ok(h.sub.fetches.length <= fetches + 1, 'without waiting for another fetch')
+  await h.consumer.stop(0)
+  assert.deepEqual(h.sub.settled.filter((s) => s.startsWith('release')).sort(), ['release(0) a', 'release(0) b', 'release(0) c', 'release(0) e', 'release(0) f', 'release(0) g'])
 })
 
 test('an answered delivery gives its room back while its settlements are on their way, and its messages still count as held', async (t) => {
