@@ -3,7 +3,7 @@
 // attempt from the quorum queue's x-delivery-count plus x-roost-attempt (the
 // attempt a re-published copy starts at), and the copy a delayed retry or a
 // release re-publishes. Pure: the connector publishes and consumes.
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { Message, Options } from 'amqplib'
 import { ValidationError } from '../errors/index.js'
 import type { BrokerMessage, OutgoingMessage } from './connector.js'
@@ -76,10 +76,12 @@ export function deliveryMessage (queue: string, delivery: Pick<Message, 'fields'
 export function brokerId (delivery: Pick<Message, 'properties' | 'content'>): string {
   const { messageId, timestamp, correlationId, appId } = delivery.properties
   if (typeof messageId === 'string' && messageId.length > 0) return messageId
-  const hash = createHash('sha256')
-  hash.update(JSON.stringify([String(timestamp ?? ''), String(correlationId ?? ''), String(appId ?? '')]))
-  hash.update(delivery.content)
-  return `amqp-${hash.digest().toString('hex', 0, 16)}`
+  // sha256 of the properties' JSON and then the bytes, hashed in one call (no Hash object per message: a drain's platform thread spent a tenth of itself here).
+  const properties = JSON.stringify([String(timestamp ?? ''), String(correlationId ?? ''), String(appId ?? '')])
+  const content = delivery.content
+  const input = Buffer.allocUnsafe(Buffer.byteLength(properties) + content.length)
+  content.copy(input, input.write(properties, 0, 'utf8'))
+  return `amqp-${hash('sha256', input, 'buffer').toString('hex', 0, 16)}`
 }
 
 /**

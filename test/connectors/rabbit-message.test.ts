@@ -2,6 +2,7 @@
 // properties, the attempt from x-roost-attempt and x-delivery-count, derived
 // ids, and the copy a delayed retry or a release publishes.
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { test } from 'node:test'
 import type { Message, MessageFields, MessageProperties } from 'amqplib'
 import { ValidationError } from '../../src/errors/index.js'
@@ -46,6 +47,9 @@ test('a message without message-id gets an id from its bytes and properties, the
   assert.equal(brokerId(one), brokerId(delivery({ timestamp: 1, headers: { 'x-delivery-count': 3 } }, Buffer.from('hello'))))
   assert.notEqual(brokerId(one), brokerId(delivery({ timestamp: 2 }, Buffer.from('hello'))))
   assert.equal(brokerId(delivery({ messageId: 'given' })), 'given')
+  // The id a message already had before an upgrade stays its id: sha256 of the properties' JSON, then the bytes.
+  const expected = createHash('sha256').update(JSON.stringify(['1', 'c-1', 'app'])).update(Buffer.from('hello')).digest('hex').slice(0, 32)
+  assert.equal(brokerId(delivery({ timestamp: 1, correlationId: 'c-1', appId: 'app' }, Buffer.from('hello'))), `amqp-${expected}`)
 })
 
 test('a delivery without Roost\'s headers gets derived attributes and a publishedAt from its timestamp', () => {
