@@ -116,8 +116,12 @@ export class RabbitSubscription implements Subscription {
     if (this.closing !== undefined || signal?.aborted === true) return []
     const count = Number.isFinite(max) ? Math.max(1, Math.floor(max)) : 1
     const wait = Number.isFinite(waitMs) ? Math.max(0, waitMs) : 0
-    // Just reconnected: the channel is being opened again.
-    if (this.channel === undefined) await this.reopening
+    // Just reconnected, or the channel closed: it is being opened again. A try that failed (the connection
+    // stayed up, so no reconnect would try again) is tried again here, paced by the caller's fetches.
+    if (this.channel === undefined) {
+      this.reopen()
+      await this.reopening
+    }
     if (this.channel === undefined) throw unavailable(this.settings.link.address, 'the connection is down and being retried')
     this.stopIdleTimer()
     try {
