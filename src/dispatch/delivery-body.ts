@@ -77,7 +77,7 @@ const ID_KEY = Buffer.from('{"id":')
 const BODY_KEY = Buffer.from(',"body":')
 const ATTEMPT_KEY = Buffer.from(',"attempt":')
 const CREATED_AT_KEY = Buffer.from(',"createdAt":')
-/** Each optional field's key, with the comma before it, and without it for the first field of `shared`. */
+/** The optional fields' keys, without a comma: `key()` writes one before each but the first of `shared`. */
 const BODY_TYPE_VALUES: Record<BodyType, Buffer> = {
   json: Buffer.from('"bodyType":"json"'),
   text: Buffer.from('"bodyType":"text"'),
@@ -112,33 +112,25 @@ function writeMessage (out: JsonWriter, r: LeasedRecord, shared: number): void {
 
 const MESSAGE_END = OBJECT_END
 
+/** The fields after the body type that a message may leave to `shared`, in the order they are written. */
+const SHAREABLE_FIELDS: ReadonlyArray<{ bit: Shared, key: Uint8Array, write: (out: JsonWriter, r: LeasedRecord) => void }> = [
+  { bit: Shared.Attributes, key: ATTRIBUTES_KEY, write: (out, r) => out.stringRecord(r.attributes) },
+  { bit: Shared.MaxAttempts, key: MAX_ATTEMPTS_KEY, write: (out, r) => out.number(r.maxAttempts) },
+  { bit: Shared.Source, key: SOURCE_KEY, write: (out, r) => out.string(r.source) },
+  { bit: Shared.Type, key: TYPE_KEY, write: (out, r) => out.string(r.type) },
+  { bit: Shared.Subject, key: SUBJECT_KEY, write: (out, r) => out.string(r.subject as string) },
+  { bit: Shared.ContentType, key: CONTENT_TYPE_KEY, write: (out, r) => out.string(r.contentType) }
+]
+
 /** The fields of `r` that `which` names, each after a comma unless it opens `shared`. */
 function writeFields (out: JsonWriter, r: LeasedRecord, which: number, opens: boolean): void {
   let comma = !opens
   if ((which & Shared.BodyType) !== 0) comma = key(out, BODY_TYPE_VALUES[r.bodyType], comma)
-  if ((which & Shared.Attributes) !== 0) {
-    comma = key(out, ATTRIBUTES_KEY, comma)
-    out.stringRecord(r.attributes)
-  }
-  if ((which & Shared.MaxAttempts) !== 0) {
-    comma = key(out, MAX_ATTEMPTS_KEY, comma)
-    out.number(r.maxAttempts)
-  }
-  if ((which & Shared.Source) !== 0) {
-    comma = key(out, SOURCE_KEY, comma)
-    out.string(r.source)
-  }
-  if ((which & Shared.Type) !== 0) {
-    comma = key(out, TYPE_KEY, comma)
-    out.string(r.type)
-  }
-  if ((which & Shared.Subject) !== 0 && r.subject !== undefined) {
-    comma = key(out, SUBJECT_KEY, comma)
-    out.string(r.subject)
-  }
-  if ((which & Shared.ContentType) !== 0) {
-    key(out, CONTENT_TYPE_KEY, comma)
-    out.string(r.contentType)
+  for (let i = 0; i < SHAREABLE_FIELDS.length; i++) {
+    const field = SHAREABLE_FIELDS[i] as typeof SHAREABLE_FIELDS[number]
+    if ((which & field.bit) === 0 || (field.bit === Shared.Subject && r.subject === undefined)) continue
+    comma = key(out, field.key, comma)
+    field.write(out, r)
   }
 }
 
