@@ -157,13 +157,7 @@ export class BrokerConsumer {
     if (ahead.length === 0 || this.stopping) return
     const { batch, perInstance } = this.plan
     const limit = inFlightLimit(this.deps.readyOf(), perInstance)
-    let taken = 0
-    while (taken < ahead.length && this.inFlight < limit) {
-      const size = Math.min(batch, limit - this.inFlight, ahead.length - taken)
-      this.startDelivery(ahead.slice(taken, taken + size))
-      taken += size
-    }
-    if (taken > 0) ahead.splice(0, taken)
+    while (ahead.length > 0 && this.inFlight < limit) this.startDelivery(ahead.splice(0, Math.min(batch, limit - this.inFlight)))
     if (ahead.length > 0) this.aheadHeartbeat ??= this.startAheadHeartbeat()
     else if (this.aheadHeartbeat !== null) {
       clearInterval(this.aheadHeartbeat)

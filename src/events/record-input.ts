@@ -5,10 +5,10 @@ import { isUtf8 } from 'node:buffer'
 import type { FieldProblem } from '../errors/index.js'
 import { PayloadTooLargeError, ValidationError } from '../errors/index.js'
 import { extensionNameProblem } from './cloud-event.js'
+import { isJsonText } from './json-text.js'
 import type { QueuePolicy } from './queue-policy.js'
 import type { EncodedBody } from './record-body.js'
 import { defaultContentType, encodeBody } from './record-body.js'
-import { isJsonText } from './json-text.js'
 import type { BodyType, NewRecord, RecordKind } from './record-types.js'
 
 export const RECORD_LIMITS = Object.freeze({
