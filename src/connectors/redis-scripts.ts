@@ -102,25 +102,51 @@ end
 return 1
 `
 
-// SETTLE's ack for many entries at once (the acknowledgements of one delivered batch): one round trip, one script, a 1 or 0 per entry.
-// A batch is mostly one run of this consumer's pending entries, between the first and the last id the client gives:
-// one XPENDING over that run reads their holders and delivery counts at once; an entry it leaves out is looked up alone.
+// SETTLE's ack for many entries at once (the acknowledgements of one delivered batch): one round trip, one script.
+// ARGV: group, consumer, the least and the greatest id, then either the delivery count every entry was fetched
+// with followed by the ids in stream order (a batch as it was fetched, nearly always), or 0 followed by id and
+// delivery count pairs in any order.
+// The first kind is usually exactly this consumer's pending entries from the least id to the greatest: one XPENDING
+// reads them, and when they are the ids at the count, one XACK takes them all and the answer is their number. A
+// script's cost is mostly its Lua values, and this path makes none per entry beyond XPENDING's reply.
+// Otherwise each entry is checked on its own, and the answer is a 1 or a 0 per entry.
 const ACK_MANY = `
 local stream, released = KEYS[1], KEYS[2]
 local group, consumer, first, last = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local held = {}
-for _, pending in ipairs(redis.call('XPENDING', stream, group, first, last, (#ARGV - 4) / 2, consumer)) do
-  held[pending[1]] = pending[4]
+local uniform = tonumber(ARGV[5])
+local step = 2
+if uniform > 0 then step = 1 end
+local n = (#ARGV - 5) / step
+local pending = redis.call('XPENDING', stream, group, first, last, n, consumer)
+if uniform > 0 and #pending == n then
+  local whole = true
+  for i = 1, n do
+    local p = pending[i]
+    if p[1] ~= ARGV[i + 5] or p[4] ~= uniform then
+      whole = false
+      break
+    end
+  end
+  -- unpack() is bounded by Lua's C stack (8000): the client sends at most 1000 ids.
+  if whole then
+    redis.call('XACK', stream, group, unpack(ARGV, 6))
+    if redis.call('EXISTS', released) == 1 then redis.call('HDEL', released, unpack(ARGV, 6)) end
+    return n
+  end
 end
+local held = {}
+for _, p in ipairs(pending) do held[p[1]] = p[4] end
 local done, acked = {}, {}
-for i = 5, #ARGV, 2 do
+for i = 6, #ARGV, step do
   local id = ARGV[i]
+  local expected = uniform
+  if step == 2 then expected = tonumber(ARGV[i + 1]) end
   local count = held[id]
   if count == nil then
-    local pending = redis.call('XPENDING', stream, group, id, id, 1)[1]
-    if pending and pending[2] == consumer then count = pending[4] end
+    local p = redis.call('XPENDING', stream, group, id, id, 1)[1]
+    if p and p[2] == consumer then count = p[4] end
   end
-  if count == tonumber(ARGV[i + 1]) then
+  if count == expected then
     acked[#acked + 1] = id
     done[#done + 1] = 1
   else
@@ -176,12 +202,16 @@ export const redisScripts = {
   roostAckMany: defineScript({
     SCRIPT: ACK_MANY,
     NUMBER_OF_KEYS: 2,
-    /** `entries`: entry id and delivery count, one after the other; `first` and `last`: the least and the greatest of the ids. */
-    parseCommand (parser: CommandParser, keys: RedisKeys, group: string, consumer: string, first: string, last: string, entries: readonly string[]) {
+    /**
+     * `count` > 0: every entry was fetched at that delivery count and `entries` are their ids in stream order;
+     * `count` 0: `entries` are entry id and delivery count, one after the other. `first` and `last`: the least and
+     * the greatest of the ids. Answers how many were acknowledged when that was all of them, a 1 or a 0 per entry otherwise.
+     */
+    parseCommand (parser: CommandParser, keys: RedisKeys, group: string, consumer: string, first: string, last: string, count: number, entries: readonly string[]) {
       parser.pushKeys([keys.stream, keys.released])
-      parser.push(group, consumer, first, last, ...entries)
+      parser.push(group, consumer, first, last, String(count), ...entries)
     },
-    transformReply: rawReply<number[]>
+    transformReply: rawReply<number | number[]>
   }),
   roostForgetConsumer: defineScript({
     SCRIPT: FORGET_CONSUMER,

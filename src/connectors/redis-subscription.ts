@@ -305,18 +305,34 @@ export class RedisSubscription implements Subscription {
   }
 
   private async sendAcks (leases: readonly Lease[]): Promise<readonly number[]> {
-    const entries: string[] = new Array(leases.length * 2)
-    let first = (leases[0] as Lease).entryId
-    let last = first
-    for (let i = 0; i < leases.length; i++) {
+    const n = leases.length
+    const ids: string[] = new Array(n)
+    let count = (leases[0] as Lease).deliveryCount
+    let inOrder = true
+    for (let i = 0; i < n; i++) {
       const lease = leases[i] as Lease
-      entries[2 * i] = lease.entryId
-      entries[2 * i + 1] = String(lease.deliveryCount)
-      if (entryIdBefore(lease.entryId, first)) first = lease.entryId
-      else if (entryIdBefore(last, lease.entryId)) last = lease.entryId
+      ids[i] = lease.entryId
+      if (lease.deliveryCount !== count) count = 0
+      if (i > 0 && inOrder && !entryIdBefore(ids[i - 1] as string, lease.entryId)) inOrder = false
     }
-    const { keys, group, consumer } = this.settings
-    return await this.settings.client.roostAckMany(keys, group, consumer, first, last, entries)
+    const { client, keys, group, consumer } = this.settings
+    if (count === 0) {
+      const [first, last] = idRange(ids)
+      return await client.roostAckMany(keys, group, consumer, first, last, 0, idsAndCounts(leases)) as number[]
+    }
+    // At one delivery count (nearly always), the ids alone in stream order: the script's fast path. A turn's
+    // acknowledgements of several deliveries are sorted into that order, and the answers put back in theirs.
+    const order = inOrder ? null : streamOrder(ids)
+    const sorted = order === null ? ids : order.map((i) => ids[i] as string)
+    const reply = await client.roostAckMany(keys, group, consumer, sorted[0] as string, sorted[n - 1] as string, count, sorted)
+    if (typeof reply === 'number') {
+      if (reply !== n) throw new Error(`the server answered ${reply} acknowledgements for ${n}`)
+      return new Array<number>(n).fill(1)
+    }
+    if (order === null) return reply
+    const answers = new Array<number>(n)
+    for (let k = 0; k < n; k++) answers[order[k] as number] = reply[k] as number
+    return answers
   }
 
   private redeliver (message: BrokerMessage, mode: 'retry' | 'release', delayMs: number): Promise<SettleAck> {
@@ -370,6 +386,35 @@ export class RedisSubscription implements Subscription {
     reader.destroy()
     this.settings.closed(this)
   }
+}
+
+/** The indices of `ids` in stream order. */
+function streamOrder (ids: readonly string[]): number[] {
+  const order = new Array<number>(ids.length)
+  for (let i = 0; i < ids.length; i++) order[i] = i
+  return order.sort((a, b) => entryIdBefore(ids[a] as string, ids[b] as string) ? -1 : 1)
+}
+
+/** The least and the greatest of `ids`. */
+function idRange (ids: readonly string[]): [string, string] {
+  let first = ids[0] as string
+  let last = first
+  for (let i = 1; i < ids.length; i++) {
+    const id = ids[i] as string
+    if (entryIdBefore(id, first)) first = id
+    else if (entryIdBefore(last, id)) last = id
+  }
+  return [first, last]
+}
+
+function idsAndCounts (leases: readonly Lease[]): string[] {
+  const entries: string[] = new Array(leases.length * 2)
+  for (let i = 0; i < leases.length; i++) {
+    const lease = leases[i] as Lease
+    entries[2 * i] = lease.entryId
+    entries[2 * i + 1] = String(lease.deliveryCount)
+  }
+  return entries
 }
 
 function clampDelay (delayMs: number): number {

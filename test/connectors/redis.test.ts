@@ -175,6 +175,24 @@ describe('Redis\'s own ways', () => {
     assert.equal((await redis.xPending(queue.stream as string, GROUP)).pending, 0, 'nothing is pending')
   })
 
+  test('ackMany settles a batch in one call: in stream order or not, and an entry another consumer took is refused alone', async (t) => {
+    const { connector, queue, subscription } = await open(t, 'ack-many')
+    const names = ['b1', 'b2', 'b3', 'b4', 'b5']
+    await connector.publish(queue, names.map((name) => outgoing(name, {})))
+    const byName = new Map<string, BrokerMessage>()
+    while (byName.size < names.length) for (const m of await subscription.fetch(names.length, BOUND_MS)) byName.set(m.id, m)
+    const [b1, b2, b3, b4, b5] = names.map((name) => byName.get(name) as BrokerMessage) as [BrokerMessage, BrokerMessage, BrokerMessage, BrokerMessage, BrokerMessage]
+    const stream = queue.stream as string
+    const entries = (await redis.xRange(stream, '-', '+')) ?? []
+    // As XAUTOCLAIM would once b2's lease ran out: another consumer holds it now.
+    await redis.xClaim(stream, GROUP, 'intruder', 0, (entries[1] as { id: string }).id)
+    assert.deepEqual(await subscription.ackMany([b3, b1, b2]), ['settled', 'settled', 'lease-lost'], 'answered in the order asked')
+    assert.deepEqual(await subscription.ackMany([b5, b4]), ['settled', 'settled'], 'out of stream order')
+    assert.deepEqual(await subscription.ackMany([b1]), ['lease-lost'], 'an acknowledged message is no longer held')
+    const pending = await redis.xPendingRange(stream, GROUP, '-', '+', 10)
+    assert.deepEqual(pending.map((p) => [p.id, p.consumer]), [[(entries[1] as { id: string }).id, 'intruder']], 'only the entry the intruder took is pending')
+  })
+
   test('a retry delayed past the lease stays away for its delay, then comes back on the next attempt', async (t) => {
     const { connector, queue, subscription } = await open(t, 'long-delay')
     await connector.publish(queue, [outgoing('later-1', {})])
