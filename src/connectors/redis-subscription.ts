@@ -64,7 +64,8 @@ export class RedisSubscription implements Subscription {
   private blocking = false
   /** How long until the soonest delayed entry of the group is due, as the last fetch script saw it; -1 when none is. */
   private nextDueInMs = -1
-  private fetching: Promise<BrokerMessage[]> | undefined
+  /** Settles once every fetch so far has ended. */
+  private fetching: Promise<unknown> | undefined
   /** The acknowledgements of one turn go to the server in one script call. */
   private readonly acks = new SettleBatch<Lease, number>((leases) => this.sendAcks(leases), ACK_BATCH_MAX)
   private closing: Promise<void> | undefined
@@ -86,12 +87,10 @@ export class RedisSubscription implements Subscription {
     if (this.closing !== undefined || signal?.aborted === true) return Promise.resolve([])
     const count = Number.isFinite(max) ? Math.max(1, Math.floor(max)) : 1
     const deadline = Date.now() + (Number.isFinite(waitMs) ? Math.max(0, waitMs) : 0)
-    // One fetch at a time: the reader connection has one blocking read in it at most.
     const previous = this.fetching
-    const fetching = previous === undefined
-      ? this.fetchUntil(count, deadline, signal)
-      : previous.catch(ignore).then(() => this.closing === undefined ? this.fetchUntil(count, deadline, signal) : [])
-    this.fetching = fetching
+    const fetching = previous === undefined ? this.fetchUntil(count, deadline, signal) : this.fetchBeside(previous, count, deadline, signal)
+    // The next fetch that must wait its turn waits for this one and every one before it.
+    this.fetching = previous === undefined ? fetching : Promise.allSettled([previous, fetching])
     return fetching
   }
 
@@ -173,6 +172,25 @@ export class RedisSubscription implements Subscription {
     return this.closing
   }
 
+  /**
+   * A fetch while others are under way. Unless one waits in a blocking read or
+   * a scan for lapsed leases is due, what is new is read at once, beside them,
+   * on the shared connection: with a backlog, two reads in flight overlap the
+   * server's work on one with the client's on the other. Otherwise, or when
+   * nothing new was there, it waits its turn (one blocking read at a time).
+   */
+  private async fetchBeside (previous: Promise<unknown>, max: number, deadline: number, signal: AbortSignal | undefined): Promise<BrokerMessage[]> {
+    if (!this.blocking && !this.claimDue(Date.now())) {
+      const entries = await this.readNewNow(max)
+      if (entries.length > 0) {
+        const messages = this.hold(entries)
+        return this.closing === undefined ? messages : []
+      }
+    }
+    await previous.catch(ignore)
+    return this.closing === undefined && signal?.aborted !== true ? await this.fetchUntil(max, deadline, signal) : []
+  }
+
   private async fetchUntil (max: number, deadline: number, signal: AbortSignal | undefined): Promise<BrokerMessage[]> {
     const onAbort = (): void => { void this.unblock() }
     signal?.addEventListener('abort', onAbort, { once: true })
@@ -201,12 +219,7 @@ export class RedisSubscription implements Subscription {
     try {
       const now = Date.now()
       const claim = this.claimDue(now)
-      if (!claim) {
-        const [entries, nextDueInMs] = await this.readNew(max)
-        this.nextDueInMs = nextDueInMs
-        this.dueAt = nextDueInMs < 0 ? Number.POSITIVE_INFINITY : now + nextDueInMs
-        return entries
-      }
+      if (!claim) return await this.readNewNow(max)
       const [cursor, entries, nextDueInMs] = await this.commands.roostFetch(keys, group, consumer, leaseMs, max, this.claimCursor, claim)
       this.claimCursor = cursor.toString('latin1')
       if (this.claimCursor === '0-0') this.claimedAt = now
@@ -216,6 +229,20 @@ export class RedisSubscription implements Subscription {
     } catch (err) {
       throw redisFailure(err, address, this.ref)
     }
+  }
+
+  private async readNewNow (max: number): Promise<FetchedEntry[]> {
+    const now = Date.now()
+    let read: [FetchedEntry[], number]
+    try {
+      read = await this.readNew(max)
+    } catch (err) {
+      throw redisFailure(err, this.settings.address, this.ref)
+    }
+    const [entries, nextDueInMs] = read
+    this.nextDueInMs = nextDueInMs
+    this.dueAt = nextDueInMs < 0 ? Number.POSITIVE_INFINITY : now + nextDueInMs
+    return entries
   }
 
   /**

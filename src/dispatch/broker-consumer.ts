@@ -39,6 +39,13 @@ const EMPTY_FAST_MS = 20
 const MIN_HEARTBEAT_MS = 250
 /** A fetch takes up to this many deliveries' worth when there is room for them; each goes out as a delivery of `batch`. */
 const BATCHES_PER_FETCH = 10
+/**
+ * Fetches under way at once, each for room the other did not ask for: with a
+ * backlog, the broker's reply to one overlaps the work on the other's, where
+ * one at a time left the instances waiting for every round trip. A connector
+ * that can serve one at a time only lets the second wait its turn.
+ */
+const FETCHES_IN_FLIGHT = 2
 
 class BrokerDelivery {
   readonly lost = new Set<string>()
@@ -65,8 +72,10 @@ export class BrokerConsumer {
   private readonly fetchAbort = new AbortController()
   /** Aborts every delivery still under way when a stop's grace runs out: one for all of them, as a stop ends them all at once. */
   private readonly deliveriesAbort = new AbortController()
-  private roomWaiter: (() => void) | null = null
-  private loop: Promise<void> | null = null
+  /** Messages asked for by the fetches under way. */
+  private asked = 0
+  private roomWaiters: Array<() => void> = []
+  private loop: Promise<unknown> | null = null
   private stopping = false
   private readonly random: RandomSource
 
@@ -86,15 +95,23 @@ export class BrokerConsumer {
   }
 
   start (): void {
-    this.loop ??= this.run()
+    if (this.loop !== null) return
+    const loops: Array<Promise<void>> = []
+    for (let i = 0; i < FETCHES_IN_FLIGHT; i++) loops.push(this.run())
+    this.loop = Promise.all(loops)
   }
 
-  /** There may be room (a settlement, more ready instances): the loop looks again. */
+  /** There may be room (a settlement, more ready instances): the loops look again. */
   wake (): void {
     this.pump()
-    const waiter = this.roomWaiter
-    this.roomWaiter = null
-    waiter?.()
+    if (this.roomWaiters.length === 0) return
+    const waiters = this.roomWaiters
+    this.roomWaiters = []
+    for (const waiter of waiters) waiter()
+  }
+
+  private waitForRoom (): Promise<void> {
+    return new Promise<void>((resolve) => { this.roomWaiters.push(resolve) })
   }
 
   /**
@@ -110,7 +127,7 @@ export class BrokerConsumer {
     await this.releaseAhead()
     if (this.deliveries.size > 0) {
       const grace = setTimeout(() => this.deliveriesAbort.abort(), graceMs)
-      while (this.deliveries.size > 0) await new Promise<void>((resolve) => { this.roomWaiter = resolve })
+      while (this.deliveries.size > 0) await this.waitForRoom()
       clearTimeout(grace)
     }
     await this.deps.subscription.close().catch((err: unknown) => this.deps.onError('close', err))
@@ -122,20 +139,23 @@ export class BrokerConsumer {
       const ready = this.deps.readyOf()
       const limit = inFlightLimit(ready, this.plan.perInstance)
       const aheadRoom = ready > 0 ? limit : 0
-      const size = nextFetchSize(this.plan.batch, Math.min(limit, 2 * limit - this.settling) + aheadRoom, this.inFlight + this.ahead.length, BATCHES_PER_FETCH)
+      const size = nextFetchSize(this.plan.batch, Math.min(limit, 2 * limit - this.settling) + aheadRoom, this.inFlight + this.ahead.length + this.asked, BATCHES_PER_FETCH)
       if (size === 0) {
-        await new Promise<void>((resolve) => { this.roomWaiter = resolve })
+        await this.waitForRoom()
         continue
       }
       const started = Date.now()
       let messages: BrokerMessage[]
+      this.asked += size
       try {
         messages = await this.deps.subscription.fetch(size, FETCH_WAIT_MS, this.fetchAbort.signal)
       } catch (err) {
+        this.asked -= size
         this.deps.onError('fetch', err)
         await this.pause(UNAVAILABLE_PAUSE_MS)
         continue
       }
+      this.asked -= size
       this.deps.onFetched?.()
       if (this.stopping) {
         await Promise.all(messages.map((m) => this.apply(m, { op: 'release', delayMs: 0 }, Date.now())))
