@@ -200,17 +200,37 @@ test('one fetch takes the room of up to ten batches and as much again ahead; its
   assert.equal(h.consumer.held, 13, 'the message fetched ahead is held too')
 })
 
+test('with room for more than one fetch takes, a second is under way beside the first, for room the first did not ask for', async (t) => {
+  const h = harness(t, 1, { perInstance: 40 })
+  // Fetches that end only when told to: both are seen under way at once.
+  // (The consumer already runs: its first fetches find the fake's queue empty and end within 50 ms.)
+  const answers: Array<(messages: BrokerMessage[]) => void> = []
+  const asked: number[] = []
+  h.sub.fetch = async (max) => {
+    asked.push(max)
+    return await new Promise<BrokerMessage[]>((resolve) => answers.push(resolve))
+  }
+  // One instance × 40: room for 40 and 40 ahead, a batch of 3 → fetches of at most ten batches, 30 each.
+  await until(() => asked.length === 2, 'two fetches under way')
+  assert.deepEqual(asked, [30, 30])
+  ;(answers[0] as (messages: BrokerMessage[]) => void)(Array.from({ length: 30 }, (_, i) => message(`m${i}`)))
+  await until(() => asked.length === 3, 'the first asks again')
+  // 30 delivered and 30 asked for by the second: 20 of the 80 are left.
+  assert.equal(asked[2], 20)
+  assert.equal(h.pending.length, 10, 'the first fetch went out as ten deliveries of a batch')
+  for (const answer of answers.slice(1)) answer([])
+})
+
 test('a message fetched ahead goes out as soon as a delivery ends, its lease renewed while it waits; a stop gives it back', async (t) => {
   const h = harness(t, 1, { leaseMs: 300 })
   h.sub.push(...'abcdefg'.split('').map((id) => message(id)))
   await until(() => h.pending.length === 2, 'the instance\'s 4: a batch of 3 and one')
   assert.deepEqual(h.pending.map((p) => p.ids.join('')), ['abc', 'd'])
   await until(() => h.sub.renewed.includes('e'), 'a message waiting ahead has its lease renewed')
-  const fetches = h.sub.fetches.length
+  assert.equal(h.sub.queue.length, 0, 'all seven were fetched at once: what goes out next comes from what was fetched ahead')
   ;(h.pending[1] as Pending).answer(ok([{ id: 'd' }]))
   await until(() => h.pending.length === 3, 'the next one goes out from what was fetched ahead')
   assert.deepEqual((h.pending[2] as Pending).ids, ['e'])
-  assert.ok(h.sub.fetches.length <= fetches + 1, 'without waiting for another fetch')
   await h.consumer.stop(0)
   assert.deepEqual(h.sub.settled.filter((s) => s.startsWith('release')).sort(), ['release(0) a', 'release(0) b', 'release(0) c', 'release(0) e', 'release(0) f', 'release(0) g'])
 })
