@@ -12,6 +12,7 @@ import type { Backlog, BrokerMessage, SettleAck, Subscription } from './connecto
 import { closedEither } from './rabbit-close.js'
 import { queueMissing, rabbitFailure, unavailable } from './rabbit-failure.js'
 import { copyOptions, deliveryAttempt, deliveryMessage } from './rabbit-message.js'
+import { OpenTags } from './rabbit-open-tags.js'
 import type { Outgoing } from './rabbit-publisher.js'
 import { delayBucket } from './rabbit-topology.js'
 
@@ -74,6 +75,8 @@ export class RabbitSubscription implements Subscription {
   private idleTimer: NodeJS.Timeout | undefined
   /** Looks for leases that ran out while any is held: one timer for all of them, not one per message. */
   private sweepTimer: NodeJS.Timeout | undefined
+  /** The current channel's delivery tags not settled yet: when one ack can settle a batch. */
+  private openTags = new OpenTags()
   private flushing = false
   private barrierPending: { channel: Channel, promise: Promise<boolean> } | undefined
   private reopening: Promise<void> | undefined
@@ -137,33 +140,45 @@ export class RabbitSubscription implements Subscription {
 
   /** As many acks, with one wait for the broker for all of them. */
   async ackMany (messages: readonly BrokerMessage[]): Promise<SettleAck[]> {
-    const acks = new Array<SettleAck>(messages.length)
-    let channel: Channel | undefined
+    const acks = new Array<SettleAck>(messages.length).fill('lease-lost')
+    const leases: Lease[] = []
+    const at: number[] = []
     for (let i = 0; i < messages.length; i++) {
+      // A lease claimed is on the current channel.
       const lease = this.claim(messages[i] as BrokerMessage)
-      acks[i] = 'lease-lost'
       if (lease === undefined) continue
-      try {
-        // A channel acks many at once only up to a delivery tag, which would take others in flight too: each goes on its own.
-        lease.channel.ack(lease.delivery)
-        acks[i] = 'settled'
-        channel = lease.channel
-      } catch {
-        // The channel is closing: the broker requeues it.
-      }
+      leases.push(lease)
+      at.push(i)
     }
-    if (channel !== undefined && !(await this.barrier(channel))) acks.fill('lease-lost')
+    if (leases.length === 0) return acks
+    const channel = (leases[0] as Lease).channel
+    try {
+      const last = this.lastOf(leases)
+      if (this.openTags.settledTogether(leases.map(tagOf))) {
+        // No other tag up to the batch's last is open: one frame acknowledges the batch.
+        channel.ack(last.delivery, true)
+        for (const i of at) acks[i] = 'settled'
+      } else {
+        for (let k = 0; k < leases.length; k++) {
+          channel.ack((leases[k] as Lease).delivery)
+          acks[at[k] as number] = 'settled'
+        }
+      }
+    } catch {
+      // The channel is closing: the broker requeues what it did not take.
+    }
+    if (!(await this.barrier(channel))) acks.fill('lease-lost')
     return acks
   }
 
   ack (message: BrokerMessage): Promise<SettleAck> {
-    return this.settle(message, (lease) => lease.channel.ack(lease.delivery))
+    return this.settle(message, (lease) => this.ackOne(lease))
   }
 
   retry (message: BrokerMessage, delayMs: number): Promise<SettleAck> {
     const delay = delayBucket(clampDelay(delayMs))
     // A reject is a return the quorum queue counts: the next delivery is the next attempt.
-    if (delay === 0) return this.settle(message, (lease) => lease.channel.reject(lease.delivery, true))
+    if (delay === 0) return this.settle(message, (lease) => this.rejectOne(lease, true))
     return this.republish(message, message.attempt + 1, delay)
   }
 
@@ -184,7 +199,7 @@ export class RabbitSubscription implements Subscription {
   dead (message: BrokerMessage, _reason: string): Promise<SettleAck> {
     // Rejected without requeue, the quorum queue dead-letters it through its dead-letter exchange into <queue>.dead
     // (basic.reject, not basic.nack: from 4.3 a nack without requeue is a "modified" outcome, not a rejection).
-    return this.settle(message, (lease) => lease.channel.reject(lease.delivery, false))
+    return this.settle(message, (lease) => this.rejectOne(lease, false))
   }
 
   backlog (): Promise<Backlog> {
@@ -211,6 +226,7 @@ export class RabbitSubscription implements Subscription {
       return
     }
     this.channel = channel
+    this.openTags = new OpenTags()
   }
 
   // The broker requeued what the channel held: every lease of it is lost, and a fetch waiting on it fails.
@@ -254,6 +270,7 @@ export class RabbitSubscription implements Subscription {
       return
     }
     this.pushed.push({ delivery, channel })
+    this.openTags.delivered(delivery.fields.deliveryTag)
     if (!this.flushing && this.waiters.length > 0) {
       this.flushing = true
       // Deliveries that came in one read are handed out together.
@@ -332,10 +349,27 @@ export class RabbitSubscription implements Subscription {
     this.held.delete(message)
     if (lease.channel !== this.channel) return
     try {
-      lease.channel.reject(lease.delivery, true)
+      this.rejectOne(lease, true)
     } catch {
       // The channel is closing: the broker requeues it anyway.
     }
+  }
+
+  private ackOne (on: Pushed): void {
+    on.channel.ack(on.delivery)
+    if (on.channel === this.channel) this.openTags.settled(on.delivery.fields.deliveryTag)
+  }
+
+  private rejectOne (on: Pushed, requeue: boolean): void {
+    on.channel.reject(on.delivery, requeue)
+    if (on.channel === this.channel) this.openTags.settled(on.delivery.fields.deliveryTag)
+  }
+
+  /** The lease of the latest delivery (the greatest tag) of a batch. */
+  private lastOf (leases: readonly Lease[]): Lease {
+    let last = leases[0] as Lease
+    for (let i = 1; i < leases.length; i++) if (tagOf(leases[i] as Lease) > tagOf(last)) last = leases[i] as Lease
+    return last
   }
 
   /** The lease, taken out of the held map so that its timer and other settlements leave it alone; undefined when it is lost. */
@@ -374,7 +408,7 @@ export class RabbitSubscription implements Subscription {
       this.startSweep()
       throw err
     }
-    return this.apply(lease, () => lease.channel.ack(lease.delivery))
+    return this.apply(lease, () => this.ackOne(lease))
   }
 
   // Sends a settlement of a claimed lease and waits until the broker has it; lease-lost when the channel it came on is gone.
@@ -473,12 +507,12 @@ export class RabbitSubscription implements Subscription {
       await link.publish(current.map((item) => ({ queue, content: item.delivery.content, options: copyOptions(item.delivery, item.id, item.attempt) })))
     } catch {
       for (const item of current) {
-        try { item.channel.reject(item.delivery, true) } catch {}
+        try { this.rejectOne(item, true) } catch {}
       }
       return
     }
     for (const item of current) {
-      try { item.channel.ack(item.delivery) } catch {}
+      try { this.ackOne(item) } catch {}
     }
     const channel = current[0]?.channel as Channel
     await this.barrier(channel)
@@ -513,6 +547,10 @@ function clampDelay (delayMs: number): number {
 
 async function closeQuietly (channel: Channel): Promise<void> {
   await closedEither(channel, () => channel.close())
+}
+
+function tagOf (lease: Lease): number {
+  return lease.delivery.fields.deliveryTag
 }
 
 function ignore (): void {}

@@ -10,7 +10,7 @@ import { brokerAction, recordOf, type BrokerAction } from './broker-outcome.js'
 import { inFlightLimit, nextFetchSize } from './capacity.js'
 import type { BrokerConsumerPlan, DeliveryAnswer, DeliveryFunction } from './consumer.js'
 import { queueDeliveryRequest } from './delivery-request.js'
-import { settlementsFor } from './settlement.js'
+import { acknowledgedAll, settlementsFor } from './settlement.js'
 
 export interface BrokerConsumerDeps {
   subscription: Subscription
@@ -251,8 +251,13 @@ export class BrokerConsumer {
     this.settling += count
     this.wake()
     try {
-      const settlements = settlementsFor(delivery.records, answer, 'queue')
       // The successes (nearly all, usually) are acknowledged together: one call, one promise.
+      if (acknowledgedAll(answer, count)) {
+        const acks = delivery.lost.size === 0 ? delivery.messages : delivery.messages.filter((m) => !delivery.lost.has(m.id))
+        if (acks.length > 0) await this.ackAll(acks)
+        return
+      }
+      const settlements = settlementsFor(delivery.records, answer, 'queue')
       const acks: BrokerMessage[] = []
       const others: Array<Promise<void>> = []
       for (let i = 0; i < settlements.length; i++) {

@@ -32,6 +32,18 @@ export function settlementsFor (records: readonly LeasedRecord[], answer: Delive
   }
 }
 
+/**
+ * Whether a queue delivery's answer is the runtime's `{"acked":n}` for all
+ * `count` of its records: every one succeeded, with no table to read. Any
+ * other answer goes through settlementsFor.
+ */
+export function acknowledgedAll (answer: DeliveryAnswer, count: number): boolean {
+  if (answer.kind !== 'answered' || answer.status !== 200 || answer.body.length > MAX_ACKED_BYTES) return false
+  return answer.body.toString('latin1') === `{"acked":${count}}`
+}
+
+const MAX_ACKED_BYTES = 32
+
 // The gateway's own refusals: the platform did not run the handler, so no attempt is used.
 const GATEWAY_REFUSALS = new Set([
   'ROOST_E_RATE_LIMITED', 'ROOST_E_CONCURRENCY_LIMITED', 'ROOST_E_BREAKER_OPEN', 'ROOST_E_OVERLOADED', 'ROOST_E_NOT_READY',

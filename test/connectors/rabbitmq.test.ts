@@ -283,6 +283,30 @@ describe('RabbitMQ\'s own ways', () => {
     assert.equal(again.get('held-1'), 2)
   })
 
+  test('ackMany of a batch while an earlier one is still held acknowledges that batch only', async (t) => {
+    // Through a relay, so that the connection can drop with the early batch unacknowledged: the broker requeues what it still holds.
+    const relay = await TcpRelay.start(5672)
+    const connector = createConnector({ kind: 'rabbitmq', url: relayedUrl(RABBIT_URL, relay) })
+    const queue = binding(RABBIT_URL, 'ack-in-order')
+    t.after(async () => {
+      await connector.close()
+      await relay.close()
+      await cleanup(queue)
+    })
+    await connector.connect()
+    const subscription = await connector.subscribe(queue)
+    await connector.publish(queue, ['early-1', 'early-2', 'late-1', 'late-2'].map((id) => outgoing(id, {})))
+    const fetched: BrokerMessage[] = []
+    while (fetched.length < 4) fetched.push(await fetchOne(subscription))
+    const [early1, early2, late1, late2] = fetched as [BrokerMessage, BrokerMessage, BrokerMessage, BrokerMessage]
+    assert.deepEqual([early1.id, early2.id], ['early-1', 'early-2'])
+    // Their delivery tags are above the early ones': one ack with `multiple` up to them would take those too.
+    assert.deepEqual(await subscription.ackMany([late1, late2]), ['settled', 'settled'])
+    await relay.cut()
+    const requeued = [(await getPlain(queue.rabbitQueue as string)).properties.messageId, (await getPlain(queue.rabbitQueue as string)).properties.messageId]
+    assert.deepEqual(requeued.sort(), ['early-1', 'early-2'], 'the early batch was still unacknowledged')
+  })
+
   test('headers too large for AMQP: the publish rejects with ValidationError and sends nothing', async (t) => {
     const { connector, queue } = await open(t, 'big-headers')
     const big = { ...outgoing('big-1', {}), attributes: { note: 'x'.repeat(70_000) } }

@@ -124,6 +124,19 @@ test('messages go to the function\'s route as a queue delivery, a batch at most,
   assert.equal(h.consumer.inFlight, 1)
 })
 
+test('the runtime\'s {"acked":n} for the whole batch acknowledges it in one ackMany', async (t) => {
+  const h = harness(t)
+  const batches: string[][] = []
+  const ackMany = h.sub.ackMany.bind(h.sub)
+  h.sub.ackMany = async (ms) => { batches.push(ms.map((m) => m.id)); return await ackMany(ms) }
+  h.sub.push(message('a'), message('b'), message('c'))
+  await until(() => h.pending.length === 1, 'delivered')
+  ;(h.pending[0] as Pending).answer({ kind: 'answered', status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"acked":3}') })
+  await until(() => h.sub.settled.length === 3, 'settled')
+  assert.deepEqual(batches, [['a', 'b', 'c']])
+  assert.deepEqual(h.sub.settled, ['ack a', 'ack b', 'ack c'])
+})
+
 test('a failure with attempts left is a retry after Roost\'s backoff; on the last attempt it is dead, kept as a dead record first', async (t) => {
   const h = harness(t)
   h.sub.push(message('x', 2), message('y', 3))

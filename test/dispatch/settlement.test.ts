@@ -1,7 +1,7 @@
 // The failure-class table of docs/event-delivery.md, answer by answer.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { DEFAULT_RELEASE_DELAY_MS, retryAfterMs, settlementsFor, START_FAILED_DELAY_MS, type DeliveryAnswer } from '../../src/dispatch/index.js'
+import { acknowledgedAll, DEFAULT_RELEASE_DELAY_MS, retryAfterMs, settlementsFor, START_FAILED_DELAY_MS, type DeliveryAnswer } from '../../src/dispatch/index.js'
 import type { LeasedRecord } from '../../src/events/index.js'
 
 function record (id: string, token = 1): LeasedRecord {
@@ -31,6 +31,17 @@ test('200 with results settles each message as its result says: ack, retry with 
     { id: 'b', token: 7, outcome: 'failed', cause: 'retry', error: 'stock service down', retryAfterMs: 2500 },
     { id: 'c', token: 1, outcome: 'dead', reason: 'malformed order' }
   ])
+})
+
+test('{"acked":n} for all n messages succeeds every one, and acknowledgedAll tells it apart from every other answer without the table', () => {
+  assert.deepEqual(settlementsFor(batch, answered(200, { acked: 3 }), 'queue').map((s) => s.outcome), ['succeeded', 'succeeded', 'succeeded'])
+  assert.equal(acknowledgedAll(answered(200, { acked: 3 }), 3), true)
+  assert.equal(acknowledgedAll(answered(200, { acked: 2 }), 3), false, 'a count that is not the batch\'s')
+  assert.equal(acknowledgedAll(answered(500, { acked: 3 }), 3), false, 'not a 200')
+  assert.equal(acknowledgedAll(answered(200, { acked: 3, results: [] }), 3), false, 'anything more is read by the table')
+  assert.equal(acknowledgedAll({ kind: 'timed-out' }, 3), false)
+  const wrong = settlementsFor(batch, answered(200, { acked: 2 }), 'queue')
+  assert.deepEqual(wrong.map((s) => s.outcome), ['failed', 'failed', 'failed'], 'a wrong count fails every message counted')
 })
 
 test('a message the results leave out, or results that are not a list, fail counted: the handler\'s answer is broken', () => {
