@@ -19,6 +19,8 @@ import type { RedisKeys } from './redis-keys.js'
 
 /** One fetched entry: [entry id, fields, delivery count, releases]. */
 export type FetchedEntry = [Buffer, Buffer[], number, number]
+/** An entry to hold: as the fetch script answers it, or as XREADGROUP does ([id, fields]: its first delivery, never released). */
+export type HeldEntry = FetchedEntry | [Buffer, Buffer[]]
 /** [the XAUTOCLAIM cursor to start from next time, the entries, ms until the group's soonest delayed entry is due (-1: none; 0 when overdue)]. */
 export type FetchReply = [Buffer, FetchedEntry[], number]
 

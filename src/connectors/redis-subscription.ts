@@ -14,7 +14,7 @@ import { streamEntries } from './redis-read-reply.js'
 import { SettleBatch } from './settle-batch.js'
 import type { XReadGroupReply } from './redis-read-reply.js'
 import type { RedisKeys } from './redis-keys.js'
-import type { FetchedEntry, SettleMode } from './redis-scripts.js'
+import type { HeldEntry, SettleMode } from './redis-scripts.js'
 
 /** The longest between two scans for entries whose lease ran out (XAUTOCLAIM). */
 const CLAIM_EVERY_MS = 1_000
@@ -214,7 +214,7 @@ export class RedisSubscription implements Subscription {
     }
   }
 
-  private async claimOrRead (max: number): Promise<FetchedEntry[]> {
+  private async claimOrRead (max: number): Promise<HeldEntry[]> {
     const { keys, group, consumer, leaseMs, address } = this.settings
     try {
       const now = Date.now()
@@ -231,9 +231,9 @@ export class RedisSubscription implements Subscription {
     }
   }
 
-  private async readNewNow (max: number): Promise<FetchedEntry[]> {
+  private async readNewNow (max: number): Promise<HeldEntry[]> {
     const now = Date.now()
-    let read: [FetchedEntry[], number]
+    let read: [HeldEntry[], number]
     try {
       read = await this.readNew(max)
     } catch (err) {
@@ -252,20 +252,14 @@ export class RedisSubscription implements Subscription {
    * reply is built as Lua tables and turned back into a reply, which for a
    * few hundred entries cost the server more than the read.
    */
-  private async readNew (max: number): Promise<[FetchedEntry[], number]> {
+  private async readNew (max: number): Promise<[HeldEntry[], number]> {
     const { client, keys, group, consumer } = this.settings
     const [reply, soonest, time] = await Promise.all([
       client.sendCommand<XReadGroupReply>(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(max), 'STREAMS', keys.stream, '>'], { typeMapping: BUFFER_REPLIES }),
       client.sendCommand<unknown[]>(['ZRANGE', keys.delayed, '0', '0', 'WITHSCORES']),
       client.sendCommand<unknown[]>(['TIME'])
     ])
-    const read = streamEntries(reply)
-    const entries: FetchedEntry[] = new Array(read.length)
-    for (let i = 0; i < read.length; i++) {
-      const [id, fields] = read[i] as [Buffer, Buffer[]]
-      entries[i] = [id, fields, 1, 0]
-    }
-    return [entries, dueInMs(soonest, time)]
+    return [streamEntries(reply), dueInMs(soonest, time)]
   }
 
   /**
@@ -280,13 +274,13 @@ export class RedisSubscription implements Subscription {
   }
 
   // The reader reconnects on its own schedule: until it is back, the fetch polls through the shared connection.
-  private async awaitNew (max: number, sliceMs: number, signal: AbortSignal | undefined): Promise<FetchedEntry[]> {
+  private async awaitNew (max: number, sliceMs: number, signal: AbortSignal | undefined): Promise<HeldEntry[]> {
     if (this.settings.reader.isReady) return await this.blockingRead(max, sliceMs)
     await pause(Math.min(sliceMs, READER_DOWN_POLL_MS), signal)
     return []
   }
 
-  private async blockingRead (max: number, blockMs: number): Promise<FetchedEntry[]> {
+  private async blockingRead (max: number, blockMs: number): Promise<HeldEntry[]> {
     const { reader, keys, group, consumer, address } = this.settings
     try {
       this.readerId ??= await reader.clientId()
@@ -295,13 +289,7 @@ export class RedisSubscription implements Subscription {
         ['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(max), 'BLOCK', String(Math.max(1, Math.round(blockMs))), 'STREAMS', keys.stream, '>'],
         { typeMapping: BUFFER_REPLIES }
       )
-      const read = streamEntries(reply)
-      const entries: FetchedEntry[] = new Array(read.length)
-      for (let i = 0; i < read.length; i++) {
-        const [id, fields] = read[i] as [Buffer, Buffer[]]
-        entries[i] = [id, fields, 1, 0]
-      }
-      return entries
+      return streamEntries(reply)
     } catch (err) {
       throw redisFailure(err, address, this.ref)
     } finally {
@@ -317,11 +305,14 @@ export class RedisSubscription implements Subscription {
     return Math.min(BLOCK_SLICE_MS, this.nextDueInMs + DUE_MARGIN_MS)
   }
 
-  private hold (entries: FetchedEntry[]): BrokerMessage[] {
+  private hold (entries: readonly HeldEntry[]): BrokerMessage[] {
     const stream = this.settings.keys.stream
     const messages: BrokerMessage[] = new Array(entries.length)
     for (let i = 0; i < entries.length; i++) {
-      const [id, fields, deliveryCount, releases] = entries[i] as FetchedEntry
+      const entry = entries[i] as HeldEntry
+      const [id, fields] = entry
+      const deliveryCount = entry.length === 4 ? entry[2] : 1
+      const releases = entry.length === 4 ? entry[3] : 0
       const entryId = id.toString('latin1')
       // A release uses no attempt, so the count never drops below the first.
       const message = entryMessage(stream, entryId, fields, Math.max(1, deliveryCount - releases))
