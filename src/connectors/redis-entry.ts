@@ -45,12 +45,26 @@ export function entryMessage (stream: string, entryId: string, fields: readonly 
   return brokerMessage(attributes, body, attempt, entryTime(entryId))
 }
 
-/** The epoch ms an entry id starts with (`<ms>-<seq>`): when Redis took the entry. */
+/**
+ * The epoch ms an entry id starts with (`<ms>-<seq>`): when Redis took the
+ * entry; 0 for an id that does not start with digits. Read digit by digit
+ * (no slice, no string to number), as every fetched entry's is.
+ */
 export function entryTime (entryId: string): number {
-  const dash = entryId.indexOf('-')
-  const ms = Number(dash === -1 ? entryId : entryId.slice(0, dash))
-  return Number.isFinite(ms) ? ms : 0
+  let ms = 0
+  let i = 0
+  for (; i < entryId.length; i++) {
+    const c = entryId.charCodeAt(i)
+    if (c === DASH) break
+    if (c < ZERO || c > NINE) return 0
+    ms = ms * 10 + (c - ZERO)
+  }
+  return i === 0 ? 0 : ms
 }
+
+const DASH = 0x2d
+const ZERO = 0x30
+const NINE = 0x39
 
 /**
  * Whether entry id `a` comes before `b` in the stream (`<ms>-<seq>`, both

@@ -10,6 +10,10 @@ test('entry ids order by their time, then their sequence, as numbers and not as 
   assert.equal(entryIdBefore('1733000000000-5', '1733000000000-5'), false)
   assert.equal(entryIdBefore('1733000000000-99', '1733000000001-0'), true)
   assert.equal(entryTime('1733000000123-4'), 1733000000123)
+  assert.equal(entryTime('1733000000123'), 1733000000123, 'an id without its sequence')
+  assert.equal(entryTime('-4'), 0)
+  assert.equal(entryTime('17330x0000123-4'), 0, 'not digits')
+  assert.equal(entryTime(''), 0)
 })
 
 test('entry ids order as their parts do as numbers, over ids of every length', () => {
