@@ -89,25 +89,6 @@ export function messageHeaders (message: OutgoingMessage): Record<string, string
 }
 
 /**
- * The message a connector hands out, in one shape and one property order for
- * every broker: the consumer's code that reads messages stays monomorphic.
- */
-export function brokerMessage (attributes: IncomingAttributes, body: Uint8Array, attempt: number, publishedAt: number): BrokerMessage {
-  return {
-    id: attributes.id,
-    attempt,
-    body,
-    bodyType: attributes.bodyType,
-    source: attributes.source,
-    type: attributes.type,
-    subject: attributes.subject,
-    contentType: attributes.contentType,
-    attributes: attributes.attributes,
-    publishedAt
-  }
-}
-
-/**
  * A received message's attributes: each one from its header when the header
  * is there and usable, derived from the origin otherwise. Never throws:
  * whatever another client put in the headers, the message gets attributes
@@ -115,6 +96,17 @@ export function brokerMessage (attributes: IncomingAttributes, body: Uint8Array,
  * left out), and a body type that its bytes really are.
  */
 export function incomingAttributes (headers: HeaderValues | undefined, body: Uint8Array, origin: MessageOrigin): IncomingAttributes {
+  const m = incomingMessage(headers, body, origin, 1, 0)
+  return { id: m.id, source: m.source, type: m.type, subject: m.subject, contentType: m.contentType, bodyType: m.bodyType, attributes: m.attributes }
+}
+
+/**
+ * The message a connector hands out for what it received, with its
+ * attributes as incomingAttributes reads them: in one shape and one property
+ * order for every broker (the consumer's code that reads messages stays
+ * monomorphic), made as one object, as a fetch makes one per message.
+ */
+export function incomingMessage (headers: HeaderValues | undefined, body: Uint8Array, origin: MessageOrigin, attempt: number, publishedAt: number): BrokerMessage {
   let id: string | undefined
   let source: string | undefined
   let type: string | undefined
@@ -152,12 +144,15 @@ export function incomingAttributes (headers: HeaderValues | undefined, body: Uin
   const bodyType = detectBodyType(body, mediaType, declaredBodyType)
   return {
     id: usableText(id, RECORD_LIMITS.maxIdLength) ?? origin.brokerId,
+    attempt,
+    body,
+    bodyType,
     source: usableText(source, RECORD_LIMITS.maxTextAttributeLength) ?? brokerSource(origin),
     type: usableText(type, RECORD_LIMITS.maxTextAttributeLength) ?? FOREIGN_MESSAGE_TYPE,
     subject: usableText(subject, RECORD_LIMITS.maxTextAttributeLength),
     contentType: mediaType ?? defaultContentType(bodyType),
-    bodyType,
-    attributes
+    attributes,
+    publishedAt
   }
 }
 

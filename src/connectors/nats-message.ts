@@ -6,7 +6,7 @@
 import type { MsgHdrs } from '@nats-io/transport-node'
 import { headers as natsHeaders } from '@nats-io/transport-node'
 import type { BrokerMessage, OutgoingMessage } from './connector.js'
-import { brokerMessage, incomingAttributes, messageHeaders } from './message-attributes.js'
+import { incomingMessage, messageHeaders } from './message-attributes.js'
 import type { AckSubject } from './nats-ack-subject.js'
 
 /** The NATS headers for `message`. Throws ValidationError for attributes no header can carry. */
@@ -19,10 +19,7 @@ export function outgoingHeaders (message: OutgoingMessage): MsgHdrs {
 
 /** The message a delivery holds. Never throws: headers another client wrote still give a message Roost can deliver. */
 export function deliveredMessage (delivery: AckSubject, data: Uint8Array, headers: MsgHdrs | undefined, attempt: number): BrokerMessage {
-  const attributes = incomingAttributes(headerRecord(headers), data, {
-    kind: 'nats', queue: delivery.stream, brokerId: String(delivery.streamSequence)
-  })
-  return brokerMessage(attributes, data, attempt, delivery.storedAt)
+  return incomingMessage(headerRecord(headers), data, { kind: 'nats', queue: delivery.stream, brokerId: String(delivery.streamSequence) }, attempt, delivery.storedAt)
 }
 
 /** A header that came several times is a list: message-attributes.ts takes the first. */

@@ -7,7 +7,7 @@ import { hash } from 'node:crypto'
 import type { Message, Options } from 'amqplib'
 import { ValidationError } from '../errors/index.js'
 import type { BrokerMessage, OutgoingMessage } from './connector.js'
-import { attemptFromHeader, brokerMessage, incomingAttributes, MESSAGE_HEADERS, messageHeaders } from './message-attributes.js'
+import { attemptFromHeader, incomingMessage, MESSAGE_HEADERS, messageHeaders } from './message-attributes.js'
 
 /** Headers the broker sets on a delivery: a copy must not carry them, or it would look delivered or dead-lettered already. */
 const BROKER_HEADERS = /^x-(?:delivery-count|death|first-death-.*|last-death-.*|acquired-count)$/
@@ -64,8 +64,7 @@ export function deliveryMessage (queue: string, delivery: Pick<Message, 'fields'
   if (typeof properties.contentType === 'string' && headers?.[MESSAGE_HEADERS.contentType] === undefined) {
     headers = { ...headers, [MESSAGE_HEADERS.contentType]: properties.contentType }
   }
-  const attributes = incomingAttributes(headers, content, { kind: 'rabbitmq', queue, brokerId: brokerId(delivery) })
-  return brokerMessage(attributes, content, deliveryAttempt(delivery), publishedAt(properties.timestamp, now))
+  return incomingMessage(headers, content, { kind: 'rabbitmq', queue, brokerId: brokerId(delivery) }, deliveryAttempt(delivery), publishedAt(properties.timestamp, now))
 }
 
 const NO_PROPERTIES = JSON.stringify(['', '', ''])

@@ -8,12 +8,13 @@
 // UTF-8 as {"base64": "…"}), so that no field is dropped. Pure.
 import { isUtf8 } from 'node:buffer'
 import type { BrokerMessage, OutgoingMessage } from './connector.js'
-import { brokerMessage, incomingAttributes, messageHeaders } from './message-attributes.js'
+import { incomingMessage, messageHeaders } from './message-attributes.js'
 import type { MessageOrigin } from './message-attributes.js'
 
 export const BODY_FIELD = 'body'
 const ID_FIELD = 'ce-id'
 const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' })
+const ORIGIN: MessageOrigin = { kind: 'redis', queue: '', brokerId: '' }
 
 /** The fields of the entry for `message`, in XADD's order: its headers, then its body. Throws ValidationError for attributes no header can carry. */
 export function entryFields (message: OutgoingMessage): Record<string, string | Buffer> {
@@ -28,7 +29,10 @@ export function entryFields (message: OutgoingMessage): Record<string, string | 
  * fields Roost did not write still become a message it can deliver.
  */
 export function entryMessage (stream: string, entryId: string, fields: readonly Buffer[], attempt: number): BrokerMessage {
-  const origin: MessageOrigin = { kind: 'redis', queue: stream, brokerId: entryId }
+  // incomingMessage reads the origin and keeps none of it: one object serves every entry.
+  const origin = ORIGIN
+  origin.queue = stream
+  origin.brokerId = entryId
   const roostBody = roostLayoutBody(fields)
   let body: Uint8Array
   let headers: Record<string, Buffer> | typeof JSON_HEADERS | undefined
@@ -41,8 +45,7 @@ export function entryMessage (stream: string, entryId: string, fields: readonly 
     body = fieldsAsJson(fields)
     headers = JSON_HEADERS
   }
-  const attributes = incomingAttributes(headers, body, origin)
-  return brokerMessage(attributes, body, attempt, entryTime(entryId))
+  return incomingMessage(headers, body, origin, attempt, entryTime(entryId))
 }
 
 /**

@@ -5,6 +5,7 @@ import type { OutgoingMessage } from '../../src/connectors/index.js'
 import {
   attemptFromHeader, brokerSource, detectBodyType, FOREIGN_MESSAGE_TYPE, incomingAttributes, MESSAGE_HEADERS, messageHeaders
 } from '../../src/connectors/index.js'
+import { incomingMessage } from '../../src/connectors/message-attributes.js'
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
 const ORIGIN = { kind: 'redis', queue: 'orders', brokerId: '1717000000000-0' } as const
@@ -70,6 +71,13 @@ describe('incomingAttributes: a received message\'s attributes', () => {
       bodyType: 'json',
       attributes: message.attributes
     })
+  })
+
+  test('incomingMessage is the message with those attributes, its body, attempt and time, in the one shape every connector hands out', () => {
+    const message = outgoing({ attributes: { tenant: 'acme' } })
+    const received = incomingMessage(messageHeaders(message), message.body, ORIGIN, 3, 1717000000123)
+    assert.deepEqual(Object.keys(received), ['id', 'attempt', 'body', 'bodyType', 'source', 'type', 'subject', 'contentType', 'attributes', 'publishedAt'])
+    assert.deepEqual(received, { ...incomingAttributes(messageHeaders(message), message.body, ORIGIN), attempt: 3, body: message.body, publishedAt: 1717000000123 })
   })
 
   test('a message a broker\'s own client published with no headers gets derived attributes', () => {
