@@ -50,6 +50,11 @@ test('a message without message-id gets an id from its bytes and properties, the
   // The id a message already had before an upgrade stays its id: sha256 of the properties' JSON, then the bytes.
   const expected = createHash('sha256').update(JSON.stringify(['1', 'c-1', 'app'])).update(Buffer.from('hello')).digest('hex').slice(0, 32)
   assert.equal(brokerId(delivery({ timestamp: 1, correlationId: 'c-1', appId: 'app' }, Buffer.from('hello'))), `amqp-${expected}`)
+  // Larger than the scratch buffer the usual small message is hashed in, and with no properties at all.
+  const large = Buffer.alloc(10_000, 'x')
+  const expectedLarge = createHash('sha256').update(JSON.stringify(['', '', ''])).update(large).digest('hex').slice(0, 32)
+  assert.equal(brokerId(delivery({}, large)), `amqp-${expectedLarge}`)
+  assert.equal(brokerId(delivery({}, Buffer.from('hello'))), brokerId(delivery({}, Buffer.from('hello'))))
 })
 
 test('a delivery without Roost\'s headers gets derived attributes and a publishedAt from its timestamp', () => {
