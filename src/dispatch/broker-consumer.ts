@@ -187,10 +187,22 @@ export class BrokerConsumer {
 
   private startAheadHeartbeat (): NodeJS.Timeout {
     const timer = setInterval(() => {
-      for (const message of this.ahead) this.deps.subscription.working(message).catch(() => {})
+      for (const message of this.ahead) {
+        this.deps.subscription.working(message).then(
+          // The broker gave it to another consumer: delivered from here it would run twice, and its settlement be refused.
+          (ack) => { if (ack === 'lease-lost') this.dropAhead(message) },
+          // The broker is away: the lease may run out, and the message then goes to whoever fetches it next.
+          () => {}
+        )
+      }
     }, Math.max(MIN_HEARTBEAT_MS, Math.floor(this.plan.leaseMs / 3)))
     timer.unref()
     return timer
+  }
+
+  private dropAhead (message: BrokerMessage): void {
+    const at = this.ahead.indexOf(message)
+    if (at >= 0) this.ahead.splice(at, 1)
   }
 
   /** On a stop: what was fetched and never delivered goes back, using no attempt. */

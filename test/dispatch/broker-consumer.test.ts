@@ -248,6 +248,20 @@ test('a message fetched ahead goes out as soon as a delivery ends, its lease ren
   assert.deepEqual(h.sub.settled.filter((s) => s.startsWith('release')).sort(), ['release(0) a', 'release(0) b', 'release(0) c', 'release(0) e', 'release(0) f', 'release(0) g'])
 })
 
+test('a message waiting ahead whose lease the broker gave away is dropped, not delivered', async (t) => {
+  const h = harness(t, 1, { leaseMs: 300 })
+  const working = h.sub.working.bind(h.sub)
+  h.sub.working = async (m) => m.id === 'e' ? 'lease-lost' : await working(m)
+  h.sub.push(...'abcdefg'.split('').map((id) => message(id)))
+  await until(() => h.pending.length === 2, 'the instance\'s 4: a batch of 3 and one')
+  await until(() => h.sub.renewed.includes('f'), 'the messages waiting ahead had their leases renewed')
+  ;(h.pending[1] as Pending).answer(ok([{ id: 'd' }]))
+  await until(() => h.pending.length === 3, 'the next one goes out from what was fetched ahead')
+  assert.deepEqual((h.pending[2] as Pending).ids, ['f'])
+  await h.consumer.stop(0)
+  assert.ok(!h.sub.settled.some((s) => s.endsWith(' e')), 'nothing is settled for the lost one')
+})
+
 test('an answered delivery gives its room back while its settlements are on their way, and its messages still count as held', async (t) => {
   const h = harness(t)
   let releaseAcks!: () => void
