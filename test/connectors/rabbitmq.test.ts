@@ -57,6 +57,18 @@ async function onChannel<T> (work: (channel: Channel) => Promise<T>): Promise<T>
   }
 }
 
+/** Publishes with plain amqplib and waits for the broker's confirms: an unconfirmed publish is not known to have arrived. */
+async function sendPlain (queue: string, messages: Array<[Buffer, amqp.Options.Publish?]>): Promise<void> {
+  const channel = await plain.createConfirmChannel()
+  channel.on('error', () => {})
+  try {
+    for (const [content, options] of messages) channel.sendToQueue(queue, content, options)
+    await channel.waitForConfirms()
+  } finally {
+    await channel.close().catch(() => {})
+  }
+}
+
 async function exists (kind: 'queue' | 'exchange', name: string): Promise<boolean> {
   try {
     await onChannel((channel) => kind === 'queue' ? channel.checkQueue(name) : channel.checkExchange(name))
@@ -109,11 +121,11 @@ describe('messages other clients published', () => {
   test('a message plain amqplib published without Roost\'s headers is delivered with derived attributes', async (t) => {
     const { queue, subscription } = await open(t, 'foreign')
     const name = queue.rabbitQueue as string
-    await onChannel(async (channel) => {
-      channel.sendToQueue(name, Buffer.from('{"sku":"A-1"}'), { messageId: 'order-1' })
-      channel.sendToQueue(name, Buffer.from('not json at all'), { contentType: 'text/plain', timestamp: Math.floor(Date.now() / 1000) })
-      channel.sendToQueue(name, Buffer.from([0xff, 0xfe, 0x00, 0x81]))
-    })
+    await sendPlain(name, [
+      [Buffer.from('{"sku":"A-1"}'), { messageId: 'order-1' }],
+      [Buffer.from('not json at all'), { contentType: 'text/plain', timestamp: Math.floor(Date.now() / 1000) }],
+      [Buffer.from([0xff, 0xfe, 0x00, 0x81])]
+    ])
     const received: BrokerMessage[] = []
     while (received.length < 3) {
       const message = await fetchOne(subscription)
@@ -138,7 +150,7 @@ describe('messages other clients published', () => {
 
   test('a derived id is the same when the message comes again', async (t) => {
     const { queue, subscription } = await open(t, 'foreign-again')
-    await onChannel(async (channel) => { channel.sendToQueue(queue.rabbitQueue as string, Buffer.from('again')) })
+    await sendPlain(queue.rabbitQueue as string, [[Buffer.from('again')]])
     const first = await fetchOne(subscription)
     assert.equal(await subscription.retry(first, 0), 'settled')
     const second = await fetchOne(subscription)
